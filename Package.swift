@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The float and integer kernels need AVX2 + FMA code generation: without a target CPU, Swift lowers
+// `SIMD8<Float>.addingProduct` to eight libm `fmaf` calls (see ../shared/NOTES.md).
+#if arch(x86_64)
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "x86-64-v3"])]
+let kernelCFlags: [CSetting] = [.unsafeFlags(["-march=x86-64-v3"])]
+#else
+let kernelFlags: [SwiftSetting] = []
+let kernelCFlags: [CSetting] = []
+#endif
+
+let package = Package(
+    name: "qconvert",
+    products: [
+        .executable(name: "qconvert", targets: ["qconvert"]),
+        .library(name: "QConvertKit", targets: ["QConvertKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // HDF5: system library + shim for the macros Swift cannot import, then an owning wrapper.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        // Core graph representation shared by every stage.
+        .target(name: "QCore"),
+        // Float32 engine: reference and fast kernels, graph executor.
+        .target(name: "FloatEngine", dependencies: ["QCore"], swiftSettings: kernelFlags),
+        // Importers.
+        .target(name: "KerasImport", dependencies: ["QCore", "HDF5"]),
+        // The pipeline, used by the CLI and tests.
+        .target(name: "QConvertKit", dependencies: ["QCore", "HDF5", "FloatEngine", "KerasImport"]),
+        .executableTarget(
+            name: "qconvert",
+            dependencies: ["QConvertKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: kernelFlags),
+        .executableTarget(name: "qconvert-bench", dependencies: ["QConvertKit", "FloatEngine"], swiftSettings: kernelFlags),
+
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "QCoreTests", dependencies: ["QCore"]),
+        .testTarget(name: "FloatEngineTests", dependencies: ["FloatEngine", "QCore"], swiftSettings: kernelFlags),
+        .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5"]),
+        .testTarget(name: "QConvertKitTests", dependencies: ["QConvertKit", "HDF5", "FloatEngine", "KerasImport", "QCore"]),
+        .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5"]),
+    ]
+)

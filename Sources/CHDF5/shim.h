@@ -1,0 +1,2 @@
+// Placeholder: the HDF5 wrapper session fills this in.
+#include <hdf5.h>
