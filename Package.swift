@@ -28,6 +28,11 @@ let package = Package(
         .target(name: "QCore"),
         // Float32 engine: reference and fast kernels, graph executor.
         .target(name: "FloatEngine", dependencies: ["QCore"], swiftSettings: kernelFlags),
+        // Fixed-point arithmetic of the integer runtime: rounding profiles, multipliers and shifts.
+        .target(name: "FixedPoint"),
+        // The packed low-bit model file: spec in docs/qbin-format.md.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "QBin", dependencies: ["QCore", "CZlib"]),
         // Importers.
         .target(name: "KerasImport", dependencies: ["QCore", "HDF5"]),
         // The pipeline, used by the CLI and tests.
@@ -41,6 +46,8 @@ let package = Package(
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "QCoreTests", dependencies: ["QCore"]),
         .testTarget(name: "FloatEngineTests", dependencies: ["FloatEngine", "QCore"], swiftSettings: kernelFlags),
+        .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint"]),
+        .testTarget(name: "QBinTests", dependencies: ["QBin", "QCore"]),
         .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5"]),
         .testTarget(name: "QConvertKitTests", dependencies: ["QConvertKit", "HDF5", "FloatEngine", "KerasImport", "QCore"]),
         .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5"]),
