@@ -1,0 +1,134 @@
+import Foundation
+
+/// One layer of `model_config` with the inputs of each of its calls.
+struct LayerSpec {
+    var config: LayerConfig
+    /// Input tensors per call; InputLayer has one call with no inputs.
+    var calls: [[TensorRef]]
+}
+
+/// The layer graph of a Sequential or Functional `model_config`, before any op is built.
+struct ModelTopology {
+    var modelClass: String
+    var layers: [LayerSpec]
+    var inputs: [TensorRef]
+    var outputs: [TensorRef]
+    /// True when the config uses Keras 3 conventions (`batch_shape`, dict-form inbound nodes).
+    var looksLikeKeras3: Bool
+
+    static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
+
+    /// Parses the JSON text of the root `model_config` attribute.
+    static func parse(json: String, path: String) throws(KerasImportError) -> ModelTopology {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(json.utf8))
+        } catch {
+            throw .invalidConfig(path: path, detail: "model_config is not valid JSON (\(error.localizedDescription))")
+        }
+        guard let root = object as? [String: Any], let className = root["class_name"] as? String else {
+            throw .invalidConfig(path: path, detail: "model_config has no 'class_name'")
+        }
+        let keras3 = json.contains("\"__keras_tensor__\"") || json.contains("\"batch_shape\"")
+        switch className {
+        case "Sequential":
+            return try sequential(root["config"], path: path, keras3: keras3)
+        case "Functional", "Model":
+            return try functional(root["config"], className: className, path: path, keras3: keras3)
+        default:
+            throw .invalidConfig(path: path, detail: "model class '\(className)' is not Sequential, Functional or Model "
+                + "(subclassed models cannot be saved to .h5 with their architecture; rebuild it functionally)")
+        }
+    }
+
+    private static func layerList(_ value: Any?, path: String) throws(KerasImportError) -> [[String: Any]] {
+        guard let list = value as? [Any] else { throw .invalidConfig(path: path, detail: "'config.layers' is missing") }
+        var layers: [[String: Any]] = []
+        for item in list {
+            guard let layer = item as? [String: Any] else {
+                throw .invalidConfig(path: path, detail: "an entry of 'config.layers' is \(JSONNumber.describe(item)), expected an object")
+            }
+            layers.append(layer)
+        }
+        return layers
+    }
+
+    private static func layerConfig(_ layer: [String: Any], path: String) throws(KerasImportError) -> LayerConfig {
+        guard let className = layer["class_name"] as? String else {
+            throw .invalidConfig(path: path, detail: "a layer has no 'class_name'")
+        }
+        let values = layer["config"] as? [String: Any] ?? [:]
+        guard let name = values["name"] as? String ?? layer["name"] as? String else {
+            throw .invalidConfig(path: path, detail: "a \(className) layer has no name")
+        }
+        if modelClasses.contains(className) {
+            throw .invalidConfig(path: path, detail: "layer '\(name)' is a nested \(className) model, which is not supported; "
+                + "build the model flat (call the inner model's layers directly) and save it again")
+        }
+        return LayerConfig(path: path, name: name, className: className, values: values)
+    }
+
+    /// Functional: layers with explicit inbound nodes, `input_layers`, `output_layers`.
+    static func functional(_ value: Any?, className: String, path: String, keras3: Bool) throws(KerasImportError) -> ModelTopology {
+        guard let config = value as? [String: Any] else { throw .invalidConfig(path: path, detail: "'config' is missing") }
+        var layers: [LayerSpec] = []
+        var seen = Set<String>()
+        for layer in try layerList(config["layers"], path: path) {
+            let spec = try layerConfig(layer, path: path)
+            guard seen.insert(spec.name).inserted else {
+                throw .invalidConfig(path: path, detail: "two layers are named '\(spec.name)'")
+            }
+            let calls = spec.className == "InputLayer"
+                ? [[]] : try InboundNodes.parse(layer["inbound_nodes"], layer: spec.name, path: path)
+            layers.append(LayerSpec(config: spec, calls: calls))
+        }
+        return ModelTopology(
+            modelClass: className, layers: layers,
+            inputs: try InboundNodes.tensorList(config["input_layers"], key: "input_layers", path: path),
+            outputs: try InboundNodes.tensorList(config["output_layers"], key: "output_layers", path: path),
+            looksLikeKeras3: keras3)
+    }
+
+    /// Sequential: layers in order, each called once on the previous one's output. The input is an
+    /// explicit InputLayer, else the first layer's `batch_input_shape` (Keras 2) / `batch_shape`
+    /// (Keras 3), else the model's `build_input_shape`. Keras 2.0/2.1 wrote `config` as the bare list.
+    static func sequential(_ value: Any?, path: String, keras3: Bool) throws(KerasImportError) -> ModelTopology {
+        let config = value as? [String: Any] ?? [:]
+        let rawLayers = try layerList(value is [Any] ? value : config["layers"], path: path)
+        var specs: [LayerConfig] = []
+        for layer in rawLayers { specs.append(try layerConfig(layer, path: path)) }
+        guard let first = specs.first else { throw .invalidConfig(path: path, detail: "the Sequential model has no layers") }
+
+        var layers: [LayerSpec] = []
+        var previous: TensorRef
+        if first.className == "InputLayer" {
+            layers.append(LayerSpec(config: first, calls: [[]]))
+            specs.removeFirst()
+            previous = TensorRef(layer: first.name, node: 0, tensor: 0)
+        } else {
+            let shapeKey = ["batch_input_shape", "batch_shape"].first { first.has($0) }
+            let shape: Any
+            if let shapeKey {
+                shape = first.values[shapeKey]!
+            } else if let build = config["build_input_shape"], !(build is NSNull) {
+                shape = build
+            } else {
+                throw .invalidConfig(path: path, detail: "the Sequential model has no InputLayer and its first layer '\(first.name)' "
+                    + "has no batch_input_shape: build the model with keras.Input((H, W, C)) as its first layer and save it again")
+            }
+            let inputName = first.name + "_input"
+            let input = LayerConfig(path: path, name: inputName, className: "InputLayer", values: ["name": inputName, "batch_shape": shape])
+            layers.append(LayerSpec(config: input, calls: [[]]))
+            previous = TensorRef(layer: inputName, node: 0, tensor: 0)
+        }
+        let input = previous
+        for spec in specs {
+            guard spec.className != "InputLayer" else {
+                throw .invalidConfig(path: path, detail: "InputLayer '\(spec.name)' is not the first layer of the Sequential model")
+            }
+            layers.append(LayerSpec(config: spec, calls: [[previous]]))
+            previous = TensorRef(layer: spec.name, node: 0, tensor: 0)
+        }
+        return ModelTopology(modelClass: "Sequential", layers: layers, inputs: [input], outputs: [previous], looksLikeKeras3: keras3)
+    }
+}
