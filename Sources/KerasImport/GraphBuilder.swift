@@ -47,7 +47,7 @@ struct GraphBuilder {
         return (input, s[0], s[1], s[2])
     }
 
-    /// The output node of the graph after a final shape check.
+    /// The finished graph, re-checked end to end by `Graph.inferShapes()`.
     func finish(inputs: [Int], outputs: [Int]) throws(KerasImportError) -> Graph {
         var graph = Graph(nodes: nodes, inputs: inputs, outputs: outputs)
         do {

@@ -122,7 +122,11 @@ struct ModelTopology {
             previous = TensorRef(layer: inputName, node: 0, tensor: 0)
         }
         let input = previous
+        var seen: Set<String> = [input.layer]
         for spec in specs {
+            guard seen.insert(spec.name).inserted else {
+                throw .invalidConfig(path: path, detail: "two layers are named '\(spec.name)'")
+            }
             guard spec.className != "InputLayer" else {
                 throw .invalidConfig(path: path, detail: "InputLayer '\(spec.name)' is not the first layer of the Sequential model")
             }
