@@ -77,13 +77,12 @@ struct ByteReader {
 
     /// A `u32` count of elements that each take at least `minElementSize` bytes, checked against the
     /// bytes that remain so that a corrupted count never drives an allocation.
-    mutating func count(minElementSize: Int, what: String) throws(QBinError) -> Int {
+    mutating func count(minElementSize: Int) throws(QBinError) -> Int {
         let at = offset
         let n = Int(try u32())
         guard n <= remaining / max(minElementSize, 1) else {
             throw .truncated(section: section, offset: at, needed: n * max(minElementSize, 1), available: remaining)
         }
-        _ = what
         return n
     }
 
@@ -95,7 +94,7 @@ struct ByteReader {
 
     mutating func string(_ what: String) throws(QBinError) -> String {
         let at = offset
-        let n = try count(minElementSize: 1, what: what)
+        let n = try count(minElementSize: 1)
         let raw = try bytes(n)
         guard let s = String(validating: raw, as: UTF8.self) else {
             throw .invalidEncoding(section: section, offset: at, reason: "\(what) is not valid UTF-8")
@@ -104,7 +103,7 @@ struct ByteReader {
     }
 
     mutating func i32Array(_ what: String) throws(QBinError) -> [Int32] {
-        let n = try count(minElementSize: 4, what: what)
+        let n = try count(minElementSize: 4)
         var out: [Int32] = []
         out.reserveCapacity(n)
         for _ in 0..<n { out.append(try i32()) }
@@ -112,7 +111,7 @@ struct ByteReader {
     }
 
     mutating func indexArray(_ what: String) throws(QBinError) -> [Int] {
-        let n = try count(minElementSize: 4, what: what)
+        let n = try count(minElementSize: 4)
         var out: [Int] = []
         out.reserveCapacity(n)
         for _ in 0..<n { out.append(Int(try u32())) }

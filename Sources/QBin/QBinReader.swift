@@ -101,7 +101,7 @@ public enum QBinReader {
 
     static func decodeMetadata(_ bytes: [UInt8], _ range: Range<Int>) throws(QBinError) -> [QMetadataEntry] {
         var r = ByteReader(bytes, range: range, section: "METADATA")
-        let n = try r.count(minElementSize: 8, what: "metadata entries")
+        let n = try r.count(minElementSize: 8)
         var entries: [QMetadataEntry] = []
         for _ in 0..<n {
             let key = try r.string("metadata key")
@@ -114,7 +114,7 @@ public enum QBinReader {
     static func decodeTensors(_ bytes: [UInt8], _ range: Range<Int>, data: Range<Int>) throws(QBinError) -> [QTensor] {
         var r = ByteReader(bytes, range: range, section: "TENSORS")
         // Smallest record: empty name (4), type/hasData/rank/reserved (4), axis (4), count (4), offsets (16).
-        let n = try r.count(minElementSize: 32, what: "tensors")
+        let n = try r.count(minElementSize: 32)
         var tensors: [QTensor] = []
         var blobEnd: UInt64 = 0
         for index in 0..<n {
@@ -134,7 +134,7 @@ public enum QBinReader {
             var shape: [Int] = []
             for _ in 0..<rank { shape.append(Int(try r.u32())) }
             let axis = try r.i32()
-            let paramCount = try r.count(minElementSize: 8, what: "quantization parameters of tensor '\(name)'")
+            let paramCount = try r.count(minElementSize: 8)
             var scales: [Float] = [], zeroPoints: [Int32] = []
             scales.reserveCapacity(paramCount); zeroPoints.reserveCapacity(paramCount)
             for _ in 0..<paramCount { scales.append(try r.f32()) }
@@ -167,7 +167,7 @@ public enum QBinReader {
     static func decodeOps(_ bytes: [UInt8], _ range: Range<Int>) throws(QBinError) -> ([QOp], [Int], [Int]) {
         var r = ByteReader(bytes, range: range, section: "OPS")
         // Smallest op: kind + reserved (4), name (4), three counts (12).
-        let n = try r.count(minElementSize: 20, what: "ops")
+        let n = try r.count(minElementSize: 20)
         var ops: [QOp] = []
         for index in 0..<n {
             let rawKind = try r.u16()
@@ -176,7 +176,7 @@ public enum QBinReader {
             let name = try r.string("name of op \(index)")
             let inputs = try r.indexArray("inputs of op '\(name)'")
             let outputs = try r.indexArray("outputs of op '\(name)'")
-            let attributeCount = try r.count(minElementSize: 8, what: "attributes of op '\(name)'")
+            let attributeCount = try r.count(minElementSize: 8)
             var attributes: [QAttribute] = []
             for _ in 0..<attributeCount {
                 let key = try r.string("attribute key of op '\(name)'")

@@ -82,6 +82,26 @@ extension QModel {
         if let m = op.attribute("multiplier"), let s = op.attribute("shift"), m.count != s.count {
             throw .invalidModel(reason: "\(at): \(m.count) multipliers but \(s.count) shifts")
         }
+        for key in ["kernel", "stride", "dilation", "groups", "depth_multiplier", "output_size"] {
+            if let v = op.attribute(key), v.contains(where: { $0 < 1 }) {
+                throw .invalidModel(reason: "\(at): attribute '\(key)' is \(v), every value must be >= 1")
+            }
+        }
+        if let p = op.attribute("padding"), p.contains(where: { $0 < 0 }) {
+            throw .invalidModel(reason: "\(at): attribute 'padding' is \(p), every value must be >= 0")
+        }
+        if let c = op.attribute("clamp"), c.count == 2 {
+            let type = tensors[op.outputs[0]].type
+            guard c[0] <= c[1], Int64(c[0]) >= type.minValue, Int64(c[1]) <= type.maxValue else {
+                throw .invalidModel(reason: "\(at): clamp \(c) must be ordered and within the output type \(type) (\(type.minValue)...\(type.maxValue))")
+            }
+        }
+        if [.conv2D, .depthwiseConv2D, .conv2DTranspose].contains(op.kind), let k = op.attribute("kernel"), k.count == 2 {
+            let w = tensors[op.inputs[1]].shape
+            guard w.count >= 3, w[1] == Int(k[0]), w[2] == Int(k[1]) else {
+                throw .invalidModel(reason: "\(at): weights of shape \(w) do not match kernel \(k) (layout [C, kernelH, kernelW, ...])")
+            }
+        }
     }
 }
 
@@ -95,7 +115,9 @@ extension QTensor {
         }
         var count = 1
         for d in shape {
-            guard d >= 1 else { throw .invalidModel(reason: "\(at) has shape \(shape): every dimension must be >= 1") }
+            guard d >= 1, d <= Int(UInt32.max) else {
+                throw .invalidModel(reason: "\(at) has shape \(shape): every dimension must be in 1...\(UInt32.max)")
+            }
             let (p, overflow) = count.multipliedReportingOverflow(by: d)
             guard !overflow, p <= QBinFormat.maxElements else {
                 throw .invalidModel(reason: "\(at) has shape \(shape): more than 2^40 elements")

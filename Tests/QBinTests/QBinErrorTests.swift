@@ -135,9 +135,15 @@ final class QBinErrorTests: XCTestCase {
         m = good; m.ops[0].setAttribute("multiplier", [1, 2, 3]); assertInvalid(m, "'multiplier' has 3 values")
         m = good; m.ops[0].inputs.removeLast(2); assertInvalid(m, "1 inputs")
         m = good; m.ops.swapAt(0, 1); assertInvalid(m, "before any op produces it")
-        m = good; m.ops[1].outputs = [3]; assertInvalid(m, "already")
+        m = good; m.ops[3].outputs = [3]; assertInvalid(m, "already")
         m = good; m.outputs = [99]; assertInvalid(m, "out of range")
         m = good; m.inputs = [1]; assertInvalid(m, "is a constant")
+        m = good; m.tensors[0].shape = [1 << 33]; assertInvalid(m, "every dimension")
+        m = good; m.ops[0].setAttribute("stride", [0, 1]); assertInvalid(m, "'stride' is [0, 1]")
+        m = good; m.ops[0].setAttribute("padding", [0, -1, 0, 0]); assertInvalid(m, "'padding'")
+        m = good; m.ops[0].setAttribute("clamp", [0, 256]); assertInvalid(m, "clamp [0, 256]")
+        m = good; m.ops[0].setAttribute("clamp", [9, 3]); assertInvalid(m, "clamp")
+        m = good; m.ops[0].setAttribute("kernel", [5, 5]); assertInvalid(m, "do not match kernel")
         m = good; m.metadata.append(QMetadataEntry("producer", "x")); assertInvalid(m, "appears twice")
         // The reader applies the same checks to well-formed bytes: a graph output index out of range.
         let b = assembled { s in let n = s[3]!.count; s[3]![n - 4] = 200 }
