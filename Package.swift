@@ -43,13 +43,16 @@ let package = Package(
             swiftSettings: kernelFlags),
         .executableTarget(name: "qconvert-bench", dependencies: ["QConvertKit", "FloatEngine"], swiftSettings: kernelFlags),
 
+        // Shared test helpers: fixture locations, tolerance assertions, running the built CLI.
+        .target(name: "QCTestSupport", dependencies: ["HDF5"], path: "Tests/Support"),
+
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "QCoreTests", dependencies: ["QCore"]),
         .testTarget(name: "FloatEngineTests", dependencies: ["FloatEngine", "QCore"], swiftSettings: kernelFlags),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint"]),
         .testTarget(name: "QBinTests", dependencies: ["QBin", "QCore"]),
         .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5"]),
-        .testTarget(name: "QConvertKitTests", dependencies: ["QConvertKit", "HDF5", "FloatEngine", "KerasImport", "QCore"]),
-        .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5"]),
+        .testTarget(name: "QConvertKitTests", dependencies: ["QConvertKit", "QCTestSupport", "HDF5", "FloatEngine", "KerasImport", "QCore"]),
+        .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5", "QCTestSupport"]),
     ]
 )

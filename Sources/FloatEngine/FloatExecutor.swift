@@ -1,0 +1,82 @@
+import QCore
+
+/// Runs a float graph on batches of NHWC samples.
+///
+/// Layers (with their packed weights) and buffers are built once for `maxBatch` samples and reused
+/// across calls; larger inputs run in chunks of `maxBatch`. Not safe to call from two threads at
+/// once (the buffers are shared); each layer parallelises internally over `Parallel.threadCount`.
+public final class FloatExecutor {
+    public let graph: Graph
+    public let maxBatch: Int
+    private let plan: ExecutionPlan
+    private let layers: [FloatLayer?]
+    private var buffers: [UnsafeMutablePointer<Float>]
+    private let workspace: UnsafeMutablePointer<Float>
+
+    public init(graph: Graph, maxBatch: Int = 32) throws(GraphError) {
+        guard graph.inputs.count == 1 else {
+            throw .invalidGraph(node: "<inputs>", reason: "the float engine runs single-input graphs; this one has \(graph.inputs.count) inputs")
+        }
+        self.graph = graph
+        self.maxBatch = max(1, maxBatch)
+        plan = ExecutionPlan(graph: graph)
+        var layers: [FloatLayer?] = []
+        for node in graph.nodes {
+            layers.append(try LayerFactory.make(node: node, graph: graph))
+        }
+        self.layers = layers
+        let batch = self.maxBatch
+        buffers = plan.slotSizes.map { size in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(size * batch, 1))
+            buffer.initialize(repeating: 0, count: max(size * batch, 1))
+            return buffer
+        }
+        let scratch = max(1, layers.compactMap { $0?.workspaceCount(batch: batch) }.max() ?? 0)
+        workspace = .allocate(capacity: scratch)
+        workspace.initialize(repeating: 0, count: scratch)
+    }
+
+    deinit {
+        for b in buffers { b.deallocate() }
+        workspace.deallocate()
+    }
+
+    public var inputShape: [Int] { graph.nodes[graph.inputs[0]].shape }
+    public var outputShapes: [[Int]] { graph.outputs.map { graph.nodes[$0].shape } }
+
+    /// Runs `batch` samples from `input` (batch x inputShape floats) and returns each graph output
+    /// (batch x outputShape floats). `observe` sees every node's output (batch rows) right after it
+    /// is computed, in node order: calibration gathers its statistics there.
+    public func run(input: UnsafeBufferPointer<Float>, batch: Int,
+                    observe: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) -> [[Float]] {
+        let inputCount = inputShape.reduce(1, *)
+        precondition(input.count == batch * inputCount, "FloatExecutor.run: input holds \(input.count) floats, expected \(batch) x \(inputCount)")
+        var outputs = outputShapes.map { [Float](repeating: 0, count: batch * $0.reduce(1, *)) }
+        var start = 0
+        while start < batch {
+            let n = min(maxBatch, batch - start)
+            runChunk(input: input.baseAddress! + start * inputCount, batch: n, observe: observe)
+            for (k, o) in graph.outputs.enumerated() {
+                let size = graph.nodes[o].shape.reduce(1, *)
+                outputs[k].withUnsafeMutableBufferPointer { dst in
+                    (dst.baseAddress! + start * size).update(from: buffers[plan.slot[o]], count: n * size)
+                }
+            }
+            start += n
+        }
+        return outputs
+    }
+
+    private func runChunk(input: UnsafePointer<Float>, batch: Int, observe: ((Int, UnsafeBufferPointer<Float>) -> Void)?) {
+        for (i, node) in graph.nodes.enumerated() {
+            let output = buffers[plan.slot[i]]
+            if case .input = node.op {
+                output.update(from: input, count: batch * node.shape.reduce(1, *))
+            } else if let layer = layers[i] {
+                let inputs = node.inputs.map { UnsafePointer(buffers[plan.slot[$0]]) }
+                layer.run(inputs: inputs, output: output, batch: batch, workspace: workspace)
+            }
+            observe?(i, UnsafeBufferPointer(start: output, count: batch * node.shape.reduce(1, *)))
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import QCore
+
+/// `y = x * scale[c] + shift[c]` over the last axis: inference BatchNormalization and Rescaling.
+final class ChannelAffineLayer: FloatLayer {
+    let scale: [Float], shift: [Float]
+    let channels: Int, perSample: Int
+
+    init(scale: [Float], shift: [Float], inputShape: [Int]) {
+        channels = inputShape.last ?? 1
+        perSample = inputShape.reduce(1, *)
+        // Broadcast length-1 parameters (Rescaling with a scalar) to every channel.
+        self.scale = scale.count == 1 ? [Float](repeating: scale[0], count: channels) : scale
+        self.shift = shift.count == 1 ? [Float](repeating: shift[0], count: channels) : shift
+    }
+
+    func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>) {
+        let input = inputs[0]
+        let rows = batch &* perSample / channels
+        scale.withUnsafeBufferPointer { scale in
+            shift.withUnsafeBufferPointer { shift in
+                Parallel.forEach(Parallel.chunkCount(rows)) { chunk in
+                    for row in Parallel.chunkRange(chunk, of: rows) {
+                        let base = row &* self.channels
+                        for c in 0..<self.channels {
+                            output[base &+ c] = input[base &+ c] * scale[c] + shift[c]
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Elementwise merge of same-shaped inputs: Add (any number), Subtract (two), Multiply (any number).
+final class MergeLayer: FloatLayer {
+    enum Kind { case add, subtract, multiply }
+    let kind: Kind
+    let perSample: Int
+
+    init(kind: Kind, inputShape: [Int]) {
+        self.kind = kind
+        perSample = inputShape.reduce(1, *)
+    }
+
+    func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>) {
+        let count = batch &* perSample
+        Parallel.forEach(Parallel.chunkCount(count)) { chunk in
+            let range = Parallel.chunkRange(chunk, of: count)
+            let first = inputs[0]
+            for i in range { output[i] = first[i] }
+            for other in inputs.dropFirst() {
+                switch self.kind {
+                case .add: for i in range { output[i] += other[i] }
+                case .subtract: for i in range { output[i] -= other[i] }
+                case .multiply: for i in range { output[i] *= other[i] }
+                }
+            }
+        }
+    }
+}
+
+/// An activation as its own layer (Activation, ReLU, LeakyReLU, Softmax classes).
+final class ActivationLayer: FloatLayer {
+    let activation: Activation
+    let perSample: Int, channels: Int
+
+    init(activation: Activation, inputShape: [Int]) {
+        self.activation = activation
+        perSample = inputShape.reduce(1, *)
+        channels = inputShape.last ?? 1
+    }
+
+    func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>) {
+        let count = batch &* perSample
+        if UnsafePointer(output) != inputs[0] { output.update(from: inputs[0], count: count) }
+        ActivationKernel.apply(activation, to: output, count: count, channels: channels)
+    }
+}

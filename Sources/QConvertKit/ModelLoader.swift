@@ -1,0 +1,26 @@
+import Foundation
+import HDF5
+import KerasImport
+import QCore
+
+/// A float model ready to run, whatever file it came from.
+public struct LoadedModel: Sendable {
+    public var graph: Graph
+    public var path: String
+    /// Where it came from, for tables and reports ("Keras 3.15.1 (legacy .h5)").
+    public var origin: String
+}
+
+public enum ModelLoader {
+    /// Loads a float model from a Keras legacy `.h5` file.
+    public static func load(path: String) throws(QConvertError) -> LoadedModel {
+        do {
+            let imported = try KerasImporter.load(path: path)
+            let version = imported.kerasVersion.map { " \($0)" } ?? ""
+            let origin = "Keras\(version) (\(imported.format == .keras2 ? "Keras 2" : "Keras 3") legacy .h5)"
+            return LoadedModel(graph: imported.graph, path: path, origin: origin)
+        } catch {
+            throw .keras(error)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import HDF5
+import KerasImport
+import QCore
+
+/// Everything that can go wrong in the pipeline, with the context a user needs to act on it.
+/// The CLI prints `description` (one line) and maps `isBadInput` to exit code 2.
+public enum QConvertError: Error, CustomStringConvertible {
+    case hdf5(HDF5Error)
+    case keras(KerasImportError)
+    case graph(path: String, GraphError)
+    case missingDataset(path: String, dataset: String, available: [String])
+    case inputShapeMismatch(path: String, dataset: String, expected: [Int], found: [Int])
+    case unsupportedModelFile(path: String)
+    case io(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .hdf5(let e): return e.description
+        case .keras(let e): return e.description
+        case .graph(let path, let e): return "\(path): \(e.description)"
+        case .missingDataset(let path, let dataset, let available):
+            let list = available.isEmpty ? "none" : available.joined(separator: ", ")
+            return "\(path): no dataset '\(dataset)' (datasets at the root: \(list)); pass --dataset NAME"
+        case .inputShapeMismatch(let path, let dataset, let expected, let found):
+            return "\(path): dataset '\(dataset)' has shape \(Self.shape(found)), the model expects N x \(Self.shape(expected, separator: " x ")); write samples as N x \(Self.shape(expected, separator: " x "))"
+        case .unsupportedModelFile(let path):
+            return "\(path): not a model qconvert can read (expected a Keras .h5 file)"
+        case .io(let path, let detail):
+            return "\(path): \(detail)"
+        }
+    }
+
+    static func shape(_ s: [Int], separator: String = " x ") -> String {
+        s.map(String.init).joined(separator: separator)
+    }
+}

@@ -1,0 +1,52 @@
+import HDF5
+
+/// A dataset of samples (`N x H x W x C`, any numeric type) read in batches, so memory does not
+/// grow with N.
+public final class SampleFile {
+    public let path: String
+    public let datasetName: String
+    public let count: Int
+    public let sampleShape: [Int]
+    private let file: HDF5File
+    private let dataset: HDF5Dataset
+
+    /// Opens `dataset` in `path` and checks that each sample has `expectedShape`.
+    public init(path: String, dataset name: String, expectedShape: [Int]) throws(QConvertError) {
+        do {
+            file = try HDF5File.open(path)
+            let trimmed = name.hasPrefix("/") ? String(name.dropFirst()) : name
+            guard file.root.contains(trimmed) else {
+                throw QConvertError.missingDataset(path: path, dataset: name, available: (try? file.root.childNames()) ?? [])
+            }
+            dataset = try file.root.dataset(trimmed)
+        } catch let e as QConvertError {
+            throw e
+        } catch let e as HDF5Error {
+            throw .hdf5(e)
+        } catch {
+            throw .io(path: path, detail: "\(error)")
+        }
+        self.path = path
+        datasetName = name
+        let shape = dataset.shape
+        // Accept N x H x W for single-channel models (a common way to store grayscale images).
+        var sample = Array(shape.dropFirst())
+        if sample.count + 1 == expectedShape.count, expectedShape.last == 1 { sample.append(1) }
+        guard shape.count >= 1, sample == expectedShape else {
+            throw .inputShapeMismatch(path: path, dataset: name, expected: expectedShape, found: shape)
+        }
+        count = shape[0]
+        sampleShape = expectedShape
+    }
+
+    public var sampleSize: Int { sampleShape.reduce(1, *) }
+
+    /// Reads samples `range` into `buffer` (`range.count x sampleSize` floats).
+    public func read(_ range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws(QConvertError) {
+        do {
+            try dataset.readFloats(rows: range, into: buffer)
+        } catch {
+            throw .hdf5(error)
+        }
+    }
+}
