@@ -1,14 +1,14 @@
 /// Parameter and multiply-accumulate counts, per node and in total, for `inspect` and reports.
 public enum GraphStatistics {
-    /// Trainable values stored by a node (weights, biases, normalization parameters).
+    /// Values a node stores in the model file (weights, biases, normalization parameters), as Keras counts them.
     public static func parameterCount(_ node: Node) -> Int {
         switch node.op {
-        case .conv2D(let c): return c.weights.count + c.bias.count
-        case .depthwiseConv2D(let c): return c.weights.count + c.bias.count
-        case .conv2DTranspose(let c): return c.weights.count + c.bias.count
-        case .dense(let d): return d.weights.count + d.bias.count
+        case .conv2D(let c): return c.weights.count + (c.hasBias ? c.bias.count : 0)
+        case .depthwiseConv2D(let c): return c.weights.count + (c.hasBias ? c.bias.count : 0)
+        case .conv2DTranspose(let c): return c.weights.count + (c.hasBias ? c.bias.count : 0)
+        case .dense(let d): return d.weights.count + (d.hasBias ? d.bias.count : 0)
         case .batchNorm(let b): return 4 * b.channels
-        case .rescaling(let s, let o): return s.count + o.count
+        // Rescaling constants are configuration, not weights (Keras does not count them either).
         default: return 0
         }
     }

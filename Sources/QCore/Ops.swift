@@ -47,7 +47,10 @@ public struct Conv2D: Sendable, Equatable {
     public var geometry: ConvGeometry
     public var groups: Int
     public var weights: Tensor
+    /// Zeros when the source layer has no bias (`hasBias == false`), so kernels need no special case.
     public var bias: [Float]
+    /// Whether the source layer stores a bias (parameter counts follow the source).
+    public var hasBias: Bool
     public var activation: Activation
 
     public init(geometry: ConvGeometry, groups: Int = 1, weights: Tensor, bias: [Float]?, activation: Activation = .linear) {
@@ -55,6 +58,7 @@ public struct Conv2D: Sendable, Equatable {
         self.groups = groups
         self.weights = weights
         self.bias = bias ?? [Float](repeating: 0, count: weights.shape[3])
+        self.hasBias = bias != nil
         self.activation = activation
     }
     public var inChannels: Int { weights.shape[2] * groups }
@@ -66,13 +70,17 @@ public struct Conv2D: Sendable, Equatable {
 public struct DepthwiseConv2D: Sendable, Equatable {
     public var geometry: ConvGeometry
     public var weights: Tensor
+    /// Zeros when the source layer has no bias (`hasBias == false`), so kernels need no special case.
     public var bias: [Float]
+    /// Whether the source layer stores a bias (parameter counts follow the source).
+    public var hasBias: Bool
     public var activation: Activation
 
     public init(geometry: ConvGeometry, weights: Tensor, bias: [Float]?, activation: Activation = .linear) {
         self.geometry = geometry
         self.weights = weights
         self.bias = bias ?? [Float](repeating: 0, count: weights.shape[2] * weights.shape[3])
+        self.hasBias = bias != nil
         self.activation = activation
     }
     public var inChannels: Int { weights.shape[2] }
@@ -87,7 +95,10 @@ public struct Conv2DTranspose: Sendable, Equatable {
     public var geometry: ConvGeometry
     public var outputH: Int, outputW: Int
     public var weights: Tensor
+    /// Zeros when the source layer has no bias (`hasBias == false`), so kernels need no special case.
     public var bias: [Float]
+    /// Whether the source layer stores a bias (parameter counts follow the source).
+    public var hasBias: Bool
     public var activation: Activation
 
     public init(geometry: ConvGeometry, outputH: Int, outputW: Int, weights: Tensor, bias: [Float]?,
@@ -96,6 +107,7 @@ public struct Conv2DTranspose: Sendable, Equatable {
         self.outputH = outputH; self.outputW = outputW
         self.weights = weights
         self.bias = bias ?? [Float](repeating: 0, count: weights.shape[2])
+        self.hasBias = bias != nil
         self.activation = activation
     }
     public var inChannels: Int { weights.shape[3] }
@@ -105,12 +117,16 @@ public struct Conv2DTranspose: Sendable, Equatable {
 /// `out[n, o] = act(bias[o] + sum_i in[n, i] * w[i, o])` over the last axis; weights `[in, out]`.
 public struct Dense: Sendable, Equatable {
     public var weights: Tensor
+    /// Zeros when the source layer has no bias (`hasBias == false`), so kernels need no special case.
     public var bias: [Float]
+    /// Whether the source layer stores a bias (parameter counts follow the source).
+    public var hasBias: Bool
     public var activation: Activation
 
     public init(weights: Tensor, bias: [Float]?, activation: Activation = .linear) {
         self.weights = weights
         self.bias = bias ?? [Float](repeating: 0, count: weights.shape[1])
+        self.hasBias = bias != nil
         self.activation = activation
     }
     public var inFeatures: Int { weights.shape[0] }
