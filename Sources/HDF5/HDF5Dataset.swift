@@ -1,0 +1,148 @@
+import CHDF5
+
+/// A dataset. Reads convert any stored integer or float type to the requested one inside HDF5
+/// (chunked, gzip and shuffle datasets included) and go straight into the destination memory.
+/// Row reads and writes select a hyperslab along axis 0.
+public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
+    /// Dimensions, slowest first; `[]` for a scalar dataset.
+    public let shape: [Int]
+    /// The stored element type; nil for strings, compounds, half floats and other non-scalar types.
+    public let scalarType: HDF5ScalarType?
+    /// A short name of the stored type, for messages ("float32", "variable-length string").
+    public let typeDescription: String
+    private let isNumericType: Bool
+
+    init(file: HDF5File, id: hid_t, name: String) throws(HDF5Error) {
+        let space = H5Dget_space(id)
+        let type = H5Dget_type(id)
+        defer { close(space, H5Sclose); close(type, H5Tclose) }
+        guard space >= 0, type >= 0 else {
+            let detail = H5Library.errorText()
+            _ = H5Dclose(id)
+            throw .readFailed(path: file.path, object: name, detail: detail)
+        }
+        let rank = H5Sget_simple_extent_ndims(space)
+        var dims = [hsize_t](repeating: 0, count: Int(max(rank, 0)))
+        guard rank >= 0, H5Sget_simple_extent_dims(space, &dims, nil) >= 0 else {
+            let detail = H5Library.errorText()
+            _ = H5Dclose(id)
+            throw .readFailed(path: file.path, object: name, detail: detail)
+        }
+        shape = dims.map { Int($0) }
+        scalarType = HDF5ScalarType(datatype: type)
+        typeDescription = describeDatatype(type)
+        isNumericType = isNumeric(type)
+        super.init(file: file, id: id, name: name)
+    }
+
+    /// Number of elements (the product of `shape`; 1 for a scalar).
+    public var count: Int { shape.reduce(1, *) }
+
+    /// Elements per row along axis 0 (the product of the other dimensions).
+    public var rowSize: Int { shape.dropFirst().reduce(1, *) }
+
+    // MARK: - Whole-dataset reads
+
+    public func readFloats() throws(HDF5Error) -> [Float] { try readAll(qc_h5t_native_float()) }
+    public func readDoubles() throws(HDF5Error) -> [Double] { try readAll(qc_h5t_native_double()) }
+    public func readInt32s() throws(HDF5Error) -> [Int32] { try readAll(qc_h5t_native_int32()) }
+    public func readInt64s() throws(HDF5Error) -> [Int64] { try readAll(qc_h5t_native_int64()) }
+
+    // MARK: - Row (hyperslab) reads and writes
+
+    /// Reads rows `rows` (along axis 0) into `buffer`, which must hold exactly
+    /// `rows.count * rowSize` floats.
+    public func readFloats(rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws(HDF5Error) {
+        try transferRows(rows, pointer: UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count,
+                         memoryType: qc_h5t_native_float(), writing: false)
+    }
+
+    /// Writes `buffer` (exactly `rows.count * rowSize` floats) to rows `rows`.
+    public func writeFloats(rows: Range<Int>, from buffer: UnsafeBufferPointer<Float>) throws(HDF5Error) {
+        try transferRows(rows, pointer: UnsafeMutableRawPointer(mutating: buffer.baseAddress), count: buffer.count,
+                         memoryType: qc_h5t_native_float(), writing: true)
+    }
+
+    /// Writes `buffer` (exactly `rows.count * rowSize` doubles) to rows `rows`.
+    public func writeDoubles(rows: Range<Int>, from buffer: UnsafeBufferPointer<Double>) throws(HDF5Error) {
+        try transferRows(rows, pointer: UnsafeMutableRawPointer(mutating: buffer.baseAddress), count: buffer.count,
+                         memoryType: qc_h5t_native_double(), writing: true)
+    }
+
+    /// Writes `buffer` (exactly `rows.count * rowSize` int32 values) to rows `rows`.
+    public func writeInt32s(rows: Range<Int>, from buffer: UnsafeBufferPointer<Int32>) throws(HDF5Error) {
+        try transferRows(rows, pointer: UnsafeMutableRawPointer(mutating: buffer.baseAddress), count: buffer.count,
+                         memoryType: qc_h5t_native_int32(), writing: true)
+    }
+
+    // MARK: - Internals
+
+    private func readAll<Element>(_ memoryType: hid_t) throws(HDF5Error) -> [Element] {
+        H5Library.enter(); defer { H5Library.leave() }
+        try requireNumeric()
+        let count = self.count
+        guard count > 0 else { return [] }
+        var failure: String?
+        let values = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if H5Dread(id, memoryType, qc_h5s_all(), qc_h5s_all(), qc_h5p_default(), buffer.baseAddress) < 0 {
+                failure = H5Library.errorText()
+                initialized = 0
+            } else {
+                initialized = count
+            }
+        }
+        if let failure { throw .readFailed(path: path, object: name, detail: failure) }
+        return values
+    }
+
+    /// Writes the whole dataset from `buffer` (its count already checked by the caller).
+    func writeAll<Element>(_ buffer: UnsafeBufferPointer<Element>, memoryType: hid_t) throws(HDF5Error) {
+        H5Library.enter(); defer { H5Library.leave() }
+        guard buffer.count > 0 else { return }
+        if H5Dwrite(id, memoryType, qc_h5s_all(), qc_h5s_all(), qc_h5p_default(), buffer.baseAddress) < 0 {
+            throw .writeFailed(path: path, object: name, detail: H5Library.errorText())
+        }
+    }
+
+    private func requireNumeric() throws(HDF5Error) {
+        guard isNumericType else { throw .unsupportedType(path: path, object: name, type: typeDescription) }
+    }
+
+    private func transferRows(_ rows: Range<Int>, pointer: UnsafeMutableRawPointer?, count: Int,
+                              memoryType: hid_t, writing: Bool) throws(HDF5Error) {
+        H5Library.enter(); defer { H5Library.leave() }
+        func fail(_ detail: String) -> HDF5Error {
+            writing ? .writeFailed(path: path, object: name, detail: detail)
+                    : .readFailed(path: path, object: name, detail: detail)
+        }
+        try requireNumeric()
+        guard let total = shape.first else { throw fail("it is a scalar; rows need at least one dimension") }
+        guard rows.lowerBound >= 0, rows.upperBound <= total else {
+            throw fail("rows \(rows.lowerBound)..<\(rows.upperBound) are outside 0..<\(total)")
+        }
+        let needed = rows.count * rowSize
+        guard count == needed else {
+            throw fail("the buffer holds \(count) values but rows \(rows.lowerBound)..<\(rows.upperBound) "
+                       + "need \(needed) (\(rows.count) x \(rowSize))")
+        }
+        guard needed > 0, let pointer else { return }
+
+        let fileSpace = H5Dget_space(id)
+        guard fileSpace >= 0 else { throw fail(H5Library.errorText()) }
+        defer { close(fileSpace, H5Sclose) }
+        var start = [hsize_t](repeating: 0, count: shape.count)
+        start[0] = hsize_t(rows.lowerBound)
+        var extent = shape.map { hsize_t($0) }
+        extent[0] = hsize_t(rows.count)
+        guard H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &extent, nil) >= 0 else {
+            throw fail(H5Library.errorText())
+        }
+        let memorySpace = H5Screate_simple(Int32(extent.count), &extent, nil)
+        guard memorySpace >= 0 else { throw fail(H5Library.errorText()) }
+        defer { close(memorySpace, H5Sclose) }
+        let status = writing
+            ? H5Dwrite(id, memoryType, memorySpace, fileSpace, qc_h5p_default(), pointer)
+            : H5Dread(id, memoryType, memorySpace, fileSpace, qc_h5p_default(), pointer)
+        guard status >= 0 else { throw fail(H5Library.errorText()) }
+    }
+}
