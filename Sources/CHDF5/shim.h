@@ -78,12 +78,20 @@ typedef struct {
     char *buffer;
     size_t capacity;
     size_t length;
+    size_t total;   // entries on the stack
 } qc_h5_error_text_t;
 
 static inline herr_t qc_h5_error_walk(unsigned n, const H5E_error2_t *entry, void *context) {
-    (void)n;
     qc_h5_error_text_t *text = (qc_h5_error_text_t *)context;
     if (text->length + 1 >= text->capacity) return 0;
+    // Keep the two most specific entries and the API call; the middle is library plumbing.
+    if (text->total > 4 && n >= 2 && n + 1 < text->total) {
+        if (n == 2) {
+            int written = snprintf(text->buffer + text->length, text->capacity - text->length, "; ...");
+            if (written > 0 && (size_t)written < text->capacity - text->length) text->length += (size_t)written;
+        }
+        return 0;
+    }
     const char *separator = text->length == 0 ? "" : "; ";
     const char *function = entry->func_name ? entry->func_name : "?";
     const char *description = (entry->desc && entry->desc[0]) ? entry->desc : "";
@@ -104,13 +112,15 @@ static inline herr_t qc_h5_error_walk(unsigned n, const H5E_error2_t *entry, voi
 }
 
 /// Writes the current thread's HDF5 error stack into `buffer` as one line, the most specific
-/// entry first ("H5F__super_read(): truncated file: eof = 800, ... (File has been truncated); ...").
+/// entry first ("H5F__super_read(): truncated file: eof = 800, ... (File has been truncated); ...");
+/// stacks deeper than four entries keep the two most specific and the outermost (the API call).
 /// Must be called right after the failing call: the next HDF5 API call clears the stack.
 /// Returns the number of bytes written (0 when the stack is empty); the text is NUL-terminated.
 static inline size_t qc_h5_error_text(char *buffer, size_t capacity) {
     if (capacity == 0) return 0;
     buffer[0] = 0;
-    qc_h5_error_text_t text = { buffer, capacity, 0 };
+    ssize_t total = H5Eget_num(H5E_DEFAULT);
+    qc_h5_error_text_t text = { buffer, capacity, 0, total > 0 ? (size_t)total : 0 };
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, qc_h5_error_walk, &text);
     return text.length;
 }

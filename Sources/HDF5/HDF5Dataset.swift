@@ -116,6 +116,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
                     : .readFailed(path: path, object: name, detail: detail)
         }
         try requireNumeric()
+        if writing { try requireWritable(name) }
         guard let total = shape.first else { throw fail("it is a scalar; rows need at least one dimension") }
         guard rows.lowerBound >= 0, rows.upperBound <= total else {
             throw fail("rows \(rows.lowerBound)..<\(rows.upperBound) are outside 0..<\(total)")

@@ -60,6 +60,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     /// Creates the group `name`, and any missing groups above it.
     public func createGroup(_ name: String) throws(HDF5Error) -> HDF5Group {
         H5Library.enter(); defer { H5Library.leave() }
+        try requireWritable(fullName(name))
         let linkProperties = try intermediateGroupsList(for: name)
         defer { close(linkProperties, H5Pclose) }
         let child = H5Gcreate2(id, name, linkProperties, qc_h5p_default(), qc_h5p_default())
@@ -77,6 +78,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
                               gzipLevel: Int? = nil, shuffle: Bool = false) throws(HDF5Error) -> HDF5Dataset {
         H5Library.enter(); defer { H5Library.leave() }
         let object = fullName(name)
+        try requireWritable(object)
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw .writeFailed(path: path, object: object, detail: "shape \(shape) has a negative dimension")
         }

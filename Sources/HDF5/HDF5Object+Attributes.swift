@@ -156,6 +156,7 @@ extension HDF5Object {
         let object = attributeObject(name)
         func fail() -> HDF5Error { .writeFailed(path: path, object: object, detail: H5Library.errorText()) }
         guard !name.isEmpty else { throw .writeFailed(path: path, object: object, detail: "an attribute needs a name") }
+        try requireWritable(object)
         if H5Aexists(id, name) > 0, H5Adelete(id, name) < 0 { throw fail() }
 
         let type = H5Tcopy(qc_h5t_c_s1())

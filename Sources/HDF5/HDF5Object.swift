@@ -27,6 +27,14 @@ public class HDF5Object: @unchecked Sendable {
         _ = H5Oclose(id)
     }
 
+    /// Throws unless the file was made with `HDF5File.create` (HDF5's own "no write intent on
+    /// file" would otherwise arrive buried in a deep error stack).
+    func requireWritable(_ object: String) throws(HDF5Error) {
+        guard file.isWritable else {
+            throw .writeFailed(path: path, object: object, detail: "the file is open read-only; write to a file made with HDF5File.create")
+        }
+    }
+
     /// The full name of `relative` below this object ("/a" + "b/c" = "/a/b/c").
     func fullName(_ relative: String) -> String {
         if relative.hasPrefix("/") { return relative }

@@ -18,7 +18,7 @@ class HDF5TestCase: XCTestCase {
 
     /// The repository's `fixtures/<name>/<file>`, or nil when it has not been generated.
     static func fixture(_ name: String, _ file: String) -> String? {
-        var url = URL(fileURLWithPath: #filePath)
+        var url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         for _ in 0..<3 { url.deleteLastPathComponent() }   // Tests/HDF5Tests/<file> -> repository root
         let path = url.appendingPathComponent("fixtures").appendingPathComponent(name).appendingPathComponent(file).path
         return FileManager.default.fileExists(atPath: path) ? path : nil
@@ -26,7 +26,7 @@ class HDF5TestCase: XCTestCase {
 
     /// All fixture folders holding a `model.h5`.
     static func fixtureNames() -> [String] {
-        var url = URL(fileURLWithPath: #filePath)
+        var url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         for _ in 0..<3 { url.deleteLastPathComponent() }
         let root = url.appendingPathComponent("fixtures")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
