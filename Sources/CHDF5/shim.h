@@ -57,6 +57,15 @@ static inline hid_t qc_h5t_std_u32le(void) { return H5T_STD_U32LE; }
 static inline hid_t qc_h5t_std_i64le(void) { return H5T_STD_I64LE; }
 static inline hid_t qc_h5t_std_u64le(void) { return H5T_STD_U64LE; }
 
+/// Frees the strings HDF5 allocated when reading variable-length data (renamed in 1.12).
+static inline herr_t qc_h5_reclaim(hid_t type, hid_t space, void *buffer) {
+#if H5_VERSION_GE(1, 12, 0)
+    return H5Treclaim(type, space, H5P_DEFAULT, buffer);
+#else
+    return H5Dvlen_reclaim(type, space, H5P_DEFAULT, buffer);
+#endif
+}
+
 // MARK: - File locking
 
 /// Turns HDF5 1.10's flock-based file locking off on a file-access property list. Readers use it

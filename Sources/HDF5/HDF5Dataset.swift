@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 
 /// A dataset. Reads convert any stored integer or float type to the requested one inside HDF5
 /// (chunked, gzip and shuffle datasets included) and go straight into the destination memory.
@@ -10,6 +11,10 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     public let scalarType: HDF5ScalarType?
     /// A short name of the stored type, for messages ("float32", "variable-length string").
     public let typeDescription: String
+    /// Number of elements (the product of `shape`; 1 for a scalar).
+    public let count: Int
+    /// Elements per row along axis 0 (the product of the other dimensions).
+    public let rowSize: Int
     private let isNumericType: Bool
 
     init(file: HDF5File, id: hid_t, name: String) throws(HDF5Error) {
@@ -28,18 +33,28 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
             _ = H5Dclose(id)
             throw .readFailed(path: file.path, object: name, detail: detail)
         }
-        shape = dims.map { Int($0) }
+        // Sizes come from the file: a damaged or hostile header must not trap on overflow.
+        var product = 1, overflow = false
+        var checkedShape: [Int] = []
+        for dim in dims {
+            let size = Int(exactly: dim) ?? Int.max
+            checkedShape.append(size)
+            let (next, over) = product.multipliedReportingOverflow(by: size)
+            product = next
+            overflow = overflow || over || size == Int.max
+        }
+        guard !overflow else {
+            _ = H5Dclose(id)
+            throw .readFailed(path: file.path, object: name, detail: "its dimensions \(dims) overflow a 64-bit element count")
+        }
+        shape = checkedShape
+        count = product
+        rowSize = checkedShape.isEmpty ? 1 : checkedShape.dropFirst().reduce(1, *)
         scalarType = HDF5ScalarType(datatype: type)
         typeDescription = describeDatatype(type)
         isNumericType = isNumeric(type)
         super.init(file: file, id: id, name: name)
     }
-
-    /// Number of elements (the product of `shape`; 1 for a scalar).
-    public var count: Int { shape.reduce(1, *) }
-
-    /// Elements per row along axis 0 (the product of the other dimensions).
-    public var rowSize: Int { shape.dropFirst().reduce(1, *) }
 
     // MARK: - Whole-dataset reads
 
@@ -82,6 +97,11 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         try requireNumeric()
         let count = self.count
         guard count > 0 else { return [] }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
+        guard !overflow, UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory else {
+            throw .readFailed(path: path, object: name,
+                              detail: "\(count) elements need more memory than this machine has; read it in rows instead")
+        }
         var failure: String?
         let values = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
             if H5Dread(id, memoryType, qc_h5s_all(), qc_h5s_all(), qc_h5p_default(), buffer.baseAddress) < 0 {

@@ -1,13 +1,13 @@
-/// An owning Swift wrapper around libhdf5: files, groups, datasets and string attributes.
-///
-/// Threading: the libhdf5 build this links against is not thread-safe. Every public call (and
-/// every `deinit` that closes a handle) takes one process-wide recursive lock, so HDF5 calls from
-/// different threads are serialised and never overlap; objects may be handed between threads, but
-/// expect no parallel speed-up from reading HDF5 on several threads.
-///
-/// Ownership: each object closes its own HDF5 handle in `deinit`; groups and datasets keep their
-/// file alive, and the file is closed when the last of them goes away. Temporary handles
-/// (dataspaces, types, property lists, attributes) are closed before a call returns.
+// An owning Swift wrapper around libhdf5: files, groups, datasets and string attributes.
+//
+// Threading: the libhdf5 build this links against is not thread-safe. Every public call (and
+// every `deinit` that closes a handle) takes one process-wide recursive lock, so HDF5 calls from
+// different threads are serialised and never overlap; objects may be handed between threads, but
+// expect no parallel speed-up from reading HDF5 on several threads.
+//
+// Ownership: each object closes its own HDF5 handle in `deinit`; groups and datasets keep their
+// file alive, and the file is closed when the last of them goes away. Temporary handles
+// (dataspaces, types, property lists, attributes) are closed before a call returns.
 import CHDF5
 import Foundation
 

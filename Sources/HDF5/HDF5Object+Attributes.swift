@@ -134,7 +134,7 @@ extension HDF5Object {
                 throw .readFailed(path: path, object: object, detail: H5Library.errorText())
             }
             let strings = pointers.map { $0.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)), as: UTF8.self) } ?? "" }
-            _ = H5Dvlen_reclaim(memoryType, space, qc_h5p_default(), &pointers)
+            _ = qc_h5_reclaim(memoryType, space, &pointers)
             return strings
         }
         let size = H5Tget_size(type)

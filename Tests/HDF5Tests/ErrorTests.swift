@@ -119,6 +119,21 @@ final class ErrorTests: HDF5TestCase {
         XCTAssertEqual(rows[14], 1)
     }
 
+    /// A (sparse, chunked) dataset far larger than memory: a whole read refuses instead of
+    /// trapping in the allocator, while row reads work.
+    func testHugeDatasetWholeReadRefusesRowsWork() throws {
+        let path = file("huge.h5")
+        let h5 = try HDF5File.create(path)
+        let huge = try h5.root.createDataset("huge", shape: [1 << 40, 1 << 10], type: .float32, chunkRows: 1)
+        XCTAssertEqual(huge.count, 1 << 50)
+        assertThrows(try huge.readFloats(), mentions: ["more memory", "rows"]) {
+            if case .readFailed(path, "/huge", _) = $0 { return true } else { return false }
+        }
+        var row = [Float](repeating: .nan, count: 1 << 10)
+        try row.withUnsafeMutableBufferPointer { try huge.readFloats(rows: (1 << 39)..<(1 << 39) + 1, into: $0) }
+        XCTAssertEqual(row, [Float](repeating: 0, count: 1 << 10), "unwritten chunks read as the fill value")
+    }
+
     func testMissingGroupAndDataset() throws {
         let path = file("objects.h5")
         let h5 = try HDF5File.create(path)
