@@ -266,8 +266,21 @@ def disagreement(rng, samples=200_000):
         m = rng.randint(2 ** 30, INT32_MAX)
         x = rng.randint(-(2 ** 24), 2 ** 24)
         small_shift_differ += multiply_gemmlowp(x, m, shift) != multiply_single(x, m, shift)
+    # Power-of-two multipliers (M = 2^-k, k in 1..8) make exact ties common: every rule differs there.
+    pow2 = {"gemmlowp_vs_single": 0, "gemmlowp_vs_fp32": 0, "single_vs_fp32": 0}
+    for _ in range(samples):
+        real = 2.0 ** -rng.randint(1, 8)
+        m, shift = quantize_multiplier(real, False)
+        x = rng.randint(-int(128 / real), int(128 / real))
+        g = min(max(multiply_gemmlowp(x, m, shift), -128), 127)
+        s = min(max(multiply_single(x, m, shift), -128), 127)
+        f = requantize_fp32(x, f32(real), 0, -128, 127)
+        pow2["gemmlowp_vs_single"] += g != s
+        pow2["gemmlowp_vs_fp32"] += g != f
+        pow2["single_vs_fp32"] += s != f
     return {
         "samples": samples,
+        "int8_output_differs_power_of_two_multiplier": {k: v / samples for k, v in pow2.items()},
         "int8_output_differs": {k: v / samples for k, v in pairs.items()},
         "int32_result_differs_gemmlowp_vs_single": raw_differ / samples,
         "int32_result_differs_gemmlowp_vs_single_shift_-4_to_-1": small_shift_differ / samples,
