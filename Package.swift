@@ -4,7 +4,9 @@ import PackageDescription
 // The float and integer kernels need AVX2 + FMA code generation: without a target CPU, Swift lowers
 // `SIMD8<Float>.addingProduct` to eight libm `fmaf` calls (see ../shared/NOTES.md).
 #if arch(x86_64)
-let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "x86-64-v3"])]
+// swiftc's clang importer knows no `x86-64-v3`; `haswell` names the same features (AVX2, FMA, BMI2,
+// F16C) and also defines `__AVX2__` for imported C headers.
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 let kernelCFlags: [CSetting] = [.unsafeFlags(["-march=x86-64-v3"])]
 #else
 let kernelFlags: [SwiftSetting] = []
@@ -33,6 +35,9 @@ let package = Package(
         // The packed low-bit model file: spec in docs/qbin-format.md.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "QBin", dependencies: ["QCore", "CZlib"]),
+        // Integer-only simulator of a .qbin model: scalar reference kernels and fast int8 GEMM kernels.
+        .target(name: "CInt8Kernels", cSettings: kernelCFlags),
+        .target(name: "Simulator", dependencies: ["QBin", "QCore", "FixedPoint", "CInt8Kernels"], swiftSettings: kernelFlags),
         // Importers.
         .target(name: "KerasImport", dependencies: ["QCore", "HDF5"]),
         // The pipeline, used by the CLI and tests.
@@ -51,6 +56,7 @@ let package = Package(
         .testTarget(name: "FloatEngineTests", dependencies: ["FloatEngine", "QCore"], swiftSettings: kernelFlags),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint"]),
         .testTarget(name: "QBinTests", dependencies: ["QBin", "QCore"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "QBin", "FixedPoint"], swiftSettings: kernelFlags),
         .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5"]),
         .testTarget(name: "QConvertKitTests", dependencies: ["QConvertKit", "QCTestSupport", "HDF5", "FloatEngine", "KerasImport", "QCore"]),
         .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5", "QCTestSupport"]),

@@ -1,0 +1,137 @@
+// Integer GEMM micro-kernels for the simulator: a 4 x 16 tile of int32 accumulators over K.
+//
+// Swift cannot ask for `vpmaddwd` / `vpmaddubsw`, so the innermost loops live here as `static inline`
+// C functions (they import into Swift and inline there). Each has an AVX2 body and a portable scalar
+// fallback that computes the same integers; the Swift side tests both against its scalar reference.
+//
+// Packed layouts (prepared once by the Swift packer, `Kernels/PackedGEMMWeights.swift`):
+//   s16: A rows of int16 (x - zin), K padded to a multiple of 2; a B panel holds 16 output channels,
+//        per K pair 32 int16: channels 0-7 as (w[2p], w[2p+1]) pairs, then channels 8-15.
+//        `vpmaddwd` is exact for the full int16 range here: |a| <= 255, |w| <= 128.
+//   u8:  A rows of uint8 (x - typeMin), K padded to a multiple of 4; per K quad 64 int8: channels 0-7
+//        as 4 consecutive weights each, then channels 8-15. `vpmaddubsw` adds two u8 x s8 products in
+//        int16 with saturation: exact only while 2 * 255 * |w| <= 32767, i.e. |w| <= 64 (<= 7-bit weights).
+#ifndef CINT8KERNELS_H
+#define CINT8KERNELS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+/// 1 when this header was compiled with AVX2 (the fast bodies), 0 for the portable fallback.
+static inline int qc_int8_kernels_have_avx2(void) {
+#if defined(__AVX2__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+static inline int32_t qc_load_i32(const void *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/// c[r * ldc + n] (+)= sum over pairs p < kpairs of a[r * lda + 2p + j] * w[n][2p + j], r < 4, n < 16.
+/// `a` int16 rows (lda elements apart), `b` the panel at pair 0, `accumulate` 0 = overwrite.
+static inline void qc_gemm_s16_4x16(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs,
+                                    int32_t *c, ptrdiff_t ldc, int accumulate) {
+#if defined(__AVX2__)
+    __m256i c00, c01, c10, c11, c20, c21, c30, c31;
+    if (accumulate) {
+        c00 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc)); c01 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc + 8));
+        c10 = _mm256_loadu_si256((const __m256i *)(c + 1 * ldc)); c11 = _mm256_loadu_si256((const __m256i *)(c + 1 * ldc + 8));
+        c20 = _mm256_loadu_si256((const __m256i *)(c + 2 * ldc)); c21 = _mm256_loadu_si256((const __m256i *)(c + 2 * ldc + 8));
+        c30 = _mm256_loadu_si256((const __m256i *)(c + 3 * ldc)); c31 = _mm256_loadu_si256((const __m256i *)(c + 3 * ldc + 8));
+    } else {
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = _mm256_setzero_si256();
+    }
+    const int16_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    for (ptrdiff_t p = 0; p < kpairs; p++) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + 32 * p));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + 32 * p + 16));
+        __m256i x;
+        x = _mm256_set1_epi32(qc_load_i32(a0 + 2 * p));
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0)); c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
+        x = _mm256_set1_epi32(qc_load_i32(a1 + 2 * p));
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0)); c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
+        x = _mm256_set1_epi32(qc_load_i32(a2 + 2 * p));
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0)); c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
+        x = _mm256_set1_epi32(qc_load_i32(a3 + 2 * p));
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0)); c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
+    }
+    _mm256_storeu_si256((__m256i *)(c + 0 * ldc), c00); _mm256_storeu_si256((__m256i *)(c + 0 * ldc + 8), c01);
+    _mm256_storeu_si256((__m256i *)(c + 1 * ldc), c10); _mm256_storeu_si256((__m256i *)(c + 1 * ldc + 8), c11);
+    _mm256_storeu_si256((__m256i *)(c + 2 * ldc), c20); _mm256_storeu_si256((__m256i *)(c + 2 * ldc + 8), c21);
+    _mm256_storeu_si256((__m256i *)(c + 3 * ldc), c30); _mm256_storeu_si256((__m256i *)(c + 3 * ldc + 8), c31);
+#else
+    for (int r = 0; r < 4; r++) {
+        for (int n = 0; n < 16; n++) {
+            uint32_t sum = accumulate ? (uint32_t)c[r * ldc + n] : 0u;
+            const int16_t *w = b + (n < 8 ? 2 * n : 16 + 2 * (n - 8));
+            for (ptrdiff_t p = 0; p < kpairs; p++) {
+                int32_t pair = (int32_t)a[r * lda + 2 * p] * w[32 * p] + (int32_t)a[r * lda + 2 * p + 1] * w[32 * p + 1];
+                sum += (uint32_t)pair;  // wraps like vpaddd
+            }
+            c[r * ldc + n] = (int32_t)sum;
+        }
+    }
+#endif
+}
+
+/// c[r * ldc + n] (+)= sum over quads q < kquads of a[r * lda + 4q + j] * w[n][4q + j], r < 4, n < 16;
+/// `a` uint8 rows, `b` int8 panel. Exact only for |w| <= 64 (see the header comment).
+static inline void qc_gemm_u8s8_4x16(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
+                                     int32_t *c, ptrdiff_t ldc, int accumulate) {
+#if defined(__AVX2__)
+    __m256i c00, c01, c10, c11, c20, c21, c30, c31;
+    if (accumulate) {
+        c00 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc)); c01 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc + 8));
+        c10 = _mm256_loadu_si256((const __m256i *)(c + 1 * ldc)); c11 = _mm256_loadu_si256((const __m256i *)(c + 1 * ldc + 8));
+        c20 = _mm256_loadu_si256((const __m256i *)(c + 2 * ldc)); c21 = _mm256_loadu_si256((const __m256i *)(c + 2 * ldc + 8));
+        c30 = _mm256_loadu_si256((const __m256i *)(c + 3 * ldc)); c31 = _mm256_loadu_si256((const __m256i *)(c + 3 * ldc + 8));
+    } else {
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = _mm256_setzero_si256();
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    const uint8_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    for (ptrdiff_t q = 0; q < kquads; q++) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + 64 * q));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + 64 * q + 32));
+        __m256i x;
+#define QC_STEP(ar, lo, hi) \
+        x = _mm256_set1_epi32(qc_load_i32(ar + 4 * q)); \
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b0), ones)); \
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b1), ones));
+        QC_STEP(a0, c00, c01)
+        QC_STEP(a1, c10, c11)
+        QC_STEP(a2, c20, c21)
+        QC_STEP(a3, c30, c31)
+#undef QC_STEP
+    }
+    _mm256_storeu_si256((__m256i *)(c + 0 * ldc), c00); _mm256_storeu_si256((__m256i *)(c + 0 * ldc + 8), c01);
+    _mm256_storeu_si256((__m256i *)(c + 1 * ldc), c10); _mm256_storeu_si256((__m256i *)(c + 1 * ldc + 8), c11);
+    _mm256_storeu_si256((__m256i *)(c + 2 * ldc), c20); _mm256_storeu_si256((__m256i *)(c + 2 * ldc + 8), c21);
+    _mm256_storeu_si256((__m256i *)(c + 3 * ldc), c30); _mm256_storeu_si256((__m256i *)(c + 3 * ldc + 8), c31);
+#else
+    for (int r = 0; r < 4; r++) {
+        for (int n = 0; n < 16; n++) {
+            uint32_t sum = accumulate ? (uint32_t)c[r * ldc + n] : 0u;
+            const int8_t *w = b + (n < 8 ? 4 * n : 32 + 4 * (n - 8));
+            for (ptrdiff_t q = 0; q < kquads; q++) {
+                for (int j = 0; j < 4; j++) {
+                    sum += (uint32_t)((int32_t)a[r * lda + 4 * q + j] * w[64 * q + j]);
+                }
+            }
+            c[r * ldc + n] = (int32_t)sum;
+        }
+    }
+#endif
+}
+
+#endif

@@ -1,0 +1,58 @@
+/// `depthwiseConv2D` vectorised over channels: per output pixel, an int32 accumulator row starts at the
+/// bias and each tap inside the input adds `(x - zin) * w[tap]` for every channel (weights transposed
+/// once to `[kernelH, kernelW, C]`, so the inner loop is contiguous and auto-vectorises). Taps in the
+/// padding add nothing, as in `ReferenceDepthwiseConv2D`; all sums wrap identically.
+final class FastDepthwiseConv2D: IntegerLayer {
+    let p: ConvParams
+    /// `[kernelH, kernelW, C]`.
+    let tapWeights: [Int32]
+
+    init(_ params: ConvParams) {
+        p = params
+        var t = [Int32](repeating: 0, count: params.weights.count)
+        let taps = params.kernelH * params.kernelW
+        for c in 0..<params.outC {
+            for tap in 0..<taps { t[tap * params.outC + c] = params.weights[c * taps + tap] }
+        }
+        tapWeights = t
+    }
+
+    func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
+        let input = inputs[0].baseAddress!, out = output.baseAddress!
+        let channels = p.outC
+        tapWeights.withUnsafeBufferPointer { weights in
+            p.bias.withUnsafeBufferPointer { bias in
+                let weights = weights.baseAddress!, bias = bias.baseAddress!
+                parallelChunks(batch * p.outH, threads: threads) { range in
+                    let acc = UnsafeMutablePointer<Int32>.allocate(capacity: channels)
+                    let expanded = UnsafeMutablePointer<Int32>.allocate(capacity: channels)
+                    defer { acc.deallocate(); expanded.deallocate() }
+                    for row in range {
+                        let b = row / p.outH, outY = row % p.outH
+                        for outX in 0..<p.outW {
+                            for c in 0..<channels { acc[c] = bias[c] }
+                            for filterY in 0..<p.kernelH {
+                                let inY = outY &* p.strideH &+ filterY &* p.dilationH &- p.padTop
+                                if inY < 0 || inY >= p.inH { continue }
+                                for filterX in 0..<p.kernelW {
+                                    let inX = outX &* p.strideW &+ filterX &* p.dilationW &- p.padLeft
+                                    if inX < 0 || inX >= p.inW { continue }
+                                    var x = input + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* p.inC
+                                    if p.depthMultiplier > 1 {
+                                        for c in 0..<channels { expanded[c] = x[c / p.depthMultiplier] }
+                                        x = UnsafePointer(expanded)
+                                    }
+                                    let w = weights + (filterY &* p.kernelW &+ filterX) &* channels
+                                    let zin = p.inputZero
+                                    for c in 0..<channels { acc[c] = acc[c] &+ (x[c] &- zin) &* w[c] }
+                                }
+                            }
+                            let dst = out + ((b &* p.outH &+ outY) &* p.outW &+ outX) &* channels
+                            for c in 0..<channels { dst[c] = p.requant.apply(acc[c], channel: c) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

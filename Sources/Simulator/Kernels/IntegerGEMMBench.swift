@@ -1,0 +1,73 @@
+import CInt8Kernels
+import Dispatch
+
+/// One measurement of the simulator's int8 GEMM.
+public struct IntegerGEMMBenchResult: Sendable, CustomStringConvertible {
+    public var m: Int, n: Int, k: Int, weightBits: Int, threads: Int
+    /// `s16` (`vpmaddwd` on int16 pairs, exact for 8-bit weights) or `u8` (`vpmaddubsw`, <= 7-bit weights).
+    public var path: String
+    /// Whether the AVX2 kernel bodies were compiled in (else the portable fallback ran).
+    public var avx2: Bool
+    /// Median seconds of one `m x n x k` product over the repetitions.
+    public var seconds: Double
+    /// `2 * m * n * k / seconds / 1e9`.
+    public var gops: Double { 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9 }
+
+    public var description: String {
+        "int8 GEMM \(m)x\(n)x\(k) w\(weightBits) \(path)\(avx2 ? "" : " (no AVX2)") \(threads) thread(s): \(String(format2(gops))) GOP/s"
+    }
+}
+
+private func format2(_ x: Double) -> String { String(Double(Int(x * 10)) / 10) }
+
+/// Measures the int8 GEMM kernel (`C[M x N] = A[M x K] * W[N x K]^T` in int32; A already converted to
+/// the path's element type, so im2col and requantization are excluded) with weights of `weightBits`
+/// (2 ... 8) on `threads` threads (rows split in one chunk per thread, as the layers do). Random
+/// inputs; returns the median over `repetitions` timed runs after one warm-up.
+public func IntegerGEMMBench(m: Int, n: Int, k: Int, weightBits: Int, threads: Int, repetitions: Int = 7) -> IntegerGEMMBenchResult {
+    precondition(m >= 1 && n >= 1 && k >= 1 && (2...8).contains(weightBits) && threads >= 1, "IntegerGEMMBench: bad arguments")
+    let path: GEMMPath = weightBits <= 7 ? .u8 : .s16
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    func next() -> Int32 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Int32(truncatingIfNeeded: state >> 33)
+    }
+    let limit = Int32(1) << (weightBits - 1)
+    let weights = (0..<n * k).map { _ in (next() & (2 * limit - 1)) - limit }
+    let packed = weights.withUnsafeBufferPointer { PackedGEMMWeights(weights: $0, n: n, k: k, rowStride: k, path: path) }
+    let lda = packed.paddedK, ldc = packed.panels * 16
+    let rowsPadded = (m + 3) & ~3
+    let a = UnsafeMutableRawPointer.allocate(byteCount: rowsPadded * lda * path.elementSize, alignment: 64)
+    let c = UnsafeMutablePointer<Int32>.allocate(capacity: rowsPadded * ldc)
+    defer { a.deallocate(); c.deallocate() }
+    for i in 0..<rowsPadded * lda {
+        switch path {
+        case .s16: a.storeBytes(of: Int16(truncatingIfNeeded: next() % 256), toByteOffset: i * 2, as: Int16.self)
+        case .u8: a.storeBytes(of: UInt8(truncatingIfNeeded: next()), toByteOffset: i, as: UInt8.self)
+        }
+    }
+    let aShared = UncheckedSendable(UnsafeRawPointer(a)), cShared = UncheckedSendable(c)
+    func once() {
+        parallelChunks(rowsPadded, threads: threads, alignment: 4) { range in
+            // Blocks of rows, as the layers run them.
+            var first = range.lowerBound
+            while first < range.upperBound {
+                let count = Swift.min(GEMMScratch.blockRows, range.upperBound - first)
+                packed.multiply(a: aShared.value + first * lda * path.elementSize, lda: lda, rows: count,
+                                c: cShared.value + first * ldc, ldc: ldc)
+                first += count
+            }
+        }
+    }
+    once()
+    var times: [Double] = []
+    for _ in 0..<Swift.max(1, repetitions) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        once()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    times.sort()
+    return IntegerGEMMBenchResult(m: m, n: n, k: k, weightBits: weightBits, threads: threads,
+                                  path: path == .s16 ? "s16" : "u8", avx2: qc_int8_kernels_have_avx2() != 0,
+                                  seconds: times[times.count / 2])
+}

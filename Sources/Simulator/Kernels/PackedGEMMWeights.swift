@@ -1,0 +1,110 @@
+import CInt8Kernels
+import QBin
+
+/// Which exact integer scheme a GEMM uses (layouts in `CInt8Kernels.h`).
+enum GEMMPath: Sendable {
+    /// `(x - zin)` as int16 pairs times int16 weights with `vpmaddwd`: exact for any <= 8-bit input and weights.
+    case s16
+    /// Stored activations offset to unsigned bytes `(x - min(type))` times int8 weights with `vpmaddubsw`:
+    /// exact only for signed weights of <= 7 bits (|w| <= 64), 4 weights per step instead of 2.
+    /// The offset is taken back out per channel: `sum (x - zin) w = sum (x - min) w - (zin - min) sum w`.
+    case u8
+
+    /// The path for an input of type `input` and weights of type `weights`; nil when neither is exact
+    /// (wider than 8-bit values), and the op runs its reference kernel.
+    static func choose(input: QType, weights: QType) -> GEMMPath? {
+        guard input.bits <= 8, weights.bits <= 8 else { return nil }
+        return weights.isSigned && weights.bits <= 7 ? .u8 : .s16
+    }
+
+    /// Values of K per kernel step: a pair (s16) or a quad (u8).
+    var stepLength: Int { self == .s16 ? 2 : 4 }
+    /// Bytes of one A element.
+    var elementSize: Int { self == .s16 ? 2 : 1 }
+}
+
+/// The weights of one GEMM, `n` output channels by `k`, packed once into 16-channel panels: per panel
+/// and K step, 64 bytes (16 channels x one int16 pair, or x one int8 quad); channels past `n` and K
+/// past `k` are zero.
+final class PackedGEMMWeights: @unchecked Sendable {
+    let n: Int, k: Int
+    let path: GEMMPath
+    let panels: Int
+    let steps: Int
+    /// `steps * path.stepLength`: the row length of A.
+    var paddedK: Int { steps * path.stepLength }
+    /// `sum_k w[c][k]` per channel (the u8 path's offset correction).
+    let rowSums: [Int32]
+    let storage: UnsafeMutableRawPointer
+
+    static let bytesPerStep = 64
+
+    /// `weights[c * rowStride + offset + i]` is `w[c][i]`, c < n, i < k.
+    init(weights: UnsafeBufferPointer<Int32>, n: Int, k: Int, rowStride: Int, offset: Int = 0, path: GEMMPath) {
+        self.n = n; self.k = k; self.path = path
+        panels = (n + 15) / 16
+        steps = (k + path.stepLength - 1) / path.stepLength
+        let bytes = Swift.max(panels * steps * Self.bytesPerStep, 64)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        var sums = [Int32](repeating: 0, count: n)
+        let stepLength = path.stepLength
+        for channel in 0..<n {
+            let panel = channel / 16, lane = channel % 16
+            for i in 0..<k {
+                let w = weights[channel * rowStride + offset + i]
+                sums[channel] = sums[channel] &+ w
+                let step = i / stepLength, e = i % stepLength
+                let stepBase = (panel * steps + step) * Self.bytesPerStep
+                switch path {
+                case .s16:
+                    // ch 0-7 then 8-15, each an adjacent (w[2p], w[2p+1]) pair.
+                    let index = (lane / 8) * 16 + (lane % 8) * 2 + e
+                    storage.storeBytes(of: Int16(truncatingIfNeeded: w), toByteOffset: stepBase + index * 2, as: Int16.self)
+                case .u8:
+                    let index = (lane / 8) * 32 + (lane % 8) * 4 + e
+                    storage.storeBytes(of: Int8(truncatingIfNeeded: w), toByteOffset: stepBase + index, as: Int8.self)
+                }
+            }
+        }
+        rowSums = sums
+    }
+
+    deinit { storage.deallocate() }
+
+    /// K steps per cache block: 512 values of K, so that a 4-row A tile and a panel slice stay in L1.
+    var stepsPerBlock: Int { 512 / path.stepLength }
+
+    /// `c[r * ldc + ch] = sum_i a[r][i] * w[ch][i]` for `r < rows` (a multiple of 4) and every channel
+    /// of every panel (`ldc >= panels * 16`). `a` holds rows of `paddedK` elements of the path's type,
+    /// `lda` elements apart.
+    func multiply(a: UnsafeRawPointer, lda: Int, rows: Int, c: UnsafeMutablePointer<Int32>, ldc: Int) {
+        let blockSteps = stepsPerBlock
+        var kb = 0
+        while kb < steps {
+            let ks = Swift.min(blockSteps, steps &- kb)
+            let accumulate: Int32 = kb > 0 ? 1 : 0
+            for panel in 0..<panels {
+                let bOffset: Int = (panel &* steps &+ kb) &* Self.bytesPerStep
+                let b = storage + bOffset
+                var r = 0
+                while r < rows {
+                    let cOffset: Int = r &* ldc &+ panel &* 16
+                    let cTile = c + cOffset
+                    switch path {
+                    case .s16:
+                        let aOffset: Int = (r &* lda &+ kb &* 2) &* 2
+                        let aTile = (a + aOffset).assumingMemoryBound(to: Int16.self)
+                        qc_gemm_s16_4x16(aTile, lda, b.assumingMemoryBound(to: Int16.self), ks, cTile, ldc, accumulate)
+                    case .u8:
+                        let aOffset: Int = r &* lda &+ kb &* 4
+                        let aTile = (a + aOffset).assumingMemoryBound(to: UInt8.self)
+                        qc_gemm_u8s8_4x16(aTile, lda, b.assumingMemoryBound(to: Int8.self), ks, cTile, ldc, accumulate)
+                    }
+                    r &+= 4
+                }
+            }
+            kb &+= blockSteps
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import FixedPoint
+import QBin
+import XCTest
+@testable import Simulator
+
+/// The fast kernels (int8 GEMM for conv2D / dense, vectorised depthwise) against the scalar reference,
+/// bit for bit, on random models over many shapes, weight widths, both profiles and 1 and 2 threads.
+final class FastKernelTests: XCTestCase {
+    /// Random per-channel multipliers in [2^30, 2^31) with shifts that keep outputs mostly in range.
+    private func requant(_ rng: inout TestRNG, channels: Int, shifts: ClosedRange<Int>, type: QType) -> [String: [Int32]] {
+        let perChannel = rng.bool()
+        let n = perChannel ? channels : 1
+        let lo = Int32(type.minValue), hi = Int32(type.maxValue)
+        let narrow = rng.bool()
+        return ["multiplier": (0..<n).map { _ in rng.int32((1 << 30)...((1 << 31) - 1)) },
+                "shift": (0..<n).map { _ in Int32(rng.int(shifts)) },
+                "clamp": narrow ? [lo + (hi - lo) / 4, hi - (hi - lo) / 8] : [lo, hi]]
+    }
+
+    func testConv2DMatchesReference() throws {
+        var rng = TestRNG(seed: 7)
+        for trial in 0..<40 {
+            let groups = trial % 4 == 3 ? 2 : 1
+            let cinG = [1, 3, 4, 8, 5][rng.int(0...4)], coutG = [1, 4, 16, 17, 5][rng.int(0...4)]
+            let kh = rng.int(1...3), kw = rng.int(1...3)
+            let stride = (rng.int(1...2), rng.int(1...2)), dilation = (rng.int(1...2), rng.int(1...2))
+            let pad = (rng.int(0...2), rng.int(0...1), rng.int(0...2), rng.int(0...1))
+            let h = rng.int(((kh - 1) * dilation.0 + 1)...8), w = rng.int(((kw - 1) * dilation.1 + 1)...8)
+            let outH = (h + pad.0 + pad.1 - ((kh - 1) * dilation.0 + 1)) / stride.0 + 1
+            let outW = (w + pad.2 + pad.3 - ((kw - 1) * dilation.1 + 1)) / stride.1 + 1
+            let bits = 2 + trial % 7
+            let inType = [u8, s8, QType.unsigned(4)!][trial % 3]
+            let outType = rng.bool() ? u8 : s8
+            let wType = QType.signed(bits)!
+            let cin = cinG * groups, cout = coutG * groups
+            var b = ModelBuilder()
+            let zin = rng.int32(inType.minValue...inType.maxValue)
+            let x = b.input([h, w, cin], inType, zero: zin)
+            let weights = b.constant("w", [cout, kh, kw, cinG], wType, rng.values(cout * kh * kw * cinG, wType), perChannel: true)
+            var inputs = [x, weights]
+            if rng.bool() { inputs.append(b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-5000...5000) })) }
+            let y = b.activation("y", [outH, outW, cout], outType, zero: rng.int32(outType.minValue...outType.maxValue))
+            b.op(.conv2D, inputs, y, window(kernel: (kh, kw), stride: stride, dilation: dilation, padding: pad)
+                .merging(["groups": [Int32(groups)]]).merging(requant(&rng, channels: cout, shifts: -10...(-4), type: outType)))
+            let model = b.finished(outputs: [y])
+            for profile in RoundingProfile.allCases {
+                try assertFastMatchesReference(model, profile: profile, batch: trial % 2 == 0 ? 1 : 3, seed: UInt64(trial),
+                                               context: "conv trial \(trial) \(profile) \(model.ops[0].attributes) in \(inType) w \(wType)")
+            }
+        }
+    }
+
+    func testDenseMatchesReference() throws {
+        var rng = TestRNG(seed: 11)
+        for trial in 0..<30 {
+            let inF = rng.int(1...70), outF = rng.int(1...40)
+            let bits = 2 + trial % 7
+            let inType = trial % 2 == 0 ? u8 : s8
+            let wType = QType.signed(bits)!
+            var b = ModelBuilder()
+            let rows = trial % 5 == 0 ? [3, inF] : [inF]
+            let x = b.input(rows, inType, zero: rng.int32(inType.minValue...inType.maxValue))
+            let weights = b.constant("w", [outF, inF], wType, rng.values(outF * inF, wType), perChannel: rng.bool())
+            let y = b.activation("y", Array(rows.dropLast()) + [outF], u8, zero: rng.int32(0...255))
+            b.op(.dense, [x, weights, b.constant("b", [outF], .int32, (0..<outF).map { _ in rng.int32(-20000...20000) })], y,
+                 requant(&rng, channels: outF, shifts: -9...(-3), type: u8))
+            let model = b.finished(outputs: [y])
+            for profile in RoundingProfile.allCases {
+                try assertFastMatchesReference(model, profile: profile, batch: trial % 3 == 0 ? 1 : 3, seed: UInt64(trial),
+                                               context: "dense trial \(trial) \(profile) \(inF)->\(outF) w\(bits)")
+            }
+        }
+    }
+
+    func testDepthwiseMatchesReference() throws {
+        var rng = TestRNG(seed: 13)
+        for trial in 0..<24 {
+            let cin = rng.int(1...20), dm = rng.int(1...3)
+            let kh = rng.int(1...3), kw = rng.int(1...3)
+            let stride = (rng.int(1...2), rng.int(1...2)), dilation = (rng.int(1...2), rng.int(1...2))
+            let pad = (rng.int(0...1), rng.int(0...1), rng.int(0...1), rng.int(0...1))
+            let h = rng.int(((kh - 1) * dilation.0 + 1)...7), w = rng.int(((kw - 1) * dilation.1 + 1)...7)
+            let outH = (h + pad.0 + pad.1 - ((kh - 1) * dilation.0 + 1)) / stride.0 + 1
+            let outW = (w + pad.2 + pad.3 - ((kw - 1) * dilation.1 + 1)) / stride.1 + 1
+            let wType = QType.signed(2 + trial % 7)!
+            let cout = cin * dm
+            var b = ModelBuilder()
+            let x = b.input([h, w, cin], u8, zero: rng.int32(0...255))
+            let y = b.activation("y", [outH, outW, cout], s8, zero: rng.int32(-128...127))
+            b.op(.depthwiseConv2D, [x, b.constant("w", [cout, kh, kw], wType, rng.values(cout * kh * kw, wType), perChannel: true),
+                                    b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-3000...3000) })], y,
+                 window(kernel: (kh, kw), stride: stride, dilation: dilation, padding: pad)
+                    .merging(["depth_multiplier": [Int32(dm)]]).merging(requant(&rng, channels: cout, shifts: -8...(-2), type: s8)))
+            let model = b.finished(outputs: [y])
+            for profile in RoundingProfile.allCases {
+                try assertFastMatchesReference(model, profile: profile, batch: trial % 2 == 0 ? 1 : 3, seed: UInt64(trial),
+                                               context: "depthwise trial \(trial) \(profile)")
+            }
+        }
+    }
+
+    /// Large enough for several row blocks, K blocks (K > 512) and both threads' chunks.
+    func testLargeGEMMBlocksMatchReference() throws {
+        var rng = TestRNG(seed: 17)
+        for bits in [4, 8] {
+            let wType = QType.signed(bits)!
+            var b = ModelBuilder()
+            let x = b.input([11, 10, 70], u8, zero: 128)
+            let y = b.activation("y", [11, 10, 33], u8, zero: 3)
+            b.op(.conv2D, [x, b.constant("w", [33, 3, 3, 70], wType, rng.values(33 * 630, wType), perChannel: true)], y,
+                 window(kernel: (3, 3), padding: (1, 1, 1, 1)).merging(["groups": [1]])
+                    .merging(requant(&rng, channels: 33, shifts: -12...(-8), type: u8)))
+            try assertFastMatchesReference(b.finished(outputs: [y]), profile: .gemmlowp, batch: 2, seed: 5, context: "large w\(bits)")
+        }
+    }
+
+    func testGEMMKernelsHaveAVX2AndBenchRuns() {
+        #if arch(x86_64)
+        let r = IntegerGEMMBench(m: 8, n: 16, k: 8, weightBits: 4, threads: 2, repetitions: 1)
+        XCTAssertTrue(r.avx2, "the AVX2 kernel bodies were not compiled in")
+        XCTAssertGreaterThan(r.gops, 0)
+        #endif
+    }
+}
