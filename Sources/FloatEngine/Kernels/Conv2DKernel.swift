@@ -1,0 +1,115 @@
+import QCore
+
+/// Conv2D (grouped, strided, dilated, padded) over an NHWC batch as a packed GEMM per group:
+/// `M = batch * outH * outW` output pixels, `K = kh * kw * cin / groups`, `N = cout / groups`.
+/// A is gathered from the image while packing (implicit im2col); a 1x1 stride-1 unpadded conv reads
+/// the input as a plain matrix. Bias and linear/relu/relu6 are applied in the micro-kernel's store.
+public final class Conv2DKernel: @unchecked Sendable {
+    public let outputShape: [Int]
+    let geometry: ConvGeometry
+    let inH: Int, inW: Int, inChannels: Int, groups: Int, groupChannels: Int
+    let outChannels: Int
+    let weights: PackedWeights
+    let blocking: GEMMBlocking
+    let epilogue: GEMMEpilogue
+    let postActivation: Activation?
+    /// True for 1x1, stride 1, no padding: the input already is A.
+    let readsInputDirectly: Bool
+
+    /// `inputShape` is `[H, W, C]` per sample. Packs the weights.
+    public init(_ conv: Conv2D, inputShape: [Int]) {
+        precondition(inputShape.count == 3, "Conv2DKernel: input shape \(inputShape) is not [H, W, C]")
+        let g = conv.geometry
+        geometry = g
+        inH = inputShape[0]; inW = inputShape[1]; inChannels = inputShape[2]
+        groups = conv.groups
+        groupChannels = conv.weights.shape[2]
+        precondition(groupChannels * groups == inChannels, "Conv2DKernel: weights \(conv.weights.shape) x \(groups) groups do not match input \(inputShape)")
+        outChannels = conv.outChannels
+        let out = g.outputSize(inH: inH, inW: inW)
+        outputShape = [out.h, out.w, outChannels]
+        let groupOut = outChannels / groups
+        let k = g.kernelH * g.kernelW * groupChannels
+        let cout = conv.outChannels
+        weights = conv.weights.data.withUnsafeBufferPointer { w in
+            PackedWeights(k: k, n: groupOut, groups: conv.groups, bias: conv.bias) { group, kk, j in
+                w[kk * cout + group * groupOut + j]
+            }
+        }
+        blocking = GEMMBlocking(k: k)
+        (epilogue, postActivation) = GEMMEpilogue.split(conv.activation)
+        readsInputDirectly = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1
+            && g.padding == .zero
+    }
+
+    /// Scratch is allocated per worker inside `run`.
+    public func workspaceCount(batch: Int) -> Int { 0 }
+
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+                    workspace: UnsafeMutablePointer<Float>) {
+        let m = batch * outputShape[0] * outputShape[1]
+        let groupOut = outChannels / groups
+        let work = m * weights.k * outChannels
+        if readsInputDirectly {
+            let source = MatrixSource(a: input, lda: inChannels, groupStride: groupChannels)
+            runGEMM(source, m: m, work: work, groupOut: groupOut, output: output)
+        } else {
+            let source = ConvPatchSource(input: input, inH: inH, inW: inW, channels: inChannels,
+                                         groupChannels: groupChannels, outH: outputShape[0],
+                                         outW: outputShape[1], geometry: geometry)
+            runGEMM(source, m: m, work: work, groupOut: groupOut, output: output)
+        }
+        if let postActivation {
+            ActivationKernel.apply(postActivation, to: output, count: m * outChannels, channels: outChannels)
+        }
+    }
+
+    private func runGEMM<Source: GEMMPanelSource>(_ source: Source, m: Int, work: Int, groupOut: Int,
+                                                  output: UnsafeMutablePointer<Float>) {
+        forEachRowChunk(m: m, work: work, scratchCount: blocking.scratchCount) { rows, scratch in
+            for group in 0..<self.groups {
+                gemmRows(source, rows: rows, weights: self.weights, group: group, blocking: self.blocking,
+                         c: output + group * groupOut, ldc: self.outChannels, epilogue: self.epilogue,
+                         scratch: scratch)
+            }
+        }
+    }
+}
+
+/// Dense over the last axis: `rows` vectors per sample, `batch * rows` GEMM rows of `in` features.
+public final class DenseKernel: @unchecked Sendable {
+    public let rows: Int
+    public let inFeatures: Int, outFeatures: Int
+    let weights: PackedWeights
+    let blocking: GEMMBlocking
+    let epilogue: GEMMEpilogue
+    let postActivation: Activation?
+
+    /// `rows` is the product of every input dimension but the last, per sample. Packs the weights.
+    public init(_ dense: Dense, rows: Int) {
+        self.rows = rows
+        inFeatures = dense.inFeatures; outFeatures = dense.outFeatures
+        let out = outFeatures
+        weights = dense.weights.data.withUnsafeBufferPointer { w in
+            PackedWeights(k: dense.inFeatures, n: out, groups: 1, bias: dense.bias) { _, kk, j in w[kk * out + j] }
+        }
+        blocking = GEMMBlocking(k: dense.inFeatures)
+        (epilogue, postActivation) = GEMMEpilogue.split(dense.activation)
+    }
+
+    /// Scratch is allocated per worker inside `run`.
+    public func workspaceCount(batch: Int) -> Int { 0 }
+
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+                    workspace: UnsafeMutablePointer<Float>) {
+        let m = batch * rows
+        let source = MatrixSource(a: input, lda: inFeatures, groupStride: 0)
+        forEachRowChunk(m: m, work: m * inFeatures * outFeatures, scratchCount: blocking.scratchCount) { rows, scratch in
+            gemmRows(source, rows: rows, weights: self.weights, group: 0, blocking: self.blocking,
+                     c: output, ldc: self.outFeatures, epilogue: self.epilogue, scratch: scratch)
+        }
+        if let postActivation {
+            ActivationKernel.apply(postActivation, to: output, count: m * outFeatures, channels: outFeatures)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import QCore
+
+/// DepthwiseConv2D as a direct loop over output pixels, vectorised over channels with `SIMD8<Float>`
+/// and parallel over `batch * outH` output rows.
+///
+/// Output channel `o = c * multiplier + m` reads input channel `c`. With a multiplier above 1 each
+/// worker first expands the sample it works on to `H x W x (C * multiplier)` (every input value
+/// repeated `multiplier` times), so the inner loop is the same channel-aligned multiply-add.
+public final class DepthwiseConv2DKernel: @unchecked Sendable {
+    public let outputShape: [Int]
+    let geometry: ConvGeometry
+    let inH: Int, inW: Int, inChannels: Int, multiplier: Int, outChannels: Int
+    /// `[kh * kw][outChannels]`: Keras' `[kh, kw, cin, multiplier]` flattened is already this order.
+    let weights: UnsafeMutablePointer<Float>
+    let bias: UnsafeMutablePointer<Float>
+    let epilogue: GEMMEpilogue
+    let postActivation: Activation?
+
+    /// `inputShape` is `[H, W, C]` per sample.
+    public init(_ conv: DepthwiseConv2D, inputShape: [Int]) {
+        precondition(inputShape.count == 3 && inputShape[2] == conv.inChannels,
+                     "DepthwiseConv2DKernel: input shape \(inputShape) does not match weights \(conv.weights.shape)")
+        geometry = conv.geometry
+        inH = inputShape[0]; inW = inputShape[1]; inChannels = inputShape[2]
+        multiplier = conv.multiplier
+        outChannels = conv.outChannels
+        let out = conv.geometry.outputSize(inH: inH, inW: inW)
+        outputShape = [out.h, out.w, outChannels]
+        let packed = alignedFloats(conv.weights.count), packedBias = alignedFloats(conv.outChannels)
+        conv.weights.data.withUnsafeBufferPointer { packed.initialize(from: $0.baseAddress!, count: $0.count) }
+        conv.bias.withUnsafeBufferPointer { packedBias.initialize(from: $0.baseAddress!, count: $0.count) }
+        weights = packed
+        bias = packedBias
+        (epilogue, postActivation) = GEMMEpilogue.split(conv.activation)
+    }
+
+    deinit {
+        weights.deallocate()
+        bias.deallocate()
+    }
+
+    /// Scratch (the expanded sample when `multiplier > 1`) is allocated per worker inside `run`.
+    public func workspaceCount(batch: Int) -> Int { 0 }
+
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+                    workspace: UnsafeMutablePointer<Float>) {
+        let outH = outputShape[0], outW = outputShape[1]
+        let rows = batch * outH
+        let work = rows * outW * outChannels * geometry.kernelH * geometry.kernelW
+        let chunks = work < GEMMTile.minParallelWork ? 1 : min(Parallel.threadCount, rows)
+        let sampleIn = inH * inW * inChannels, sampleExpanded = inH * inW * outChannels
+        Parallel.forEach(chunks) { chunk in
+            let range = Parallel.alignedRange(chunk, chunks: chunks, count: rows, alignment: 1)
+            guard !range.isEmpty else { return }
+            let expanded: UnsafeMutablePointer<Float>? = self.multiplier > 1 ? alignedFloats(sampleExpanded) : nil
+            defer { expanded?.deallocate() }
+            var expandedSample = -1
+            for row in range {
+                let n = row / outH, outY = row % outH
+                var sample = input + n * sampleIn
+                if let expanded {
+                    if expandedSample != n { self.expand(sample, into: expanded); expandedSample = n }
+                    sample = UnsafePointer(expanded)
+                }
+                self.convolveRow(sample: sample, outY: outY, output: output + row * outW * self.outChannels)
+            }
+        }
+        if let postActivation {
+            ActivationKernel.apply(postActivation, to: output, count: rows * outW * outChannels, channels: outChannels)
+        }
+    }
+
+    /// Repeats every input value `multiplier` times so channel `o` of the result is input channel `o / multiplier`.
+    private func expand(_ sample: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+        var d = dst
+        for i in 0..<(inH &* inW &* inChannels) {
+            let v = sample[i]
+            for _ in 0..<multiplier { d.pointee = v; d += 1 }
+        }
+    }
+
+    /// One output row; `sample` is `H x W x outChannels` (already expanded when multiplier > 1).
+    @inline(__always)
+    private func convolveRow(sample: UnsafePointer<Float>, outY: Int, output: UnsafeMutablePointer<Float>) {
+        let g = geometry, channels = outChannels
+        let outW = outputShape[1]
+        // Kernel rows whose input row lies inside the image.
+        let originY = outY &* g.strideH &- g.padding.top
+        var kyStart = 0, kyEnd = g.kernelH
+        while kyStart < kyEnd && originY &+ kyStart &* g.dilationH < 0 { kyStart &+= 1 }
+        while kyEnd > kyStart && originY &+ (kyEnd &- 1) &* g.dilationH >= inH { kyEnd &-= 1 }
+        let vectorEnd = channels & ~7
+        let lo = SIMD8<Float>(repeating: epilogue.lo), hi = SIMD8<Float>(repeating: epilogue.hi)
+        for outX in 0..<outW {
+            let originX = outX &* g.strideW &- g.padding.left
+            var kxStart = 0, kxEnd = g.kernelW
+            while kxStart < kxEnd && originX &+ kxStart &* g.dilationW < 0 { kxStart &+= 1 }
+            while kxEnd > kxStart && originX &+ (kxEnd &- 1) &* g.dilationW >= inW { kxEnd &-= 1 }
+            let out = output + outX &* channels
+            var c = 0
+            while c < vectorEnd {
+                var acc = load8(bias + c)
+                for ky in kyStart..<kyEnd {
+                    let y = originY &+ ky &* g.dilationH
+                    let inRow = sample + (y &* inW &* channels &+ c)
+                    let wRow = weights + (ky &* g.kernelW &* channels &+ c)
+                    for kx in kxStart..<kxEnd {
+                        let x = originX &+ kx &* g.dilationW
+                        acc = acc.addingProduct(load8(inRow + x &* channels), load8(wRow + kx &* channels))
+                    }
+                }
+                if epilogue.clamps { acc = acc.clamped(lowerBound: lo, upperBound: hi) }
+                store8(acc, out + c)
+                c &+= 8
+            }
+            while c < channels {
+                var acc = bias[c]
+                for ky in kyStart..<kyEnd {
+                    let y = originY &+ ky &* g.dilationH
+                    for kx in kxStart..<kxEnd {
+                        let x = originX &+ kx &* g.dilationW
+                        acc = acc.addingProduct(sample[(y &* inW &+ x) &* channels &+ c],
+                                                weights[(ky &* g.kernelW &+ kx) &* channels &+ c])
+                    }
+                }
+                if epilogue.clamps { acc = min(max(acc, epilogue.lo), epilogue.hi) }
+                out[c] = acc
+                c &+= 1
+            }
+        }
+    }
+}

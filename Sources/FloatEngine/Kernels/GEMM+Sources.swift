@@ -1,0 +1,133 @@
+import QCore
+
+// The A operands of the GEMM. Each packs 6-row micro-panels `[k][6]` straight from where the data
+// lives, so no kernel materialises a whole im2col matrix.
+
+/// A row-major matrix: Dense inputs, and 1x1 stride-1 unpadded convolutions, whose NHWC input is
+/// already the `(N*H*W) x C` matrix. Group `g` reads columns `g * groupStride ..< ... + K`.
+struct MatrixSource: GEMMPanelSource {
+    let a: UnsafePointer<Float>
+    let lda: Int
+    let groupStride: Int
+
+    @inline(__always)
+    func packPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int, into dst: UnsafeMutablePointer<Float>) {
+        let mr = GEMMTile.mr
+        let base = a + (m0 &* lda &+ group &* groupStride &+ k0)
+        if rows == mr {
+            let r1 = base + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda
+            var d = dst
+            for k in 0..<kc {
+                d[0] = base[k]; d[1] = r1[k]; d[2] = r2[k]; d[3] = r3[k]; d[4] = r4[k]; d[5] = r5[k]
+                d += mr
+            }
+            return
+        }
+        for r in 0..<mr {
+            let src = base + r &* lda
+            if r < rows {
+                for k in 0..<kc { dst[k &* mr &+ r] = src[k] }
+            } else {
+                for k in 0..<kc { dst[k &* mr &+ r] = 0 }
+            }
+        }
+    }
+}
+
+/// The patches of a (grouped, strided, dilated, padded) convolution over an NHWC batch: row
+/// `m = (n * outH + outY) * outW + outX`, column `k = (ky * kernelW + kx) * groupChannels + i`,
+/// matching Keras' weight layout `[kh, kw, cin / groups, cout]`. Pixels in the padding read as 0.
+struct ConvPatchSource: GEMMPanelSource {
+    let input: UnsafePointer<Float>
+    let inH: Int, inW: Int, channels: Int, groupChannels: Int
+    let outH: Int, outW: Int
+    let geometry: ConvGeometry
+
+    @inline(__always)
+    func packPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int, into dst: UnsafeMutablePointer<Float>) {
+        let mr = GEMMTile.mr
+        let kEnd = k0 &+ kc
+        let firstTap = k0 / groupChannels, firstChannel = k0 &- firstTap &* groupChannels
+        let kernelW = geometry.kernelW
+        var outX = m0 % outW, rest = m0 / outW
+        var outY = rest % outH, n = rest / outH
+        for r in 0..<mr {
+            var d = dst + r
+            if r >= rows {
+                for _ in 0..<kc { d.pointee = 0; d += mr }
+                continue
+            }
+            let originY = outY &* geometry.strideH &- geometry.padding.top
+            let originX = outX &* geometry.strideW &- geometry.padding.left
+            let sample = input + (n &* inH &* inW &* channels &+ group &* groupChannels)
+            var k = k0, tap = firstTap, channel = firstChannel
+            while k < kEnd {
+                let segment = min(groupChannels &- channel, kEnd &- k)
+                let ky = tap / kernelW, kx = tap &- ky &* kernelW
+                let y = originY &+ ky &* geometry.dilationH, x = originX &+ kx &* geometry.dilationW
+                if y >= 0 && y < inH && x >= 0 && x < inW {
+                    let src = sample + ((y &* inW &+ x) &* channels &+ channel)
+                    for s in 0..<segment { d[s &* mr] = src[s] }
+                } else {
+                    for s in 0..<segment { d[s &* mr] = 0 }
+                }
+                d += segment &* mr
+                k &+= segment; tap &+= 1; channel = 0
+            }
+            outX &+= 1
+            if outX == outW {
+                outX = 0; outY &+= 1
+                if outY == outH { outY = 0; n &+= 1 }
+            }
+        }
+    }
+}
+
+/// The gather form of a transposed convolution: output pixel `(outY, outX)` takes input pixel
+/// `((outY + padTop - ky * dilationH) / strideH, ...)` through tap `(ky, kx)` when that division is
+/// exact and inside the input, else 0. Column `k = (ky * kernelW + kx) * inChannels + i`.
+struct TransposedConvSource: GEMMPanelSource {
+    let input: UnsafePointer<Float>
+    let inH: Int, inW: Int, channels: Int
+    let outH: Int, outW: Int
+    let geometry: ConvGeometry
+
+    @inline(__always)
+    func packPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int, into dst: UnsafeMutablePointer<Float>) {
+        let mr = GEMMTile.mr
+        let kEnd = k0 &+ kc
+        let firstTap = k0 / channels, firstChannel = k0 &- firstTap &* channels
+        let kernelW = geometry.kernelW, sh = geometry.strideH, sw = geometry.strideW
+        var outX = m0 % outW, rest = m0 / outW
+        var outY = rest % outH, n = rest / outH
+        for r in 0..<mr {
+            var d = dst + r
+            if r >= rows {
+                for _ in 0..<kc { d.pointee = 0; d += mr }
+                continue
+            }
+            let sample = input + n &* inH &* inW &* channels
+            let baseY = outY &+ geometry.padding.top, baseX = outX &+ geometry.padding.left
+            var k = k0, tap = firstTap, channel = firstChannel
+            while k < kEnd {
+                let segment = min(channels &- channel, kEnd &- k)
+                let ky = tap / kernelW, kx = tap &- ky &* kernelW
+                let ty = baseY &- ky &* geometry.dilationH, tx = baseX &- kx &* geometry.dilationW
+                let y = ty / sh, x = tx / sw
+                if ty >= 0 && tx >= 0 && y &* sh == ty && x &* sw == tx && y < inH && x < inW {
+                    let src = sample + ((y &* inW &+ x) &* channels &+ channel)
+                    for s in 0..<segment { d[s &* mr] = src[s] }
+                } else {
+                    for s in 0..<segment { d[s &* mr] = 0 }
+                }
+                d += segment &* mr
+                k &+= segment; tap &+= 1; channel = 0
+            }
+            outX &+= 1
+            if outX == outW {
+                outX = 0; outY &+= 1
+                if outY == outH { outY = 0; n &+= 1 }
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+import QCore
+
+// Single-precision GEMM `C = act(A * B + bias)` in the BLIS shape: B (the weights) is packed once
+// into 16-column panels, A is packed per worker into 6-row panels straight from its source (a matrix
+// or an NHWC image, see GEMM+Sources.swift), and a 6x16 micro-kernel of twelve `SIMD8<Float>`
+// accumulators does the arithmetic. Built with `-target-cpu haswell`, `addingProduct` is one
+// `vfmadd231ps` (without it, eight libm `fmaf` calls: NOTES.md).
+
+/// Tile and cache-block sizes of the GEMM.
+enum GEMMTile {
+    /// Rows of the micro-tile: 12 accumulators + 2 B vectors + 1 broadcast use 15 of 16 YMM registers.
+    static let mr = 6
+    /// Columns of the micro-tile: two `SIMD8<Float>`.
+    static let nr = 16
+    /// Largest K block: a 256 x 16 B micro-panel (16 KiB) and a 256 x 6 A micro-panel stay in the 32 KiB L1.
+    static let maxKC = 256
+    /// Bytes of packed A per worker block, sized to stay in the 512 KiB L2 beside B.
+    static let aBlockBytes = 128 * 1024
+    /// Multiply-adds below which a kernel runs on one thread: a parallel call costs ~20 us (~2 MFLOP).
+    /// Tests lower it to 0 so that small shapes exercise the split.
+    nonisolated(unsafe) static var minParallelWork = 1 << 20
+}
+
+/// How the K dimension is cut into blocks, and the rows of A packed per block.
+struct GEMMBlocking {
+    let k: Int, kBlocks: Int, kc: Int, mc: Int
+
+    init(k: Int) {
+        self.k = k
+        kBlocks = max(1, (k + GEMMTile.maxKC - 1) / GEMMTile.maxKC)
+        kc = max(1, (k + kBlocks - 1) / kBlocks)
+        let panels = max(1, GEMMTile.aBlockBytes / (4 * kc * GEMMTile.mr))
+        mc = min(panels, 512) * GEMMTile.mr
+    }
+
+    /// Floats of per-worker scratch: one packed A block plus one 6x16 edge tile.
+    var scratchCount: Int { mc * kc + GEMMTile.mr * GEMMTile.nr }
+}
+
+/// The activation folded into the micro-kernel's store: a clamp to `[lo, hi]`.
+struct GEMMEpilogue {
+    var clamps: Bool, lo: Float, hi: Float
+
+    static let none = GEMMEpilogue(clamps: false, lo: -.infinity, hi: .infinity)
+
+    /// The clamp that implements `activation`, and the activation left to apply afterwards (nil when fused).
+    static func split(_ activation: Activation) -> (GEMMEpilogue, Activation?) {
+        switch activation {
+        case .linear: return (.none, nil)
+        case .relu: return (GEMMEpilogue(clamps: true, lo: 0, hi: .infinity), nil)
+        case .relu6: return (GEMMEpilogue(clamps: true, lo: 0, hi: 6), nil)
+        default: return (.none, activation)
+        }
+    }
+}
+
+/// Weights `B[group]` (K x N each) packed as `[group][panel][K][16]`, columns past N zero, and the
+/// bias as `[group][panels * 16]`. Packed once when a kernel is built; 64-byte aligned.
+final class PackedWeights: @unchecked Sendable {
+    let k: Int, n: Int, groups: Int, panels: Int
+    let data: UnsafeMutablePointer<Float>
+    let bias: UnsafeMutablePointer<Float>
+
+    /// `value(group, k, n)` gives `B[group][k][n]`; `bias` holds `groups * n` values.
+    init(k: Int, n: Int, groups: Int, bias: [Float], value: (Int, Int, Int) -> Float) {
+        precondition(bias.count == groups * n, "PackedWeights: bias has \(bias.count) values, expected \(groups * n)")
+        self.k = k; self.n = n; self.groups = groups
+        panels = (n + GEMMTile.nr - 1) / GEMMTile.nr
+        let nr = GEMMTile.nr
+        let dataCount = max(1, groups * panels * k * nr), biasCount = max(1, groups * panels * nr)
+        data = alignedFloats(dataCount)
+        self.bias = alignedFloats(biasCount)
+        data.initialize(repeating: 0, count: dataCount)
+        self.bias.initialize(repeating: 0, count: biasCount)
+        for g in 0..<groups {
+            for j in 0..<n {
+                let panel = j / nr, lane = j % nr
+                let base = (g * panels + panel) * k * nr + lane
+                for kk in 0..<k { data[base + kk * nr] = value(g, kk, j) }
+                self.bias[g * panels * nr + j] = bias[g * n + j]
+            }
+        }
+    }
+
+    deinit {
+        data.deallocate()
+        bias.deallocate()
+    }
+
+    @inline(__always) func panel(group: Int, index: Int) -> UnsafePointer<Float> {
+        UnsafePointer(data + (group &* panels &+ index) &* k &* GEMMTile.nr)
+    }
+
+    @inline(__always) func bias(group: Int, index: Int) -> UnsafePointer<Float> {
+        UnsafePointer(bias + (group &* panels &+ index) &* GEMMTile.nr)
+    }
+}
+
+/// 64-byte aligned, uninitialised floats; free with `deallocate()`.
+func alignedFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: max(count, 1))
+}
+
+@inline(__always) func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// `C[6x16] = clamp((bias ?? C) + A[6 x kc] * B[kc x 16])` with `A` packed `[k][6]`, `B` packed
+/// `[k][16]` and `C` rows `ldc` floats apart. Starting from `bias` on the first K block and from `C`
+/// on the later ones accumulates over blocks; the clamp is applied on the last.
+@inline(__always)
+func microKernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                     c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+                     epilogue: GEMMEpilogue) {
+    let c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc
+    var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51: SIMD8<Float>
+    if let bias {
+        let b0 = load8(bias), b1 = load8(bias + 8)
+        c00 = b0; c01 = b1; c10 = b0; c11 = b1; c20 = b0; c21 = b1
+        c30 = b0; c31 = b1; c40 = b0; c41 = b1; c50 = b0; c51 = b1
+    } else {
+        c00 = load8(c); c01 = load8(c + 8); c10 = load8(c1); c11 = load8(c1 + 8)
+        c20 = load8(c2); c21 = load8(c2 + 8); c30 = load8(c3); c31 = load8(c3 + 8)
+        c40 = load8(c4); c41 = load8(c4 + 8); c50 = load8(c5); c51 = load8(c5 + 8)
+    }
+    var ap = a, bp = b
+    for _ in 0..<kc {
+        let b0 = load8(bp), b1 = load8(bp + 8)
+        var av = SIMD8<Float>(repeating: ap[0])
+        c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
+        av = SIMD8<Float>(repeating: ap[1])
+        c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
+        av = SIMD8<Float>(repeating: ap[2])
+        c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
+        av = SIMD8<Float>(repeating: ap[3])
+        c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
+        av = SIMD8<Float>(repeating: ap[4])
+        c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
+        av = SIMD8<Float>(repeating: ap[5])
+        c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
+        ap += GEMMTile.mr; bp += GEMMTile.nr
+    }
+    if epilogue.clamps {
+        let lo = SIMD8<Float>(repeating: epilogue.lo), hi = SIMD8<Float>(repeating: epilogue.hi)
+        c00 = c00.clamped(lowerBound: lo, upperBound: hi); c01 = c01.clamped(lowerBound: lo, upperBound: hi)
+        c10 = c10.clamped(lowerBound: lo, upperBound: hi); c11 = c11.clamped(lowerBound: lo, upperBound: hi)
+        c20 = c20.clamped(lowerBound: lo, upperBound: hi); c21 = c21.clamped(lowerBound: lo, upperBound: hi)
+        c30 = c30.clamped(lowerBound: lo, upperBound: hi); c31 = c31.clamped(lowerBound: lo, upperBound: hi)
+        c40 = c40.clamped(lowerBound: lo, upperBound: hi); c41 = c41.clamped(lowerBound: lo, upperBound: hi)
+        c50 = c50.clamped(lowerBound: lo, upperBound: hi); c51 = c51.clamped(lowerBound: lo, upperBound: hi)
+    }
+    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8)
+    store8(c20, c2); store8(c21, c2 + 8); store8(c30, c3); store8(c31, c3 + 8)
+    store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
+}
+
+/// A source of the GEMM's A operand that packs itself into micro-panels.
+protocol GEMMPanelSource {
+    /// Writes rows `m0 ..< m0 + rows` (`rows <= 6`) and columns `k0 ..< k0 + kc` of group `group`'s
+    /// A as `dst[k * 6 + r]`; rows `rows ..< 6` are written as zeros.
+    func packPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int, into dst: UnsafeMutablePointer<Float>)
+}
+
+/// Computes rows `rows` of `C = epilogue(A * B[group] + bias)` on the calling thread. `c` points at
+/// the group's first output column; row `m` starts at `c + m * ldc`. `scratch` holds
+/// `blocking.scratchCount` floats.
+@inline(__always)
+func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weights: PackedWeights, group: Int,
+                                       blocking: GEMMBlocking, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                       epilogue: GEMMEpilogue, scratch: UnsafeMutablePointer<Float>) {
+    let mr = GEMMTile.mr, nr = GEMMTile.nr
+    let n = weights.n, k = weights.k
+    let aBlock = scratch, tile = scratch + blocking.mc &* blocking.kc
+    var mStart = rows.lowerBound
+    while mStart < rows.upperBound {
+        let mEnd = min(mStart &+ blocking.mc, rows.upperBound)
+        let mPanels = (mEnd &- mStart &+ mr &- 1) / mr
+        for kb in 0..<blocking.kBlocks {
+            let k0 = kb &* blocking.kc
+            let kc = min(blocking.kc, k &- k0)
+            if kc <= 0 { break }
+            let first = kb == 0, last = k0 &+ kc >= k
+            for p in 0..<mPanels {
+                let m0 = mStart &+ p &* mr
+                source.packPanel(m0: m0, rows: min(mr, mEnd &- m0), k0: k0, kc: kc, group: group,
+                                 into: aBlock + p &* kc &* mr)
+            }
+            let blockEpilogue = last ? epilogue : .none
+            for j in 0..<weights.panels {
+                let bPanel = weights.panel(group: group, index: j) + k0 &* nr
+                let bias: UnsafePointer<Float>? = first ? weights.bias(group: group, index: j) : nil
+                let nValid = min(nr, n &- j &* nr)
+                for p in 0..<mPanels {
+                    let m0 = mStart &+ p &* mr
+                    let mValid = min(mr, mEnd &- m0)
+                    let cTile = c + (m0 &* ldc &+ j &* nr)
+                    let aPanel = UnsafePointer(aBlock + p &* kc &* mr)
+                    if mValid == mr && nValid == nr {
+                        microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ldc, bias: bias, epilogue: blockEpilogue)
+                    } else {
+                        // Edge tile: run the full kernel on a 6x16 copy, write back the valid part.
+                        if !first {
+                            for r in 0..<mValid {
+                                for q in 0..<nValid { tile[r &* nr &+ q] = cTile[r &* ldc &+ q] }
+                            }
+                        }
+                        microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: tile, ldc: nr, bias: bias, epilogue: blockEpilogue)
+                        for r in 0..<mValid {
+                            for q in 0..<nValid { cTile[r &* ldc &+ q] = tile[r &* nr &+ q] }
+                        }
+                    }
+                }
+            }
+        }
+        mStart = mEnd
+    }
+}
+
+/// Runs `work(rows, scratch)` over `m` rows split into one chunk of whole micro-tiles per worker
+/// (one chunk when the GEMM is too small to pay for a parallel call). `scratch` holds
+/// `scratchCount` floats private to the chunk.
+func forEachRowChunk(m: Int, work multiplyAdds: Int, scratchCount: Int,
+                     _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+    let tiles = (m + GEMMTile.mr - 1) / GEMMTile.mr
+    let chunks = multiplyAdds < GEMMTile.minParallelWork ? 1 : max(1, min(Parallel.threadCount, tiles))
+    Parallel.forEach(chunks) { chunk in
+        let rows = Parallel.alignedRange(chunk, chunks: chunks, count: m, alignment: GEMMTile.mr)
+        guard !rows.isEmpty else { return }
+        let scratch = alignedFloats(scratchCount)
+        defer { scratch.deallocate() }
+        body(rows, scratch)
+    }
+}
