@@ -109,7 +109,7 @@ public final class DepthwiseConv2DKernel: @unchecked Sendable {
                         acc = acc.addingProduct(load8(inRow + x &* channels), load8(wRow + kx &* channels))
                     }
                 }
-                if epilogue.clamps { acc = acc.clamped(lowerBound: lo, upperBound: hi) }
+                if epilogue.clamps { acc = acc.clamped(lo, hi) }
                 store8(acc, out + c)
                 c &+= 8
             }

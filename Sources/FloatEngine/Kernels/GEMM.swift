@@ -110,6 +110,17 @@ func alignedFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
+extension SIMD8 where Scalar == Float {
+    /// Lanes limited to `[lo, hi]`. The standard library's `clamped(lowerBound:upperBound:)` is not
+    /// inlined here (a call per vector that also forces the accumulators through memory).
+    @inline(__always) func clamped(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>) -> SIMD8<Float> {
+        var v = self
+        v.replace(with: lo, where: v .< lo)
+        v.replace(with: hi, where: v .> hi)
+        return v
+    }
+}
+
 /// `C[6x16] = clamp((bias ?? C) + A[6 x kc] * B[kc x 16])` with `A` packed `[k][6]`, `B` packed
 /// `[k][16]` and `C` rows `ldc` floats apart. Starting from `bias` on the first K block and from `C`
 /// on the later ones accumulates over blocks; the clamp is applied on the last.
@@ -147,12 +158,12 @@ func microKernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
     }
     if epilogue.clamps {
         let lo = SIMD8<Float>(repeating: epilogue.lo), hi = SIMD8<Float>(repeating: epilogue.hi)
-        c00 = c00.clamped(lowerBound: lo, upperBound: hi); c01 = c01.clamped(lowerBound: lo, upperBound: hi)
-        c10 = c10.clamped(lowerBound: lo, upperBound: hi); c11 = c11.clamped(lowerBound: lo, upperBound: hi)
-        c20 = c20.clamped(lowerBound: lo, upperBound: hi); c21 = c21.clamped(lowerBound: lo, upperBound: hi)
-        c30 = c30.clamped(lowerBound: lo, upperBound: hi); c31 = c31.clamped(lowerBound: lo, upperBound: hi)
-        c40 = c40.clamped(lowerBound: lo, upperBound: hi); c41 = c41.clamped(lowerBound: lo, upperBound: hi)
-        c50 = c50.clamped(lowerBound: lo, upperBound: hi); c51 = c51.clamped(lowerBound: lo, upperBound: hi)
+        c00 = c00.clamped(lo, hi); c01 = c01.clamped(lo, hi)
+        c10 = c10.clamped(lo, hi); c11 = c11.clamped(lo, hi)
+        c20 = c20.clamped(lo, hi); c21 = c21.clamped(lo, hi)
+        c30 = c30.clamped(lo, hi); c31 = c31.clamped(lo, hi)
+        c40 = c40.clamped(lo, hi); c41 = c41.clamped(lo, hi)
+        c50 = c50.clamped(lo, hi); c51 = c51.clamped(lo, hi)
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8)
     store8(c20, c2); store8(c21, c2 + 8); store8(c30, c3); store8(c31, c3 + 8)
