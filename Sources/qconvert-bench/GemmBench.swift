@@ -103,10 +103,12 @@ enum GemmBench {
     static func printTable(_ report: Report) {
         print(String(format: "single-core FP32 peak (12 SIMD8 FMA chains): %.1f GFLOP/s; median of %d samples",
                      report.peakGflopsPerCore, report.reps))
-        print("shape                                   M      K      N   1T GFLOP/s  %peak   2T GFLOP/s  2T/1T")
+        print("shape".padding(toLength: 32, withPad: " ", startingAt: 0)
+              + "      M      K      N  1T GFLOP/s  1T/peak  2T GFLOP/s  2T/1T")
         for r in report.results {
-            print(String(format: "%-34@ %7d %6d %6d %10.1f %6.0f%% %10.1f  %5.2fx",
-                         r.name as NSString, r.m, r.k, r.n, r.gflops1, r.fractionOfPeak1 * 100, r.gflops2, r.speedup2))
+            print(r.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                  + String(format: "%7d %6d %6d %10.1f %7.0f%% %11.1f %6.2fx",
+                           r.m, r.k, r.n, r.gflops1, r.fractionOfPeak1 * 100, r.gflops2, r.speedup2))
         }
     }
 

@@ -28,6 +28,11 @@ final class KernelConvTests: XCTestCase {
         Case(input: [9, 8, 3], kernel: (5, 3), outChannels: 7, stride: (1, 2), padding: Padding2D(top: 2, bottom: 1, left: 0, right: 2),
              activation: .sigmoid),                                                          // post-activation
         Case(input: [4, 4, 1], kernel: (3, 3), outChannels: 16, padding: Padding2D(top: 1, bottom: 1, left: 1, right: 1)),
+        // Wide enough for the interior fast path of the patch packer (six pixels whose patches lie inside).
+        Case(input: [12, 16, 3], kernel: (3, 3), outChannels: 16, padding: Padding2D(top: 1, bottom: 1, left: 1, right: 1)),
+        Case(input: [13, 30, 5], kernel: (3, 3), outChannels: 12, stride: (2, 2), padding: Padding2D(top: 0, bottom: 1, left: 0, right: 1)),
+        Case(input: [10, 20, 4], kernel: (3, 3), outChannels: 8, dilation: (2, 2), padding: Padding2D(top: 2, bottom: 2, left: 2, right: 2),
+             groups: 2, activation: .relu),
     ]
 
     func testConv2DMatchesReference() {

@@ -15,6 +15,8 @@ public final class Conv2DKernel: @unchecked Sendable {
     let postActivation: Activation?
     /// True for 1x1, stride 1, no padding: the input already is A.
     let readsInputDirectly: Bool
+    /// `ConvPatchSource.patchOffsets` for this geometry.
+    let patchOffsets: UnsafeMutablePointer<Int>
 
     /// `inputShape` is `[H, W, C]` per sample. Packs the weights.
     public init(_ conv: Conv2D, inputShape: [Int]) {
@@ -40,7 +42,13 @@ public final class Conv2DKernel: @unchecked Sendable {
         (epilogue, postActivation) = GEMMEpilogue.split(conv.activation)
         readsInputDirectly = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1
             && g.padding == .zero
+        let offsets = ConvPatchSource.patchOffsets(geometry: g, inW: inputShape[1], channels: inputShape[2],
+                                                   groupChannels: conv.weights.shape[2])
+        patchOffsets = .allocate(capacity: max(offsets.count, 1))
+        patchOffsets.initialize(from: offsets, count: offsets.count)
     }
+
+    deinit { patchOffsets.deallocate() }
 
     /// Scratch is allocated per worker inside `run`.
     public func workspaceCount(batch: Int) -> Int { 0 }
@@ -56,7 +64,7 @@ public final class Conv2DKernel: @unchecked Sendable {
         } else {
             let source = ConvPatchSource(input: input, inH: inH, inW: inW, channels: inChannels,
                                          groupChannels: groupChannels, outH: outputShape[0],
-                                         outW: outputShape[1], geometry: geometry)
+                                         outW: outputShape[1], geometry: geometry, offsets: patchOffsets)
             runGEMM(source, m: m, work: work, groupOut: groupOut, output: output)
         }
         if let postActivation {

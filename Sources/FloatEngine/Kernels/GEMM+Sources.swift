@@ -42,6 +42,20 @@ struct ConvPatchSource: GEMMPanelSource {
     let inH: Int, inW: Int, channels: Int, groupChannels: Int
     let outH: Int, outW: Int
     let geometry: ConvGeometry
+    /// `offsets[k]`: where column `k` reads, in floats from the patch's top-left pixel (see `patchOffsets`).
+    let offsets: UnsafePointer<Int>
+
+    /// For every column `k = (ky * kernelW + kx) * groupChannels + i`, the input offset
+    /// `(ky * dilationH * inW + kx * dilationW) * channels + i` from the patch origin.
+    static func patchOffsets(geometry g: ConvGeometry, inW: Int, channels: Int, groupChannels: Int) -> [Int] {
+        var offsets: [Int] = []
+        for ky in 0..<g.kernelH {
+            for kx in 0..<g.kernelW {
+                for i in 0..<groupChannels { offsets.append((ky * g.dilationH * inW + kx * g.dilationW) * channels + i) }
+            }
+        }
+        return offsets
+    }
 
     @inline(__always)
     func packPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int, into dst: UnsafeMutablePointer<Float>) {
@@ -51,6 +65,27 @@ struct ConvPatchSource: GEMMPanelSource {
         let kernelW = geometry.kernelW
         var outX = m0 % outW, rest = m0 / outW
         var outY = rest % outH, n = rest / outH
+        // Fast path: six pixels of one output row whose patches all lie inside the image. Column k
+        // of row r then reads `origin + r * strideW * channels + offsets[k]`, with no checks.
+        if rows == mr && outX &+ (mr &- 1) < outW {
+            let originY = outY &* geometry.strideH &- geometry.padding.top
+            let firstX = outX &* geometry.strideW &- geometry.padding.left
+            let lastX = firstX &+ (mr &- 1) &* geometry.strideW
+            let spanY = (geometry.kernelH &- 1) &* geometry.dilationH, spanX = (kernelW &- 1) &* geometry.dilationW
+            if originY >= 0 && originY &+ spanY < inH && firstX >= 0 && lastX &+ spanX < inW {
+                let pixel: Int = (n &* inH &+ originY) &* inW &+ firstX
+                let origin = input + (pixel &* channels &+ group &* groupChannels)
+                let step = geometry.strideW &* channels
+                var d = dst
+                for k in k0..<kEnd {
+                    let p = origin + offsets[k]
+                    d[0] = p[0]; d[1] = p[step]; d[2] = p[2 &* step]
+                    d[3] = p[3 &* step]; d[4] = p[4 &* step]; d[5] = p[5 &* step]
+                    d += mr
+                }
+                return
+            }
+        }
         for r in 0..<mr {
             var d = dst + r
             if r >= rows {
