@@ -9,6 +9,8 @@ enum GemmBench {
     struct Options {
         var json = false
         var reps = 7
+        /// Only shapes whose name contains this text.
+        var only: String?
 
         init(parsing arguments: [String]) throws {
             var rest = arguments[...]
@@ -20,6 +22,9 @@ enum GemmBench {
                         throw BenchError.badOption("--reps needs a positive integer")
                     }
                     reps = value
+                case "--only":
+                    guard let value = rest.popFirst() else { throw BenchError.badOption("--only needs a shape name fragment") }
+                    only = value
                 default: throw BenchError.badOption("unknown option \(argument)")
                 }
             }
@@ -59,7 +64,7 @@ enum GemmBench {
         defer { Parallel.threadCount = saved }
         let peak = Timing.measurePeak(reps: options.reps)
         var results: [Result] = []
-        for shape in shapes() {
+        for shape in shapes() where options.only.map({ shape.name.contains($0) }) ?? true {
             results.append(measure(shape, reps: options.reps, peak: peak))
         }
         let report = Report(peakGflopsPerCore: peak, reps: options.reps, results: results)

@@ -1,11 +1,11 @@
 import Foundation
 
 // qconvert-bench <subcommand> [options]
-//   gemm [--json] [--reps N]   float32 GEMM/conv kernel throughput at 1 and 2 threads vs measured FMA peak
+//   gemm [--json] [--reps N] [--only NAME]  float32 GEMM/conv kernel throughput at 1 and 2 threads vs measured FMA peak
 //   images                     end-to-end images/s per fixture (not yet written)
 
 let usage = """
-usage: qconvert-bench gemm [--json] [--reps N]
+usage: qconvert-bench gemm [--json] [--reps N] [--only NAME]
        qconvert-bench images
 """
 

@@ -65,13 +65,13 @@ struct ConvPatchSource: GEMMPanelSource {
         let kernelW = geometry.kernelW
         var outX = m0 % outW, rest = m0 / outW
         var outY = rest % outH, n = rest / outH
+        let spanY = (geometry.kernelH &- 1) &* geometry.dilationH, spanX = (kernelW &- 1) &* geometry.dilationW
         // Fast path: six pixels of one output row whose patches all lie inside the image. Column k
         // of row r then reads `origin + r * strideW * channels + offsets[k]`, with no checks.
         if rows == mr && outX &+ (mr &- 1) < outW {
             let originY = outY &* geometry.strideH &- geometry.padding.top
             let firstX = outX &* geometry.strideW &- geometry.padding.left
             let lastX = firstX &+ (mr &- 1) &* geometry.strideW
-            let spanY = (geometry.kernelH &- 1) &* geometry.dilationH, spanX = (kernelW &- 1) &* geometry.dilationW
             if originY >= 0 && originY &+ spanY < inH && firstX >= 0 && lastX &+ spanX < inW {
                 let pixel: Int = (n &* inH &+ originY) &* inW &+ firstX
                 let origin = input + (pixel &* channels &+ group &* groupChannels)
@@ -95,6 +95,17 @@ struct ConvPatchSource: GEMMPanelSource {
             let originY = outY &* geometry.strideH &- geometry.padding.top
             let originX = outX &* geometry.strideW &- geometry.padding.left
             let sample = input + (n &* inH &* inW &* channels &+ group &* groupChannels)
+            if originY >= 0 && originY &+ spanY < inH && originX >= 0 && originX &+ spanX < inW {
+                // This pixel's patch lies inside the image: no per-tap checks.
+                let origin = sample + (originY &* inW &+ originX) &* channels
+                for k in k0..<kEnd { d.pointee = origin[offsets[k]]; d += mr }
+                outX &+= 1
+                if outX == outW {
+                    outX = 0; outY &+= 1
+                    if outY == outH { outY = 0; n &+= 1 }
+                }
+                continue
+            }
             var k = k0, tap = firstTap, channel = firstChannel
             while k < kEnd {
                 let segment = min(groupChannels &- channel, kEnd &- k)
