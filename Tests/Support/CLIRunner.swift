@@ -8,9 +8,19 @@ public enum CLIRunner {
         public var stderr: String
     }
 
+    /// The built binary: `QCONVERT_BIN` if set, else `qconvert` in the build products folder, which
+    /// is the test bundle's folder (macOS) or the test executable's own folder (Linux).
     public static var binary: URL {
-        let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") } ?? Bundle.main
-        return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("qconvert")
+        if let path = ProcessInfo.processInfo.environment["QCONVERT_BIN"] { return URL(fileURLWithPath: path) }
+        var folders: [URL] = []
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            folders.append(bundle.bundleURL.deletingLastPathComponent())
+        }
+        folders.append(Bundle.main.bundleURL)
+        folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        folders.append(Bundle.main.bundleURL.appendingPathComponent("debug"))
+        let candidates = folders.map { $0.appendingPathComponent("qconvert") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
     public static func run(_ arguments: [String]) throws -> Result {
