@@ -40,8 +40,17 @@ let package = Package(
         .target(name: "Simulator", dependencies: ["QBin", "QCore", "FixedPoint", "CInt8Kernels"], swiftSettings: kernelFlags),
         // Importers.
         .target(name: "KerasImport", dependencies: ["QCore", "HDF5"]),
+        // Calibration: streaming activation statistics and clipping-range choice.
+        .target(name: "Calibration", dependencies: ["QCore", "FloatEngine"], swiftSettings: kernelFlags),
+        // Quantizer: float graph + statistics -> QModel (folding, fusion, per-channel weights, requantization).
+        .target(name: "Quantizer", dependencies: ["QCore", "QBin", "FixedPoint", "Calibration"]),
+        // Quantized float emulation of a QModel (real-valued rescaling), the simulator's independent twin.
+        .target(name: "Emulation", dependencies: ["QBin"], swiftSettings: kernelFlags),
+        // Fidelity report: schema, metrics, JSON and HTML.
+        .target(name: "Report"),
         // The pipeline, used by the CLI and tests.
-        .target(name: "QConvertKit", dependencies: ["QCore", "HDF5", "FloatEngine", "KerasImport"]),
+        .target(name: "QConvertKit", dependencies: ["QCore", "HDF5", "FloatEngine", "KerasImport", "Calibration", "Quantizer",
+                                                    "QBin", "FixedPoint", "Simulator", "Emulation", "Report"]),
         .executableTarget(
             name: "qconvert",
             dependencies: ["QConvertKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -59,6 +68,11 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "QBin", "FixedPoint"], swiftSettings: kernelFlags),
         .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5"]),
         .testTarget(name: "QConvertKitTests", dependencies: ["QConvertKit", "QCTestSupport", "HDF5", "FloatEngine", "KerasImport", "QCore"]),
+        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "FloatEngine", "QCore", "KerasImport", "QCTestSupport"]),
+        .testTarget(name: "QuantizerTests", dependencies: ["Quantizer", "Calibration", "QBin", "QCore", "KerasImport", "FloatEngine",
+                                                           "Emulation", "Simulator", "FixedPoint", "QCTestSupport"]),
+        .testTarget(name: "EmulationTests", dependencies: ["Emulation", "QBin", "Simulator", "FixedPoint"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5", "QCTestSupport"]),
     ]
 )

@@ -1,0 +1,2 @@
+/// Streaming activation statistics and clipping ranges (docs/calibration.md).
+public enum CalibrationModule {}

@@ -1,0 +1,2 @@
+/// Quantized float emulation of a QModel.
+public enum EmulationModule {}

@@ -1,0 +1,2 @@
+/// Float graph + calibration statistics -> quantized QModel (docs/quantization.md).
+public enum QuantizerModule {}

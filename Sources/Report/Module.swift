@@ -1,0 +1,2 @@
+/// Fidelity report (docs/report.md).
+public enum ReportModule {}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Calibration
+
+final class CalibrationPlaceholderTests: XCTestCase {
+    func testModuleLinks() { _ = CalibrationModule.self }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Emulation
+
+final class EmulationPlaceholderTests: XCTestCase {
+    func testModuleLinks() { _ = EmulationModule.self }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Quantizer
+
+final class QuantizerPlaceholderTests: XCTestCase {
+    func testModuleLinks() { _ = QuantizerModule.self }
+}

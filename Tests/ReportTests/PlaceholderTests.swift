@@ -1,0 +1,6 @@
+import XCTest
+@testable import Report
+
+final class ReportPlaceholderTests: XCTestCase {
+    func testModuleLinks() { _ = ReportModule.self }
+}
