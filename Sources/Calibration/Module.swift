@@ -1,2 +1,0 @@
-/// Streaming activation statistics and clipping ranges (docs/calibration.md).
-public enum CalibrationModule {}

@@ -1,2 +1,0 @@
-/// Quantized float emulation of a QModel.
-public enum EmulationModule {}

@@ -1,2 +1,0 @@
-/// Fidelity report (docs/report.md).
-public enum ReportModule {}
