@@ -1,0 +1,38 @@
+import FloatEngine
+import QCore
+
+/// Runs calibration samples through the float graph and gathers each node's statistics.
+public enum Calibrator {
+    /// Streams `sampleCount` samples through `executor` in batches of `batchSize`;
+    /// `read(start, count, buffer)` fills `buffer` (count x sampleSize floats). Returns one
+    /// `TensorStatistics` per graph node (index = node index, channels = last axis of the node's
+    /// shape, `bins` histogram bins); `progress(done, total)` after each batch.
+    ///
+    /// Memory: the statistics are fixed-size, plus one input batch; the executor reuses its buffers.
+    public static func collect(executor: FloatExecutor, sampleCount: Int, batchSize: Int, bins: Int = 2048,
+                               read: (Int, Int, UnsafeMutableBufferPointer<Float>) throws -> Void,
+                               progress: (Int, Int) -> Void = { _, _ in }) throws -> [TensorStatistics] {
+        guard sampleCount > 0, batchSize > 0 else {
+            throw CalibrationError.invalidRequest(sampleCount: sampleCount, batchSize: batchSize)
+        }
+        let statistics = executor.graph.nodes.map { TensorStatistics(channels: $0.shape.last ?? 1, bins: bins) }
+        let sampleSize = executor.inputShape.reduce(1, *)
+        let batch = Swift.min(batchSize, sampleCount)
+        var input = [Float](repeating: 0, count: batch * sampleSize)
+        var start = 0
+        while start < sampleCount {
+            let n = Swift.min(batch, sampleCount - start)
+            try input.withUnsafeMutableBufferPointer { buffer in
+                try read(start, n, UnsafeMutableBufferPointer(rebasing: buffer[0..<n * sampleSize]))
+            }
+            input.withUnsafeBufferPointer { buffer in
+                _ = executor.run(input: UnsafeBufferPointer(rebasing: buffer[0..<n * sampleSize]), batch: n) { node, values in
+                    statistics[node].add(values)
+                }
+            }
+            start += n
+            progress(start, sampleCount)
+        }
+        return statistics
+    }
+}

@@ -1,0 +1,89 @@
+/// A fixed-size histogram of a stream of finite floats, as two halves: |x| of the negative values
+/// and x of the non-negative ones, each `binsPerSide` bins over `[0, range]`.
+///
+/// `range` is always a power of two (or 0 before the first non-zero value) and at least the largest
+/// |x| seen, so `range < 2 * absMax`: the occupied part `[0, absMax]` of each half spans more than
+/// `binsPerSide / 2` bins. When a larger value arrives, the range doubles and adjacent bin pairs
+/// merge (`bin[i] = bin[2i] + bin[2i+1]`) until it fits; samples are never kept.
+///
+/// Because `binsPerSide` and `range` are powers of two, `|x| * binsPerSide / range` is exact and a
+/// bin edge before a doubling is a bin edge after it, so the counts do not depend on how the stream
+/// was split into batches (only the order of additions differs). Bin `i` of a half covers
+/// `[i w, (i + 1) w)` with `w = range / binsPerSide`; `-0.0` counts as non-negative; exact zeros are
+/// also counted on their own (`zeros`), because post-ReLU tensors put much of their mass there and
+/// zero is exactly representable.
+final class StreamingHistogram {
+    let binsPerSide: Int
+    private(set) var range: Float = 0
+    private(set) var zeros: Int = 0
+    /// `2 * binsPerSide` counts: negative half (bin i = |x| in bin i) first, then the non-negative half.
+    private let counts: UnsafeMutablePointer<Int>
+
+    /// `binsPerSide` is rounded up to a power of two, at least 2.
+    init(binsPerSide: Int) {
+        var bins = 2
+        while bins < binsPerSide { bins *= 2 }
+        self.binsPerSide = bins
+        counts = .allocate(capacity: 2 * bins)
+        counts.initialize(repeating: 0, count: 2 * bins)
+    }
+
+    deinit { counts.deallocate() }
+
+    /// The smallest range: below it `binsPerSide / range` would overflow Float.
+    static let smallestRange = Float(sign: .plus, exponent: -100, significand: 1)
+
+    /// Bytes of bin storage: fixed at init.
+    var storageByteCount: Int { 2 * binsPerSide * MemoryLayout<Int>.stride }
+
+    /// Width of one bin (0 before the first non-zero value).
+    var binWidth: Float { range / Float(binsPerSide) }
+
+    /// Count of bin `bin` of the negative half (|x| in `[bin w, (bin+1) w)`, x < 0).
+    func negative(_ bin: Int) -> Int { counts[bin] }
+    /// Count of bin `bin` of the non-negative half (x in `[bin w, (bin+1) w)`), zeros included.
+    func positive(_ bin: Int) -> Int { counts[binsPerSide + bin] }
+
+    /// Counts `values`, all finite with `|x| <= absMax` (the caller has computed `absMax`).
+    func add(_ values: UnsafeBufferPointer<Float>, absMax: Float) {
+        if absMax > range { grow(toCover: absMax) }
+        guard let base = values.baseAddress else { return }
+        let n = values.count
+        let side = binsPerSide, last = binsPerSide - 1
+        // range == 0: every value is 0 and lands in bin 0 of the non-negative half.
+        let scale: Float = range > 0 ? Float(side) / range : 0
+        let counts = self.counts
+        var zeroCount = 0
+        // The hot loop of calibration: one scatter per activation value.
+        for i in 0..<n {
+            let v = base[i]
+            let bin = Swift.min(Int(v.magnitude * scale), last)
+            counts[(v < 0 ? 0 : side) &+ bin] &+= 1
+            zeroCount &+= v == 0 ? 1 : 0
+        }
+        zeros &+= zeroCount
+    }
+
+    /// Doubles `range` (merging bin pairs) until it is at least `absMax`; the first non-zero value
+    /// sets it to the smallest power of two at or above `absMax`.
+    private func grow(toCover absMax: Float) {
+        if range == 0 {
+            // Smallest power of two >= absMax: 2^exponent, once more if absMax is not a power of two.
+            let power = Float(sign: .plus, exponent: absMax.exponent, significand: 1)
+            // Floor at 2^-100 so `binsPerSide / range` stays finite for subnormal inputs.
+            range = Swift.max(power < absMax ? power * 2 : power, Self.smallestRange)
+            return  // every earlier value was 0 and sits in bin 0, which is bin 0 at any range
+        }
+        var doublings = 0
+        var newRange = range
+        while newRange < absMax { newRange *= 2; doublings += 1 }
+        for half in 0..<2 {
+            let h = counts + half * binsPerSide
+            for _ in 0..<doublings {
+                for i in 0..<binsPerSide / 2 { h[i] = h[2 * i] &+ h[2 * i + 1] }
+                for i in binsPerSide / 2..<binsPerSide { h[i] = 0 }
+            }
+        }
+        range = newRange
+    }
+}
