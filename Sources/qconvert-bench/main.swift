@@ -2,11 +2,12 @@ import Foundation
 
 // qconvert-bench <subcommand> [options]
 //   gemm [--json] [--reps N] [--only NAME]  float32 GEMM/conv kernel throughput at 1 and 2 threads vs measured FMA peak
-//   images                     end-to-end images/s per fixture (not yet written)
+//   images [--fixtures DIR] [--json] [--reps N] [--only NAME]...
+//                                           end-to-end float engine images/s per fixture, batch 1/32, threads 1/2
 
 let usage = """
 usage: qconvert-bench gemm [--json] [--reps N] [--only NAME]
-       qconvert-bench images
+       qconvert-bench images [--fixtures DIR] [--json] [--reps N] [--only FIXTURE]...
 """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -20,7 +21,13 @@ case "gemm":
         exit(2)
     }
 case "images":
-    print("not yet")
+    do {
+        let options = try ImagesBench.Options(parsing: Array(arguments.dropFirst()))
+        try ImagesBench.run(options)
+    } catch {
+        FileHandle.standardError.write(Data("qconvert-bench images: \(error)\n\(usage)\n".utf8))
+        exit(2)
+    }
 default:
     FileHandle.standardError.write(Data("\(usage)\n".utf8))
     exit(2)

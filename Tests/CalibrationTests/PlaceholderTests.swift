@@ -1,6 +1,0 @@
-import XCTest
-@testable import Calibration
-
-final class CalibrationPlaceholderTests: XCTestCase {
-    func testModuleLinks() { _ = CalibrationModule.self }
-}

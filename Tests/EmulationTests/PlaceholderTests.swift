@@ -1,6 +1,0 @@
-import XCTest
-@testable import Emulation
-
-final class EmulationPlaceholderTests: XCTestCase {
-    func testModuleLinks() { _ = EmulationModule.self }
-}
