@@ -1,0 +1,144 @@
+import Foundation
+
+/// The two inline SVG charts of the page. Layers are evenly spaced along x in execution order;
+/// every mark carries a `<title>` tooltip with the layer's name and value (no script needed).
+enum SVGCharts {
+    /// Plot frame in SVG user units (the SVG scales to the page width).
+    struct Frame {
+        let width = 1100.0, height = 330.0
+        let left = 64.0, right = 16.0, top = 14.0, bottom = 92.0
+        var plotWidth: Double { width - left - right }
+        var plotHeight: Double { height - top - bottom }
+        var baseline: Double { top + plotHeight }
+
+        /// Centre of layer slot `i` of `count`.
+        func x(_ i: Int, of count: Int) -> Double { left + plotWidth * (Double(i) + 0.5) / Double(count) }
+        /// y of `fraction` (0 at the bottom, 1 at the top).
+        func y(_ fraction: Double) -> Double { baseline - plotHeight * min(1, max(0, fraction)) }
+    }
+
+    /// Relative output error per layer on a log scale, with one decade per grid line.
+    static func relativeError(_ layers: [LayerReport]) -> String {
+        let frame = Frame()
+        let positive = layers.compactMap(\.outputRelativeError).filter { $0.isFinite && $0 > 0 }
+        guard let smallest = positive.min(), let largest = positive.max() else {
+            return "<p class=\"note\">no layer has a measured relative error</p>\n"
+        }
+        let low = floor(log10(smallest)), high = max(ceil(log10(largest)), low + 1)
+        let fraction = { (value: Double) in (log10(value) - low) / (high - low) }
+        var svg = open(frame, label: "Relative error of each layer's output, log scale")
+        let decadeStep = high - low > 6 ? 2.0 : 1.0
+        for decade in stride(from: low, through: high, by: decadeStep) {
+            let y = frame.y((decade - low) / (high - low))
+            svg += gridLine(frame, y: y, label: String(format: "%g%%", pow(10, decade + 2)))
+        }
+        var path = ""
+        var penDown = false
+        var marks = ""
+        for (i, layer) in layers.enumerated() {
+            guard let value = layer.outputRelativeError, value.isFinite else { penDown = false; continue }
+            let x = frame.x(i, of: layers.count)
+            let y = value > 0 ? frame.y(fraction(value)) : frame.baseline
+            path += "\(penDown ? " L" : " M")\(c(x)),\(c(y))"
+            penDown = true
+            let tip = "\(layer.name) (\(layer.op)): " + (value > 0 ? HTMLFormat.percent(value, digits: 3) : "exact")
+            marks += "<circle class=\"\(HTMLFormat.bitsClass(layer.weightBits))\" cx=\"\(c(x))\" cy=\"\(c(y))\" r=\"4.5\" stroke=\"#fff\" stroke-width=\"1.2\">"
+                + "<title>\(HTMLFormat.escape(tip))</title></circle>\n"
+        }
+        svg += "<path class=\"trace\" d=\"\(path.trimmingCharacters(in: .whitespaces))\"/>\n" + marks
+        svg += layerLabels(frame, layers)
+        svg += legend(frame, items: bitsLegend(layers))
+        return svg + "</svg>\n"
+    }
+
+    /// Activation SQNR as bars and weight SQNR as diamonds, linear dB scale from 0.
+    static func sqnr(_ layers: [LayerReport]) -> String {
+        let frame = Frame()
+        let cap = ReportMetrics.sqnrCapDB
+        let measured = layers.flatMap { [$0.activationSQNR, $0.weightSQNR] }.compactMap { $0 }.filter { $0.isFinite && $0 < cap }
+        guard !layers.flatMap({ [$0.activationSQNR, $0.weightSQNR] }).compactMap({ $0 }).isEmpty else {
+            return "<p class=\"note\">no layer has a measured SQNR</p>\n"
+        }
+        let step = (measured.max() ?? 40) > 60 ? 20.0 : 10.0
+        let top = max(step * 2, ceil(((measured.max() ?? 40) * 1.08) / step) * step)
+        var svg = open(frame, label: "Activation and weight SQNR of each layer in dB")
+        svg += "<defs><pattern id=\"exact\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+            + "<rect width=\"6\" height=\"6\" fill=\"#b6e3ff\"/><rect width=\"3\" height=\"6\" fill=\"#54aeff\"/></pattern></defs>\n"
+        for level in stride(from: 0.0, through: top, by: step) {
+            svg += gridLine(frame, y: frame.y(level / top), label: String(format: "%.0f dB", level))
+        }
+        let slot = frame.plotWidth / Double(layers.count)
+        let barWidth = min(28, slot * 0.62)
+        for (i, layer) in layers.enumerated() {
+            let x = frame.x(i, of: layers.count)
+            if let value = layer.activationSQNR, value.isFinite {
+                let y = frame.y(max(0, value) / top)
+                let fill = value >= cap ? " fill=\"url(#exact)\"" : ""
+                svg += "<rect class=\"abar\"\(fill) x=\"\(c(x - barWidth / 2))\" y=\"\(c(y))\" width=\"\(c(barWidth))\" height=\"\(c(frame.baseline - y))\" rx=\"2\">"
+                    + "<title>\(HTMLFormat.escape("\(layer.name): activation SQNR \(HTMLFormat.decibels(value, digits: 2))"))</title></rect>\n"
+            }
+            if let value = layer.weightSQNR, value.isFinite {
+                let y = frame.y(max(0, value) / top)
+                svg += String(format: "<path class=\"wsq\" d=\"M%.1f,%.1f l6,6 l-6,6 l-6,-6 z\">", x, y - 6)
+                    + "<title>\(HTMLFormat.escape("\(layer.name): weight SQNR \(HTMLFormat.decibels(value, digits: 2)) at \(layer.weightBits.map { "\($0) bits" } ?? "?")"))</title></path>\n"
+            }
+        }
+        svg += layerLabels(frame, layers)
+        svg += legend(frame, items: [("abar", "rect", "activation SQNR"), ("wsq", "diamond", "weight SQNR"), ("exact", "pattern", "exact (no error)")])
+        return svg + "</svg>\n"
+    }
+
+    // MARK: pieces
+
+    /// A coordinate with one decimal (locale-independent).
+    private static func c(_ value: Double) -> String { String(format: "%.1f", value) }
+
+    private static func open(_ frame: Frame, label: String) -> String {
+        "<svg viewBox=\"0 0 \(c(frame.width)) \(c(frame.height))\" role=\"img\" aria-label=\"\(HTMLFormat.escape(label))\">\n"
+            + String(format: "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", frame.left, frame.baseline, frame.width - frame.right, frame.baseline)
+    }
+
+    private static func gridLine(_ frame: Frame, y: Double, label: String) -> String {
+        String(format: "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", frame.left, y, frame.width - frame.right, y)
+            + "<text x=\"\(c(frame.left - 8))\" y=\"\(c(y + 4))\" text-anchor=\"end\">\(HTMLFormat.escape(label))</text>\n"
+    }
+
+    /// Rotated layer names under the axis; every k-th name when there are too many to read.
+    private static func layerLabels(_ frame: Frame, _ layers: [LayerReport]) -> String {
+        let every = max(1, Int((Double(layers.count) / 60).rounded(.up)))
+        var out = ""
+        for (i, layer) in layers.enumerated() where i % every == 0 {
+            let x = frame.x(i, of: layers.count)
+            let name = HTMLFormat.escape(HTMLFormat.truncated(layer.name, to: 18))
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-45 %.1f %.1f)\">", x + 3, frame.baseline + 12, x + 3, frame.baseline + 12)
+                + name + "</text>\n"
+        }
+        return out
+    }
+
+    private static func bitsLegend(_ layers: [LayerReport]) -> [(String, String, String)] {
+        let bits = Set(layers.map { HTMLFormat.bitsClass($0.weightBits) })
+        let names = [("b8", "8-bit weights"), ("b6", "5–7-bit weights"), ("b4", "4-bit weights"), ("b2", "2–3-bit weights"), ("bn", "no weights")]
+        return names.filter { bits.contains($0.0) }.map { ($0.0, "circle", $0.1) }
+    }
+
+    /// Legend in the top-right corner, right-aligned: (css class, shape, text).
+    private static func legend(_ frame: Frame, items: [(String, String, String)]) -> String {
+        var out = ""
+        var x = frame.width - frame.right - 4
+        for (cls, shape, text) in items.reversed() {
+            let textWidth = Double(text.count) * 6.2
+            x -= textWidth
+            out += "<text x=\"\(c(x))\" y=\"\(c(frame.top + 10))\">\(HTMLFormat.escape(text))</text>"
+            x -= 14
+            switch shape {
+            case "circle": out += "<circle class=\"\(cls)\" cx=\"\(c(x + 5))\" cy=\"\(c(frame.top + 6))\" r=\"4.5\"/>"
+            case "diamond": out += "<path class=\"\(cls)\" d=\"M\(c(x + 5)),\(c(frame.top + 1)) l5,5 l-5,5 l-5,-5 z\"/>"
+            case "pattern": out += "<rect fill=\"url(#\(cls))\" x=\"\(c(x))\" y=\"\(c(frame.top + 1))\" width=\"10\" height=\"10\"/>"
+            default: out += "<rect class=\"\(cls)\" x=\"\(c(x))\" y=\"\(c(frame.top + 1))\" width=\"10\" height=\"10\"/>"
+            }
+            x -= 18
+        }
+        return "<g>\(out)</g>\n"
+    }
+}

@@ -1,0 +1,67 @@
+/// The options that produced the quantized model: enough to reproduce it from the same inputs.
+public struct Recipe: Codable, Sendable, Equatable {
+    /// Default weight bits (2 ... 8) before per-layer rules.
+    public var weightBits: Int
+    /// Default activation bits before per-layer rules.
+    public var activationBits: Int
+    /// Whether the first and last weighted layers were kept at 8 bits (the usual accuracy rule).
+    public var firstLastEightBit: Bool
+    /// Per-layer bit choices that differ from the defaults, with the reason; the applied bits of every
+    /// layer are in `LayerReport.weightBits` / `activationBits`.
+    public var bitOverrides: [BitOverride]
+    /// Default weight scale granularity.
+    public var weightGranularity: Granularity
+    /// Calibration method name as given on the command line, e.g. `"minmax"`, `"percentile:99.99"`,
+    /// `"mse"`, `"kl"`; `"none"` for a data-free run.
+    public var calibrationMethod: String
+    /// Integer rounding profile of requantization (`"gemmlowp"` or `"single"`, docs/numerics.md).
+    public var roundingProfile: String
+    /// Seed of every random choice (sample shuffling, held-out split).
+    public var seed: UInt64
+    /// True when no calibration data was used (ranges from weights and BatchNorm statistics only).
+    public var dataFree: Bool
+    /// The calibration file; `nil` when data-free.
+    public var calibrationFile: String?
+    /// Samples used for calibration (after any held-out split); `nil` when data-free.
+    public var calibrationSamples: Int?
+
+    public init(weightBits: Int, activationBits: Int, firstLastEightBit: Bool, bitOverrides: [BitOverride],
+                weightGranularity: Granularity, calibrationMethod: String, roundingProfile: String, seed: UInt64,
+                dataFree: Bool, calibrationFile: String?, calibrationSamples: Int?) {
+        self.weightBits = weightBits
+        self.activationBits = activationBits
+        self.firstLastEightBit = firstLastEightBit
+        self.bitOverrides = bitOverrides
+        self.weightGranularity = weightGranularity
+        self.calibrationMethod = calibrationMethod
+        self.roundingProfile = roundingProfile
+        self.seed = seed
+        self.dataFree = dataFree
+        self.calibrationFile = calibrationFile
+        self.calibrationSamples = calibrationSamples
+    }
+}
+
+/// One layer whose bits differ from the recipe's defaults.
+public struct BitOverride: Codable, Sendable, Equatable {
+    public var layer: String
+    public var weightBits: Int?
+    public var activationBits: Int?
+    /// Why, e.g. `"first/last layer kept at 8 bits"` or `"--bits conv2=4"`.
+    public var reason: String
+
+    public init(layer: String, weightBits: Int?, activationBits: Int?, reason: String) {
+        self.layer = layer
+        self.weightBits = weightBits
+        self.activationBits = activationBits
+        self.reason = reason
+    }
+}
+
+/// How many scales a weight tensor has.
+public enum Granularity: String, Codable, Sendable, CaseIterable {
+    /// One scale for the whole tensor.
+    case perTensor
+    /// One scale per output channel (per input channel for depthwise: one per filter).
+    case perChannel
+}
