@@ -42,6 +42,23 @@ final class ReportHTMLTests: XCTestCase {
         XCTAssertFalse(dataFree.contains("Warnings ("))
     }
 
+    func testLogTicks() {
+        XCTAssertEqual(SVGCharts.logTicks(0.01, 0.12).map { ($0 * 1e6).rounded() }, [10_000, 20_000, 50_000, 100_000, 200_000])
+        XCTAssertEqual(SVGCharts.logTicks(0.03, 0.03).map { ($0 * 1e6).rounded() }, [20_000, 50_000])
+        XCTAssertEqual(SVGCharts.logTicks(0.01, 0.01).map { ($0 * 1e6).rounded() }, [10_000, 20_000])
+        XCTAssertEqual(SVGCharts.logTicks(1e-6, 0.5).map { ($0 * 1e6).rounded() }, [1, 10, 100, 1000, 10_000, 100_000, 1_000_000])
+    }
+
+    func testExactValuesAreDrawnDistinctly() {
+        var report = SampleReport.resnet()
+        report.layers[4].outputRelativeError = 0
+        report.layers[4].activationSQNR = ReportMetrics.sqnrCapDB
+        let html = ReportWriter.html(report)
+        XCTAssertTrue(html.contains("<circle class=\"hollow\""))
+        XCTAssertTrue(html.contains("<rect fill=\"url(#exact)\""))
+        XCTAssertTrue(html.contains("max_pooling2d (maxPool2D): exact"))
+    }
+
     /// Writes the sample page and JSON to the temporary directory (or `QCONVERT_REPORT_SAMPLE_DIR`)
     /// for tools/screenshot-report.sh and docs/report-example.png.
     func testWritesSamplePage() throws {

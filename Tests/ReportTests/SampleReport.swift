@@ -19,8 +19,8 @@ enum SampleReport {
             let depth = Double(index)
             let hasWeights = bits != nil
             let weightSQNR: Double? = bits.map { Double($0) * 6.02 - 1.25 + (op == "depthwiseConv2D" ? -4.5 : 0) + 0.3 * sin(depth) }
-            let activationSQNR = op == "maxPool2D" ? ReportMetrics.sqnrCapDB : 38.5 - 1.1 * depth + 1.5 * cos(depth)
-            let relativeError = op == "maxPool2D" ? 0 : pow(10, -activationSQNR / 20) * (1 + 0.05 * depth)
+            let activationSQNR = 38.5 - 1.1 * depth + 1.5 * cos(depth)
+            let relativeError = pow(10, -activationSQNR / 20) * (1 + 0.05 * depth)
             let kurtosis = op == "depthwiseConv2D" ? 41.7 : 1.2 + 0.6 * depth.truncatingRemainder(dividingBy: 4)
             let identical = 1 - 0.004 * Double(index % 5)
             let compared = 4096 * (index + 1)

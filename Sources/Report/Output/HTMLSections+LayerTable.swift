@@ -14,21 +14,21 @@ extension HTMLSections {
         let f = HTMLFormat.self
         let e = HTMLFormat.escape
         let header = """
-        <tr><th>#</th><th class="l">layer</th><th>W</th><th>A</th><th class="l">scales</th><th>clip range</th><th class="l">method</th>\
-        <th>W SQNR</th><th>A SQNR</th><th>rel. error</th><th>kurtosis</th><th>p99.9 / max |x|</th>\
-        <th>sim = emu</th><th>±1 / ±2 / ≥3 LSB</th><th>acc. int32</th></tr>
+        <tr><th>#</th><th class="l">layer</th><th>bits<br>W A</th><th class="l">scales</th><th>clip range</th>\
+        <th>W SQNR</th><th>A SQNR</th><th>rel. error</th><th>kurtosis</th><th>|x| p99.9 / max</th>\
+        <th class="l">sim = emu</th><th>LSB ±1 / ±2 / ≥3</th><th>acc. int32</th></tr>
         """
         let rows = layers.map { layer -> String in
             var cells: [String] = []
             cells.append("<td>\(layer.index)</td>")
-            cells.append("<td class=\"l name\" title=\"\(e(layer.name))\">\(e(layer.name)) <span class=\"op\">\(e(layer.op))</span></td>")
-            cells.append("<td>\(bitsBadge(layer.weightBits))</td><td>\(bitsBadge(layer.activationBits))</td>")
+            cells.append("<td class=\"l name\" title=\"\(e(layer.name))\">\(e(layer.name))<div class=\"op\">\(e(layer.op))</div></td>")
+            cells.append("<td>\(bitsBadge(layer.weightBits)) \(bitsBadge(layer.activationBits))</td>")
             let scales = layer.granularity.map { $0 == .perChannel ? "channel" : "tensor" } ?? f.missing
             cells.append("<td class=\"l\">\(scales)</td>")
             if let clip = layer.clip {
-                cells.append("<td>[\(f.significant(clip.low)), \(f.significant(clip.high))]</td><td class=\"l\">\(e(clip.method))</td>")
+                cells.append("<td>[\(f.significant(clip.low)), \(f.significant(clip.high))]<div class=\"op\">\(e(clip.method))</div></td>")
             } else {
-                cells.append("<td>\(f.missing)</td><td class=\"l\">\(f.missing)</td>")
+                cells.append("<td>\(f.missing)</td>")
             }
             cells.append("<td>\(flagged(f.decibels(layer.weightSQNR), bad: (layer.weightSQNR ?? .infinity) < lowSQNR))</td>")
             cells.append("<td>\(flagged(f.decibels(layer.activationSQNR), bad: (layer.activationSQNR ?? .infinity) < lowSQNR))</td>")
@@ -71,18 +71,19 @@ extension HTMLSections {
     private static func simulatorCells(_ histogram: LSBHistogram?) -> String {
         guard let histogram else { return "<td>\(HTMLFormat.missing)</td><td>\(HTMLFormat.missing)</td>" }
         let share = histogram.identicalShare
-        let meter = String(format: "<span class=\"meter\"><i style=\"width:%.1f%%\"></i></span>", share * 100)
+        let level = histogram.counts[3] > 0 || share < 0.97 ? " m-bad" : share < 0.99 ? " m-warn" : ""
+        let meter = "<span class=\"meter\(level)\"><i style=\"width:\(String(format: "%.1f", share * 100))%\"></i></span>"
         let shareText = flagged(HTMLFormat.percent(share, digits: 2), bad: histogram.counts[3] > 0, warn: share < 0.97)
         let counts = histogram.counts
         let beyond = counts[3] > 0 ? "<span class=\"bad\">\(counts[3])</span>" : "0"
-        return "<td>\(meter)\(shareText)</td><td>\(counts[1]) / \(counts[2]) / \(beyond)</td>"
+        return "<td class=\"l\">\(meter)\(shareText)</td><td>\(counts[1]) / \(counts[2]) / \(beyond)</td>"
     }
 
     private static func accumulatorText(_ check: AccumulatorCheck?) -> String {
         guard let check else { return HTMLFormat.missing }
-        let headroom = check.headroomBits.map { String(format: "%.1f bits spare", $0) } ?? ""
+        let headroom = check.headroomBits.map { String(format: "%.1f bits free", $0) } ?? ""
         switch check.status {
-        case .ok: return "<span title=\"max |acc| \(HTMLFormat.grouped(check.boundAbs))\">ok · \(headroom)</span>"
+        case .ok: return "<span title=\"max |acc| \(HTMLFormat.grouped(check.boundAbs))\">ok<div class=\"op\">\(headroom)</div></span>"
         case .fallback: return "<span class=\"warn\" title=\"max |acc| \(HTMLFormat.grouped(check.boundAbs))\">fallback</span>"
         }
     }

@@ -76,18 +76,18 @@ enum HTMLStyle {
     dl{display:grid;grid-template-columns:max-content 1fr;gap:5px 16px;margin:8px 0 0;font-size:13px}
     dt{color:var(--muted)}dd{margin:0;word-break:break-all}
     .scroll{overflow-x:auto}
-    table{border-collapse:collapse;width:100%;font-size:12.5px;font-variant-numeric:tabular-nums}
-    th,td{padding:5px 7px;border-bottom:1px solid var(--soft);text-align:right;white-space:nowrap}
-    th{color:var(--muted);font-weight:600;background:var(--bg);border-bottom:1px solid var(--line)}
+    table{border-collapse:collapse;width:100%;font-size:12px;line-height:1.3;font-variant-numeric:tabular-nums}
+    th,td{padding:5px 6px;vertical-align:top;border-bottom:1px solid var(--soft);text-align:right;white-space:nowrap}
+    th{color:var(--muted);font-weight:600;background:var(--bg);border-bottom:1px solid var(--line);white-space:normal;vertical-align:bottom}
     tr:nth-child(even) td{background:#fbfcfd}
-    .l{text-align:left}.name{max-width:220px;overflow:hidden;text-overflow:ellipsis}
-    .op{color:var(--muted);font-size:11.5px}
+    .l{text-align:left}.name{max-width:190px;overflow:hidden;text-overflow:ellipsis}
+    .op{color:var(--muted);font-size:11px;font-weight:400}
     .bits{display:inline-block;min-width:24px;padding:0 6px;border-radius:9px;color:#fff;font-weight:650;text-align:center;font-size:11.5px}
     .b8{background:var(--b8);fill:var(--b8)}.b6{background:var(--b6);fill:var(--b6)}.b4{background:var(--b4);fill:var(--b4)}\
     .b2{background:var(--b2);fill:var(--b2)}.bn{background:var(--bn);fill:var(--bn)}
     .bad{color:var(--fail);font-weight:650}.warn{color:var(--warn);font-weight:650}.ok{color:var(--pass);font-weight:650}
     .meter{display:inline-block;width:46px;height:7px;background:var(--soft);border-radius:4px;vertical-align:middle;margin-right:6px;overflow:hidden}
-    .meter i{display:block;height:100%;background:var(--pass)}
+    .meter i{display:block;height:100%;background:var(--pass)}.meter.m-warn i{background:#d4a72c}.meter.m-bad i{background:var(--fail)}
     .warnings{background:#fff8c5;border-color:#d4a72c}
     .warnings ul{margin:6px 0 0;padding-left:20px}.warnings li{margin:3px 0}
     .bar{height:10px;background:var(--soft);border-radius:5px;overflow:hidden;margin:3px 0 8px}
@@ -95,7 +95,7 @@ enum HTMLStyle {
     svg{width:100%;height:auto;display:block}
     svg text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;fill:var(--muted)}
     .grid{stroke:var(--soft);stroke-width:1}.axis{stroke:var(--line);stroke-width:1}
-    .trace{fill:none;stroke:#59636e;stroke-width:1.5}
+    .trace{fill:none;stroke:#8c959f;stroke-width:1.5}.hollow{fill:#fff;stroke:#59636e;stroke-width:1.5}
     .abar{fill:#54aeff}.wsq{fill:var(--b4);stroke:#fff;stroke-width:1}
     footer{color:var(--muted);font-size:12px;text-align:center;margin:20px 0 8px}
     @media (max-width:800px){.cards{grid-template-columns:1fr 1fr}.split{grid-template-columns:1fr}}

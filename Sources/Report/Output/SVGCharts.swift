@@ -17,20 +17,21 @@ enum SVGCharts {
         func y(_ fraction: Double) -> Double { baseline - plotHeight * min(1, max(0, fraction)) }
     }
 
-    /// Relative output error per layer on a log scale, with one decade per grid line.
+    /// Relative output error per layer on a log scale. Grid lines at 1-2-5 steps when the values span
+    /// up to three decades, at decades beyond that; a layer with zero error sits on the bottom line as a
+    /// hollow marker.
     static func relativeError(_ layers: [LayerReport]) -> String {
         let frame = Frame()
         let positive = layers.compactMap(\.outputRelativeError).filter { $0.isFinite && $0 > 0 }
         guard let smallest = positive.min(), let largest = positive.max() else {
             return "<p class=\"note\">no layer has a measured relative error</p>\n"
         }
-        let low = floor(log10(smallest)), high = max(ceil(log10(largest)), low + 1)
+        let ticks = logTicks(smallest, largest)
+        let low = log10(ticks[0]), high = log10(ticks[ticks.count - 1])
         let fraction = { (value: Double) in (log10(value) - low) / (high - low) }
         var svg = open(frame, label: "Relative error of each layer's output, log scale")
-        let decadeStep = high - low > 6 ? 2.0 : 1.0
-        for decade in stride(from: low, through: high, by: decadeStep) {
-            let y = frame.y((decade - low) / (high - low))
-            svg += gridLine(frame, y: y, label: String(format: "%g%%", pow(10, decade + 2)))
+        for tick in ticks {
+            svg += gridLine(frame, y: frame.y(fraction(tick)), label: String(format: "%g%%", tick * 100))
         }
         var path = ""
         var penDown = false
@@ -42,13 +43,24 @@ enum SVGCharts {
             path += "\(penDown ? " L" : " M")\(c(x)),\(c(y))"
             penDown = true
             let tip = "\(layer.name) (\(layer.op)): " + (value > 0 ? HTMLFormat.percent(value, digits: 3) : "exact")
-            marks += "<circle class=\"\(HTMLFormat.bitsClass(layer.weightBits))\" cx=\"\(c(x))\" cy=\"\(c(y))\" r=\"4.5\" stroke=\"#fff\" stroke-width=\"1.2\">"
-                + "<title>\(HTMLFormat.escape(tip))</title></circle>\n"
+            let style = value > 0 ? "class=\"\(HTMLFormat.bitsClass(layer.weightBits))\" stroke=\"#fff\" stroke-width=\"1.2\"" : "class=\"hollow\""
+            marks += "<circle \(style) cx=\"\(c(x))\" cy=\"\(c(y))\" r=\"4.5\"><title>\(HTMLFormat.escape(tip))</title></circle>\n"
         }
         svg += "<path class=\"trace\" d=\"\(path.trimmingCharacters(in: .whitespaces))\"/>\n" + marks
         svg += layerLabels(frame, layers)
         svg += legend(frame, items: bitsLegend(layers))
         return svg + "</svg>\n"
+    }
+
+    /// Ticks from the largest tick at or below `smallest` to the smallest at or above `largest`
+    /// (at least two): 1, 2, 5 × 10^k for spans up to three decades, 10^k beyond.
+    static func logTicks(_ smallest: Double, _ largest: Double) -> [Double] {
+        let firstDecade = Int(floor(log10(smallest))), lastDecade = Int(ceil(log10(largest)))
+        let mantissas: [Double] = lastDecade - firstDecade > 3 ? [1] : [1, 2, 5]
+        let all = (firstDecade...lastDecade).flatMap { k in mantissas.map { $0 * pow(10, Double(k)) } }
+        let lowIndex = all.lastIndex { $0 <= smallest * (1 + 1e-12) } ?? 0
+        let highIndex = max(all.firstIndex { $0 >= largest * (1 - 1e-12) } ?? all.count - 1, lowIndex + 1)
+        return Array(all[lowIndex...min(highIndex, all.count - 1)])
     }
 
     /// Activation SQNR as bars and weight SQNR as diamonds, linear dB scale from 0.
@@ -73,8 +85,8 @@ enum SVGCharts {
             let x = frame.x(i, of: layers.count)
             if let value = layer.activationSQNR, value.isFinite {
                 let y = frame.y(max(0, value) / top)
-                let fill = value >= cap ? " fill=\"url(#exact)\"" : ""
-                svg += "<rect class=\"abar\"\(fill) x=\"\(c(x - barWidth / 2))\" y=\"\(c(y))\" width=\"\(c(barWidth))\" height=\"\(c(frame.baseline - y))\" rx=\"2\">"
+                let fill = value >= cap ? "fill=\"url(#exact)\"" : "class=\"abar\""
+                svg += "<rect \(fill) x=\"\(c(x - barWidth / 2))\" y=\"\(c(y))\" width=\"\(c(barWidth))\" height=\"\(c(frame.baseline - y))\" rx=\"2\">"
                     + "<title>\(HTMLFormat.escape("\(layer.name): activation SQNR \(HTMLFormat.decibels(value, digits: 2))"))</title></rect>\n"
             }
             if let value = layer.weightSQNR, value.isFinite {
