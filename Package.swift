@@ -73,6 +73,6 @@ let package = Package(
                                                            "Emulation", "Simulator", "FixedPoint", "QCTestSupport"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "QBin", "Simulator", "FixedPoint"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5", "QCTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5", "QCTestSupport", "QBin", "Simulator"]),
     ]
 )

@@ -1,6 +1,8 @@
 import HDF5
 import KerasImport
+import QBin
 import QCore
+import Simulator
 
 /// Everything that can go wrong in the pipeline, with the context a user needs to act on it.
 /// The CLI prints `description` (one line) and maps `isBadInput` to exit code 2.
@@ -12,6 +14,10 @@ public enum QConvertError: Error, CustomStringConvertible {
     case inputShapeMismatch(path: String, dataset: String, expected: [Int], found: [Int])
     case unsupportedModelFile(path: String)
     case io(path: String, detail: String)
+    /// A `.qbin` file that `QBinReader` rejected (bad magic, checksum, truncation, ...).
+    case qbin(path: String, QBinError)
+    /// A valid `.qbin` file the integer simulator cannot run.
+    case simulator(path: String, SimulatorError)
 
     public var description: String {
         switch self {
@@ -24,9 +30,17 @@ public enum QConvertError: Error, CustomStringConvertible {
         case .inputShapeMismatch(let path, let dataset, let expected, let found):
             return "\(path): dataset '\(dataset)' has shape \(Self.shape(found)), the model expects N x \(Self.shape(expected, separator: " x ")); write samples as N x \(Self.shape(expected, separator: " x "))"
         case .unsupportedModelFile(let path):
-            return "\(path): not a model qconvert can read (expected a Keras .h5 file)"
+            return "\(path): not a model qconvert can read (expected a Keras .h5 or a .qbin file)"
         case .io(let path, let detail):
             return "\(path): \(detail)"
+        case .qbin(let path, let e):
+            switch e {
+            case .fileNotReadable: return e.description  // already names the file
+            case .checksumMismatch: return "\(path): checksum error: \(e.description)"
+            default: return "\(path): \(e.description)"
+            }
+        case .simulator(let path, let e):
+            return "\(path): \(e.description)"
         }
     }
 

@@ -3,15 +3,20 @@ import QConvertKit
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a model's layers, shapes, parameters and MACs.")
+        abstract: "Show a model's layers, shapes, parameters and MACs, or a .qbin's ops, bits, scales and sizes.")
 
-    @Argument(help: "A Keras .h5 model.")
+    @Argument(help: "A Keras .h5 model or a .qbin file (recognised by its magic bytes).")
     var model: String
 
-    @Flag(help: "Print a JSON document instead of a table (schema: docs/inspect-json.md).")
+    @Flag(help: "Print a JSON document instead of a table (schemas: docs/inspect-json.md, docs/inspect-qbin-json.md).")
     var json = false
 
     func run() throws {
+        if ModelFileKind.detect(path: model) == .qbin {
+            let summary = try reportingErrors { () throws(QConvertError) in try QBinSummary.load(path: model) }
+            print(json ? summary.json() : summary.table(), terminator: json ? "\n" : "")
+            return
+        }
         let loaded = try reportingErrors { () throws(QConvertError) in try ModelLoader.load(path: model) }
         let summary = ModelSummary(loaded)
         print(json ? summary.json() : summary.table(), terminator: json ? "\n" : "")

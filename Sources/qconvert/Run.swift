@@ -1,12 +1,14 @@
 import ArgumentParser
+import FixedPoint
 import FloatEngine
 import QConvertKit
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a model on an HDF5 dataset of inputs and write its outputs.")
+        abstract: "Run a model on an HDF5 dataset of inputs and write its outputs.",
+        discussion: "A .qbin model runs on the integer-only simulator: inputs are quantized, the graph runs in integers, outputs are dequantized (docs/inspect-qbin-json.md).")
 
-    @Argument(help: "A Keras .h5 model.")
+    @Argument(help: "A Keras .h5 model or a .qbin file (recognised by its magic bytes).")
     var model: String
 
     @Option(help: "HDF5 file holding the inputs (N x H x W x C, float or integer).")
@@ -24,6 +26,12 @@ struct Run: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @Flag(help: ".qbin only: also write /outputs_int, the int32 quantized outputs, with scale and zero_point attributes.")
+    var raw = false
+
+    @Option(help: ".qbin only: fixed-point rounding of requantization, gemmlowp (default) or single (docs/numerics.md).")
+    var rounding: RoundingProfile?
+
     func validate() throws {
         guard (1...4096).contains(batchSize) else {
             throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)")
@@ -31,15 +39,30 @@ struct Run: ParsableCommand {
         if let threads, !(1...256).contains(threads) {
             throw ValidationError("--threads must be between 1 and 256, got \(threads)")
         }
+        if raw || rounding != nil, ModelFileKind.detect(path: model) != .qbin {
+            let option = raw ? "--raw" : "--rounding"
+            throw ValidationError("\(option) applies to .qbin models only (the integer simulator); \(model) is not a .qbin file")
+        }
     }
 
     func run() throws {
-        if let threads { Parallel.threadCount = threads }
-        var job = RunJob(modelPath: model, inputPath: input, outputPath: output)
-        job.dataset = dataset
-        job.batchSize = batchSize
         let bar = ProgressBar(label: "run")
-        let summary = try reportingErrors { () throws(QConvertError) in try job.run(progress: bar.update) }
+        let summary: RunSummary
+        if ModelFileKind.detect(path: model) == .qbin {
+            var job = QBinRunJob(modelPath: model, inputPath: input, outputPath: output)
+            job.dataset = dataset
+            job.batchSize = batchSize
+            job.rounding = rounding ?? .gemmlowp
+            job.writeRaw = raw
+            job.threads = threads
+            summary = try reportingErrors { () throws(QConvertError) in try job.run(progress: bar.update) }
+        } else {
+            if let threads { Parallel.threadCount = threads }
+            var job = RunJob(modelPath: model, inputPath: input, outputPath: output)
+            job.dataset = dataset
+            job.batchSize = batchSize
+            summary = try reportingErrors { () throws(QConvertError) in try job.run(progress: bar.update) }
+        }
         bar.finish()
         Terminal.printError("wrote \(summary.samples) outputs of shape [\(summary.outputShape.map(String.init).joined(separator: ","))] to \(output)")
     }
