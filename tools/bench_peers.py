@@ -15,15 +15,18 @@ Timing: one "run" classifies the fixture's 300 images (batch 32: 10 batches, the
 repeated --repeats times, and the median images/s is reported, because the 2 shared cores are
 sometimes busy with other load.
 
-qconvert's own numbers come from `qconvert-bench images --fixtures DIR --json`, run in the same
-invocation when the binary exists (default `.build/release/qconvert-bench`); it prints
-{"fixture": {"batch1_threads1": images_per_s, ...}, ...}. Without it the qconvert column is "-".
+qconvert's own numbers come from `qconvert-bench images --fixtures DIR --json --reps N`, run in the
+same invocation when the binary exists (default: the newest of `.build/release/qconvert-bench` and
+`.build-*/release/qconvert-bench`, i.e. any scratch path); it prints
+{"fixture": {"batch1_threads1": images_per_s, ...}, ...}, measured the same way (300 images per
+pass, last batch padded, >= 0.2 s per sample, interleaved, median). Without it the column is "-".
 
 Usage: python tools/bench_peers.py [--fixtures fixtures] [--repeats 5] [--only NAME ...] [--json out.json]
 """
 
 import argparse
 import contextlib
+import glob
 import io
 import json
 import os
@@ -155,12 +158,23 @@ def top1_agreement(runner, batches, count, reference):
 # qconvert
 
 
-def run_qconvert_bench(binary, fixtures_dir):
+def default_qconvert_bench(root):
+    """The most recently built release qconvert-bench under root (`.build` or any `.build-*` scratch path)."""
+    candidates = [os.path.join(root, ".build", "release", "qconvert-bench")]
+    candidates += glob.glob(os.path.join(root, ".build-*", "release", "qconvert-bench"))
+    built = [path for path in candidates if os.path.exists(path)]
+    return max(built, key=os.path.getmtime) if built else candidates[0]
+
+
+def run_qconvert_bench(binary, fixtures_dir, repeats, only):
     """qconvert-bench's JSON, or (None, reason) when it is missing or fails."""
     if not os.path.exists(binary):
         return None, f"{binary} not built"
+    command = [binary, "images", "--fixtures", fixtures_dir, "--json", "--reps", str(repeats)]
+    for name in only or []:
+        command += ["--only", name]
     try:
-        result = subprocess.run([binary, "images", "--fixtures", fixtures_dir, "--json"],
+        result = subprocess.run(command,
                                 capture_output=True, text=True, timeout=1800)
     except (OSError, subprocess.TimeoutExpired) as error:
         return None, f"{binary}: {error}"
@@ -228,7 +242,7 @@ def main():
     root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fixtures", default=os.path.join(root, "fixtures"))
-    parser.add_argument("--qconvert-bench", default=os.path.join(root, ".build", "release", "qconvert-bench"))
+    parser.add_argument("--qconvert-bench", default=default_qconvert_bench(root))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--json", help="also write all numbers to this file")
@@ -287,7 +301,8 @@ def main():
         for (name, runtime, batch, threads), rates in samples.items():
             results[name][runtime]["images_per_s"][setting_key(batch, threads)] = statistics.median(rates)
 
-    qconvert, qconvert_error = run_qconvert_bench(args.qconvert_bench, args.fixtures)
+    print(f"qconvert: {args.qconvert_bench}", flush=True)
+    qconvert, qconvert_error = run_qconvert_bench(args.qconvert_bench, args.fixtures, args.repeats, args.only)
     if qconvert_error:
         print(f"qconvert: {qconvert_error}", flush=True)
     for name in names:
