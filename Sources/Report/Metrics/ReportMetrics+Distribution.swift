@@ -17,12 +17,17 @@ extension ReportMetrics {
     }
 
     /// Minimum, maximum, 99.9th percentile of `|x|` and excess kurtosis of finite values.
+    /// Sorts one copy of `|x|` (O(n log n)); for tensors too large to hold, gather these from the
+    /// calibration histograms instead.
     public static func outlierStats(_ values: [Float]) throws(ReportMetricsError) -> OutlierStats {
         try checkFinite("outlierStats", values)
-        let sorted = values.sorted()
+        var low = values[0], high = values[0]
+        for x in values {
+            low = Swift.min(low, x)
+            high = Swift.max(high, x)
+        }
         let absSorted = values.map { abs($0) }.sorted()
-        return OutlierStats(min: Double(sorted[0]), max: Double(sorted[sorted.count - 1]),
-                            absP999: percentileOfSorted(absSorted, 99.9),
+        return OutlierStats(min: Double(low), max: Double(high), absP999: percentileOfSorted(absSorted, 99.9),
                             excessKurtosis: kurtosisOfFinite(values), count: values.count)
     }
 
