@@ -175,6 +175,15 @@ final class QBinRunInspectTests: XCTestCase {
         }
     }
 
+    func testUnknownOutputActivationIsBadInput() throws {
+        let paths = try QBinTestModel.write(QBinTestModel.make(outputActivation: "sigmoid"), samples: 2, in: folder)
+        let result = try CLIRunner.run(["run", paths.model, "--input", paths.data, "--output", outputPath()])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("error: \(paths.model)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("output.activation") && result.stderr.contains("sigmoid"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: outputPath()))
+    }
+
     func testCorruptedQBinIsBadInputNamingFileAndChecksum() throws {
         let paths = try QBinTestModel.write(QBinTestModel.make(), samples: 2, in: folder)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: paths.model)))
