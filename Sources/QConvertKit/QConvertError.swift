@@ -2,6 +2,7 @@ import HDF5
 import KerasImport
 import QBin
 import QCore
+import Quantizer
 import Simulator
 
 /// Everything that can go wrong in the pipeline, with the context a user needs to act on it.
@@ -18,6 +19,8 @@ public enum QConvertError: Error, CustomStringConvertible {
     case qbin(path: String, QBinError)
     /// A valid `.qbin` file the integer simulator cannot run.
     case simulator(path: String, SimulatorError)
+    /// The float graph cannot be expressed as an integer model, or a quantization option does not fit it.
+    case quantizer(QuantizerError)
 
     public var description: String {
         switch self {
@@ -41,6 +44,8 @@ public enum QConvertError: Error, CustomStringConvertible {
             }
         case .simulator(let path, let e):
             return "\(path): \(e.description)"
+        case .quantizer(let e):
+            return e.description
         }
     }
 

@@ -3,6 +3,7 @@ import QConvertKit
 
 /// Exit codes (README "Exit codes"): 0 success, 1 a fidelity gate failed, 2 bad input, 64 usage error.
 enum ExitCodes {
+    static let gateFailed: Int32 = 1
     static let badInput: Int32 = 2
 }
 
@@ -11,7 +12,8 @@ struct QConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qconvert",
         abstract: "Post-training quantization of Keras CNNs to packed low-bit .qbin files.",
-        subcommands: [Inspect.self, Run.self])
+        subcommands: [Convert.self, Inspect.self, Run.self, Validate.self],
+        defaultSubcommand: Convert.self)
 }
 
 /// Runs a pipeline step and turns its error into a one-line message and exit code 2.

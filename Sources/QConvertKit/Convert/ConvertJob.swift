@@ -1,0 +1,153 @@
+import Calibration
+import Emulation
+import FloatEngine
+import Foundation
+import QBin
+import QCore
+import Quantizer
+import Simulator
+
+/// `qconvert convert`: import, calibrate, quantize, write the `.qbin` atomically, then load the written
+/// file into the integer simulator and evaluate it against the float model.
+public struct ConvertJob {
+    public var options: ConvertOptions
+    public init(options: ConvertOptions) { self.options = options }
+
+    public static let producer = "qconvert 0.1.0"
+
+    /// Stages for the progress display.
+    public enum Stage: String, Sendable { case calibrate, evaluate }
+
+    public func run(progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws(QConvertError) -> ConvertOutcome {
+        let o = options
+        let loaded = try ModelLoader.load(path: o.modelPath)
+        let sha: String
+        do { sha = try SHA256.hex(fileAt: o.modelPath) } catch { throw .io(path: o.modelPath, detail: "cannot read: \(error)") }
+        let canonical: (graph: Graph, nodeMap: [Int])
+        do { canonical = try GraphCanonicalizer.canonicalize(loaded.graph) } catch { throw .quantizer(error) }
+        let executor: FloatExecutor
+        do { executor = try FloatExecutor(graph: canonical.graph, maxBatch: o.batchSize) } catch { throw .graph(path: o.modelPath, error) }
+        try checkLayerBits(canonical.graph)
+
+        // Samples: calibration, evaluation (a separate file, or the held-out tail of the calibration file).
+        var warnings: [String] = []
+        var recipe = o.recipe
+        let calibration: any SampleSource
+        var evaluation: any SampleSource
+        var evaluationSource: String
+        var targets = EvaluationTargets()
+        var rangeOverrides: [Int: TensorRange] = [:]
+        if let path = o.calibrationPath {
+            let file = try SampleFile(path: path, dataset: o.dataset, expectedShape: executor.inputShape)
+            guard file.count > 0 else { throw .io(path: path, detail: "dataset '\(o.dataset)' holds no samples") }
+            if let evalPath = o.evaluationPath {
+                let evalFile = try SampleFile(path: evalPath, dataset: "inputs", expectedShape: executor.inputShape)
+                evaluation = evalFile
+                evaluationSource = "\(evalFile.count) samples of \(evalPath)"
+                targets = try EvaluationTargets.read(path: evalPath, count: evalFile.count,
+                                                     outputSize: executor.outputShapes[0].reduce(1, *))
+                calibration = SampleSlice(file, 0..<min(file.count, o.calibrationSamples ?? file.count))
+            } else {
+                let heldOut = file.count < 2 ? 0 : max(1, Int((Double(file.count) * o.heldOutFraction).rounded()))
+                let used = min(file.count - heldOut, o.calibrationSamples ?? file.count)
+                calibration = SampleSlice(file, 0..<max(used, 1))
+                evaluation = SampleSlice(file, (file.count - heldOut)..<file.count)
+                evaluationSource = "held-out last \(heldOut) of \(file.count) samples of \(path) (not used for calibration)"
+                if heldOut < 100 {
+                    warnings.append("the held-out split has only \(heldOut) samples; agreement figures are coarse (pass --eval DATA.h5 with more)")
+                }
+            }
+        } else {
+            let range = DataFree.syntheticInputRange(canonical.graph)
+            let count = o.calibrationSamples ?? 128
+            calibration = InMemorySamples.uniform(count: count, sampleSize: executor.inputShape.reduce(1, *),
+                                                  low: range.low, high: range.high, seed: o.seed)
+            rangeOverrides = DataFree.batchNormRanges(original: loaded.graph, canonical: canonical.graph, nodeMap: canonical.nodeMap)
+            recipe.biasCorrection = false
+            if let evalPath = o.evaluationPath {
+                let evalFile = try SampleFile(path: evalPath, dataset: "inputs", expectedShape: executor.inputShape)
+                evaluation = evalFile
+                evaluationSource = "\(evalFile.count) samples of \(evalPath)"
+                targets = try EvaluationTargets.read(path: evalPath, count: evalFile.count,
+                                                     outputSize: executor.outputShapes[0].reduce(1, *))
+            } else {
+                evaluation = InMemorySamples.uniform(count: 64, sampleSize: executor.inputShape.reduce(1, *),
+                                                     low: range.low, high: range.high, seed: o.seed &+ 1)
+                evaluationSource = "64 synthetic samples (no data given)"
+            }
+            warnings.append("data-free conversion: no calibration data was used; ranges come from BatchNorm statistics and synthetic \(range.low)...\(range.high) inputs, bias correction is off")
+        }
+
+        // Calibrate.
+        let statistics: [TensorStatistics]
+        let calibrationStart = DispatchTime.now().uptimeNanoseconds
+        do {
+            statistics = try Calibrator.collect(executor: executor, sampleCount: calibration.count, batchSize: o.batchSize,
+                                                read: { start, count, buffer in try calibration.read(start..<start + count, into: buffer) },
+                                                progress: { progress(.calibrate, $0, $1) })
+        } catch let e as QConvertError {
+            throw e
+        } catch {
+            throw .io(path: o.calibrationPath ?? o.modelPath, detail: "calibration failed: \(error)")
+        }
+        let calibrationSeconds = Double(DispatchTime.now().uptimeNanoseconds - calibrationStart) / 1e9
+
+        // Quantize and write.
+        var quantizer = Quantizer(graph: canonical.graph, statistics: statistics, recipe: recipe)
+        quantizer.rangeOverrides = rangeOverrides
+        quantizer.metadata = [QMetadataEntry(QMetadataEntry.producer, Self.producer),
+                              QMetadataEntry(QMetadataEntry.sourceSHA256, sha),
+                              QMetadataEntry("option.calibration_samples", "\(calibration.count)"),
+                              QMetadataEntry("option.data_free", o.calibrationPath == nil ? "yes" : "no")]
+        let result: QuantizationResult
+        do { result = try quantizer.quantize() } catch { throw .quantizer(error) }
+        warnings.append(contentsOf: result.warnings)
+        do { try QBinWriter.write(result.model, to: o.outputPath) } catch { throw .qbin(path: o.outputPath, error) }
+
+        // Evaluate the file that was written.
+        let simulator: IntegerSimulator
+        do { simulator = try IntegerSimulator(path: o.outputPath, rounding: o.rounding, maxBatch: o.batchSize) } catch {
+            throw .simulator(path: o.outputPath, error)
+        }
+        let emulator: QuantizedEmulator
+        do { emulator = try QuantizedEmulator(model: simulator.model) } catch {
+            throw .io(path: o.outputPath, detail: "float emulation cannot run the model: \(error)")
+        }
+        let evaluator = Evaluator(simulator: simulator, emulator: emulator, float: (executor, result.tensorForNode),
+                                  outputSoftmax: result.outputActivation == .softmax)
+        let measured = try evaluator.evaluate(evaluation, batchSize: o.batchSize) { progress(.evaluate, $0, $1) }
+
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: o.outputPath)[.size] as? Int) ?? 0
+        return ConvertOutcome(options: o, recipe: recipe, origin: loaded.origin, sourceSHA256: sha, canonical: canonical.graph,
+                              statistics: statistics, result: result, writtenModel: simulator.model, fileSize: fileSize,
+                              evaluation: measured, evaluationSource: evaluationSource, targets: targets,
+                              calibrationSamples: calibration.count, calibrationSeconds: calibrationSeconds, warnings: warnings)
+    }
+
+    private func checkLayerBits(_ graph: Graph) throws(QConvertError) {
+        let names = Set(graph.nodes.map(\.name))
+        for name in options.recipe.layerBits.keys.sorted() where !names.contains(name) {
+            throw .quantizer(.unknownLayer(name: name, available: Quantizer.weightedLayers(of: graph)))
+        }
+    }
+}
+
+/// Everything a conversion produced, for the report and the CLI summary.
+public struct ConvertOutcome {
+    public var options: ConvertOptions
+    public var recipe: QuantizationRecipe
+    public var origin: String
+    public var sourceSHA256: String
+    public var canonical: Graph
+    public var statistics: [TensorStatistics]
+    public var result: QuantizationResult
+    /// The model as read back from the written file.
+    public var writtenModel: QModel
+    public var fileSize: Int
+    var evaluation: Evaluation
+    public var evaluationSource: String
+    public var targets: EvaluationTargets
+    public var calibrationSamples: Int
+    public var calibrationSeconds: Double
+    public var warnings: [String]
+}

@@ -1,0 +1,121 @@
+import Emulation
+import FloatEngine
+import Foundation
+import QBin
+import QCore
+import Simulator
+
+/// What running the written model on evaluation samples showed.
+struct Evaluation {
+    var samples = 0
+    /// Per op of the model.
+    var layers: [LayerComparison]
+    /// `samples x outputSize`: the float model (nil without one), the simulator (dequantized, edge softmax applied).
+    var floatOutputs: [Float]?
+    var quantizedOutputs: [Float] = []
+    /// Simulator vs emulation run end to end on the same quantized inputs (not teacher-forced).
+    var endToEnd = LayerComparison()
+    var outputSize: Int
+}
+
+/// Runs evaluation samples through the float graph (when there is one), the integer simulator of the
+/// written file, and the float emulation of the same model, and compares them layer by layer.
+struct Evaluator {
+    let simulator: IntegerSimulator
+    let emulator: QuantizedEmulator
+    /// The canonical float graph's executor and, per canonical node, the model tensor holding its value.
+    var float: (executor: FloatExecutor, tensorForNode: [Int?])?
+    /// Applied in float to the dequantized outputs (metadata `output.activation`).
+    var outputSoftmax: Bool
+
+    func evaluate(_ samples: any SampleSource, batchSize: Int, progress: (Int, Int) -> Void) throws(QConvertError) -> Evaluation {
+        let model = simulator.model
+        let outTensor = model.tensors[model.outputs[0]]
+        let outputSize = outTensor.elementCount
+        var evaluation = Evaluation(layers: [LayerComparison](repeating: LayerComparison(), count: model.ops.count),
+                                    floatOutputs: float == nil ? nil : [], outputSize: outputSize)
+        // The float node whose value each tensor holds (the last one: a fused ReLU after its producer).
+        var nodeOfTensor: [Int: Int] = [:]
+        if let float { for (n, t) in float.tensorForNode.enumerated() { if let t { nodeOfTensor[t] = n } } }
+        let inputTensor = model.tensors[model.inputs[0]]
+        var batch = [Float](repeating: 0, count: batchSize * samples.sampleSize)
+        var start = 0
+        while start < samples.count {
+            let n = min(batchSize, samples.count - start)
+            try batch.withUnsafeMutableBufferPointer { b throws(QConvertError) in
+                try samples.read(start..<start + n, into: UnsafeMutableBufferPointer(rebasing: b[0..<n * samples.sampleSize]))
+            }
+            let input = Array(batch[0..<n * samples.sampleSize])
+
+            var floatValues: [Int: [Float]] = [:]
+            if let float {
+                let wanted = Set(nodeOfTensor.values)
+                let outputs = input.withUnsafeBufferPointer { x in
+                    float.executor.run(input: x, batch: n) { node, values in
+                        if wanted.contains(node) { floatValues[node] = Array(values) }
+                    }
+                }
+                evaluation.floatOutputs!.append(contentsOf: outputs[0])
+            }
+
+            let quantizedInput = input.map { quantize($0, inputTensor) }
+            var intValues: [Int: [Int32]] = [model.inputs[0]: quantizedInput]
+            var layers = evaluation.layers
+            let simOutputs = simulator.runQuantized(input: quantizedInput, batch: n) { opIndex, tensorIndex, values in
+                let op = model.ops[opIndex]
+                let activationInputs = op.kind.hasConstantInputs ? [op.inputs[0]] : op.inputs
+                let emulated = emulator.runOp(opIndex, inputs: activationInputs.map { intValues[$0]! }, batch: n)
+                layers[opIndex].addLSB(values, emulated)
+                if let node = nodeOfTensor[tensorIndex], let f = floatValues[node] {
+                    compare(f, values, model.tensors[tensorIndex], into: &layers[opIndex])
+                }
+                intValues[tensorIndex] = Array(values)
+            }
+            evaluation.layers = layers
+            let emuOutputs = emulator.runQuantized(input: quantizedInput, batch: n, observe: nil)
+            simOutputs[0].withUnsafeBufferPointer { evaluation.endToEnd.addLSB($0, emuOutputs[0]) }
+
+            var dequantized = simOutputs[0].map { Float(Double(outTensor.scales[0]) * Double(Int64($0) - Int64(outTensor.zeroPoints[0]))) }
+            if outputSoftmax { Self.softmax(&dequantized, rowLength: outputSize) }
+            evaluation.quantizedOutputs.append(contentsOf: dequantized)
+            start += n
+            evaluation.samples = start
+            progress(start, samples.count)
+        }
+        return evaluation
+    }
+
+    /// The simulator's edge quantization: `round(x / scale) + zp`, ties away from zero, clamped.
+    func quantize(_ x: Float, _ t: QTensor) -> Int32 {
+        let q = (Double(x) / Double(t.scales[0])).rounded(.toNearestOrAwayFromZero) + Double(t.zeroPoints[0])
+        if q.isNaN { return t.zeroPoints[0] }
+        return Int32(min(max(q, Double(t.type.minValue)), Double(t.type.maxValue)))
+    }
+
+    private func compare(_ f: [Float], _ q: UnsafeBufferPointer<Int32>, _ t: QTensor, into layer: inout LayerComparison) {
+        let s = t.scales[0], z = t.zeroPoints[0]
+        var energy = 0.0, error = 0.0, qError = 0.0
+        for i in 0..<min(f.count, q.count) {
+            let x = Double(f[i])
+            energy += x * x
+            let d = x - Double(s) * Double(Int64(q[i]) - Int64(z))
+            error += d * d
+            let fq = Double(s) * Double(Int64(quantize(f[i], t)) - Int64(z))
+            qError += (x - fq) * (x - fq)
+        }
+        layer.floatEnergy += energy
+        layer.errorEnergy += error
+        layer.quantizationErrorEnergy += qError
+    }
+
+    static func softmax(_ values: inout [Float], rowLength: Int) {
+        guard rowLength > 0 else { return }
+        for row in 0..<(values.count / rowLength) {
+            let r = row * rowLength..<(row + 1) * rowLength
+            let m = values[r].max() ?? 0
+            var sum: Float = 0
+            for i in r { values[i] = exp(values[i] - m); sum += values[i] }
+            for i in r { values[i] /= sum }
+        }
+    }
+}

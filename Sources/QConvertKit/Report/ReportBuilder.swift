@@ -1,0 +1,135 @@
+import Foundation
+import QBin
+import QCore
+import Quantizer
+import Report
+
+/// Assembles the fidelity report (docs/report.md) from what a conversion or validation measured.
+enum ReportBuilder {
+    static func convertReport(_ o: ConvertOutcome) -> FidelityReport {
+        let recipe = o.recipe
+        var overrides: [BitOverride] = o.recipe.layerBits.keys.sorted().map {
+            BitOverride(layer: $0, weightBits: recipe.layerBits[$0], activationBits: recipe.layerBits[$0], reason: "--layer-bits")
+        }
+        if let edge = recipe.firstLastBits {
+            let weighted = Quantizer.weightedLayers(of: o.canonical)
+            for name in [weighted.first, weighted.last].compactMap({ $0 }) where recipe.layerBits[name] == nil && !overrides.contains(where: { $0.layer == name }) {
+                overrides.append(BitOverride(layer: name, weightBits: edge, activationBits: edge,
+                                             reason: "first/last weighted layer kept at \(edge) bits (--first-last-bits)"))
+            }
+        }
+        let reportRecipe = Recipe(
+            weightBits: recipe.weightBits, activationBits: recipe.activationBits, firstLastEightBit: recipe.firstLastBits == 8,
+            bitOverrides: overrides, weightGranularity: recipe.granularity == .perChannel ? .perChannel : .perTensor,
+            calibrationMethod: recipe.calibrationMethod.name, roundingProfile: o.options.rounding.rawValue, seed: o.options.seed,
+            dataFree: o.options.calibrationPath == nil, calibrationFile: o.options.calibrationPath,
+            calibrationSamples: o.calibrationSamples)
+        let floatParams = o.canonical.nodes.reduce(0) { $0 + GraphStatistics.parameterCount($1) }
+        let size = sizeSummary(o.writtenModel, fileBytes: o.fileSize, floatParams: floatParams)
+
+        let e = o.evaluation
+        let outputKind: OutputKind = finalSoftmax(o.canonical) ? .probabilities : .logits
+        let kind: EvaluationSourceKind = o.options.evaluationPath == nil ? .heldOutCalibration : .referenceFile
+        let summary = evaluationSummary(source: EvaluationSource(kind: kind, file: o.evaluationSource), reference: e.floatOutputs ?? [],
+                                        quantized: e.quantizedOutputs, classes: e.outputSize, labels: o.targets.labels,
+                                        samples: e.samples, outputKind: outputKind)
+
+        var layers: [LayerReport] = []
+        for (k, op) in o.writtenModel.ops.enumerated() {
+            let q = o.result.layers.indices.contains(k) && o.result.layers[k].name == op.name ? o.result.layers[k] : nil
+            let c = e.layers[k]
+            var outliers: OutlierStats?
+            if let node = q?.node, o.statistics.indices.contains(node) {
+                let s = o.statistics[node]
+                let p = Double(max(abs(s.percentile(99.95)), abs(s.percentile(0.05))))
+                outliers = OutlierStats(min: Double(s.min), max: Double(s.max), absP999: p,
+                                        excessKurtosis: s.kurtosis.isFinite ? s.kurtosis : 0, count: s.count)
+            }
+            let hasFloat = c.floatEnergy > 0
+            layers.append(LayerReport(
+                index: k, name: op.name, op: op.kind.description, weightBits: q?.weightBits,
+                activationBits: o.writtenModel.tensors[op.outputs[0]].type.bits,
+                granularity: q?.granularity.map { $0 == .perChannel ? .perChannel : .perTensor },
+                clip: q.map { Report.ClipRange(low: Double($0.clipLow), high: Double($0.clipHigh), method: $0.clipMethod) },
+                weightSQNR: q?.weightSQNR, activationSQNR: hasFloat ? c.activationSQNR : nil,
+                outputRelativeError: hasFloat ? c.relativeError : nil, activationOutliers: outliers, weightOutliers: nil,
+                simulatorVsEmulation: LSBHistogram(counts: c.lsbCounts, maxAbsDifference: Int64(c.maxLSB)),
+                accumulator: q?.accumulatorBound.map { AccumulatorCheck(boundAbs: $0, status: $0 <= Int64(Int32.max) ? .ok : .fallback) }))
+        }
+        let name = URL(fileURLWithPath: o.options.modelPath).deletingPathExtension().lastPathComponent
+        return FidelityReport(kind: .convert,
+                              model: ModelInfo(name: name, sourceFile: o.options.modelPath, quantizedFile: o.options.outputPath,
+                                               generator: ConvertJob.producer),
+                              recipe: reportRecipe, size: size, evaluation: summary, layers: layers, warnings: o.warnings,
+                              gates: gates(o.options.gates, summary, maxLSB: maxLSB(e)))
+    }
+
+    static func finalSoftmax(_ graph: Graph) -> Bool {
+        guard let out = graph.outputs.first else { return false }
+        switch graph.nodes[out].op {
+        case .activation(.softmax): return true
+        case .dense(let d): return d.activation == .softmax
+        default: return false
+        }
+    }
+
+    static func sizeSummary(_ model: QModel, fileBytes: Int, floatParams: Int) -> SizeSummary {
+        let totals = model.weightTotals()
+        return SizeSummary(fileBytes: fileBytes, floatBytes: 4 * floatParams, parameterCount: floatParams,
+                           packedWeightBytes: totals.packedBytes, idealWeightBytes: Double(totals.idealBytes))
+    }
+
+    static func maxLSB(_ e: Evaluation) -> Int {
+        Int(max(e.layers.map(\.maxLSB).max() ?? 0, e.endToEnd.maxLSB))
+    }
+
+    static func evaluationSummary(source: EvaluationSource, reference: [Float], quantized: [Float], classes: Int,
+                                  labels: [Int]?, samples: Int, outputKind: OutputKind) -> EvaluationSummary {
+        let comparable = !reference.isEmpty && reference.count == quantized.count
+        func metric(_ f: () throws -> Double) -> Double? { comparable ? (try? f()) : nil }
+        var floatAccuracy: Double?, quantizedAccuracy: Double?
+        if let labels, labels.count * classes == quantized.count {
+            quantizedAccuracy = try? ReportMetrics.accuracy(quantized, labels: labels, classes: classes)
+            if comparable { floatAccuracy = try? ReportMetrics.accuracy(reference, labels: labels, classes: classes) }
+        }
+        return EvaluationSummary(
+            source: source, samples: samples,
+            top1Agreement: metric { try ReportMetrics.top1Agreement(reference, quantized, classes: classes) },
+            floatAccuracy: floatAccuracy, quantizedAccuracy: quantizedAccuracy,
+            outputCosine: metric { try ReportMetrics.cosine(reference, quantized) },
+            outputMSE: metric { try ReportMetrics.mse(reference, quantized) },
+            softmaxKL: metric { try ReportMetrics.klDivergence(reference: reference, test: quantized, classes: classes, outputKind: outputKind) },
+            outputSQNR: metric { try ReportMetrics.sqnrDB(reference: reference, test: quantized) },
+            outputKind: outputKind)
+    }
+
+    static func gates(_ g: FidelityGates, _ s: EvaluationSummary, maxLSB: Int) -> [Gate] {
+        var gates: [Gate] = []
+        if let t = g.minAgreement {
+            gates.append(.evaluated(name: "min-agreement", comparison: .atLeast, threshold: t, measured: s.top1Agreement))
+        }
+        if let t = g.maxAccuracyDrop {
+            gates.append(.evaluated(name: "max-accuracy-drop", comparison: .atMost, threshold: t, measured: s.accuracyDrop))
+        }
+        if let t = g.minOutputSQNR {
+            gates.append(.evaluated(name: "min-output-sqnr", comparison: .atLeast, threshold: t, measured: s.outputSQNR, unit: "dB"))
+        }
+        if let t = g.maxLSBError {
+            gates.append(.evaluated(name: "max-lsb-error", comparison: .atMost, threshold: Double(t), measured: Double(maxLSB), unit: "LSB"))
+        }
+        return gates
+    }
+
+    /// Writes the JSON report (and HTML when asked) atomically.
+    static func write(_ report: FidelityReport, json: String?, html: String?) throws(QConvertError) {
+        if let json {
+            let data: Data
+            do { data = try ReportWriter.json(report) } catch { throw .io(path: json, detail: "cannot encode the report: \(error)") }
+            try AtomicOutput.write(to: json) { try data.write(to: URL(fileURLWithPath: $0)) }
+        }
+        if let html {
+            let page = ReportWriter.html(report)
+            try AtomicOutput.write(to: html) { try Data(page.utf8).write(to: URL(fileURLWithPath: $0)) }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Report
+
+/// The report of a finished job, as the CLI shows it: a few lines, the failed gates, the files.
+public struct ReportSummary: Sendable {
+    public let report: FidelityReport
+    init(_ report: FidelityReport) { self.report = report }
+
+    /// Writes the JSON report to `json` and the HTML page to `html` (either may be nil).
+    public func write(json: String?, html: String?) throws(QConvertError) {
+        try ReportBuilder.write(report, json: json, html: html)
+    }
+
+    /// Gates that failed, one line each: `min-agreement: measured 0.982 < 0.995`.
+    public var failedGates: [String] {
+        report.gates.filter { !$0.passed }.map { g in
+            let measured = g.measured.map { String(format: "%.4g", $0) } ?? "not measured"
+            let relation = g.comparison == .atLeast ? "<" : ">"
+            return "\(g.name): measured \(measured)\(g.unit.isEmpty ? "" : " " + g.unit) \(relation) \(String(format: "%.4g", g.threshold))"
+        }
+    }
+
+    public var warnings: [String] { report.warnings }
+
+    /// A short table for the terminal.
+    public var lines: [String] {
+        var out: [String] = []
+        let s = report.size
+        out.append(String(format: "size: %d bytes (float %d bytes, %.1fx smaller); weights %d bytes packed (ideal %.0f)",
+                          s.fileBytes, s.floatBytes, s.compressionRatio ?? 0, s.packedWeightBytes, s.idealWeightBytes))
+        if let e = report.evaluation {
+            var parts = ["\(e.samples) samples (\(e.source.file))"]
+            if let a = e.top1Agreement { parts.append(String(format: "top-1 agreement %.2f%%", 100 * a)) }
+            if let f = e.floatAccuracy, let q = e.quantizedAccuracy {
+                parts.append(String(format: "accuracy %.2f%% -> %.2f%%", 100 * f, 100 * q))
+            } else if let q = e.quantizedAccuracy {
+                parts.append(String(format: "accuracy %.2f%%", 100 * q))
+            }
+            if let sqnr = e.outputSQNR { parts.append(String(format: "output SQNR %.1f dB", sqnr)) }
+            out.append("fidelity: " + parts.joined(separator: ", "))
+        }
+        let compared = report.layers.compactMap(\.simulatorVsEmulation)
+        let total = compared.reduce(0) { $0 + $1.compared }
+        let identical = compared.reduce(0) { $0 + $1.counts[0] }
+        let maxLSB = compared.map(\.maxAbsDifference).max() ?? 0
+        if total > 0 {
+            out.append(String(format: "simulator vs emulation: %.3f%% of op outputs bit-identical, max %lld LSB",
+                              100 * Double(identical) / Double(total), maxLSB))
+        }
+        for g in report.gates {
+            let measured = g.measured.map { String(format: "%.4g", $0) } ?? "-"
+            out.append("gate \(g.name) \(g.comparison.symbol) \(String(format: "%.4g", g.threshold)): \(measured) \(g.passed ? "PASS" : "FAIL")")
+        }
+        return out
+    }
+
+    /// The report as JSON text (stdout of `--json`).
+    public func jsonText() throws(QConvertError) -> String {
+        do { return String(decoding: try ReportWriter.json(report), as: UTF8.self) } catch {
+            throw .io(path: "<report>", detail: "cannot encode the report: \(error)")
+        }
+    }
+}
+
+extension ConvertOutcome {
+    public var report: ReportSummary { ReportSummary(ReportBuilder.convertReport(self)) }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import QBin
+import QCore
+
+/// A weighted op's weights in the `.qbin` layout (axis 0 = output channel) and which input channel each
+/// weight of a row reads (for bias correction; nil where the taps of a row do not map to one channel).
+struct WeightLayout {
+    var kind: QOpKind
+    var shape: [Int]
+    /// `[C, rowLength]` row-major.
+    var rows: [Float]
+    var channels: Int
+    var bias: [Float]
+    var attributes: [QAttribute]
+    var inputChannel: ((_ row: Int, _ tap: Int) -> Int)?
+
+    init(_ op: Op) {
+        func window(_ g: ConvGeometry) -> [QAttribute] {
+            [QAttribute("kernel", [Int32(g.kernelH), Int32(g.kernelW)]),
+             QAttribute("stride", [Int32(g.strideH), Int32(g.strideW)]),
+             QAttribute("dilation", [Int32(g.dilationH), Int32(g.dilationW)]),
+             QAttribute("padding", [g.padding.top, g.padding.bottom, g.padding.left, g.padding.right].map { Int32($0) })]
+        }
+        switch op {
+        case .conv2D(let c):
+            // Keras [kh, kw, cin/g, out] -> OHWI [out, kh, kw, cin/g].
+            let (kh, kw, cinG, out) = (c.weights.shape[0], c.weights.shape[1], c.weights.shape[2], c.weights.shape[3])
+            let row = kh * kw * cinG
+            var r = [Float](repeating: 0, count: out * row)
+            for o in 0..<out { for j in 0..<row { r[o * row + j] = c.weights.data[j * out + o] } }
+            let perGroup = out / c.groups
+            self.init(kind: .conv2D, shape: [out, kh, kw, cinG], rows: r, channels: out, bias: c.bias,
+                      attributes: window(c.geometry) + [QAttribute("groups", [Int32(c.groups)])],
+                      inputChannel: { o, j in (o / perGroup) * cinG + j % cinG })
+        case .depthwiseConv2D(let c):
+            // Keras [kh, kw, in, mult] -> [in * mult, kh, kw]; output channel ch reads input ch / mult.
+            let (kh, kw, cin, mult) = (c.weights.shape[0], c.weights.shape[1], c.weights.shape[2], c.weights.shape[3])
+            let out = cin * mult, row = kh * kw
+            var r = [Float](repeating: 0, count: out * row)
+            for ch in 0..<out { for j in 0..<row { r[ch * row + j] = c.weights.data[j * out + ch] } }
+            self.init(kind: .depthwiseConv2D, shape: [out, kh, kw], rows: r, channels: out, bias: c.bias,
+                      attributes: window(c.geometry) + [QAttribute("depth_multiplier", [Int32(mult)])],
+                      inputChannel: { ch, _ in ch / mult })
+        case .conv2DTranspose(let c):
+            // Keras [kh, kw, out, in] -> [out, kh, kw, in]. Each output pixel sees a varying number of
+            // taps, so no per-row input channel map (no bias correction).
+            let (kh, kw, out, cin) = (c.weights.shape[0], c.weights.shape[1], c.weights.shape[2], c.weights.shape[3])
+            let row = kh * kw * cin
+            var r = [Float](repeating: 0, count: out * row)
+            for o in 0..<out {
+                for k in 0..<(kh * kw) { for i in 0..<cin { r[o * row + k * cin + i] = c.weights.data[(k * out + o) * cin + i] } }
+            }
+            self.init(kind: .conv2DTranspose, shape: [out, kh, kw, cin], rows: r, channels: out, bias: c.bias,
+                      attributes: window(c.geometry) + [QAttribute("output_size", [Int32(c.outputH), Int32(c.outputW)])],
+                      inputChannel: nil)
+        case .dense(let d):
+            let (cin, out) = (d.weights.shape[0], d.weights.shape[1])
+            var r = [Float](repeating: 0, count: out * cin)
+            for o in 0..<out { for i in 0..<cin { r[o * cin + i] = d.weights.data[i * out + o] } }
+            self.init(kind: .dense, shape: [out, cin], rows: r, channels: out, bias: d.bias, attributes: [],
+                      inputChannel: { _, j in j })
+        default:
+            preconditionFailure("WeightLayout of a non-weighted op")
+        }
+    }
+
+    private init(kind: QOpKind, shape: [Int], rows: [Float], channels: Int, bias: [Float], attributes: [QAttribute],
+                 inputChannel: ((Int, Int) -> Int)?) {
+        self.kind = kind; self.shape = shape; self.rows = rows; self.channels = channels
+        self.bias = bias; self.attributes = attributes; self.inputChannel = inputChannel
+    }
+}
+
+extension ModelBuilder {
+    mutating func lowerWeighted(_ i: Int, bits: (weights: Int, activations: Int)) throws(QuantizerError) {
+        let node = graph.nodes[i]
+        let recipe = quantizer.recipe
+        let layout = WeightLayout(node.op)
+        let x = input(i)
+        let perChannel = recipe.granularity == .perChannel
+        let wq = WeightQuantizer(bits: bits.weights, perChannel: perChannel, mseClip: bits.weights < recipe.weightMSEClipBelowBits)
+            .quantize(layout.rows, channels: layout.channels)
+        let rowLength = layout.rows.count / layout.channels
+        let weightScale = { (c: Int) -> Double in Double(perChannel ? wq.scales[c] : wq.scales[0]) }
+
+        // Empirical bias correction: E[y_q - y] = sum_j (w_q - w)[c, j] * E[x_channel(j)].
+        var bias = layout.bias.map(Double.init)
+        let inputNode = node.inputs[0]
+        if recipe.biasCorrection, let map = layout.inputChannel,
+           let means = quantizer.statistics.indices.contains(inputNode) ? quantizer.statistics[inputNode]?.channelMeans : nil {
+            for c in 0..<layout.channels {
+                var shift = 0.0
+                for j in 0..<rowLength {
+                    let k = map(c, j)
+                    guard k < means.count else { continue }
+                    shift += Double(wq.dequantized[c * rowLength + j] - layout.rows[c * rowLength + j]) * means[k]
+                }
+                bias[c] -= shift
+            }
+        }
+
+        var p = try outputParams(i, bits: bits.activations)
+        if recipe.wideOutput, producesGraphOutput(i) { p = .wide(low: p.low, high: p.high, method: p.method) }
+        let sx = Double(x.params.scale)
+        var biasValues = [Int32](repeating: 0, count: layout.channels)
+        var biasScales = [Float](repeating: 1, count: layout.channels)
+        for c in 0..<layout.channels {
+            let s = sx * weightScale(c)
+            biasScales[c] = Float(s)
+            let q = (bias[c] / s).rounded(.toNearestOrAwayFromZero)
+            biasValues[c] = Int32(Swift.min(Swift.max(q, -Double(Int32.max)), Double(Int32.max)))
+        }
+        var multipliers: [Int32] = [], shifts: [Int32] = []
+        for c in 0..<(perChannel ? layout.channels : 1) {
+            let m = try quantizer.multiplier(sx * weightScale(c) / Double(p.scale), layer: node.name)
+            multipliers.append(m.multiplier); shifts.append(m.shift)
+        }
+
+        let weights = model.addTensor(.constant(node.name + "/weights", shape: layout.shape, type: .signed(bits.weights)!,
+                                                scales: wq.scales, values: wq.values))
+        var inputs = [x.tensor, weights]
+        if biasValues.contains(where: { $0 != 0 }) {
+            let scales = perChannel ? biasScales : [biasScales[0]]
+            inputs.append(model.addTensor(.constant(node.name + "/bias", shape: [layout.channels], type: .int32,
+                                                    scales: scales, values: biasValues)))
+        }
+        let t = addOutput(i, p)
+        let c = clamp(i, p)
+        model.ops.append(QOp(kind: layout.kind, name: node.name, inputs: inputs, outputs: [t],
+                             attributes: layout.attributes + [QAttribute("multiplier", multipliers), QAttribute("shift", shifts),
+                                                              QAttribute("clamp", c)]))
+
+        // Accumulator bound: K products of at most max|q_x - z_x| * max|q_w|, plus the bias.
+        let zx = Int64(x.params.zeroPoint)
+        let maxX = Swift.max(zx - x.params.type.minValue, x.params.type.maxValue - zx)
+        let maxW = Int64(wq.values.map { abs($0) }.max() ?? 0)
+        let maxBias = Int64(biasValues.map { $0.magnitude }.max() ?? 0)
+        let bound = Int64(rowLength) * maxX * maxW + maxBias
+        if bound > Int64(Int32.max) {
+            warnings.append("layer '\(node.name)': the int32 accumulator can overflow (bound \(bound) > 2^31 - 1 for \(rowLength) products); results may wrap")
+        }
+        record(i, kind: layout.kind, tensor: t, p: p, weightBits: bits.weights, weightSQNR: wq.sqnrDB, bound: bound)
+    }
+
+    /// True when node `i`'s value is a graph output, directly or through a final softmax left to the edge.
+    func producesGraphOutput(_ i: Int) -> Bool {
+        if graph.outputs.contains(i) { return true }
+        let readers = graph.nodes.indices.filter { graph.nodes[$0].inputs.contains(i) }
+        guard readers.count == 1, consumerCount[i] == 1, case .activation(.softmax) = graph.nodes[readers[0]].op else { return false }
+        return graph.outputs.contains(readers[0])
+    }
+
+    /// A per-channel affine `y = a[c] x + b[c]` (unfolded BatchNorm, Rescaling) as `channelAffine`: `a`
+    /// stored exactly as `±127` at scale `|a[c]| / 127`, `b` as int32 at scale `s_x * s_a[c]`.
+    mutating func lowerAffine(_ i: Int, scale a: [Float], offset b: [Float], bits: Int) throws(QuantizerError) {
+        let node = graph.nodes[i]
+        let x = input(i)
+        let p = try outputParams(i, bits: bits)
+        let channels = a.count
+        var qa = [Int32](repeating: 0, count: channels), sa = [Float](repeating: 1, count: channels)
+        var qb = [Int32](repeating: 0, count: channels), sb = [Float](repeating: 1, count: channels)
+        var multipliers: [Int32] = [], shifts: [Int32] = []
+        for c in 0..<channels {
+            if a[c] != 0 { sa[c] = abs(a[c]) / 127; qa[c] = a[c] > 0 ? 127 : -127 }
+            let s = Double(x.params.scale) * Double(sa[c])
+            sb[c] = Float(s)
+            qb[c] = Int32(Swift.min(Swift.max((Double(b[c]) / s).rounded(.toNearestOrAwayFromZero), -Double(Int32.max)), Double(Int32.max)))
+            let m = try quantizer.multiplier(s / Double(p.scale), layer: node.name)
+            multipliers.append(m.multiplier); shifts.append(m.shift)
+        }
+        let at = model.addTensor(.constant(node.name + "/scale", shape: [channels], type: .signed(8)!, scales: sa, values: qa))
+        let bt = model.addTensor(.constant(node.name + "/offset", shape: [channels], type: .int32, scales: sb, values: qb))
+        let t = addOutput(i, p)
+        model.ops.append(QOp(kind: .channelAffine, name: node.name, inputs: [x.tensor, at, bt], outputs: [t],
+                             attributes: [QAttribute("multiplier", multipliers), QAttribute("shift", shifts),
+                                          QAttribute("clamp", clamp(i, p))]))
+        record(i, kind: .channelAffine, tensor: t, p: p, weightBits: 8)
+    }
+
+    /// Residual add / subtract, TFLite's scheme: both inputs to a common fine scale `2 max(s_i) / 2^20`,
+    /// summed in int32, then to the output scale.
+    mutating func lowerAdd(_ i: Int, subtract: Bool, bits: Int) throws(QuantizerError) {
+        let node = graph.nodes[i]
+        let p = try outputParams(i, bits: bits)
+        let leftShift: Int32 = 20
+        let inputs = node.inputs.indices.map { input(i, $0) }
+        let twiceMax = 2 * Double(inputs.map(\.params.scale).max()!)
+        var multipliers: [Int32] = [], shifts: [Int32] = []
+        for x in inputs {
+            let m = try quantizer.multiplier(Double(x.params.scale) / twiceMax, layer: node.name)
+            multipliers.append(m.multiplier); shifts.append(m.shift)
+        }
+        let out = try quantizer.multiplier(twiceMax / (Double(1 << leftShift) * Double(p.scale)), layer: node.name)
+        let t = addOutput(i, p)
+        let kind: QOpKind = subtract ? .subtract : .add
+        model.ops.append(QOp(kind: kind, name: node.name, inputs: inputs.map(\.tensor), outputs: [t],
+                             attributes: [QAttribute("left_shift", [leftShift]), QAttribute("input_multiplier", multipliers),
+                                          QAttribute("input_shift", shifts), QAttribute("output_multiplier", [out.multiplier]),
+                                          QAttribute("output_shift", [out.shift]), QAttribute("clamp", clamp(i, p))]))
+        record(i, kind: kind, tensor: t, p: p)
+    }
+}

@@ -1,2 +1,0 @@
-/// Float graph + calibration statistics -> quantized QModel (docs/quantization.md).
-public enum QuantizerModule {}

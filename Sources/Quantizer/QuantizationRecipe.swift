@@ -1,0 +1,41 @@
+import Calibration
+
+/// How weights are scaled: one scale per output channel (default) or one per tensor.
+public enum WeightGranularity: String, Sendable, CaseIterable {
+    case perChannel = "per-channel"
+    case perTensor = "per-tensor"
+}
+
+/// Everything the user chooses about a conversion (the CLI's options, validated).
+///
+/// Bits of a weighted layer: `layerBits[name]`, else `firstLastBits` for the first and last weighted
+/// layers (when set), else `weightBits` / `activationBits`. A layer's bits apply to its weights and its
+/// output activation; ops that pass values through (pools, reshapes, padding) keep their input's type.
+public struct QuantizationRecipe: Sendable, Equatable {
+    public var weightBits: Int = 8
+    public var activationBits: Int = 8
+    /// Bits of the first and last weighted layers (their weights, outputs, and the graph input); nil = same as the rest.
+    public var firstLastBits: Int? = 8
+    /// Per-layer overrides, by source layer name.
+    public var layerBits: [String: Int] = [:]
+    public var calibrationMethod: ClipMethod = .auto
+    public var granularity: WeightGranularity = .perChannel
+    /// Search the weight clip per channel by MSE at widths below this many bits (max-abs at or above).
+    public var weightMSEClipBelowBits: Int = 8
+    /// Empirical bias correction (Nagel et al. 2019) from the calibration data's per-channel input means.
+    public var biasCorrection: Bool = true
+    /// Write the model's output as int32 when a weighted layer produces it directly (logits, before an
+    /// edge softmax): 8-bit logits flip the top-1 class of near-ties for no gain in size.
+    public var wideOutput: Bool = true
+
+    public init() {}
+
+    /// The options as `(name, value)` pairs for the file's metadata, in a fixed order.
+    public var metadataOptions: [(String, String)] {
+        [("weight_bits", "\(weightBits)"), ("activation_bits", "\(activationBits)"),
+         ("first_last_bits", firstLastBits.map(String.init) ?? "same"),
+         ("layer_bits", layerBits.keys.sorted().map { "\($0)=\(layerBits[$0]!)" }.joined(separator: ",")),
+         ("calibration_method", calibrationMethod.name), ("weight_granularity", granularity.rawValue),
+         ("bias_correction", biasCorrection ? "on" : "off"), ("output_bits", wideOutput ? "32" : "same")]
+    }
+}

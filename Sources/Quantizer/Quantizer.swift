@@ -1,0 +1,98 @@
+import Calibration
+import FixedPoint
+import QBin
+import QCore
+
+/// Turns a canonical float graph (`GraphCanonicalizer`) and its activation statistics into a `QModel`.
+///
+/// One node becomes one integer op (docs/quantization.md): weights symmetric per output channel at the
+/// layer's width, biases int32 at scale `s_x * s_w[c]` (bias-corrected by the calibration data's input
+/// means), activations asymmetric unsigned with a clip range chosen per tensor, every rescale a
+/// precomputed fixed-point multiplier and shift, ReLU / ReLU6 as clamps. Pass-through ops (pools,
+/// reshapes, padding) keep their input's encoding, so their integer versions need no rescale.
+public struct Quantizer {
+    public let graph: Graph
+    public let recipe: QuantizationRecipe
+    /// Per canonical node; nil entries are allowed only for nodes covered by `rangeOverrides`.
+    public let statistics: [TensorStatistics?]
+    public var rangeOverrides: [Int: TensorRange] = [:]
+    /// Written first in the metadata (producer, source hash, ...); options and calibration methods follow.
+    public var metadata: [QMetadataEntry] = []
+
+    public init(graph: Graph, statistics: [TensorStatistics?], recipe: QuantizationRecipe) {
+        self.graph = graph; self.statistics = statistics; self.recipe = recipe
+    }
+
+    /// Names of the weighted layers (conv, depthwise, transposed conv, dense), in order.
+    public static func weightedLayers(of graph: Graph) -> [String] {
+        graph.nodes.filter { isWeighted($0.op) }.map(\.name)
+    }
+
+    static func isWeighted(_ op: Op) -> Bool {
+        switch op {
+        case .conv2D, .depthwiseConv2D, .conv2DTranspose, .dense: return true
+        default: return false
+        }
+    }
+
+    public func quantize() throws(QuantizerError) -> QuantizationResult {
+        try checkRecipe()
+        var builder = ModelBuilder(quantizer: self)
+        try builder.build()
+        var model = builder.model
+        model.metadata = metadata + recipe.metadataOptions.map { QMetadataEntry(QMetadataEntry.optionPrefix + $0.0, $0.1) }
+        if builder.outputActivation == .softmax { model.metadata.append(QMetadataEntry("output.activation", "softmax")) }
+        for (tensor, method) in builder.calibrationMethods {
+            model.metadata.append(QMetadataEntry(QMetadataEntry.calibrationPrefix + tensor, method))
+        }
+        do { try model.validate() } catch { throw .format(error) }
+        return QuantizationResult(model: model, layers: builder.layers, tensorForNode: builder.tensorOf,
+                                  outputActivation: builder.outputActivation, warnings: builder.warnings)
+    }
+
+    private func checkRecipe() throws(QuantizerError) {
+        for (context, bits) in [("--weight-bits", recipe.weightBits), ("--activation-bits", recipe.activationBits),
+                                ("--first-last-bits", recipe.firstLastBits ?? 8)] where !(2...8).contains(bits) {
+            throw .invalidBits(context: context, bits: bits)
+        }
+        let names = Set(graph.nodes.map(\.name))
+        for (name, bits) in recipe.layerBits.sorted(by: { $0.key < $1.key }) {
+            guard names.contains(name) else { throw .unknownLayer(name: name, available: Self.weightedLayers(of: graph)) }
+            guard (2...8).contains(bits) else { throw .invalidBits(context: "--layer-bits \(name)", bits: bits) }
+        }
+    }
+
+    // MARK: bits
+
+    /// `(weight bits, activation bits)` of node `i`'s op. The first/last rule covers the first weighted
+    /// layer (and the graph input feeding it) and everything from the last weighted layer on.
+    func bits(of i: Int) -> (weights: Int, activations: Int) {
+        let node = graph.nodes[i]
+        if let b = recipe.layerBits[node.name] { return (b, b) }
+        if let edge = recipe.firstLastBits {
+            let weighted = graph.nodes.indices.filter { Self.isWeighted(graph.nodes[$0].op) }
+            if let first = weighted.first, let last = weighted.last, i == first || i >= last || graph.inputs.contains(i) {
+                return (edge, edge)
+            }
+        }
+        return (recipe.weightBits, recipe.activationBits)
+    }
+
+    /// The clip range of node `i`'s output at `bits`.
+    func range(of i: Int, bits: Int) throws(QuantizerError) -> TensorRange {
+        if let fixed = rangeOverrides[i] { return fixed }
+        guard let stats = statistics.indices.contains(i) ? statistics[i] : nil else {
+            throw .missingStatistics(layer: graph.nodes[i].name)
+        }
+        // The graph input is data, not an activation to clip: its full range.
+        let method: ClipMethod = graph.inputs.contains(i) ? .minmax : recipe.calibrationMethod
+        let r = stats.clipRange(method: method, bits: bits)
+        return TensorRange(low: r.low, high: r.high, method: r.method)
+    }
+
+    func multiplier(_ real: Double, layer: String) throws(QuantizerError) -> QuantizedMultiplier {
+        do { return try QuantizedMultiplier.make(real, for: .gemmlowp) } catch {
+            throw .multiplierOutOfRange(layer: layer, value: real)
+        }
+    }
+}

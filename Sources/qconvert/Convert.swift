@@ -1,0 +1,144 @@
+import ArgumentParser
+import FixedPoint
+import Foundation
+import QConvertKit
+
+/// `qconvert convert IN.h5 OUT.qbin [options]` (the default subcommand).
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Quantize a Keras .h5 model into a packed low-bit .qbin file, then check it in the integer simulator.",
+        discussion: """
+            Writes OUT.qbin and OUT.report.json (docs/report.md). The first and last weighted layers stay at 8 bits
+            unless --first-last-bits says otherwise. Without --calibration the conversion is data-free (ranges from
+            BatchNorm statistics and synthetic inputs) and says so. Exit codes: 0 ok, 1 a fidelity gate failed,
+            2 bad input, 64 usage error.
+            """)
+
+    @Argument(help: "The Keras .h5 model.") var model: String
+    @Argument(help: "The .qbin file to write.") var output: String
+
+    @Option(help: "Bits of weights and activations (2...8).") var bits = 8
+    @Option(help: "Bits of the weights (2...8); overrides --bits.") var weightBits: Int?
+    @Option(help: "Bits of the activations (2...8); overrides --bits.") var activationBits: Int?
+    @Option(help: "Per-layer bits, NAME=N (repeatable).") var layerBits: [String] = []
+    @Option(help: "Bits of the first and last weighted layers: 2...8, or 'same' to treat them like the rest.") var firstLastBits = "8"
+
+    @Option(help: "HDF5 file of calibration samples (N x H x W x C).") var calibration: String?
+    @Option(help: "Dataset of samples in the calibration file.") var dataset = "inputs"
+    @Option(help: "Use at most this many calibration samples.") var calibrationSamples: Int?
+    @Option(help: "Clipping: minmax, percentile, mse, kl, aciq or auto (least estimated error per tensor).") var calibrationMethod = "auto"
+    @Option(help: "Percentile for --calibration-method percentile (50...100).") var percentile = 99.99
+    @Option(help: "Weight scales: per-channel or per-tensor.") var weightGranularity = "per-channel"
+    @Flag(help: "Turn off empirical bias correction.") var noBiasCorrection = false
+    @Option(help: "Evaluation file (/inputs, optional /outputs and /labels); default: a held-out part of the calibration file.") var eval: String?
+
+    @Option(help: "Fixed-point rounding of the simulator check: gemmlowp or single.") var rounding: RoundingProfile = .gemmlowp
+    @Option(help: "Seed of synthetic (data-free) inputs.") var seed: UInt64 = 0
+    @Option(help: "Samples per batch (1...4096).") var batchSize = 32
+    @Option(help: "JSON report path (default OUT.report.json).") var report: String?
+    @Option(help: "Also write the report as a self-contained HTML page.") var reportHtml: String?
+
+    @Option(help: "Gate: least top-1 agreement with the float model (0...1).") var minAgreement: Double?
+    @Option(help: "Gate: largest accuracy drop (0...1), needs labels.") var maxAccuracyDrop: Double?
+    @Option(help: "Gate: least output SQNR in dB.") var minOutputSqnr: Double?
+    @Option(help: "Gate: largest simulator vs emulation difference in LSBs.") var maxLsbError: Int?
+
+    @Flag(help: "Print only errors.") var quiet = false
+    @Flag(help: "Print the report JSON on stdout.") var json = false
+
+    func validate() throws {
+        for (name, value) in [("--bits", bits), ("--weight-bits", weightBits), ("--activation-bits", activationBits)] {
+            if let value, !(2...8).contains(value) { throw ValidationError("\(name) must be between 2 and 8, got \(value)") }
+        }
+        _ = try parsedLayerBits()
+        _ = try parsedFirstLast()
+        guard ClipMethodNames.all.contains(calibrationMethod) else {
+            throw ValidationError("--calibration-method must be one of \(ClipMethodNames.all.joined(separator: ", ")), got '\(calibrationMethod)'")
+        }
+        guard (50...100).contains(percentile) else { throw ValidationError("--percentile must be between 50 and 100, got \(percentile)") }
+        guard ["per-channel", "per-tensor"].contains(weightGranularity) else {
+            throw ValidationError("--weight-granularity must be per-channel or per-tensor, got '\(weightGranularity)'")
+        }
+        if let n = calibrationSamples, n < 1 { throw ValidationError("--calibration-samples must be at least 1, got \(n)") }
+        guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
+        if let a = minAgreement, !(0...1).contains(a) { throw ValidationError("--min-agreement must be between 0 and 1, got \(a)") }
+        if let d = maxAccuracyDrop, !(0...1).contains(d) { throw ValidationError("--max-accuracy-drop must be between 0 and 1, got \(d)") }
+        if let l = maxLsbError, l < 0 { throw ValidationError("--max-lsb-error must be >= 0, got \(l)") }
+        guard output != model else { throw ValidationError("the output \(output) would overwrite the input model") }
+    }
+
+    func parsedLayerBits() throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for item in layerBits {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, let n = Int(parts[1]), (2...8).contains(n) else {
+                throw ValidationError("--layer-bits takes NAME=N with N in 2...8, got '\(item)'")
+            }
+            result[parts[0]] = n
+        }
+        return result
+    }
+
+    func parsedFirstLast() throws -> Int? {
+        if firstLastBits == "same" { return nil }
+        guard let n = Int(firstLastBits), (2...8).contains(n) else {
+            throw ValidationError("--first-last-bits takes 2...8 or 'same', got '\(firstLastBits)'")
+        }
+        return n
+    }
+
+    func run() throws {
+        var options = ConvertOptions(modelPath: model, outputPath: output)
+        options.recipe.weightBits = weightBits ?? bits
+        options.recipe.activationBits = activationBits ?? bits
+        options.recipe.firstLastBits = try parsedFirstLast()
+        options.recipe.layerBits = try parsedLayerBits()
+        options.recipe.calibrationMethod = ClipMethodNames.parse(calibrationMethod, percentile: percentile)!
+        options.recipe.granularity = weightGranularity == "per-tensor" ? .perTensor : .perChannel
+        options.recipe.biasCorrection = !noBiasCorrection
+        options.calibrationPath = calibration
+        options.dataset = dataset
+        options.calibrationSamples = calibrationSamples
+        options.evaluationPath = eval
+        options.seed = seed
+        options.rounding = rounding
+        options.batchSize = batchSize
+        options.reportPath = report
+        options.reportHTMLPath = reportHtml
+        options.gates.minAgreement = minAgreement
+        options.gates.maxAccuracyDrop = maxAccuracyDrop
+        options.gates.minOutputSQNR = minOutputSqnr
+        options.gates.maxLSBError = maxLsbError
+
+        let bars = [ConvertJob.Stage.calibrate: ProgressBar(label: "calibrate"), .evaluate: ProgressBar(label: "evaluate")]
+        var last: ConvertJob.Stage?
+        let job = ConvertJob(options: options)
+        let summary = try reportingErrors { () throws(QConvertError) -> ReportSummary in
+            let outcome = try job.run { stage, done, total in
+                if let last, last != stage { bars[last]?.finish() }
+                last = stage
+                if !quiet { bars[stage]?.update(done, total) }
+            }
+            let summary = outcome.report
+            try summary.write(json: options.resolvedReportPath, html: options.reportHTMLPath)
+            return summary
+        }
+        if let last { bars[last]?.finish() }
+        if json { print(try reportingErrors { () throws(QConvertError) in try summary.jsonText() }) }
+        for w in summary.warnings { Terminal.printError("warning: \(w)") }
+        if !quiet {
+            Terminal.printError("wrote \(output) and \(options.resolvedReportPath)\(reportHtml.map { " and " + $0 } ?? "")")
+            for line in summary.lines { Terminal.printError("  " + line) }
+        }
+        try failIfGatesFailed(summary)
+    }
+}
+
+/// Exit 1 naming each failed gate.
+func failIfGatesFailed(_ summary: ReportSummary) throws {
+    let failed = summary.failedGates
+    guard failed.isEmpty else {
+        for line in failed { Terminal.printError("gate failed: \(line)") }
+        throw ExitCode(ExitCodes.gateFailed)
+    }
+}
