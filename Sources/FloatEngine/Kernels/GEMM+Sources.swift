@@ -57,6 +57,25 @@ struct ConvPatchSource: GEMMPanelSource {
         return offsets
     }
 
+    /// Six pixels of one output row whose patches all lie inside the image: row r, column k reads
+    /// `origin + r * strideW * channels + offsets[k]`, with no checks.
+    @inline(__always)
+    func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> InPlacePanelA? {
+        let mr = GEMMTile.mr
+        let outX = m0 % outW
+        guard rows == mr && outX &+ (mr &- 1) < outW else { return nil }
+        let rest = m0 / outW
+        let outY = rest % outH, n = rest / outH
+        let originY = outY &* geometry.strideH &- geometry.padding.top
+        let firstX = outX &* geometry.strideW &- geometry.padding.left
+        let lastX = firstX &+ (mr &- 1) &* geometry.strideW
+        let spanY = (geometry.kernelH &- 1) &* geometry.dilationH, spanX = (geometry.kernelW &- 1) &* geometry.dilationW
+        guard originY >= 0 && originY &+ spanY < inH && firstX >= 0 && lastX &+ spanX < inW else { return nil }
+        let pixel: Int = (n &* inH &+ originY) &* inW &+ firstX
+        return InPlacePanelA(base: input + (pixel &* channels &+ group &* groupChannels),
+                             step: geometry.strideW &* channels, offsets: offsets + k0)
+    }
+
     @inline(__always)
     func packPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int, into dst: UnsafeMutablePointer<Float>) {
         let mr = GEMMTile.mr

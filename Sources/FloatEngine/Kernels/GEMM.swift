@@ -19,6 +19,10 @@ enum GEMMTile {
     /// Multiply-adds below which a kernel runs on one thread: a parallel call costs ~20 us (~2 MFLOP).
     /// Tests lower it to 0 so that small shapes exercise the split.
     nonisolated(unsafe) static var minParallelWork = 1 << 20
+    /// Up to this many 16-column B panels, A panels are used as soon as they are read (in place from
+    /// the image where possible) instead of packing a whole A block first: with N <= 32 each packed
+    /// value would feed at most two micro-kernel calls, so packing cost as much as the arithmetic.
+    static let inPlaceMaxPanels = 2
 }
 
 /// How the K dimension is cut into blocks, and the rows of A packed per block.
@@ -121,13 +125,40 @@ extension SIMD8 where Scalar == Float {
     }
 }
 
-/// `C[6x16] = clamp((bias ?? C) + A[6 x kc] * B[kc x 16])` with `A` packed `[k][6]`, `B` packed
+/// Where the micro-kernel reads `A[r][k]` (r < 6) of its panel: a packed panel or the image itself.
+protocol MicroPanelA {
+    /// The six values of column `k`, rows 0...5.
+    func column(_ k: Int) -> (Float, Float, Float, Float, Float, Float)
+}
+
+/// A panel packed `[k][6]` by `GEMMPanelSource.packPanel`.
+struct PackedPanelA: MicroPanelA {
+    let a: UnsafePointer<Float>
+    @inline(__always) func column(_ k: Int) -> (Float, Float, Float, Float, Float, Float) {
+        let p = a + k &* GEMMTile.mr
+        return (p[0], p[1], p[2], p[3], p[4], p[5])
+    }
+}
+
+/// Six rows read where they lie: `A[r][k] = base[r * step + offsets[k]]` (six output pixels of one
+/// row whose convolution patches are inside the image; see `GEMMPanelSource.inPlacePanel`).
+struct InPlacePanelA: MicroPanelA {
+    let base: UnsafePointer<Float>
+    let step: Int
+    let offsets: UnsafePointer<Int>
+    @inline(__always) func column(_ k: Int) -> (Float, Float, Float, Float, Float, Float) {
+        let p = base + offsets[k]
+        return (p[0], p[step], p[2 &* step], p[3 &* step], p[4 &* step], p[5 &* step])
+    }
+}
+
+/// `C[6x16] = clamp((bias ?? C) + A[6 x kc] * B[kc x 16])` with `A` read through `a`, `B` packed
 /// `[k][16]` and `C` rows `ldc` floats apart. Starting from `bias` on the first K block and from `C`
 /// on the later ones accumulates over blocks; the clamp is applied on the last.
 @inline(__always)
-func microKernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                     c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
-                     epilogue: GEMMEpilogue) {
+func microKernel6x16<A: MicroPanelA>(kc: Int, a: A, b: UnsafePointer<Float>,
+                                     c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+                                     epilogue: GEMMEpilogue) {
     let c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc
     var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51: SIMD8<Float>
     if let bias {
@@ -139,22 +170,23 @@ func microKernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         c20 = load8(c2); c21 = load8(c2 + 8); c30 = load8(c3); c31 = load8(c3 + 8)
         c40 = load8(c4); c41 = load8(c4 + 8); c50 = load8(c5); c51 = load8(c5 + 8)
     }
-    var ap = a, bp = b
-    for _ in 0..<kc {
+    var bp = b
+    for k in 0..<kc {
         let b0 = load8(bp), b1 = load8(bp + 8)
-        var av = SIMD8<Float>(repeating: ap[0])
+        let column = a.column(k)
+        var av = SIMD8<Float>(repeating: column.0)
         c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
-        av = SIMD8<Float>(repeating: ap[1])
+        av = SIMD8<Float>(repeating: column.1)
         c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
-        av = SIMD8<Float>(repeating: ap[2])
+        av = SIMD8<Float>(repeating: column.2)
         c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
-        av = SIMD8<Float>(repeating: ap[3])
+        av = SIMD8<Float>(repeating: column.3)
         c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
-        av = SIMD8<Float>(repeating: ap[4])
+        av = SIMD8<Float>(repeating: column.4)
         c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
-        av = SIMD8<Float>(repeating: ap[5])
+        av = SIMD8<Float>(repeating: column.5)
         c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
-        ap += GEMMTile.mr; bp += GEMMTile.nr
+        bp += GEMMTile.nr
     }
     if epilogue.clamps {
         let lo = SIMD8<Float>(repeating: epilogue.lo), hi = SIMD8<Float>(repeating: epilogue.hi)
@@ -175,6 +207,16 @@ protocol GEMMPanelSource {
     /// Writes rows `m0 ..< m0 + rows` (`rows <= 6`) and columns `k0 ..< k0 + kc` of group `group`'s
     /// A as `dst[k * 6 + r]`; rows `rows ..< 6` are written as zeros.
     func packPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int, into dst: UnsafeMutablePointer<Float>)
+
+    /// Rows `m0 ..< m0 + 6` from column `k0` on, readable in place without packing (nil when they
+    /// are not, e.g. a patch touches the padding). Saves the packing pass where each packed value
+    /// would feed only one or two 16-column panels of B.
+    func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> InPlacePanelA?
+}
+
+extension GEMMPanelSource {
+    @inline(__always)
+    func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> InPlacePanelA? { nil }
 }
 
 /// Computes rows `rows` of `C = epilogue(A * B[group] + bias)` on the calling thread. `c` points at
@@ -185,7 +227,7 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
                                        blocking: GEMMBlocking, c: UnsafeMutablePointer<Float>, ldc: Int,
                                        epilogue: GEMMEpilogue, scratch: UnsafeMutablePointer<Float>) {
     let mr = GEMMTile.mr, nr = GEMMTile.nr
-    let n = weights.n, k = weights.k
+    let k = weights.k
     let aBlock = scratch, tile = scratch + blocking.mc &* blocking.kc
     var mStart = rows.lowerBound
     while mStart < rows.upperBound {
@@ -196,39 +238,70 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
             let kc = min(blocking.kc, k &- k0)
             if kc <= 0 { break }
             let first = kb == 0, last = k0 &+ kc >= k
+            let blockEpilogue = last ? epilogue : .none
+            if weights.panels <= GEMMTile.inPlaceMaxPanels {
+                // Few B panels: each A panel is read from the image where possible (packed
+                // otherwise) and used at once against every B panel, which stay in L1.
+                for p in 0..<mPanels {
+                    let m0 = mStart &+ p &* mr
+                    let mValid = min(mr, mEnd &- m0)
+                    if let inPlace = source.inPlacePanel(m0: m0, rows: mValid, k0: k0, group: group) {
+                        for j in 0..<weights.panels {
+                            gemmTile(inPlace, kc: kc, weights: weights, group: group, panel: j, k0: k0, first: first,
+                                     c: c + (m0 &* ldc &+ j &* nr), ldc: ldc, mValid: mValid, epilogue: blockEpilogue, tile: tile)
+                        }
+                    } else {
+                        source.packPanel(m0: m0, rows: mValid, k0: k0, kc: kc, group: group, into: aBlock)
+                        for j in 0..<weights.panels {
+                            gemmTile(PackedPanelA(a: aBlock), kc: kc, weights: weights, group: group, panel: j, k0: k0,
+                                     first: first, c: c + (m0 &* ldc &+ j &* nr), ldc: ldc, mValid: mValid,
+                                     epilogue: blockEpilogue, tile: tile)
+                        }
+                    }
+                }
+                continue
+            }
             for p in 0..<mPanels {
                 let m0 = mStart &+ p &* mr
                 source.packPanel(m0: m0, rows: min(mr, mEnd &- m0), k0: k0, kc: kc, group: group,
                                  into: aBlock + p &* kc &* mr)
             }
-            let blockEpilogue = last ? epilogue : .none
             for j in 0..<weights.panels {
-                let bPanel = weights.panel(group: group, index: j) + k0 &* nr
-                let bias: UnsafePointer<Float>? = first ? weights.bias(group: group, index: j) : nil
-                let nValid = min(nr, n &- j &* nr)
                 for p in 0..<mPanels {
                     let m0 = mStart &+ p &* mr
-                    let mValid = min(mr, mEnd &- m0)
-                    let cTile = c + (m0 &* ldc &+ j &* nr)
-                    let aPanel = UnsafePointer(aBlock + p &* kc &* mr)
-                    if mValid == mr && nValid == nr {
-                        microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ldc, bias: bias, epilogue: blockEpilogue)
-                    } else {
-                        // Edge tile: run the full kernel on a 6x16 copy, write back the valid part.
-                        if !first {
-                            for r in 0..<mValid {
-                                for q in 0..<nValid { tile[r &* nr &+ q] = cTile[r &* ldc &+ q] }
-                            }
-                        }
-                        microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: tile, ldc: nr, bias: bias, epilogue: blockEpilogue)
-                        for r in 0..<mValid {
-                            for q in 0..<nValid { cTile[r &* ldc &+ q] = tile[r &* nr &+ q] }
-                        }
-                    }
+                    gemmTile(PackedPanelA(a: aBlock + p &* kc &* mr), kc: kc, weights: weights, group: group, panel: j,
+                             k0: k0, first: first, c: c + (m0 &* ldc &+ j &* nr), ldc: ldc,
+                             mValid: min(mr, mEnd &- m0), epilogue: blockEpilogue, tile: tile)
                 }
             }
         }
         mStart = mEnd
+    }
+}
+
+/// One 6x16 tile of C for K block `k0 ..< k0 + kc` against B panel `panel`: the micro-kernel in
+/// place, or, at the edges of C (`mValid < 6` or fewer than 16 valid columns), on the 6x16 `tile`
+/// copy with only the valid part written back.
+@inline(__always)
+func gemmTile<A: MicroPanelA>(_ a: A, kc: Int, weights: PackedWeights, group: Int, panel j: Int, k0: Int, first: Bool,
+                              c cTile: UnsafeMutablePointer<Float>, ldc: Int, mValid: Int, epilogue: GEMMEpilogue,
+                              tile: UnsafeMutablePointer<Float>) {
+    let mr = GEMMTile.mr, nr = GEMMTile.nr
+    let bPanel = weights.panel(group: group, index: j) + k0 &* nr
+    let bias: UnsafePointer<Float>? = first ? weights.bias(group: group, index: j) : nil
+    let nValid = min(nr, weights.n &- j &* nr)
+    if mValid == mr && nValid == nr {
+        microKernel6x16(kc: kc, a: a, b: bPanel, c: cTile, ldc: ldc, bias: bias, epilogue: epilogue)
+        return
+    }
+    if !first {
+        for r in 0..<mValid {
+            for q in 0..<nValid { tile[r &* nr &+ q] = cTile[r &* ldc &+ q] }
+        }
+    }
+    microKernel6x16(kc: kc, a: a, b: bPanel, c: tile, ldc: nr, bias: bias, epilogue: epilogue)
+    for r in 0..<mValid {
+        for q in 0..<nValid { cTile[r &* ldc &+ q] = tile[r &* nr &+ q] }
     }
 }
 
