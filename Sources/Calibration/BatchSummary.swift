@@ -26,8 +26,9 @@ struct BatchSummary {
             var block = SIMD8<Float>()
             while v < end {
                 let x = raw.loadUnaligned(fromByteOffset: v &* 32, as: SIMD8<Float>.self)
-                lowest = pointwiseMin(lowest, x)
-                highest = pointwiseMax(highest, x)
+                // `replacing(with:where:)` is a compare and a blend; pointwiseMin is scalar per lane.
+                lowest.replace(with: x, where: x .< lowest)
+                highest.replace(with: x, where: x .> highest)
                 block += x
                 v &+= 1
             }
@@ -38,7 +39,7 @@ struct BatchSummary {
             let x = values[i]
             low = Swift.min(low, x); high = Swift.max(high, x); total += Double(x)
         }
-        // pointwiseMin may drop a NaN lane; the sum cannot, so `allFinite` reads the sum.
+        // A NaN never wins a comparison, so min/max skip it; the sum cannot, so `allFinite` reads the sum.
         min = low; max = high; sum = total
     }
 

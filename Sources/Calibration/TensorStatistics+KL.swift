@@ -3,7 +3,7 @@ import Foundation
 extension TensorStatistics {
     /// Candidate thresholds of the coarse KL search (at most about this many).
     static let klCoarseCandidates = 256
-    /// Smoothing mass given to empty bins before the divergence (MXNet's `_smooth_distribution`).
+    /// Count given to an empty last bin of Q that P needs (MXNet's `_smooth_distribution` epsilon).
     static let klSmoothing = 1e-4
 
     /// TensorRT entropy calibration (Migacz 2017; MXNet `_get_optimal_threshold`) on the histogram
@@ -12,13 +12,21 @@ extension TensorStatistics {
     /// `q` quantized bins: `2^bits` for a non-negative tensor, `2^(bits-1)` for a signed one (the
     /// levels one sign gets). For each candidate `i` (bins kept) from `q` to `N` (the last occupied
     /// bin + 1): `P = h[0..<i]` with every count beyond added to `P[i-1]`; `Q` merges `h[0..<i]`
-    /// into `q` groups of `i / q` bins (the last takes the rest) and spreads each group's total
-    /// evenly over its non-empty bins. Both are smoothed, normalised, and the threshold is
-    /// `i × w` for the `i` minimising `KL(P || Q) = Σ P log(P / Q)`.
+    /// into `q` groups of `⌊i / q⌋` bins (the last takes the rest) and spreads each group's total
+    /// evenly over its non-empty bins. The threshold is `i × w` for the `i` minimising
+    /// `KL(P̂ || Q̂) = Σ P̂ log(P̂ / Q̂)` of the normalised distributions.
     ///
     /// The reference histogram has `N >= bins` (>= 2048 by default) bins, so the quantized one is
     /// always much coarser: with one bin per level KL could only return `N` (min-max).
-    /// Candidates step by `max(1, (N - q) / 256)` bins, then every bin within one step of the best.
+    ///
+    /// Exact zeros are not in `h` (the histogram counts them apart): they quantize exactly at any
+    /// threshold, and as a spike in bin 0 (half of a post-ReLU tensor) the even spreading of Q's first group would penalise every
+    /// candidate whose first group spans more than one bin, driving the threshold to `q` bins.
+    ///
+    /// Cost: `Q` is constant on the non-empty bins of a group, so `Σ P log Q = Σ_g T_g log(T_g / n_g)`
+    /// (group total `T_g`, `n_g` non-empty bins) plus the outlier term, and `Σ P log P` is a prefix
+    /// sum: O(q) per candidate. Candidates step by `max(1, (N - q) / 256)` bins, then every bin
+    /// within one step of the best.
     func klThreshold(bits: Int) -> Float {
         let full = absMax
         guard count > 0, full > 0 else { return 0 }
@@ -30,65 +38,76 @@ extension TensorStatistics {
         let q = 1 << (isNonNegative ? bits : Swift.max(bits - 1, 1))
         guard n > q else { return full }
 
-        var prefix = [Double](repeating: 0, count: n + 1)
-        var nonEmpty = [Int](repeating: 0, count: n + 1)
-        for b in 0..<n {
-            prefix[b + 1] = prefix[b] + h[b]
-            nonEmpty[b + 1] = nonEmpty[b] + (h[b] > 0 ? 1 : 0)
-        }
-        var scratchP = [Double](repeating: 0, count: n), scratchQ = [Double](repeating: 0, count: n)
-        func divergence(_ i: Int) -> Double {
-            Self.klDivergence(kept: i, quantizedBins: q, h: h, prefix: prefix, nonEmpty: nonEmpty,
-                              p: &scratchP, q: &scratchQ)
-        }
+        let table = KLTable(h: h[0..<n])
         let step = Swift.max(1, (n - q) / Self.klCoarseCandidates)
-        var best = (bins: n, kl: divergence(n))
+        var best = (bins: n, kl: table.divergence(kept: n, groups: q))
         for i in stride(from: q, to: n, by: step) {
-            let kl = divergence(i)
+            let kl = table.divergence(kept: i, groups: q)
             if kl < best.kl { best = (i, kl) }
         }
         let center = best.bins
         for i in Swift.max(q, center - step)...Swift.min(n, center + step) where i != center {
-            let kl = divergence(i)
+            let kl = table.divergence(kept: i, groups: q)
             if kl < best.kl { best = (i, kl) }
         }
         return Swift.min(Float(best.bins) * histogram.binWidth, full)
     }
+}
 
-    /// `KL(P || Q)` of one candidate `kept` (see `klThreshold`); `p` and `q` are scratch of >= kept.
-    private static func klDivergence(kept i: Int, quantizedBins levels: Int, h: [Double], prefix: [Double],
-                                     nonEmpty: [Int], p: inout [Double], q: inout [Double]) -> Double {
-        // P: the kept bins, outliers folded into the last one.
-        for b in 0..<i { p[b] = h[b] }
-        p[i - 1] += prefix[prefix.count - 1] - prefix[i]
-        // Q: each group's total spread evenly over its non-empty bins.
-        let width = i / levels
-        for g in 0..<levels {
-            let start = g * width, end = g == levels - 1 ? i : start + width
-            let occupied = nonEmpty[end] - nonEmpty[start]
-            let share = occupied > 0 ? (prefix[end] - prefix[start]) / Double(occupied) : 0
-            for b in start..<end { q[b] = h[b] > 0 ? share : 0 }
+/// Prefix sums of a histogram `h` that make one KL candidate O(groups).
+struct KLTable {
+    /// `mass[b] = Σ h[0..<b]`.
+    let mass: [Double]
+    /// `entropy[b] = Σ h log h over [0..<b]` (0 log 0 = 0).
+    let entropy: [Double]
+    /// `occupied[b]` = number of non-empty bins in `[0..<b]`.
+    let occupied: [Int]
+    let h: [Double]
+
+    init(h: ArraySlice<Double>) {
+        self.h = Array(h)
+        var mass = [0.0], entropy = [0.0], occupied = [0]
+        for v in h {
+            mass.append(mass.last! + v)
+            entropy.append(entropy.last! + (v > 0 ? v * log(v) : 0))
+            occupied.append(occupied.last! + (v > 0 ? 1 : 0))
         }
-        smooth(&p, count: i)
-        smooth(&q, count: i)
-        var sumP = 0.0, sumQ = 0.0
-        for b in 0..<i { sumP += p[b]; sumQ += q[b] }
-        guard sumP > 0, sumQ > 0 else { return .infinity }
-        var kl = 0.0
-        for b in 0..<i where p[b] > 0 {
-            kl += p[b] * log(p[b] / q[b])
-        }
-        // Σ (P/sP) log((P/sP) / (Q/sQ)) = (1/sP) Σ P log(P/Q) + log(sQ/sP)
-        return kl / sumP + log(sumQ / sumP)
+        self.mass = mass; self.entropy = entropy; self.occupied = occupied
     }
 
-    /// Gives each empty bin `ε` and takes the same total evenly from the non-empty ones.
-    private static func smooth(_ d: inout [Double], count: Int) {
-        var zeros = 0
-        for b in 0..<count where d[b] == 0 { zeros += 1 }
-        let nonZeros = count - zeros
-        guard zeros > 0, nonZeros > 0 else { return }
-        let take = klSmoothing * Double(zeros) / Double(nonZeros)
-        for b in 0..<count { d[b] = d[b] == 0 ? klSmoothing : Swift.max(d[b] - take, klSmoothing) }
+    /// `KL(P̂ || Q̂)` keeping `i` bins quantized to `groups` groups (see `klThreshold`):
+    /// `(1/n) (Σ P log P - Σ P log Q) + log(S_Q / n)`, `n = Σ P` (all values), `S_Q = Σ Q`.
+    func divergence(kept i: Int, groups: Int) -> Double {
+        let total = mass[mass.count - 1]
+        let outliers = total - mass[i]
+        let last = h[i - 1]
+        let lastP = last + outliers
+        // Σ P log P: the untouched bins from the prefix, the last bin with its outliers.
+        var pLogP = entropy[i - 1] + (lastP > 0 ? lastP * log(lastP) : 0)
+        // Σ P log Q over the groups, where Q = T_g / n_g on the non-empty bins of group g.
+        let width = i / groups
+        var pLogQ = 0.0, lastQ = 0.0
+        for g in 0..<groups {
+            let start = g * width, end = g == groups - 1 ? i : start + width
+            let t = mass[end] - mass[start]
+            let nonEmpty = occupied[end] - occupied[start]
+            guard nonEmpty > 0 else { continue }
+            let share = t / Double(nonEmpty)
+            pLogQ += t * log(share)
+            if g == groups - 1 { lastQ = share }
+        }
+        var sumQ = mass[i]
+        if outliers > 0 {
+            if last > 0 {
+                pLogQ += outliers * log(lastQ)
+            } else {
+                // Q is empty where P holds the outliers: smooth that bin (MXNet gives every empty
+                // bin ε; the others contribute nothing to Σ P log(P/Q)).
+                pLogQ += outliers * log(TensorStatistics.klSmoothing)
+                sumQ += TensorStatistics.klSmoothing
+            }
+        }
+        guard total > 0, sumQ > 0 else { return .infinity }
+        return (pLogP - pLogQ) / total + log(sumQ / total)
     }
 }

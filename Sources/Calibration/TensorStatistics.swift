@@ -119,7 +119,7 @@ public final class TensorStatistics {
             append(-Double(bin + 1) * w, -Double(bin) * w, histogram.negative(bin))
         }
         append(0, 0, histogram.zeros)
-        append(0, w, histogram.positive(0) - histogram.zeros)
+        append(0, w, histogram.positive(0))
         for bin in 1..<bins {
             append(Double(bin) * w, Double(bin + 1) * w, histogram.positive(bin))
         }
