@@ -65,3 +65,11 @@ public struct ReportSummary: Sendable {
 extension ConvertOutcome {
     public var report: ReportSummary { ReportSummary(ReportBuilder.convertReport(self)) }
 }
+
+extension ConvertOutcome {
+    /// Simulator vs float emulation on the final output values, both run end to end on the same
+    /// quantized inputs (not teacher-forced).
+    public var simulatorVsEmulation: LSBHistogram {
+        LSBHistogram(counts: evaluation.endToEnd.lsbCounts, maxAbsDifference: Int64(evaluation.endToEnd.maxLSB))
+    }
+}
