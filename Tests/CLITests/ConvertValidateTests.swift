@@ -1,0 +1,60 @@
+import Foundation
+import HDF5
+import QCTestSupport
+import XCTest
+
+/// `qconvert IN.h5 OUT.qbin` (convert is the default subcommand) and `qconvert validate` through the built binary.
+final class ConvertValidateTests: XCTestCase {
+    var folder: URL!
+    let fixture = "keras2_cnn"
+    var model: String { Fixtures.path(fixture, "model.h5") }
+    var calib: String { Fixtures.path(fixture, "calib.h5") }
+    var data: String { Fixtures.path(fixture, "data.h5") }
+
+    override func setUpWithError() throws { folder = try Fixtures.temporaryFolder(self) }
+
+    func testConvertThenValidatePassesAndAFailingGateExits1() throws {
+        let out = folder.appendingPathComponent("m.qbin").path
+        let html = folder.appendingPathComponent("m.html").path
+        let convert = try CLIRunner.run([model, out, "--bits", "8", "--calibration", calib, "--calibration-samples", "128",
+                                         "--eval", data, "--report-html", html, "--min-agreement", "0.98"])
+        XCTAssertEqual(convert.status, 0, convert.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        let reportPath = folder.appendingPathComponent("m.report.json").path
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
+        XCTAssertEqual(report?["schemaVersion"] as? String, "1.0")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        XCTAssertTrue(page.contains("<svg") && !page.contains("<script"))
+
+        let pass = try CLIRunner.run(["validate", out, "--reference", data, "--min-agreement", "0.995", "--max-lsb-error", "1"])
+        XCTAssertEqual(pass.status, 0, pass.stderr)
+        let fail = try CLIRunner.run(["validate", out, "--reference", data, "--min-agreement", "1.0", "--min-output-sqnr", "90"])
+        XCTAssertEqual(fail.status, 1, fail.stderr)
+        XCTAssertTrue(fail.stderr.contains("gate failed: min-output-sqnr"), fail.stderr)
+    }
+
+    func testBadOptionsAreUsageErrors() throws {
+        let out = folder.appendingPathComponent("x.qbin").path
+        let bits = try CLIRunner.run([model, out, "--bits", "9"])
+        XCTAssertEqual(bits.status, 64, bits.stderr)
+        XCTAssertTrue(bits.stderr.contains("between 2 and 8"), bits.stderr)
+        let method = try CLIRunner.run([model, out, "--calibration-method", "entropy"])
+        XCTAssertEqual(method.status, 64, method.stderr)
+        XCTAssertTrue(method.stderr.contains("minmax") && method.stderr.contains("aciq"), method.stderr)
+        let layer = try CLIRunner.run([model, out, "--layer-bits", "no_such_layer=4", "--calibration", calib])
+        XCTAssertEqual(layer.status, 2, layer.stderr)
+        XCTAssertTrue(layer.stderr.contains("no_such_layer") && layer.stderr.contains("weighted layers"), layer.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written on a bad option")
+    }
+
+    func testCalibrationFileWithWrongShape() throws {
+        let path = folder.appendingPathComponent("wrong.h5").path
+        let h5 = try HDF5File.create(path)
+        try h5.root.writeDataset("inputs", shape: [4, 14, 14, 1], floats: [Float](repeating: 0, count: 4 * 14 * 14))
+        let out = folder.appendingPathComponent("x.qbin").path
+        let result = try CLIRunner.run([model, out, "--calibration", path])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains(path) && result.stderr.contains("28 x 28 x 1"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+}
