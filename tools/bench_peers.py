@@ -15,9 +15,9 @@ Timing: one "run" classifies the fixture's 300 images (batch 32: 10 batches, the
 repeated --repeats times, and the median images/s is reported, because the 2 shared cores are
 sometimes busy with other load.
 
-qconvert's own numbers come from `qconvert-bench images --fixtures DIR --json --reps N`, run in the
-same invocation when the binary exists (default: the newest of `.build/release/qconvert-bench` and
-`.build-*/release/qconvert-bench`, i.e. any scratch path); it prints
+qconvert's own numbers come from `qconvert-bench images --fixtures DIR --json --reps 1`, run once
+per round between the peers' rounds (median over rounds) when the binary exists (default: the
+newest of `.build/release/qconvert-bench` and `.build-*/release/qconvert-bench`); it prints
 {"fixture": {"batch1_threads1": images_per_s, ...}, ...}, measured the same way (300 images per
 pass, last batch padded, >= 0.2 s per sample, interleaved, median). Without it the column is "-".
 
@@ -295,20 +295,27 @@ def main():
             rate = time_run(runner, batches)
             images = sum(len(b) for b in batches)
             passes[key] = max(1, round(MIN_RUN_SECONDS * rate / images))
+        # qconvert-bench runs once per round (one sample per setting), between the peers' rounds,
+        # so load that comes and goes on the shared cores hits every runtime alike.
+        print(f"qconvert: {args.qconvert_bench}", flush=True)
+        qconvert_samples = {}
+        qconvert_error = None
         for _ in range(args.repeats):
             for key, (runner, batches) in runners.items():
                 samples[key].append(time_run(runner, batches, passes[key]))
+            if qconvert_error is None:
+                round_result, qconvert_error = run_qconvert_bench(args.qconvert_bench, args.fixtures, 1, args.only)
+                for name, rates in (round_result or {}).items():
+                    for key, value in (rates.items() if isinstance(rates, dict) else []):
+                        if isinstance(value, (int, float)):
+                            qconvert_samples.setdefault(name, {}).setdefault(key, []).append(value)
         for (name, runtime, batch, threads), rates in samples.items():
             results[name][runtime]["images_per_s"][setting_key(batch, threads)] = statistics.median(rates)
 
-    print(f"qconvert: {args.qconvert_bench}", flush=True)
-    qconvert, qconvert_error = run_qconvert_bench(args.qconvert_bench, args.fixtures, args.repeats, args.only)
     if qconvert_error:
         print(f"qconvert: {qconvert_error}", flush=True)
     for name in names:
-        reported = (qconvert or {}).get(name, {})
-        rates = {key: value for key, value in reported.items() if isinstance(value, (int, float))} \
-            if isinstance(reported, dict) else {}
+        rates = {key: statistics.median(values) for key, values in qconvert_samples.get(name, {}).items()}
         results[name]["qconvert"] = {"images_per_s": rates}
 
     print()
