@@ -4,10 +4,14 @@ import Foundation
 //   gemm [--json] [--reps N] [--only NAME]  float32 GEMM/conv kernel throughput at 1 and 2 threads vs measured FMA peak
 //   images [--fixtures DIR] [--json] [--reps N] [--only NAME]...
 //                                           end-to-end float engine images/s per fixture, batch 1/32, threads 1/2
+//   qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only NAME]...
+//                                           integer simulator images/s on each fixture converted to .qbin, beside
+//                                           the float engine, plus int8 GEMM GOP/s at 1 and 2 threads
 
 let usage = """
 usage: qconvert-bench gemm [--json] [--reps N] [--only NAME]
        qconvert-bench images [--fixtures DIR] [--json] [--reps N] [--only FIXTURE]...
+       qconvert-bench qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only FIXTURE]...
 """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -26,6 +30,14 @@ case "images":
         try ImagesBench.run(options)
     } catch {
         FileHandle.standardError.write(Data("qconvert-bench images: \(error)\n\(usage)\n".utf8))
+        exit(2)
+    }
+case "qbin":
+    do {
+        let options = try QBinBench.Options(parsing: Array(arguments.dropFirst()))
+        try QBinBench.run(options)
+    } catch {
+        FileHandle.standardError.write(Data("qconvert-bench qbin: \(error)\n\(usage)\n".utf8))
         exit(2)
     }
 default:
