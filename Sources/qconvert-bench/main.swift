@@ -4,6 +4,8 @@ import Foundation
 //   gemm [--json] [--reps N] [--only NAME]  float32 GEMM/conv kernel throughput at 1 and 2 threads vs measured FMA peak
 //   images [--fixtures DIR] [--json] [--reps N] [--only NAME]...
 //                                           end-to-end float engine images/s per fixture, batch 1/32, threads 1/2
+//   calibrate [--fixture NAME] [--samples N] [--batch B] [--threads T] [--json]
+//                                           Calibrator.collect images/s, wall time and peak RSS (calib.h5 cycled)
 //   qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only NAME]...
 //                                           integer simulator images/s on each fixture converted to .qbin, beside
 //                                           the float engine, plus int8 GEMM GOP/s at 1 and 2 threads
@@ -11,6 +13,7 @@ import Foundation
 let usage = """
 usage: qconvert-bench gemm [--json] [--reps N] [--only NAME]
        qconvert-bench images [--fixtures DIR] [--json] [--reps N] [--only FIXTURE]...
+       qconvert-bench calibrate [--fixtures DIR] [--fixture NAME] [--samples N] [--batch B] [--threads T] [--json]
        qconvert-bench qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only FIXTURE]...
 """
 
@@ -38,6 +41,14 @@ case "qbin":
         try QBinBench.run(options)
     } catch {
         FileHandle.standardError.write(Data("qconvert-bench qbin: \(error)\n\(usage)\n".utf8))
+        exit(2)
+    }
+case "calibrate":
+    do {
+        let options = try CalibrationBench.Options(parsing: Array(arguments.dropFirst()))
+        try CalibrationBench.run(options)
+    } catch {
+        FileHandle.standardError.write(Data("qconvert-bench calibrate: \(error)\n\(usage)\n".utf8))
         exit(2)
     }
 default:
