@@ -65,17 +65,40 @@ public struct Quantizer {
     // MARK: bits
 
     /// `(weight bits, activation bits)` of node `i`'s op. The first/last rule covers the first weighted
-    /// layer (and the graph input feeding it) and everything from the last weighted layer on.
+    /// layer (and the graph input feeding it), everything from the last weighted layer on, and the
+    /// activations feeding the last weighted layer (through pools and reshapes, back to the op that
+    /// computes them): an 8-bit layer reading 4-bit inputs would keep little of its precision.
     func bits(of i: Int) -> (weights: Int, activations: Int) {
         let node = graph.nodes[i]
         if let b = recipe.layerBits[node.name] { return (b, b) }
         if let edge = recipe.firstLastBits {
             let weighted = graph.nodes.indices.filter { Self.isWeighted(graph.nodes[$0].op) }
-            if let first = weighted.first, let last = weighted.last, i == first || i >= last || graph.inputs.contains(i) {
-                return (edge, edge)
+            if let first = weighted.first, let last = weighted.last {
+                if i == first || i >= last || graph.inputs.contains(i) { return (edge, edge) }
+                if feedsLastLayer(i, last: last) { return (recipe.weightBits, edge) }
             }
         }
         return (recipe.weightBits, recipe.activationBits)
+    }
+
+    /// True when node `i`'s value reaches the weighted node `last` through pass-through ops only
+    /// (pools, global pools, flatten, reshape, zero padding, fused ReLUs), or is `last`'s direct input.
+    private func feedsLastLayer(_ i: Int, last: Int) -> Bool {
+        var frontier = graph.nodes[last].inputs
+        var seen = Set<Int>()
+        while let n = frontier.popLast() {
+            if n == i { return true }
+            guard seen.insert(n).inserted else { continue }
+            switch graph.nodes[n].op {
+            case .maxPool2D, .averagePool2D, .globalAveragePool2D, .globalMaxPool2D, .flatten, .reshape, .zeroPadding2D, .identity,
+                 .activation(.relu), .activation(.relu6):
+                // A standalone ReLU is fused into its producer's clamp: the producer's output is this value.
+                frontier.append(contentsOf: graph.nodes[n].inputs)
+            default:
+                break
+            }
+        }
+        return false
     }
 
     /// The clip range of node `i`'s output at `bits`.
