@@ -27,6 +27,9 @@ public struct QuantizationRecipe: Sendable, Equatable {
     /// Write the model's output as int32 when a weighted layer produces it directly (logits, before an
     /// edge softmax): 8-bit logits flip the top-1 class of near-ties for no gain in size.
     public var wideOutput: Bool = true
+    /// Least bits of a tensor read by a lookup-table activation (with the first/last rule on): a table
+    /// of 2^4 entries cannot place a nonlinearity (or a threshold) finely enough; nil = no rule.
+    public var lookupTableInputBits: Int? = 8
 
     public init() {}
 
@@ -36,6 +39,7 @@ public struct QuantizationRecipe: Sendable, Equatable {
          ("first_last_bits", firstLastBits.map(String.init) ?? "same"),
          ("layer_bits", layerBits.keys.sorted().map { "\($0)=\(layerBits[$0]!)" }.joined(separator: ",")),
          ("calibration_method", calibrationMethod.name), ("weight_granularity", granularity.rawValue),
-         ("bias_correction", biasCorrection ? "on" : "off"), ("output_bits", wideOutput ? "32" : "same")]
+         ("bias_correction", biasCorrection ? "on" : "off"), ("output_bits", wideOutput ? "32" : "same"),
+         ("lookup_table_input_bits", lookupTableInputBits.map(String.init) ?? "same")]
     }
 }

@@ -76,9 +76,20 @@ public struct Quantizer {
             if let first = weighted.first, let last = weighted.last {
                 if i == first || i >= last || graph.inputs.contains(i) { return (edge, edge) }
                 if feedsLastLayer(i, last: last) { return (recipe.weightBits, edge) }
+                if let lut = recipe.lookupTableInputBits, feedsLookupTable(i) {
+                    return (recipe.weightBits, max(recipe.activationBits, lut))
+                }
             }
         }
         return (recipe.weightBits, recipe.activationBits)
+    }
+
+    /// True when a lookup-table activation (sigmoid, tanh, swish, leaky / thresholded ReLU, ...) reads node `i`.
+    private func feedsLookupTable(_ i: Int) -> Bool {
+        graph.nodes.contains { node in
+            guard node.inputs.contains(i), case .activation(let a) = node.op else { return false }
+            return a != .relu && a != .relu6 && a != .linear && a != .softmax
+        }
     }
 
     /// True when node `i`'s value reaches the weighted node `last` through pass-through ops only

@@ -50,7 +50,12 @@ struct Convert: ParsableCommand {
         for (name, value) in [("--bits", bits), ("--weight-bits", weightBits), ("--activation-bits", activationBits)] {
             if let value, !(2...8).contains(value) { throw ValidationError("\(name) must be between 2 and 8, got \(value)") }
         }
-        _ = try parsedLayerBits()
+        let overrides = try parsedLayerBits()
+        if !overrides.isEmpty, let names = ConvertOptions.layerNames(modelPath: model) {
+            for name in overrides.keys.sorted() where !names.all.contains(name) {
+                throw ValidationError("--layer-bits names '\(name)', which is not a layer of \(model); weighted layers: \(names.weighted.joined(separator: ", "))")
+            }
+        }
         _ = try parsedFirstLast()
         guard ClipMethodNames.all.contains(calibrationMethod) else {
             throw ValidationError("--calibration-method must be one of \(ClipMethodNames.all.joined(separator: ", ")), got '\(calibrationMethod)'")

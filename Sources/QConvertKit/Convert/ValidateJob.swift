@@ -70,7 +70,7 @@ public struct ValidateJob {
         let floatParams = model.weightTotals().params + model.tensors.filter { $0.isConstant && $0.type == .int32 }.reduce(0) { $0 + $1.elementCount }
         var warnings: [String] = []
         if option("data_free") == "yes" { warnings.append("the model was converted data-free (no calibration data)") }
-        let name = URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
+        let name = ReportBuilder.displayName(modelPath)
         let report = FidelityReport(
             kind: .validate,
             model: ModelInfo(name: name, sourceFile: model.metadataValue("source.sha256").map { "sha256 " + $0 } ?? "unknown",

@@ -56,12 +56,20 @@ enum ReportBuilder {
                 simulatorVsEmulation: LSBHistogram(counts: c.lsbCounts, maxAbsDifference: Int64(c.maxLSB)),
                 accumulator: q?.accumulatorBound.map { AccumulatorCheck(boundAbs: $0, status: $0 <= Int64(Int32.max) ? .ok : .fallback) }))
         }
-        let name = URL(fileURLWithPath: o.options.modelPath).deletingPathExtension().lastPathComponent
+        let name = ReportBuilder.displayName(o.options.modelPath)
         return FidelityReport(kind: .convert,
                               model: ModelInfo(name: name, sourceFile: o.options.modelPath, quantizedFile: o.options.outputPath,
                                                generator: ConvertJob.producer),
                               recipe: reportRecipe, size: size, evaluation: summary, layers: layers, warnings: o.warnings,
                               gates: gates(o.options.gates, summary, maxLSB: maxLSB(e)))
+    }
+
+    /// `fixtures/resnet_bn/model.h5` -> `resnet_bn/model` (a generic file name says little alone).
+    static func displayName(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let stem = url.deletingPathExtension().lastPathComponent
+        let folder = url.deletingLastPathComponent().lastPathComponent
+        return ["model", "m", "net", "quantized"].contains(stem.lowercased()) && !folder.isEmpty ? "\(folder)/\(stem)" : stem
     }
 
     static func finalSoftmax(_ graph: Graph) -> Bool {
