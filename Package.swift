@@ -55,7 +55,7 @@ let package = Package(
             name: "qconvert",
             dependencies: ["QConvertKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: kernelFlags),
-        .executableTarget(name: "qconvert-bench", dependencies: ["QConvertKit", "FloatEngine", "Calibration", "Quantizer"], swiftSettings: kernelFlags),
+        .executableTarget(name: "qconvert-bench", dependencies: ["QConvertKit", "FloatEngine", "Calibration", "Quantizer", "Simulator"], swiftSettings: kernelFlags),
 
         // Shared test helpers: fixture locations, tolerance assertions, running the built CLI.
         .target(name: "QCTestSupport", dependencies: ["HDF5"], path: "Tests/Support"),
