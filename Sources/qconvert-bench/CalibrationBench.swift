@@ -117,10 +117,12 @@ enum CalibrationBench {
     /// `getrusage(RUSAGE_SELF).ru_maxrss`: the process's peak resident set, in bytes (Linux reports KiB).
     static func peakRSSBytes() -> Int {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
         #if os(Linux)
+        // Glibc imports RUSAGE_SELF as an enum case; getrusage takes its Int32 raw value.
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return usage.ru_maxrss * 1024
         #else
+        getrusage(RUSAGE_SELF, &usage)
         return usage.ru_maxrss
         #endif
     }
