@@ -16,6 +16,16 @@ public enum GraphCanonicalizer {
     /// The canonical graph and, for each node of the original graph, the canonical node computing its
     /// value (folded BatchNorms and fused activations map to the op they merged into).
     public static func canonicalize(_ graph: Graph) throws(QuantizerError) -> (graph: Graph, nodeMap: [Int]) {
+        let first = try rewrite(graph)
+        // BatchNorms that could not fold backward (after an activation) fold forward into the next
+        // dense / unpadded conv where the path allows it; the second pass removes them.
+        var forward = first.graph
+        guard foldForward(&forward) else { return first }
+        let second = try rewrite(forward)
+        return (second.graph, first.nodeMap.map { second.nodeMap[$0] })
+    }
+
+    private static func rewrite(_ graph: Graph) throws(QuantizerError) -> (graph: Graph, nodeMap: [Int]) {
         var consumers = [Int](repeating: 0, count: graph.nodes.count)
         for node in graph.nodes { for i in node.inputs { consumers[i] += 1 } }
         for o in graph.outputs { consumers[o] += 2 } // an output is never merged away
@@ -71,6 +81,69 @@ public enum GraphCanonicalizer {
         var result = Graph(nodes: nodes, inputs: graph.inputs.map { map[$0] }, outputs: graph.outputs.map { map[$0] })
         do { try result.inferShapes() } catch { throw .graph(error) }
         return (result, map)
+    }
+
+    /// Folds each BatchNorm `y = a[c] x + b[c]` whose value reaches a dense layer only through global
+    /// average pooling / flatten (each read by one op), or feeds an unpadded conv directly, into that
+    /// layer: `w'[f, o] = a[c(f)] w[f, o]`, `bias'[o] = bias[o] + sum_f b[c(f)] w[f, o]` (exact: those
+    /// ops are linear per channel, and no zero padding mixes in). The BatchNorm becomes an identity.
+    /// Returns whether anything changed.
+    static func foldForward(_ graph: inout Graph) -> Bool {
+        var readers = [[Int]](repeating: [], count: graph.nodes.count)
+        for (i, node) in graph.nodes.enumerated() { for p in node.inputs { readers[p].append(i) } }
+        let outputs = Set(graph.outputs)
+        var changed = false
+        for j in graph.nodes.indices {
+            guard case .batchNorm(let bn) = graph.nodes[j].op, !outputs.contains(j) else { continue }
+            var k = j
+            var flattenedFrom: [Int]? // the HWC shape a flatten on the path unrolled (channel = f % C)
+            var path: [Int] = []
+            while readers[k].count == 1, !outputs.contains(k) {
+                let next = readers[k][0]
+                if case .globalAveragePool2D = graph.nodes[next].op, flattenedFrom == nil { k = next; path.append(next); continue }
+                if case .flatten = graph.nodes[next].op { flattenedFrom = graph.nodes[k].shape; k = next; path.append(next); continue }
+                k = next
+                break
+            }
+            guard k != j, readers[path.last ?? j].count == 1 else { continue }
+            let (scale, shift) = bn.scaleAndShift
+            let channels = bn.channels
+            switch graph.nodes[k].op {
+            case .dense(var d) where graph.nodes[k].inputs == [path.last ?? j]:
+                let (features, out) = (d.weights.shape[0], d.weights.shape[1])
+                guard flattenedFrom != nil || features == channels else { continue }
+                for f in 0..<features {
+                    let c = f % channels
+                    for o in 0..<out {
+                        let w = d.weights.data[f * out + o]
+                        d.bias[o] += shift[c] * w
+                        d.weights.data[f * out + o] = w * scale[c]
+                    }
+                }
+                d.hasBias = true
+                graph.nodes[k].op = .dense(d)
+            case .conv2D(var c) where path.isEmpty && c.groups == 1 && c.geometry.padding == .zero && graph.nodes[k].inputs == [j]:
+                let (kh, kw, cin, out) = (c.weights.shape[0], c.weights.shape[1], c.weights.shape[2], c.weights.shape[3])
+                guard cin == channels else { continue }
+                for tap in 0..<(kh * kw) {
+                    for i in 0..<cin {
+                        for o in 0..<out {
+                            let index = (tap * cin + i) * out + o
+                            let w = c.weights.data[index]
+                            c.bias[o] += shift[i] * w
+                            c.weights.data[index] = w * scale[i]
+                        }
+                    }
+                }
+                c.hasBias = true
+                graph.nodes[k].op = .conv2D(c)
+            default:
+                continue
+            }
+            graph.nodes[j].op = .identity
+            changed = true
+        }
+        return changed
     }
 
     private static func append(_ nodes: inout [Node], _ node: Node) -> Int {

@@ -40,9 +40,20 @@ final class GraphCanonicalizerTests: XCTestCase {
         XCTAssertEqual(canonical.nodes[canonical.outputs[0]].op, .activation(.softmax))
     }
 
-    func testBatchNormAfterActivationStays() throws {
-        let graph = try KerasImporter.load(path: Fixtures.path("seq_bn_after_act", "model.h5")).graph
-        let canonical = try GraphCanonicalizer.canonicalize(graph).graph
-        XCTAssertGreaterThan(canonical.nodes.filter { $0.op.name == "BatchNorm" }.count, 0, "BN after ReLU cannot fold")
+    /// BatchNorm after an activation cannot fold backward; where a dense layer (through flatten /
+    /// global pooling) or an unpadded conv reads it, it folds forward into that layer's weights.
+    func testBatchNormAfterActivationFoldsForwardWhereExact() throws {
+        for name in ["seq_bn_after_act", "dwsep_relu6"] {
+            let graph = try KerasImporter.load(path: Fixtures.path(name, "model.h5")).graph
+            let before = graph.nodes.filter { $0.op.name == "BatchNorm" }.count
+            let canonical = try GraphCanonicalizer.canonicalize(graph).graph
+            let after = canonical.nodes.filter { $0.op.name == "BatchNorm" }.count
+            XCTAssertLessThan(after, before, "\(name): some BatchNorm folds (backward or forward)")
+            XCTAssertFalse(canonical.nodes.contains { node in
+                guard case .batchNorm = node.op, let reader = canonical.nodes.first(where: { $0.inputs.contains(canonical.index(of: node.name)!) }) else { return false }
+                if case .dense = reader.op { return true }
+                return false
+            }, "\(name): no BatchNorm is left directly before a dense layer")
+        }
     }
 }

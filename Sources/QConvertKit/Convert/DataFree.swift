@@ -15,6 +15,12 @@ enum DataFree {
         var ranges: [Int: TensorRange] = [:]
         for (i, node) in original.nodes.enumerated() {
             guard case .batchNorm(let bn) = node.op else { continue }
+            // Only BatchNorms folded backward into a weighted op describe that op's output; one folded
+            // forward (after an activation) vanished into the next layer's weights.
+            switch original.nodes[node.inputs[0]].op {
+            case .conv2D, .depthwiseConv2D, .conv2DTranspose, .dense: break
+            default: continue
+            }
             let target = nodeMap[i]
             var low = Float.infinity, high = -Float.infinity
             for c in 0..<bn.channels {
