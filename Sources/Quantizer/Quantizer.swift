@@ -68,20 +68,26 @@ public struct Quantizer {
     /// layer (and the graph input feeding it), everything from the last weighted layer on, and the
     /// activations feeding the last weighted layer (through pools and reshapes, back to the op that
     /// computes them): an 8-bit layer reading 4-bit inputs would keep little of its precision.
-    func bits(of i: Int) -> (weights: Int, activations: Int) {
+    func bits(of i: Int) -> (weights: Int, activations: Int) { bitsAndReason(of: i).bits }
+
+    /// Node `i`'s bits and, when they differ from `--weight-bits` / `--activation-bits`, the rule that set them.
+    public func bitsAndReason(of i: Int) -> (bits: (weights: Int, activations: Int), reason: String?) {
         let node = graph.nodes[i]
-        if let b = recipe.layerBits[node.name] { return (b, b) }
+        if let b = recipe.layerBits[node.name] { return ((b, b), "--layer-bits") }
         if let edge = recipe.firstLastBits {
             let weighted = graph.nodes.indices.filter { Self.isWeighted(graph.nodes[$0].op) }
             if let first = weighted.first, let last = weighted.last {
-                if i == first || i >= last || graph.inputs.contains(i) { return (edge, edge) }
-                if feedsLastLayer(i, last: last) { return (recipe.weightBits, edge) }
-                if let lut = recipe.lookupTableInputBits, feedsLookupTable(i) {
-                    return (recipe.weightBits, max(recipe.activationBits, lut))
+                if i == first { return ((edge, edge), "first weighted layer (--first-last-bits)") }
+                if i == last { return ((edge, edge), "last weighted layer (--first-last-bits)") }
+                if i > last { return ((edge, edge), "after the last weighted layer (--first-last-bits)") }
+                if graph.inputs.contains(i) { return ((edge, edge), "model input (--first-last-bits)") }
+                if feedsLastLayer(i, last: last) { return ((recipe.weightBits, edge), "input of the last weighted layer (--first-last-bits)") }
+                if let lut = recipe.lookupTableInputBits, feedsLookupTable(i), lut > recipe.activationBits {
+                    return ((recipe.weightBits, lut), "read by a lookup-table activation")
                 }
             }
         }
-        return (recipe.weightBits, recipe.activationBits)
+        return ((recipe.weightBits, recipe.activationBits), nil)
     }
 
     /// True when a lookup-table activation (sigmoid, tanh, swish, leaky / thresholded ReLU, ...) reads node `i`.

@@ -8,15 +8,16 @@ import Report
 enum ReportBuilder {
     static func convertReport(_ o: ConvertOutcome) -> FidelityReport {
         let recipe = o.recipe
-        var overrides: [BitOverride] = o.recipe.layerBits.keys.sorted().map {
-            BitOverride(layer: $0, weightBits: recipe.layerBits[$0], activationBits: recipe.layerBits[$0], reason: "--layer-bits")
-        }
-        if let edge = recipe.firstLastBits {
-            let weighted = Quantizer.weightedLayers(of: o.canonical)
-            for name in [weighted.first, weighted.last].compactMap({ $0 }) where recipe.layerBits[name] == nil && !overrides.contains(where: { $0.layer == name }) {
-                overrides.append(BitOverride(layer: name, weightBits: edge, activationBits: edge,
-                                             reason: "first/last weighted layer kept at \(edge) bits (--first-last-bits)"))
-            }
+        // Every op whose bits are not the plain --weight-bits / --activation-bits, with the rule that set them.
+        var quantizer = Quantizer(graph: o.canonical, statistics: [], recipe: recipe)
+        quantizer.metadata = []
+        var overrides: [BitOverride] = []
+        for layer in o.result.layers {
+            let (_, reason) = quantizer.bitsAndReason(of: layer.node)
+            let wide = layer.activationBits == 32
+            guard reason != nil || wide else { continue }
+            overrides.append(BitOverride(layer: layer.name, weightBits: layer.weightBits, activationBits: layer.activationBits,
+                                         reason: [reason, wide ? "model output written as int32 logits" : nil].compactMap { $0 }.joined(separator: "; ")))
         }
         let reportRecipe = Recipe(
             weightBits: recipe.weightBits, activationBits: recipe.activationBits, firstLastEightBit: recipe.firstLastBits == 8,
