@@ -1,3 +1,5 @@
+import FloatEngine
+
 /// A fixed-size histogram of a stream of finite floats, as two halves: |x| of the negative values
 /// and x of the non-negative ones, each `binsPerSide` bins over `[0, range]`.
 ///
@@ -45,24 +47,61 @@ final class StreamingHistogram {
     /// Count of bin `bin` of the non-negative half (x in `[bin w, (bin+1) w)`, x != 0).
     func positive(_ bin: Int) -> Int { counts[binsPerSide + bin] }
 
+    /// Values per chunk below which a batch is counted on one thread: a chunk must outweigh the
+    /// ~20 us dispatch and the `2 * binsPerSide` additions that merge its partial counts.
+    static let minimumChunk = 1 << 15
+
     /// Counts `values`, all finite with `|x| <= absMax` (the caller has computed `absMax`).
+    ///
+    /// A batch of at least `2 * minimumChunk` values is split into up to `Parallel.threadCount`
+    /// contiguous chunks: chunk 0 counts into the histogram, every other chunk into its own zeroed
+    /// partial counts, added afterwards. The counts are integers, so the result is exactly that of
+    /// one sequential pass, whatever the number of threads or chunks.
     func add(_ values: UnsafeBufferPointer<Float>, absMax: Float) {
         if absMax > range { grow(toCover: absMax) }
-        guard let base = values.baseAddress else { return }
-        let n = values.count
-        let side = binsPerSide, last = binsPerSide - 1
+        guard let base = values.baseAddress, values.count > 0 else { return }
+        let n = values.count, side = binsPerSide
         // range == 0: every value is 0 (counted in `zeros`).
         let scale: Float = range > 0 ? Float(side) / range : 0
+        let chunks = Swift.min(Swift.max(Parallel.threadCount, 1), n / Self.minimumChunk)
+        guard chunks > 1 else {
+            zeros &+= Self.count(base, n, scale: scale, binsPerSide: side, into: counts)
+            return
+        }
+        let binCount = 2 * side
+        let partials = UnsafeMutablePointer<Int>.allocate(capacity: (chunks - 1) * binCount)
+        partials.initialize(repeating: 0, count: (chunks - 1) * binCount)
+        let chunkZeros = UnsafeMutablePointer<Int>.allocate(capacity: chunks)
+        chunkZeros.initialize(repeating: 0, count: chunks)
+        defer { partials.deallocate(); chunkZeros.deallocate() }
         let counts = self.counts
+        Parallel.forEach(chunks) { chunk in
+            let start = n &* chunk / chunks, end = n &* (chunk &+ 1) / chunks
+            let target = chunk == 0 ? counts : partials + (chunk &- 1) &* binCount
+            chunkZeros[chunk] = Self.count(base + start, end &- start, scale: scale, binsPerSide: side, into: target)
+        }
+        for chunk in 0..<chunks {
+            zeros &+= chunkZeros[chunk]
+            guard chunk > 0 else { continue }
+            let partial = partials + (chunk &- 1) &* binCount
+            for i in 0..<binCount { counts[i] &+= partial[i] }
+        }
+    }
+
+    /// The hot loop of calibration, one scatter per activation value: adds the `n` values at `base`
+    /// to `counts` (negative half, then non-negative half, `binsPerSide` bins each; bin =
+    /// `min(|x| * scale, binsPerSide - 1)`) and returns how many were exactly 0 (left out of `counts`).
+    private static func count(_ base: UnsafePointer<Float>, _ n: Int, scale: Float, binsPerSide side: Int,
+                              into counts: UnsafeMutablePointer<Int>) -> Int {
+        let last = side &- 1
         var zeroCount = 0
-        // The hot loop of calibration: one scatter per activation value.
         for i in 0..<n {
             let v = base[i]
             if v == 0 { zeroCount &+= 1; continue }
             let bin = Swift.min(Int(v.magnitude * scale), last)
             counts[(v < 0 ? 0 : side) &+ bin] &+= 1
         }
-        zeros &+= zeroCount
+        return zeroCount
     }
 
     /// Doubles `range` (merging bin pairs) until it is at least `absMax`; the first non-zero value
