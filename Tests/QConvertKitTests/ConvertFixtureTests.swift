@@ -27,6 +27,7 @@ final class ConvertFixtureTests: XCTestCase {
         options.calibrationPath = Fixtures.path(fixture, "calib.h5")
         options.calibrationSamples = evalSamples ? 128 : 64
         options.evaluationPath = evalSamples ? Fixtures.path(fixture, "data.h5") : nil
+        options.heldOutFraction = 0.1 // 51 held-out images: enough to compare simulator and emulation, quick in debug
         options.rounding = rounding == "single" ? .single : .gemmlowp
         let outcome = try ConvertJob(options: options).run()
         try outcome.report.write(json: options.resolvedReportPath, html: nil)
