@@ -279,9 +279,10 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
     }
 }
 
-/// One 6x16 tile of C for K block `k0 ..< k0 + kc` against B panel `panel`: the micro-kernel in
-/// place, or, at the edges of C (`mValid < 6` or fewer than 16 valid columns), on the 6x16 `tile`
-/// copy with only the valid part written back.
+/// One 6x16 tile of C for K block `k0 ..< k0 + kc` against B panel `panel`. The micro-kernel is the
+/// narrowest of 6x16, 6x8 and 6x4 that covers the panel's valid columns (`nValid`); it runs in place
+/// when it covers exactly the valid part of C (`mValid == 6`, `nValid` equal to its width), else, at
+/// the edges of C, on the 6x16 `tile` copy with only the valid part written back.
 @inline(__always)
 func gemmTile<A: MicroPanelA>(_ a: A, kc: Int, weights: PackedWeights, group: Int, panel j: Int, k0: Int, first: Bool,
                               c cTile: UnsafeMutablePointer<Float>, ldc: Int, mValid: Int, epilogue: GEMMEpilogue,
@@ -290,18 +291,23 @@ func gemmTile<A: MicroPanelA>(_ a: A, kc: Int, weights: PackedWeights, group: In
     let bPanel = weights.panel(group: group, index: j) + k0 &* nr
     let bias: UnsafePointer<Float>? = first ? weights.bias(group: group, index: j) : nil
     let nValid = min(nr, weights.n &- j &* nr)
-    if mValid == mr && nValid == nr {
-        microKernel6x16(kc: kc, a: a, b: bPanel, c: cTile, ldc: ldc, bias: bias, epilogue: epilogue)
-        return
-    }
-    if !first {
+    let width = nValid > 8 ? nr : (nValid > 4 ? 8 : 4)
+    let inPlace = mValid == mr && nValid == width
+    let target = inPlace ? cTile : tile, ldt = inPlace ? ldc : nr
+    if !inPlace && !first {
         for r in 0..<mValid {
             for q in 0..<nValid { tile[r &* nr &+ q] = cTile[r &* ldc &+ q] }
         }
     }
-    microKernel6x16(kc: kc, a: a, b: bPanel, c: tile, ldc: nr, bias: bias, epilogue: epilogue)
-    for r in 0..<mValid {
-        for q in 0..<nValid { cTile[r &* ldc &+ q] = tile[r &* nr &+ q] }
+    switch width {
+    case nr: microKernel6x16(kc: kc, a: a, b: bPanel, c: target, ldc: ldt, bias: bias, epilogue: epilogue)
+    case 8: microKernel6x8(kc: kc, a: a, b: bPanel, c: target, ldc: ldt, bias: bias, epilogue: epilogue)
+    default: microKernel6x4(kc: kc, a: a, b: bPanel, c: target, ldc: ldt, bias: bias, epilogue: epilogue)
+    }
+    if !inPlace {
+        for r in 0..<mValid {
+            for q in 0..<nValid { cTile[r &* ldc &+ q] = tile[r &* nr &+ q] }
+        }
     }
 }
 
