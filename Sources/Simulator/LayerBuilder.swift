@@ -18,7 +18,9 @@ struct LayerBuilder {
             case .conv2D:
                 guard !reference, let path = GEMMPath.choose(input: inputType, weights: input(op, 1).type) else { return ReferenceConv2D(p) }
                 return FastConv2D(p, path: path, inputMin: Int32(inputType.minValue))
-            case .depthwiseConv2D: return reference ? ReferenceDepthwiseConv2D(p) : FastDepthwiseConv2D(p)
+            case .depthwiseConv2D:
+                if reference { return ReferenceDepthwiseConv2D(p) }
+                return p.depthMultiplier > 1 ? FastDepthwiseMultiplierConv2D(p) : FastDepthwiseConv2D(p)
             default: return ReferenceConv2DTranspose(p)
             }
         case .dense:
@@ -37,8 +39,9 @@ struct LayerBuilder {
             guard a.elementCount == channels, out.shape == x.shape else {
                 throw at.invalid("input \(x.shape), scale \(a.shape) and output \(out.shape) do not match (scale [C], C the last axis)")
             }
-            return ReferenceChannelAffine(channels: channels, inputZero: try zero(x, at), scale: try values(a, at),
-                                          offset: try bias(op, channels: channels, at), requant: try requantizer(op, channels: channels, at))
+            let affine = ReferenceChannelAffine(channels: channels, inputZero: try zero(x, at), scale: try values(a, at),
+                                                offset: try bias(op, channels: channels, at), requant: try requantizer(op, channels: channels, at))
+            return reference ? affine : FastChannelAffine(affine)
         case .add, .subtract:
             let out = output(op)
             for i in op.inputs.indices where input(op, i).shape != out.shape {
@@ -52,8 +55,9 @@ struct LayerBuilder {
             let outputRequant = try requantizer(op, channels: 1, at, multiplierKey: "output_multiplier", shiftKey: "output_shift")
             var zeros: [Int32] = []
             for i in op.inputs.indices { zeros.append(try zero(input(op, i), at)) }
-            return ReferenceAdd(profile: profile, inputZeros: zeros, inputMultipliers: multipliers, subtract: op.kind == .subtract,
-                                leftShift: leftShift, output: outputRequant)
+            let add = ReferenceAdd(profile: profile, inputZeros: zeros, inputMultipliers: multipliers, subtract: op.kind == .subtract,
+                                   leftShift: leftShift, output: outputRequant)
+            return reference ? add : FastAdd(add)
         case .multiply:
             let out = output(op)
             guard input(op, 0).shape == out.shape, input(op, 1).shape == out.shape else {
@@ -65,6 +69,7 @@ struct LayerBuilder {
             return try concatenate(op, at)
         case .maxPool2D, .averagePool2D:
             let p = try poolParams(op, at)
+            if !reference { return FastPool2D(p, isMax: op.kind == .maxPool2D) }
             return op.kind == .maxPool2D ? ReferenceMaxPool2D(p) : ReferenceAveragePool2D(p)
         case .globalAveragePool2D, .globalMaxPool2D:
             let x = input(op, 0), out = output(op)
@@ -73,8 +78,9 @@ struct LayerBuilder {
             }
             let isMax = op.kind == .globalMaxPool2D
             let clamp = isMax ? [Int32.min, Int32.max] : try at.values("clamp", 2)
-            return ReferenceGlobalPool2D(pixels: x.shape[0] * x.shape[1], channels: x.shape[2], isMax: isMax,
-                                         lower: clamp[0], upper: clamp[1])
+            let pool = ReferenceGlobalPool2D(pixels: x.shape[0] * x.shape[1], channels: x.shape[2], isMax: isMax,
+                                             lower: clamp[0], upper: clamp[1])
+            return reference ? pool : FastGlobalPool2D(pool)
         case .flatten, .reshape:
             guard input(op, 0).elementCount == output(op).elementCount else {
                 throw at.invalid("input \(input(op, 0).shape) and output \(output(op).shape) hold different element counts")
@@ -92,7 +98,8 @@ struct LayerBuilder {
             guard input(op, 0).elementCount == output(op).elementCount else {
                 throw at.invalid("input \(input(op, 0).shape) and output \(output(op).shape) hold different element counts")
             }
-            return ReferenceRequantize(inputZero: try zero(input(op, 0), at), requant: try requantizer(op, channels: 1, at))
+            let requantize = ReferenceRequantize(inputZero: try zero(input(op, 0), at), requant: try requantizer(op, channels: 1, at))
+            return reference ? requantize : FastRequantize(requantize)
         case .lookupTable:
             let x = input(op, 0), table = try constant(op, 1, at), out = output(op)
             guard x.type.bits <= 16 else { throw .unsupportedOp(op: op.name, kind: "lookupTable on a \(x.type) input") }

@@ -1,0 +1,157 @@
+import FixedPoint
+import QBin
+import XCTest
+@testable import Simulator
+
+/// The fast element-wise kernels (add / subtract, channelAffine, requantize, max / average pool, global
+/// pools) and the depth-multiplier depthwise conv against their scalar references, bit for bit, on random
+/// models whose inputs include the type's extremes and the zero point, with int32 activations and
+/// extreme multipliers / shifts, both rounding profiles, 1 and 2 threads.
+final class FastElementwiseTests: XCTestCase {
+    private let s32 = QType.int32
+
+    /// Random input of `count` values of `type`, every seventh one replaced by an edge value
+    /// (min, max, the zero point, min + 1, max - 1, 0).
+    private func edgyInput(_ rng: inout TestRNG, _ count: Int, _ type: QType, zero: Int32) -> [Int32] {
+        let lo = Int32(type.minValue), hi = Int32(clamping: type.maxValue)
+        let edges = [lo, hi, zero, lo + 1, hi - 1, Swift.min(Swift.max(0, lo), hi)]
+        var v = rng.values(count, type)
+        for i in stride(from: rng.int(0...6), to: count, by: 7) { v[i] = edges[rng.int(0...edges.count - 1)] }
+        return v
+    }
+
+    /// A multiplier attribute pair: mostly ordinary (`[2^30, 2^31)`, shift in `shifts`), sometimes 0,
+    /// 2^31 - 1 or a shift at the ends of what the profiles support.
+    private func multiplier(_ rng: inout TestRNG, shifts: ClosedRange<Int>) -> (Int32, Int32) {
+        switch rng.int(0...9) {
+        case 0: return (0, Int32(rng.int(shifts)))
+        case 1: return (Int32.max, Int32(rng.int(shifts)))
+        case 2: return (rng.int32((1 << 30)...((1 << 31) - 1)), -31)
+        default: return (rng.int32((1 << 30)...((1 << 31) - 1)), Int32(rng.int(shifts)))
+        }
+    }
+
+    private func clamp(_ rng: inout TestRNG, _ type: QType) -> [Int32] {
+        let lo = Int32(type.minValue), hi = Int32(clamping: type.maxValue)
+        return rng.bool() ? [lo, hi] : [lo / 2 + hi / 4, hi / 2 + hi / 4]
+    }
+
+    /// Runs `model` on `input` with the reference and the fast kernels (1 and 2 threads), both profiles,
+    /// and fails at the first op whose output differs.
+    private func assertMatches(_ model: QModel, _ input: [Int32], batch: Int, _ context: String,
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+        for profile in RoundingProfile.allCases {
+            let reference = try IntegerSimulator(model: model, rounding: profile, reference: true)
+            let fast = try IntegerSimulator(model: model, rounding: profile)
+            let expected = allOutputs(reference, input, batch: batch)
+            for threads in [1, 2] {
+                fast.threads = threads
+                let got = allOutputs(fast, input, batch: batch)
+                XCTAssertEqual(got.count, expected.count, context, file: file, line: line)
+                for (i, (g, e)) in zip(got, expected).enumerated() where g != e {
+                    let bad = zip(g, e).enumerated().first { $0.element.0 != $0.element.1 }
+                    XCTFail("\(context), \(profile), threads \(threads): op \(i) (\(model.ops[i].kind)) differs"
+                            + (bad.map { " first at \($0.offset): fast \($0.element.0) vs reference \($0.element.1)" } ?? " in count"),
+                            file: file, line: line)
+                    return
+                }
+            }
+        }
+    }
+
+    func testDepthwiseWithMultiplierMatchesReference() throws {
+        var rng = TestRNG(seed: 21)
+        for trial in 0..<24 {
+            let cin = rng.int(1...9), dm = rng.int(2...4)
+            let kh = rng.int(1...3), kw = rng.int(1...3)
+            let stride = (rng.int(1...2), rng.int(1...2)), dilation = (rng.int(1...2), rng.int(1...2))
+            let pad = (rng.int(0...2), rng.int(0...1), rng.int(0...2), rng.int(0...1))
+            let h = rng.int(((kh - 1) * dilation.0 + 1)...7), w = rng.int(((kw - 1) * dilation.1 + 1)...7)
+            let outH = (h + pad.0 + pad.1 - ((kh - 1) * dilation.0 + 1)) / stride.0 + 1
+            let outW = (w + pad.2 + pad.3 - ((kw - 1) * dilation.1 + 1)) / stride.1 + 1
+            let inType = [u8, s8, s32][trial % 3], wType = trial % 3 == 2 ? s32 : QType.signed(2 + trial % 7)!
+            let cout = cin * dm
+            var b = ModelBuilder()
+            let zin = [Int32(inType.minValue), Int32(clamping: inType.maxValue), rng.int32(Swift.max(inType.minValue, -128)...Swift.min(inType.maxValue, 127))][rng.int(0...2)]
+            let x = b.input([h, w, cin], inType, zero: zin)
+            let outType = rng.bool() ? u8 : s8
+            let y = b.activation("y", [outH, outW, cout], outType, zero: rng.int32(outType.minValue...outType.maxValue))
+            let (m, s) = multiplier(&rng, shifts: -10...(-2))
+            let perChannel = rng.bool()
+            b.op(.depthwiseConv2D, [x, b.constant("w", [cout, kh, kw], wType, rng.values(cout * kh * kw, wType), perChannel: true),
+                                    b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-3000...3000) })], y,
+                 window(kernel: (kh, kw), stride: stride, dilation: dilation, padding: pad)
+                    .merging(["depth_multiplier": [Int32(dm)], "clamp": clamp(&rng, outType),
+                              "multiplier": perChannel ? (0..<cout).map { _ in multiplier(&rng, shifts: -10...(-2)).0 } : [m],
+                              "shift": perChannel ? (0..<cout).map { _ in Int32(rng.int(-10...(-2))) } : [s]]))
+            let batch = trial % 2 == 0 ? 1 : 3
+            try assertMatches(b.finished(outputs: [y]), edgyInput(&rng, batch * h * w * cin, inType, zero: zin), batch: batch,
+                              "depthwise trial \(trial) dm \(dm) in \(inType) w \(wType)")
+        }
+    }
+
+    /// `add` / `subtract` of the input and a rescaled copy of it (channelAffine, requantize), two and
+    /// three inputs; int32 activations with left shifts up to 30 exercise the wrapping shift.
+    func testAddSubtractChannelAffineRequantizeMatchReference() throws {
+        var rng = TestRNG(seed: 23)
+        for trial in 0..<36 {
+            let inType = [u8, s8, s32][trial % 3], midType = rng.bool() ? u8 : s8, outType = [u8, s8, s32][rng.int(0...2)]
+            let c = rng.int(1...17), shape = trial % 4 == 0 ? [c] : [rng.int(1...5), rng.int(1...5), c]
+            let count = shape.reduce(1, *)
+            var b = ModelBuilder()
+            let zin = inType == s32 ? rng.int32(-1000...1000) : rng.int32(inType.minValue...inType.maxValue)
+            let x = b.input(shape, inType, zero: zin)
+            let mid = b.activation("mid", shape, midType, zero: rng.int32(midType.minValue...midType.maxValue))
+            let scaleType = inType == s32 ? s32 : s8
+            if rng.bool() {
+                let perChannel = rng.bool()
+                b.op(.channelAffine, [x, b.constant("a", [c], scaleType, rng.values(c, scaleType), perChannel: true),
+                                      b.constant("b", [c], .int32, rng.values(c, s32))], mid,
+                     ["multiplier": perChannel ? (0..<c).map { _ in multiplier(&rng, shifts: -20...2).0 } : [multiplier(&rng, shifts: -20...2).0],
+                      "shift": perChannel ? (0..<c).map { _ in Int32(rng.int(-20...2)) } : [Int32(rng.int(-20...2))],
+                      "clamp": clamp(&rng, midType)])
+            } else {
+                let (m, s) = multiplier(&rng, shifts: -12...4)
+                b.op(.requantize, [x], mid, ["multiplier": [m], "shift": [s], "clamp": clamp(&rng, midType)])
+            }
+            let inputs = trial % 5 == 4 ? [x, mid, x] : [x, mid]
+            let kind: QOpKind = inputs.count == 2 && rng.bool() ? .subtract : .add
+            let y = b.activation("y", shape, outType, zero: outType == s32 ? rng.int32(-100...100) : rng.int32(outType.minValue...outType.maxValue))
+            let pairs = inputs.map { _ in multiplier(&rng, shifts: -12...2) }
+            let out = multiplier(&rng, shifts: -20...2)
+            b.op(kind, inputs, y, ["left_shift": [Int32(inType == s32 ? [0, 1, 30][rng.int(0...2)] : rng.int(0...20))],
+                                   "input_multiplier": pairs.map(\.0), "input_shift": pairs.map(\.1),
+                                   "output_multiplier": [out.0], "output_shift": [out.1], "clamp": clamp(&rng, outType)])
+            let batch = trial % 2 == 0 ? 1 : 4
+            try assertMatches(b.finished(outputs: [y]), edgyInput(&rng, batch * count, inType, zero: zin), batch: batch,
+                              "element-wise trial \(trial) \(kind) of \(inputs.count), \(inType) -> \(midType) -> \(outType), shape \(shape)")
+        }
+    }
+
+    /// Max / average pools (windows partly or wholly in the padding, narrow clamps) and global pools.
+    func testPoolsMatchReference() throws {
+        var rng = TestRNG(seed: 29)
+        for trial in 0..<40 {
+            let type = [u8, s8, s32][trial % 3]
+            let kh = rng.int(1...3), kw = rng.int(1...3), stride = (rng.int(1...3), rng.int(1...2))
+            let pad = (rng.int(0...kh), rng.int(0...1), rng.int(0...kw), rng.int(0...1))
+            let h = rng.int(kh...7), w = rng.int(kw...7), c = rng.int(1...19)
+            let outH = (h + pad.0 + pad.1 - kh) / stride.0 + 1, outW = (w + pad.2 + pad.3 - kw) / stride.1 + 1
+            let zero = type == s32 ? rng.int32(-100...100) : rng.int32(type.minValue...type.maxValue)
+            var b = ModelBuilder()
+            let x = b.input([h, w, c], type, zero: zero)
+            let pooled = b.activation("p", [outH, outW, c], type, zero: zero)
+            let isMax = trial % 2 == 0
+            var attributes = ["kernel": [Int32(kh), Int32(kw)], "stride": [Int32(stride.0), Int32(stride.1)],
+                              "padding": [Int32(pad.0), Int32(pad.1), Int32(pad.2), Int32(pad.3)]]
+            if !isMax { attributes["clamp"] = clamp(&rng, type) }
+            b.op(isMax ? .maxPool2D : .averagePool2D, [x], pooled, attributes)
+            let global = b.activation("g", [c], type, zero: zero)
+            let globalMax = rng.bool()
+            b.op(globalMax ? .globalMaxPool2D : .globalAveragePool2D, [pooled], global, globalMax ? [:] : ["clamp": clamp(&rng, type)])
+            let batch = [1, 2, 5][trial % 3]
+            try assertMatches(b.finished(outputs: [global]), edgyInput(&rng, batch * h * w * c, type, zero: zero), batch: batch,
+                              "pool trial \(trial) \(isMax ? "max" : "avg") \(kh)x\(kw) stride \(stride) pad \(pad) on \(h)x\(w)x\(c) \(type)")
+        }
+    }
+}
