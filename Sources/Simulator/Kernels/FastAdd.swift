@@ -26,7 +26,7 @@ final class FastAdd: IntegerLayer {
         let shift = r.leftShift, out = output.baseAddress!
         if inputs.count == 2 {
             let x0 = inputs[0].baseAddress!, x1 = inputs[1].baseAddress!
-            let z0 = r.inputZeros[0], z1 = r.inputZeros[1], m0 = r.inputMultipliers[0], m1 = r.inputMultipliers[1]
+            let z0 = r.inputZeros[0], z1 = r.inputZeros[1], m0 = r.inputMultipliers[0].provablyInRange, m1 = r.inputMultipliers[1].provablyInRange
             let s0 = r.signs[0], s1 = r.signs[1]
             parallelChunks(output.count, threads: threads, alignment: 64) { range in
                 for i in range {
@@ -43,7 +43,7 @@ final class FastAdd: IntegerLayer {
             for i in range {
                 var sum: Int32 = 0
                 for k in bases.indices {
-                    sum = sum &+ r.signs[k] &* R.multiply((bases[k][i] &- r.inputZeros[k]) &<< shift, by: r.inputMultipliers[k])
+                    sum = sum &+ r.signs[k] &* R.multiply((bases[k][i] &- r.inputZeros[k]) &<< shift, by: r.inputMultipliers[k].provablyInRange)
                 }
                 out[i] = requant.apply(sum, outM, R.self)
             }

@@ -22,14 +22,20 @@ enum SingleRounding: StaticRounding {
 extension ChannelRequantizer {
     /// `apply(acc, channel:)` with the profile fixed by `R` and the multiplier passed in (hoisted by the caller):
     /// `clamp(zout + R.multiply(acc, m))`, the same int32 steps.
-    ///
-    /// `LayerBuilder` only builds multipliers whose shift lies in `QuantizedMultiplier.supportedShifts`, so
-    /// clamping the shift to that range changes no value; it lets the optimiser prove the profile's range
-    /// precondition and drop it, which leaves a branch-free body that vectorises over per-channel multipliers.
     @inline(__always)
     func apply<R: StaticRounding>(_ acc: Int32, _ m: QuantizedMultiplier, _: R.Type) -> Int32 {
-        // -31...30 is `QuantizedMultiplier.supportedShifts`, spelled as literals so the optimiser sees the bounds.
-        let checked = QuantizedMultiplier(multiplier: m.multiplier, shift: Swift.min(Swift.max(m.shift, -31), 30))
-        return Swift.min(Swift.max(R.multiply(acc, by: checked) &+ outputZero, lower), upper)
+        Swift.min(Swift.max(R.multiply(acc, by: m.provablyInRange) &+ outputZero, lower), upper)
+    }
+}
+
+extension QuantizedMultiplier {
+    /// This multiplier with its shift clamped to `supportedShifts` (-31...30), which changes nothing for
+    /// the multipliers `LayerBuilder` builds (it rejects any other shift). The clamp lets the optimiser
+    /// prove the profile's range precondition and drop it, leaving a branch-free `multiply` that
+    /// vectorises, also over per-channel multipliers.
+    @inline(__always)
+    var provablyInRange: QuantizedMultiplier {
+        // The bounds as literals: the optimiser cannot see through `supportedShifts` (a global of another module).
+        QuantizedMultiplier(multiplier: multiplier, shift: Swift.min(Swift.max(shift, -31), 30))
     }
 }
