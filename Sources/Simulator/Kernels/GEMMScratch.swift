@@ -22,13 +22,33 @@ struct GEMMScratch {
 
 extension ChannelRequantizer {
     /// Requantizes `rows` rows of GEMM results: `out[r * outStride + j] = apply(c[r * ldc + j] + bias[j], firstChannel + j)`.
+    /// The profile is fixed once per call (`StaticRounding`) and the multipliers are read through an
+    /// unsafe buffer with their shifts provably in range, so the per-channel loop has no switch, no bounds
+    /// check and no precondition and can vectorise; the int32 steps are `apply(_:channel:)`'s.
     @inline(__always)
     func requantizeRows(_ c: UnsafePointer<Int32>, ldc: Int, rows: Int, channels: Int, bias: UnsafePointer<Int32>,
                         firstChannel: Int, into out: UnsafeMutablePointer<Int32>, outStride: Int) {
-        for r in 0..<rows {
-            let src = c + r &* ldc, dst = out + r &* outStride
-            for j in 0..<channels {
-                dst[j] = apply(src[j] &+ bias[j], channel: firstChannel &+ j)
+        switch profile {
+        case .gemmlowp:
+            requantizeRows(c, ldc: ldc, rows: rows, channels: channels, bias: bias, firstChannel: firstChannel,
+                           into: out, outStride: outStride, GemmlowpRounding.self)
+        case .single:
+            requantizeRows(c, ldc: ldc, rows: rows, channels: channels, bias: bias, firstChannel: firstChannel,
+                           into: out, outStride: outStride, SingleRounding.self)
+        }
+    }
+
+    @inline(__always)
+    private func requantizeRows<R: StaticRounding>(_ c: UnsafePointer<Int32>, ldc: Int, rows: Int, channels: Int,
+                                                   bias: UnsafePointer<Int32>, firstChannel: Int,
+                                                   into out: UnsafeMutablePointer<Int32>, outStride: Int, _ r: R.Type) {
+        multipliers.withUnsafeBufferPointer { all in
+            let m = all.baseAddress! + firstChannel
+            for row in 0..<rows {
+                let src = c + row &* ldc, dst = out + row &* outStride
+                for j in 0..<channels {
+                    dst[j] = apply(src[j] &+ bias[j], m[j], R.self)
+                }
             }
         }
     }
