@@ -17,41 +17,26 @@ usage: qconvert-bench gemm [--json] [--reps N] [--only NAME]
        qconvert-bench qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only FIXTURE]...
 """
 
+/// Runs the named subcommand; throws on bad options or a failed measurement.
+func runSubcommand(_ name: String, _ options: [String]) throws {
+    switch name {
+    case "gemm": GemmBench.run(try GemmBench.Options(parsing: options))
+    case "images": try ImagesBench.run(try ImagesBench.Options(parsing: options))
+    case "qbin": try QBinBench.run(try QBinBench.Options(parsing: options))
+    case "calibrate": try CalibrationBench.run(try CalibrationBench.Options(parsing: options))
+    default: throw BenchUsageError()
+    }
+}
+
+struct BenchUsageError: Error, CustomStringConvertible {
+    var description: String { "unknown or missing subcommand" }
+}
+
+// The one place the tool maps a failure to an exit status (2, like qconvert's bad input).
 let arguments = Array(CommandLine.arguments.dropFirst())
-switch arguments.first {
-case "gemm":
-    do {
-        let options = try GemmBench.Options(parsing: Array(arguments.dropFirst()))
-        GemmBench.run(options)
-    } catch {
-        FileHandle.standardError.write(Data("qconvert-bench gemm: \(error)\n\(usage)\n".utf8))
-        exit(2)
-    }
-case "images":
-    do {
-        let options = try ImagesBench.Options(parsing: Array(arguments.dropFirst()))
-        try ImagesBench.run(options)
-    } catch {
-        FileHandle.standardError.write(Data("qconvert-bench images: \(error)\n\(usage)\n".utf8))
-        exit(2)
-    }
-case "qbin":
-    do {
-        let options = try QBinBench.Options(parsing: Array(arguments.dropFirst()))
-        try QBinBench.run(options)
-    } catch {
-        FileHandle.standardError.write(Data("qconvert-bench qbin: \(error)\n\(usage)\n".utf8))
-        exit(2)
-    }
-case "calibrate":
-    do {
-        let options = try CalibrationBench.Options(parsing: Array(arguments.dropFirst()))
-        try CalibrationBench.run(options)
-    } catch {
-        FileHandle.standardError.write(Data("qconvert-bench calibrate: \(error)\n\(usage)\n".utf8))
-        exit(2)
-    }
-default:
-    FileHandle.standardError.write(Data("\(usage)\n".utf8))
+do {
+    try runSubcommand(arguments.first ?? "", Array(arguments.dropFirst()))
+} catch {
+    FileHandle.standardError.write(Data("qconvert-bench \(arguments.first ?? ""): \(error)\n\(usage)\n".utf8))
     exit(2)
 }
