@@ -46,17 +46,11 @@ public final class QuantizedEmulator {
     public func run(input: UnsafeBufferPointer<Float>, batch: Int) -> [[Float]] {
         let count = inputTensor.elementCount
         precondition(input.count >= batch * count, "run: \(input.count) floats for \(batch) samples of \(count)")
-        let scale = inputTensor.scales[0], zero = inputTensor.zeroPoints[0]
-        let lower = Float(inputTensor.type.minValue), upper = Float(inputTensor.type.maxValue)
-        let quantized = (0..<batch * count).map { i -> Int32 in
-            let q = (input[i] / scale).rounded(.toNearestOrAwayFromZero) + Float(zero)
-            return q.isNaN ? zero : Int32(Swift.min(Swift.max(q, lower), upper))
-        }
+        let quantized = (0..<batch * count).map { inputTensor.quantizeEdge(input[$0]) }
         let outputs = runQuantized(input: quantized, batch: batch, observe: nil)
         return zip(model.outputs, outputs).map { index, values in
             let t = model.tensors[index]
-            let s = t.scales[0], z = t.zeroPoints[0]
-            return values.map { s * Float($0 &- z) }
+            return values.map { t.dequantizeEdge($0) }
         }
     }
 

@@ -93,17 +93,11 @@ public struct QBinRunJob {
     /// `q = clamp(round(x / s) + z, typeMin, typeMax)`, rounding half away from zero, NaN to `z`:
     /// the input edge of `IntegerSimulator.run(input:batch:)`, value for value (tested against it).
     static func quantize(_ values: ArraySlice<Float>, as tensor: QTensor) -> [Int32] {
-        let scale = tensor.scales[0], zero = tensor.zeroPoints[0]
-        let lower = Float(tensor.type.minValue), upper = Float(tensor.type.maxValue)
-        return values.map { x in
-            let q = (x / scale).rounded(.toNearestOrAwayFromZero) + Float(zero)
-            return q.isNaN ? zero : Int32(min(max(q, lower), upper))
-        }
+        values.map { tensor.quantizeEdge($0) }
     }
 
     /// `y = s * (q - z)`: the output edge of `IntegerSimulator.run(input:batch:)`.
     static func dequantize(_ values: [Int32], as tensor: QTensor, into out: UnsafeMutableBufferPointer<Float>) {
-        let scale = tensor.scales[0], zero = tensor.zeroPoints[0]
-        for i in out.indices { out[i] = scale * Float(values[i] &- zero) }
+        for i in out.indices { out[i] = tensor.dequantizeEdge(values[i]) }
     }
 }

@@ -58,7 +58,7 @@ struct Evaluator {
                 evaluation.floatOutputs!.append(contentsOf: outputs[0])
             }
 
-            let quantizedInput = input.map { quantize($0, inputTensor) }
+            let quantizedInput = input.map { inputTensor.quantizeEdge($0) }
             var intValues: [Int: [Int32]] = [model.inputs[0]: quantizedInput]
             var layers = evaluation.layers
             let simOutputs = simulator.runQuantized(input: quantizedInput, batch: n) { opIndex, tensorIndex, values in
@@ -85,8 +85,10 @@ struct Evaluator {
         return evaluation
     }
 
-    /// The simulator's edge quantization: `round(x / scale) + zp`, ties away from zero, clamped.
-    func quantize(_ x: Float, _ t: QTensor) -> Int32 {
+    /// `round(x / scale) + zp` in Double, ties away from zero, clamped: the fake quantization of a float
+    /// activation for its SQNR (Double keeps the int32 logits' 2^-23 steps exact; the runtimes' input
+    /// edge is `QTensor.quantizeEdge`).
+    private func fakeQuantize(_ x: Float, _ t: QTensor) -> Int32 {
         let q = (Double(x) / Double(t.scales[0])).rounded(.toNearestOrAwayFromZero) + Double(t.zeroPoints[0])
         if q.isNaN { return t.zeroPoints[0] }
         return Int32(min(max(q, Double(t.type.minValue)), Double(t.type.maxValue)))
@@ -100,7 +102,7 @@ struct Evaluator {
             energy += x * x
             let d = x - Double(s) * Double(Int64(q[i]) - Int64(z))
             error += d * d
-            let fq = Double(s) * Double(Int64(quantize(f[i], t)) - Int64(z))
+            let fq = Double(s) * Double(Int64(fakeQuantize(f[i], t)) - Int64(z))
             qError += (x - fq) * (x - fq)
         }
         layer.floatEnergy += energy
