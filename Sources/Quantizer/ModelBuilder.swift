@@ -105,7 +105,7 @@ struct ModelBuilder {
             name: graph.nodes[i].name, node: i, kind: kind, tensor: tensor, weightBits: weightBits,
             activationBits: p.type.bits, granularity: weightBits == nil ? nil : quantizer.recipe.granularity,
             weightSQNR: weightSQNR, clipLow: p.low, clipHigh: p.high, clipMethod: p.method,
-            accumulatorBound: bound, fused: fused))
+            accumulatorBound: bound, fused: fused, bitsReason: quantizer.bitsAndReason(of: i).reason))
     }
 
     // MARK: lowering

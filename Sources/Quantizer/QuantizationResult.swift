@@ -28,6 +28,8 @@ public struct LayerQuantization: Sendable, Equatable {
     public var accumulatorBound: Int64?
     /// Source layers merged into this op (folded BatchNorm, fused ReLU).
     public var fused: [String]
+    /// The recipe rule that set this op's bits when they differ from `--weight-bits` / `--activation-bits`.
+    public var bitsReason: String?
 }
 
 /// The quantized model and how it maps to the float graph it came from.

@@ -50,7 +50,8 @@ public struct Quantizer {
                                   outputActivation: builder.outputActivation, warnings: builder.warnings)
     }
 
-    private func checkRecipe() throws(QuantizerError) {
+    /// Bits within 2...8 and `--layer-bits` naming layers of the graph.
+    public func checkRecipe() throws(QuantizerError) {
         for (context, bits) in [("--weight-bits", recipe.weightBits), ("--activation-bits", recipe.activationBits),
                                 ("--first-last-bits", recipe.firstLastBits ?? 8)] where !(2...8).contains(bits) {
             throw .invalidBits(context: context, bits: bits)
@@ -71,7 +72,7 @@ public struct Quantizer {
     func bits(of i: Int) -> (weights: Int, activations: Int) { bitsAndReason(of: i).bits }
 
     /// Node `i`'s bits and, when they differ from `--weight-bits` / `--activation-bits`, the rule that set them.
-    public func bitsAndReason(of i: Int) -> (bits: (weights: Int, activations: Int), reason: String?) {
+    func bitsAndReason(of i: Int) -> (bits: (weights: Int, activations: Int), reason: String?) {
         let node = graph.nodes[i]
         if let b = recipe.layerBits[node.name] { return ((b, b), "--layer-bits") }
         if let edge = recipe.firstLastBits {

@@ -33,19 +33,21 @@ public struct ConvertJob {
         var warnings: [String] = []
         var recipe = o.recipe
         let calibration: any SampleSource
-        var evaluation: any SampleSource
-        var evaluationSource: String
+        var evaluation: (any SampleSource)?
+        var evaluationSource = ""
         var targets = EvaluationTargets()
         var rangeOverrides: [Int: TensorRange] = [:]
+        if let evalPath = o.evaluationPath {
+            let evalFile = try SampleFile(path: evalPath, dataset: "inputs", expectedShape: executor.inputShape)
+            evaluation = evalFile
+            evaluationSource = "\(evalFile.count) samples of \(evalPath)"
+            targets = try EvaluationTargets.read(path: evalPath, count: evalFile.count,
+                                                 outputSize: executor.outputShapes[0].reduce(1, *))
+        }
         if let path = o.calibrationPath {
             let file = try SampleFile(path: path, dataset: o.dataset, expectedShape: executor.inputShape)
             guard file.count > 0 else { throw .io(path: path, detail: "dataset '\(o.dataset)' holds no samples") }
-            if let evalPath = o.evaluationPath {
-                let evalFile = try SampleFile(path: evalPath, dataset: "inputs", expectedShape: executor.inputShape)
-                evaluation = evalFile
-                evaluationSource = "\(evalFile.count) samples of \(evalPath)"
-                targets = try EvaluationTargets.read(path: evalPath, count: evalFile.count,
-                                                     outputSize: executor.outputShapes[0].reduce(1, *))
+            if evaluation != nil {
                 calibration = SampleSlice(file, 0..<min(file.count, o.calibrationSamples ?? file.count))
             } else {
                 let heldOut = file.count < 2 ? 0 : max(1, Int((Double(file.count) * o.heldOutFraction).rounded()))
@@ -64,13 +66,7 @@ public struct ConvertJob {
                                                   low: range.low, high: range.high, seed: o.seed)
             rangeOverrides = DataFree.batchNormRanges(original: loaded.graph, canonical: canonical.graph, nodeMap: canonical.nodeMap)
             recipe.biasCorrection = false
-            if let evalPath = o.evaluationPath {
-                let evalFile = try SampleFile(path: evalPath, dataset: "inputs", expectedShape: executor.inputShape)
-                evaluation = evalFile
-                evaluationSource = "\(evalFile.count) samples of \(evalPath)"
-                targets = try EvaluationTargets.read(path: evalPath, count: evalFile.count,
-                                                     outputSize: executor.outputShapes[0].reduce(1, *))
-            } else {
+            if evaluation == nil {
                 evaluation = InMemorySamples.uniform(count: 64, sampleSize: executor.inputShape.reduce(1, *),
                                                      low: range.low, high: range.high, seed: o.seed &+ 1)
                 evaluationSource = "64 synthetic samples (no data given)"
@@ -115,7 +111,8 @@ public struct ConvertJob {
         }
         let evaluator = Evaluator(simulator: simulator, emulator: emulator, float: (executor, result.tensorForNode),
                                   outputSoftmax: result.outputActivation == .softmax)
-        let measured = try evaluator.evaluate(evaluation, batchSize: o.batchSize) { progress(.evaluate, $0, $1) }
+        // Every path above sets `evaluation` (evaluation file, held-out split, or synthetic samples).
+        let measured = try evaluator.evaluate(evaluation!, batchSize: o.batchSize) { progress(.evaluate, $0, $1) }
 
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: o.outputPath)[.size] as? Int) ?? 0
         return ConvertOutcome(options: o, recipe: recipe, origin: loaded.origin, sourceSHA256: sha, canonical: canonical.graph,
@@ -124,11 +121,9 @@ public struct ConvertJob {
                               calibrationSamples: calibration.count, calibrationSeconds: calibrationSeconds, warnings: warnings)
     }
 
+    /// Fails before calibration (the slow part) on a recipe the quantizer would reject.
     private func checkLayerBits(_ graph: Graph) throws(QConvertError) {
-        let names = Set(graph.nodes.map(\.name))
-        for name in options.recipe.layerBits.keys.sorted() where !names.contains(name) {
-            throw .quantizer(.unknownLayer(name: name, available: Quantizer.weightedLayers(of: graph)))
-        }
+        do { try Quantizer(graph: graph, statistics: [], recipe: options.recipe).checkRecipe() } catch { throw .quantizer(error) }
     }
 }
 

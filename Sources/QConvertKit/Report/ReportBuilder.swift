@@ -9,11 +9,9 @@ enum ReportBuilder {
     static func convertReport(_ o: ConvertOutcome) -> FidelityReport {
         let recipe = o.recipe
         // Every op whose bits are not the plain --weight-bits / --activation-bits, with the rule that set them.
-        var quantizer = Quantizer(graph: o.canonical, statistics: [], recipe: recipe)
-        quantizer.metadata = []
         var overrides: [BitOverride] = []
         for layer in o.result.layers {
-            let (_, reason) = quantizer.bitsAndReason(of: layer.node)
+            let reason = layer.bitsReason
             let wide = layer.activationBits == 32
             guard reason != nil || wide else { continue }
             overrides.append(BitOverride(layer: layer.name, weightBits: layer.weightBits, activationBits: layer.activationBits,
