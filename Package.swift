@@ -45,7 +45,7 @@ let package = Package(
         // Quantizer: float graph + statistics -> QModel (folding, fusion, per-channel weights, requantization).
         .target(name: "Quantizer", dependencies: ["QCore", "QBin", "FixedPoint", "Calibration"]),
         // Quantized float emulation of a QModel (real-valued rescaling), the simulator's independent twin.
-        .target(name: "Emulation", dependencies: ["QBin"], swiftSettings: kernelFlags),
+        .target(name: "Emulation", dependencies: ["QBin", "FixedPoint"], swiftSettings: kernelFlags),
         // Fidelity report: schema, metrics, JSON and HTML.
         .target(name: "Report"),
         // The pipeline, used by the CLI and tests.

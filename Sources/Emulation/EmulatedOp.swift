@@ -19,17 +19,55 @@ func quantizeReal(_ value: Double, zero: Int32, lower: Int32, upper: Int32) -> I
 }
 
 /// Per output channel real rescale of an exact integer accumulator:
-/// `q = clamp(zout + round(acc * factors[c]))`, `factors[c] = s_x * s_w[c] / s_out` in Double.
+/// `q = clamp(zout + round(acc * factors[c]))`, `factors[c] = s_x * s_w[c] / s_out` in Double, its
+/// significand rounded to the 31 bits a fixed-point multiplier holds (`f = m 2^e`, `m` in `[0.5, 1)`
+/// a multiple of 2^-31): without it, int32 outputs (logits, ~2^23 steps wide) would differ from the
+/// runtime by one step on ~2^-8 of their values.
+///
+/// Under the `gemmlowp` profile the value is rounded twice, as that runtime does: first to the grid
+/// `2^-r` of the output step (ties toward +inf), then to the step (ties away from zero), with `r` the
+/// right shift the factor's fixed-point form `f = m 2^-r`, `m` in `[0.5, 1)`, needs (docs/numerics.md):
+///
+///     q = clamp(zout + round(floor(acc * f * 2^r + 1/2) / 2^r))
+///
+/// `r` is derived from the factor here, not read from the file's `shift` attribute.
 struct RealRescale: Sendable {
     /// One per output channel (a per-tensor factor is repeated).
     let factors: [Double]
     let outputZero: Int32
     let lower: Int32, upper: Int32
+    /// `2^r` per channel under double rounding; nil = one rounding.
+    let firstGrid: [Double]?
 
-    /// `acc` is exact (|acc| < 2^53, so `Double(acc)` is too); the product is the one Double rounding.
+    init(factors: [Double], outputZero: Int32, lower: Int32, upper: Int32, doubleRounding: Bool) {
+        self.factors = factors.map(Self.fixedPointFactor)
+        self.outputZero = outputZero; self.lower = lower; self.upper = upper
+        firstGrid = doubleRounding ? factors.map { Self.firstGrid(of: $0) } : nil
+    }
+
+    /// `factor` with its significand rounded to 31 bits (ties away from zero), as the multiplier is.
+    static func fixedPointFactor(_ factor: Double) -> Double {
+        guard factor > 0, factor.isFinite else { return factor }
+        let e = Int(factor.exponent) + 1
+        let m = (factor.significand / 2 * 2_147_483_648).rounded(.toNearestOrAwayFromZero) // 2^30 ... 2^31
+        return m * Double(sign: .plus, exponent: e - 31, significand: 1)
+    }
+
+    /// `2^r` for factor `f = m 2^e`, `m` in `[0.5, 1)` (`m` rounded to 31 bits, as the multiplier is),
+    /// `r = max(0, -e)`, at most 31.
+    static func firstGrid(of factor: Double) -> Double {
+        guard factor > 0, factor.isFinite else { return 1 }
+        var e = Int(factor.exponent) + 1 // factor = (significand / 2) * 2^(exponent + 1)
+        if (factor.significand / 2 * 2_147_483_648).rounded(.toNearestOrAwayFromZero) == 2_147_483_648 { e += 1 }
+        return Double(sign: .plus, exponent: Swift.min(Swift.max(-e, 0), 31), significand: 1)
+    }
+
+    /// `acc` is exact (|acc| < 2^53, so `Double(acc)` is too); the product is one Double rounding.
     @inline(__always)
     func apply(_ acc: Int64, channel: Int) -> Int32 {
-        quantizeReal(Double(acc) * factors[channel], zero: outputZero, lower: lower, upper: upper)
+        let value = Double(acc) * factors[channel]
+        guard let grid = firstGrid?[channel] else { return quantizeReal(value, zero: outputZero, lower: lower, upper: upper) }
+        return quantizeReal((value * grid + 0.5).rounded(.down) / grid, zero: outputZero, lower: lower, upper: upper)
     }
 }
 

@@ -5,6 +5,8 @@ import QBin
 /// which only approximate them). Weights are unpacked here, once.
 struct OpFactory {
     let model: QModel
+    /// Round every rescale twice, as the `gemmlowp` profile does (`RealRescale`).
+    let doubleRounding: Bool
 
     func op(for op: QOp, index: Int) throws(EmulationError) -> any EmulatedOp {
         let at = OpSite(op: op, index: index)
@@ -169,7 +171,7 @@ struct OpFactory {
             zeros.append(try zero(x, at))
             innerCounts.append(x.shape[axis] * after)
             rescales.append(RealRescale(factors: [Double(x.scales[0]) / Double(out.scales[0])], outputZero: try zero(out, at),
-                                        lower: Int32(out.type.minValue), upper: Int32(out.type.maxValue)))
+                                        lower: Int32(out.type.minValue), upper: Int32(out.type.maxValue), doubleRounding: doubleRounding))
         }
         guard along == out.shape[axis] else { throw at.invalid("inputs add up to \(along) along axis \(axis), the output has \(out.shape[axis])") }
         return EmulatedConcatenate(outerCount: out.shape[..<axis].reduce(1, *), innerCounts: innerCounts, inputZeros: zeros, rescales: rescales)
@@ -228,7 +230,8 @@ struct OpFactory {
     private func rescale(_ op: QOp, factors: [Double], _ at: OpSite) throws(EmulationError) -> RealRescale {
         guard factors.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw at.invalid("scales give a rescale factor that is not finite") }
         let clamp = try at.values("clamp", 2)
-        return RealRescale(factors: factors, outputZero: try zero(output(op), at), lower: clamp[0], upper: clamp[1])
+        return RealRescale(factors: factors, outputZero: try zero(output(op), at), lower: clamp[0], upper: clamp[1],
+                           doubleRounding: doubleRounding)
     }
 }
 

@@ -1,3 +1,4 @@
+import FixedPoint
 import QBin
 
 /// The "quantized float emulation" of a `.qbin` model: the integer semantics of
@@ -10,12 +11,18 @@ import QBin
 /// multiply. This is what a float reference of the quantized model computes: it differs from the
 /// integer simulator only by the runtime's rounding of `M = m * 2^(s - 31)` (at most 1 LSB per op,
 /// see docs/numerics.md), so comparing the two separates quantization error from rounding error.
-/// The `multiplier` / `shift` attributes are never read. Accumulators are exact (Int64); pools,
+/// The `multiplier` / `shift` attributes are never read. Built for the `gemmlowp` profile, each rescale
+/// also rounds first to the grid of its fixed-point right shift, as that runtime does (`RealRescale`);
+/// every factor's significand is rounded to the multiplier's 31 bits. What remains between the two is
+/// the Double product, exact ties, and add / subtract's int32 steps.
+/// Accumulators are exact (Int64); pools,
 /// padding, reshapes and lookup tables are integer ops, as in the runtime.
 public final class QuantizedEmulator {
     public let model: QModel
     /// Samples per internal pass; larger batches run in chunks of this many (`observe` sees each pass).
     public let maxBatch: Int
+    /// `.single`: one rounding per rescale; `.gemmlowp`: two, as that runtime rounds.
+    public let rounding: RoundingProfile
     /// Per sample (no batch axis).
     public var inputShape: [Int] { inputTensor.shape }
     public var outputShapes: [[Int]] { model.outputs.map { model.tensors[$0].shape } }
@@ -24,7 +31,7 @@ public final class QuantizedEmulator {
     private let inputTensor: QTensor
 
     /// Validates `model` and builds every op, unpacking the weights once.
-    public init(model: QModel, maxBatch: Int = 32) throws(EmulationError) {
+    public init(model: QModel, maxBatch: Int = 32, rounding: RoundingProfile = .single) throws(EmulationError) {
         do { try model.validate() } catch { throw .qbin(error) }
         guard model.inputs.count == 1 else {
             throw .invalidModel("the emulator runs models with one graph input, this one has \(model.inputs.count)")
@@ -34,8 +41,9 @@ public final class QuantizedEmulator {
         }
         self.model = model
         self.maxBatch = Swift.max(1, maxBatch)
+        self.rounding = rounding
         inputTensor = model.tensors[model.inputs[0]]
-        let factory = OpFactory(model: model)
+        let factory = OpFactory(model: model, doubleRounding: rounding == .gemmlowp)
         var ops: [any EmulatedOp] = []
         for (index, op) in model.ops.enumerated() { ops.append(try factory.op(for: op, index: index)) }
         self.ops = ops

@@ -27,7 +27,7 @@ public struct ValidateJob {
         }
         let model = simulator.model
         let emulator: QuantizedEmulator
-        do { emulator = try QuantizedEmulator(model: model) } catch {
+        do { emulator = try QuantizedEmulator(model: model, rounding: rounding) } catch {
             throw .io(path: modelPath, detail: "float emulation cannot run the model: \(error)")
         }
         let samples = try SampleFile(path: referencePath, dataset: dataset, expectedShape: simulator.inputShape)
