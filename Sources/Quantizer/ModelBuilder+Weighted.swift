@@ -13,6 +13,9 @@ struct WeightLayout {
     var bias: [Float]
     var attributes: [QAttribute]
     var inputChannel: ((_ row: Int, _ tap: Int) -> Int)?
+    /// Which `InputCovariance` matrix a row's inputs follow (conv: its group, depthwise: its input
+    /// channel, dense: 0); nil where there is none (transposed conv).
+    var covarianceIndex: ((_ row: Int) -> Int)?
 
     init(_ op: Op) {
         func window(_ g: ConvGeometry) -> [QAttribute] {
@@ -31,7 +34,7 @@ struct WeightLayout {
             let perGroup = out / c.groups
             self.init(kind: .conv2D, shape: [out, kh, kw, cinG], rows: r, channels: out, bias: c.bias,
                       attributes: window(c.geometry) + [QAttribute("groups", [Int32(c.groups)])],
-                      inputChannel: { o, j in (o / perGroup) * cinG + j % cinG })
+                      inputChannel: { o, j in (o / perGroup) * cinG + j % cinG }, covarianceIndex: { $0 / perGroup })
         case .depthwiseConv2D(let c):
             // Keras [kh, kw, in, mult] -> [in * mult, kh, kw]; output channel ch reads input ch / mult.
             let (kh, kw, cin, mult) = (c.weights.shape[0], c.weights.shape[1], c.weights.shape[2], c.weights.shape[3])
@@ -40,7 +43,7 @@ struct WeightLayout {
             for ch in 0..<out { for j in 0..<row { r[ch * row + j] = c.weights.data[j * out + ch] } }
             self.init(kind: .depthwiseConv2D, shape: [out, kh, kw], rows: r, channels: out, bias: c.bias,
                       attributes: window(c.geometry) + [QAttribute("depth_multiplier", [Int32(mult)])],
-                      inputChannel: { ch, _ in ch / mult })
+                      inputChannel: { ch, _ in ch / mult }, covarianceIndex: { $0 / mult })
         case .conv2DTranspose(let c):
             // Keras [kh, kw, out, in] -> [out, kh, kw, in]. Each output pixel sees a varying number of
             // taps, so no per-row input channel map (no bias correction).
@@ -52,22 +55,23 @@ struct WeightLayout {
             }
             self.init(kind: .conv2DTranspose, shape: [out, kh, kw, cin], rows: r, channels: out, bias: c.bias,
                       attributes: window(c.geometry) + [QAttribute("output_size", [Int32(c.outputH), Int32(c.outputW)])],
-                      inputChannel: nil)
+                      inputChannel: nil, covarianceIndex: nil)
         case .dense(let d):
             let (cin, out) = (d.weights.shape[0], d.weights.shape[1])
             var r = [Float](repeating: 0, count: out * cin)
             for o in 0..<out { for i in 0..<cin { r[o * cin + i] = d.weights.data[i * out + o] } }
             self.init(kind: .dense, shape: [out, cin], rows: r, channels: out, bias: d.bias, attributes: [],
-                      inputChannel: { _, j in j })
+                      inputChannel: { _, j in j }, covarianceIndex: { _ in 0 })
         default:
             preconditionFailure("WeightLayout of a non-weighted op")
         }
     }
 
     private init(kind: QOpKind, shape: [Int], rows: [Float], channels: Int, bias: [Float], attributes: [QAttribute],
-                 inputChannel: ((Int, Int) -> Int)?) {
+                 inputChannel: ((Int, Int) -> Int)?, covarianceIndex: ((Int) -> Int)?) {
         self.kind = kind; self.shape = shape; self.rows = rows; self.channels = channels
         self.bias = bias; self.attributes = attributes; self.inputChannel = inputChannel
+        self.covarianceIndex = covarianceIndex
     }
 }
 
@@ -78,8 +82,18 @@ extension ModelBuilder {
         let layout = WeightLayout(node.op)
         let x = input(i)
         let perChannel = recipe.granularity == .perChannel
+        var gptq: [GPTQ?] = []
+        if let below = recipe.gptqBelowBits, bits.weights < below, let covariance = quantizer.inputCovariances[i],
+           layout.covarianceIndex != nil {
+            let step = Double(x.params.scale)
+            let noise = step * step / 12
+            gptq = (0..<covariance.count).map { GPTQ(hessian: covariance.matrix($0), size: covariance.size, inputNoise: noise) }
+        }
         let wq = WeightQuantizer(bits: bits.weights, perChannel: perChannel, mseClip: bits.weights < recipe.weightMSEClipBelowBits)
-            .quantize(layout.rows, channels: layout.channels)
+            .quantize(layout.rows, channels: layout.channels) { row in
+                guard let index = layout.covarianceIndex?(row), gptq.indices.contains(index) else { return nil }
+                return gptq[index]
+            }
         let rowLength = layout.rows.count / layout.channels
         let weightScale = { (c: Int) -> Double in Double(perChannel ? wq.scales[c] : wq.scales[0]) }
 
@@ -139,7 +153,8 @@ extension ModelBuilder {
         if bound > Int64(Int32.max) {
             warnings.append("layer '\(node.name)': the int32 accumulator can overflow (bound \(bound) > 2^31 - 1 for \(rowLength) products); results may wrap")
         }
-        record(i, kind: layout.kind, tensor: t, p: p, weightBits: bits.weights, weightSQNR: wq.sqnrDB, bound: bound)
+        let rounded = gptq.contains { $0 != nil } ? "gptq" : "nearest"
+        record(i, kind: layout.kind, tensor: t, p: p, weightBits: bits.weights, weightSQNR: wq.sqnrDB, bound: bound, weightRounding: rounded)
     }
 
     /// True when node `i`'s value is a graph output, directly or through a final softmax left to the edge.
@@ -174,7 +189,7 @@ extension ModelBuilder {
         model.ops.append(QOp(kind: .channelAffine, name: node.name, inputs: [x.tensor, at, bt], outputs: [t],
                              attributes: [QAttribute("multiplier", multipliers), QAttribute("shift", shifts),
                                           QAttribute("clamp", clamp(i, p))]))
-        record(i, kind: .channelAffine, tensor: t, p: p, weightBits: 8)
+        record(i, kind: .channelAffine, tensor: t, p: p, weightBits: 8, weightRounding: "nearest")
     }
 
     /// Residual add / subtract, TFLite's scheme: both inputs to a common fine scale `2 max(s_i) / 2^20`,

@@ -98,14 +98,15 @@ struct ModelBuilder {
     }
 
     mutating func record(_ i: Int, kind: QOpKind, tensor: Int, p: ActivationParameters, weightBits: Int? = nil,
-                         weightSQNR: Double? = nil, bound: Int64? = nil) {
+                         weightSQNR: Double? = nil, bound: Int64? = nil, weightRounding: String? = nil) {
         var fused: [String] = []
         if let j = fusedReLU[i] { fused.append(graph.nodes[j].name) }
         layers.append(LayerQuantization(
             name: graph.nodes[i].name, node: i, kind: kind, tensor: tensor, weightBits: weightBits,
             activationBits: p.type.bits, granularity: weightBits == nil ? nil : quantizer.recipe.granularity,
             weightSQNR: weightSQNR, clipLow: p.low, clipHigh: p.high, clipMethod: p.method,
-            accumulatorBound: bound, fused: fused, bitsReason: quantizer.bitsAndReason(of: i).reason))
+            accumulatorBound: bound, fused: fused, bitsReason: quantizer.bitsAndReason(of: i).reason,
+            weightRounding: weightRounding))
     }
 
     // MARK: lowering

@@ -24,6 +24,9 @@ public struct QuantizationRecipe: Sendable, Equatable {
     public var weightMSEClipBelowBits: Int = 8
     /// Empirical bias correction (Nagel et al. 2019) from the calibration data's per-channel input means.
     public var biasCorrection: Bool = true
+    /// Round weights by GPTQ where the calibration data's input covariances are given
+    /// (`Quantizer.inputCovariances`) and the layer has fewer than this many weight bits; nil = never.
+    public var gptqBelowBits: Int? = 8
     /// Write the model's output as int32 when a weighted layer produces it directly (logits, before an
     /// edge softmax): 8-bit logits flip the top-1 class of near-ties for no gain in size.
     public var wideOutput: Bool = true
@@ -39,7 +42,8 @@ public struct QuantizationRecipe: Sendable, Equatable {
          ("first_last_bits", firstLastBits.map(String.init) ?? "same"),
          ("layer_bits", layerBits.keys.sorted().map { "\($0)=\(layerBits[$0]!)" }.joined(separator: ",")),
          ("calibration_method", calibrationMethod.name), ("weight_granularity", granularity.rawValue),
-         ("bias_correction", biasCorrection ? "on" : "off"), ("output_bits", wideOutput ? "32" : "same"),
+         ("bias_correction", biasCorrection ? "on" : "off"),
+         ("weight_rounding", gptqBelowBits.map { "gptq below \($0) bits" } ?? "nearest"), ("output_bits", wideOutput ? "32" : "same"),
          ("lookup_table_input_bits", lookupTableInputBits.map(String.init) ?? "same")]
     }
 }

@@ -30,6 +30,8 @@ public struct LayerQuantization: Sendable, Equatable {
     public var fused: [String]
     /// The recipe rule that set this op's bits when they differ from `--weight-bits` / `--activation-bits`.
     public var bitsReason: String?
+    /// `"gptq"` or `"nearest"` for a weighted op, nil otherwise.
+    public var weightRounding: String?
 }
 
 /// The quantized model and how it maps to the float graph it came from.

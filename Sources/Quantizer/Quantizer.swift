@@ -16,6 +16,8 @@ public struct Quantizer {
     /// Per canonical node; nil entries are allowed only for nodes covered by `rangeOverrides`.
     public let statistics: [TensorStatistics?]
     public var rangeOverrides: [Int: TensorRange] = [:]
+    /// Input patch second moments of weighted nodes (by node), for GPTQ rounding (`recipe.gptqBelowBits`).
+    public var inputCovariances: [Int: InputCovariance] = [:]
     /// Written first in the metadata (producer, source hash, ...); options and calibration methods follow.
     public var metadata: [QMetadataEntry] = []
 

@@ -25,7 +25,9 @@ struct WeightQuantizer {
     /// `alpha` grid of the MSE search: 0.20, 0.21, ... 1.00.
     static let alphas: [Float] = (20...100).map { Float($0) / 100 }
 
-    func quantize(_ w: [Float], channels: Int) -> Result {
+    /// `gptq(row)`, where given, rounds that row by GPTQ with its input covariance (`GPTQ`); other rows
+    /// round to nearest. The scales are chosen on the unrounded weights either way.
+    func quantize(_ w: [Float], channels: Int, gptq: (Int) -> GPTQ? = { _ in nil }) -> Result {
         let rowLength = w.count / max(channels, 1)
         let qmax = Float((1 << (bits - 1)) - 1)
         var values = [Int32](repeating: 0, count: w.count)
@@ -35,13 +37,23 @@ struct WeightQuantizer {
         var scales = [Float](repeating: 1, count: groups)
         w.withUnsafeBufferPointer { src in
             for g in 0..<groups {
-                let part = UnsafeBufferPointer(rebasing: src[(g * groupLength)..<((g + 1) * groupLength)])
-                let scale = chooseScale(part, qmax: qmax)
-                scales[g] = scale
-                for i in 0..<groupLength {
-                    let q = Swift.min(Swift.max((part[i] / scale).rounded(.toNearestOrAwayFromZero), -qmax), qmax)
-                    values[g * groupLength + i] = Int32(q)
-                    deq[g * groupLength + i] = q * scale
+                scales[g] = chooseScale(UnsafeBufferPointer(rebasing: src[(g * groupLength)..<((g + 1) * groupLength)]), qmax: qmax)
+            }
+            for c in 0..<channels {
+                let row = UnsafeBufferPointer(rebasing: src[(c * rowLength)..<((c + 1) * rowLength)])
+                let scale = scales[perChannel ? c : 0]
+                if let rounding = gptq(c), rounding.size == rowLength {
+                    let codes = rounding.round(row, scale: scale, qmax: qmax)
+                    for i in 0..<rowLength {
+                        values[c * rowLength + i] = codes[i]
+                        deq[c * rowLength + i] = Float(codes[i]) * scale
+                    }
+                    continue
+                }
+                for i in 0..<rowLength {
+                    let q = Swift.min(Swift.max((row[i] / scale).rounded(.toNearestOrAwayFromZero), -qmax), qmax)
+                    values[c * rowLength + i] = Int32(q)
+                    deq[c * rowLength + i] = q * scale
                 }
             }
         }

@@ -30,6 +30,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Percentile for --calibration-method percentile (50...100).") var percentile = 99.99
     @Option(help: "Weight scales: per-channel or per-tensor.") var weightGranularity = "per-channel"
     @Flag(help: "Turn off empirical bias correction.") var noBiasCorrection = false
+    @Option(help: "Weight rounding below 8 bits with calibration data: gptq (error-compensating, default) or nearest.") var weightRounding = "gptq"
     @Option(help: "Evaluation file (/inputs, optional /outputs and /labels); default: a held-out part of the calibration file.") var eval: String?
 
     @Option(help: "Fixed-point rounding of the simulator check: gemmlowp or single.") var rounding: RoundingProfile = .gemmlowp
@@ -63,6 +64,9 @@ struct Convert: ParsableCommand {
         guard (50...100).contains(percentile) else { throw ValidationError("--percentile must be between 50 and 100, got \(percentile)") }
         guard ["per-channel", "per-tensor"].contains(weightGranularity) else {
             throw ValidationError("--weight-granularity must be per-channel or per-tensor, got '\(weightGranularity)'")
+        }
+        guard ["gptq", "nearest"].contains(weightRounding) else {
+            throw ValidationError("--weight-rounding must be gptq or nearest, got '\(weightRounding)'")
         }
         if let n = calibrationSamples, n < 1 { throw ValidationError("--calibration-samples must be at least 1, got \(n)") }
         guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
@@ -101,6 +105,7 @@ struct Convert: ParsableCommand {
         options.recipe.calibrationMethod = ClipMethodNames.parse(calibrationMethod, percentile: percentile)!
         options.recipe.granularity = weightGranularity == "per-tensor" ? .perTensor : .perChannel
         options.recipe.biasCorrection = !noBiasCorrection
+        if weightRounding == "nearest" { options.recipe.gptqBelowBits = nil }
         options.calibrationPath = calibration
         options.dataset = dataset
         options.calibrationSamples = calibrationSamples

@@ -22,7 +22,7 @@ final class ConvertValidateTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out))
         let reportPath = folder.appendingPathComponent("m.report.json").path
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
-        XCTAssertEqual(report?["schemaVersion"] as? String, "1.0")
+        XCTAssertEqual(report?["schemaVersion"] as? String, "1.1")
         let page = try String(contentsOfFile: html, encoding: .utf8)
         XCTAssertTrue(page.contains("<svg") && !page.contains("<script"))
 

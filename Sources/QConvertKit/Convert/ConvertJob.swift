@@ -86,11 +86,27 @@ public struct ConvertJob {
         } catch {
             throw .io(path: o.calibrationPath ?? o.modelPath, detail: "calibration failed: \(error)")
         }
+        // Input covariances for GPTQ rounding (calibration data only; bias correction's data rule).
+        var covariances: [Int: InputCovariance] = [:]
+        let leastWeightBits = ([recipe.weightBits] + Array(recipe.layerBits.values) + (recipe.firstLastBits.map { [$0] } ?? [])).min()!
+        if o.calibrationPath != nil, let below = recipe.gptqBelowBits, leastWeightBits < below {
+            let count = min(calibration.count, o.covarianceSamples)
+            do {
+                covariances = try InputCovariance.collect(executor: executor, sampleCount: count, batchSize: o.batchSize) { start, n, buffer in
+                    try calibration.read(start..<start + n, into: buffer)
+                }
+            } catch let e as QConvertError {
+                throw e
+            } catch {
+                throw .io(path: o.calibrationPath ?? o.modelPath, detail: "calibration failed: \(error)")
+            }
+        }
         let calibrationSeconds = Double(DispatchTime.now().uptimeNanoseconds - calibrationStart) / 1e9
 
         // Quantize and write.
         var quantizer = Quantizer(graph: canonical.graph, statistics: statistics, recipe: recipe)
         quantizer.rangeOverrides = rangeOverrides
+        quantizer.inputCovariances = covariances
         quantizer.metadata = [QMetadataEntry(QMetadataEntry.producer, Self.producer),
                               QMetadataEntry(QMetadataEntry.sourceSHA256, sha),
                               QMetadataEntry("option.calibration_samples", "\(calibration.count)"),
@@ -106,7 +122,7 @@ public struct ConvertJob {
             throw .simulator(path: o.outputPath, error)
         }
         let emulator: QuantizedEmulator
-        do { emulator = try QuantizedEmulator(model: simulator.model) } catch {
+        do { emulator = try QuantizedEmulator(model: simulator.model, rounding: o.rounding) } catch {
             throw .io(path: o.outputPath, detail: "float emulation cannot run the model: \(error)")
         }
         let evaluator = Evaluator(simulator: simulator, emulator: emulator, float: (executor, result.tensorForNode),

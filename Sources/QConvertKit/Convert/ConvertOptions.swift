@@ -36,6 +36,8 @@ public struct ConvertOptions: Sendable {
     public var reportPath: String?
     public var reportHTMLPath: String?
     public var gates = FidelityGates()
+    /// Calibration samples whose input patches feed GPTQ's covariances (the first ones of the calibration set).
+    public var covarianceSamples = 256
 
     public init(modelPath: String, outputPath: String) {
         self.modelPath = modelPath; self.outputPath = outputPath

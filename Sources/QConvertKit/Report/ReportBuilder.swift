@@ -22,7 +22,8 @@ enum ReportBuilder {
             bitOverrides: overrides, weightGranularity: recipe.granularity == .perChannel ? .perChannel : .perTensor,
             calibrationMethod: recipe.calibrationMethod.name, roundingProfile: o.options.rounding.rawValue, seed: o.options.seed,
             dataFree: o.options.calibrationPath == nil, calibrationFile: o.options.calibrationPath,
-            calibrationSamples: o.calibrationSamples)
+            calibrationSamples: o.calibrationSamples,
+            weightRounding: recipe.gptqBelowBits.map { "gptq below \($0) bits" } ?? "nearest")
         let floatParams = o.canonical.nodes.reduce(0) { $0 + GraphStatistics.parameterCount($1) }
         let size = sizeSummary(o.writtenModel, fileBytes: o.fileSize, floatParams: floatParams)
 
@@ -53,7 +54,8 @@ enum ReportBuilder {
                 weightSQNR: q?.weightSQNR, activationSQNR: hasFloat ? c.activationSQNR : nil,
                 outputRelativeError: hasFloat ? c.relativeError : nil, activationOutliers: outliers, weightOutliers: nil,
                 simulatorVsEmulation: LSBHistogram(counts: c.lsbCounts, maxAbsDifference: Int64(c.maxLSB)),
-                accumulator: q?.accumulatorBound.map { AccumulatorCheck(boundAbs: $0, status: $0 <= Int64(Int32.max) ? .ok : .fallback) }))
+                accumulator: q?.accumulatorBound.map { AccumulatorCheck(boundAbs: $0, status: $0 <= Int64(Int32.max) ? .ok : .fallback) },
+                weightRounding: q?.weightRounding))
         }
         let name = ReportBuilder.displayName(o.options.modelPath)
         return FidelityReport(kind: .convert,

@@ -102,6 +102,7 @@ enum HTMLSections {
         if let file = recipe.calibrationFile {
             recipeRows.append(("calibration data", "\(recipe.calibrationSamples.map(String.init) ?? "?") samples of \(file)"))
         }
+        if let rule = recipe.weightRounding { recipeRows.append(("weight rounding", rule)) }
         recipeRows.append(("rounding", recipe.roundingProfile))
         recipeRows.append(("seed", String(recipe.seed)))
         for override in recipe.bitOverrides {

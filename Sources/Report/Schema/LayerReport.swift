@@ -22,6 +22,8 @@ public struct LayerReport: Codable, Sendable, Equatable {
     public var clip: ClipRange?
     /// `sqnrDB(float weights, dequantized weights)` in dB; capped at `ReportMetrics.sqnrCapDB`.
     public var weightSQNR: Double?
+    /// How the weights were rounded: `"gptq"` or `"nearest"`; nil without weights (schema 1.1).
+    public var weightRounding: String?
     /// `sqnrDB(float output, dequantized quantized-model output)` of this layer in dB.
     public var activationSQNR: Double?
     /// `‖q − f‖₂ / ‖f‖₂` of this layer's output (dimensionless; 0.01 = 1 %).
@@ -38,7 +40,7 @@ public struct LayerReport: Codable, Sendable, Equatable {
     public init(index: Int, name: String, op: String, weightBits: Int?, activationBits: Int?, granularity: Granularity?,
                 clip: ClipRange?, weightSQNR: Double?, activationSQNR: Double?, outputRelativeError: Double?,
                 activationOutliers: OutlierStats?, weightOutliers: OutlierStats?, simulatorVsEmulation: LSBHistogram?,
-                accumulator: AccumulatorCheck?) {
+                accumulator: AccumulatorCheck?, weightRounding: String? = nil) {
         self.index = index
         self.name = name
         self.op = op
@@ -47,6 +49,7 @@ public struct LayerReport: Codable, Sendable, Equatable {
         self.granularity = granularity
         self.clip = clip
         self.weightSQNR = weightSQNR
+        self.weightRounding = weightRounding
         self.activationSQNR = activationSQNR
         self.outputRelativeError = outputRelativeError
         self.activationOutliers = activationOutliers

@@ -24,10 +24,12 @@ public struct Recipe: Codable, Sendable, Equatable {
     public var calibrationFile: String?
     /// Samples used for calibration (after any held-out split); `nil` when data-free.
     public var calibrationSamples: Int?
+    /// Weight rounding rule, e.g. `"gptq below 8 bits"` or `"nearest"` (schema 1.1; absent in 1.0 files).
+    public var weightRounding: String?
 
     public init(weightBits: Int, activationBits: Int, firstLastEightBit: Bool, bitOverrides: [BitOverride],
                 weightGranularity: Granularity, calibrationMethod: String, roundingProfile: String, seed: UInt64,
-                dataFree: Bool, calibrationFile: String?, calibrationSamples: Int?) {
+                dataFree: Bool, calibrationFile: String?, calibrationSamples: Int?, weightRounding: String? = nil) {
         self.weightBits = weightBits
         self.activationBits = activationBits
         self.firstLastEightBit = firstLastEightBit
@@ -39,6 +41,7 @@ public struct Recipe: Codable, Sendable, Equatable {
         self.dataFree = dataFree
         self.calibrationFile = calibrationFile
         self.calibrationSamples = calibrationSamples
+        self.weightRounding = weightRounding
     }
 }
 
