@@ -21,7 +21,7 @@ struct LayerBuilder {
             case .depthwiseConv2D:
                 if reference { return ReferenceDepthwiseConv2D(p) }
                 return p.depthMultiplier > 1 ? FastDepthwiseMultiplierConv2D(p) : FastDepthwiseConv2D(p)
-            default: return ReferenceConv2DTranspose(p)
+            default: return reference ? ReferenceConv2DTranspose(p) : FastConv2DTranspose(p)
             }
         case .dense:
             let x = input(op, 0), w = try constant(op, 1, at), out = output(op)

@@ -50,6 +50,35 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// `FastConv2DTranspose` (scatter vectorised over output channels) against the reference scatter:
+    /// strides, dilations, padding that drops edge taps, output sizes larger than the taps reach.
+    func testConv2DTransposeMatchesReference() throws {
+        var rng = TestRNG(seed: 17)
+        for trial in 0..<24 {
+            let cin = rng.int(1...9), cout = rng.int(1...19)
+            let kh = rng.int(1...3), kw = rng.int(1...3)
+            let stride = (rng.int(1...2), rng.int(1...2)), dilation = (rng.int(1...2), rng.int(1...2))
+            let pad = (rng.int(0...1), 0, rng.int(0...1), 0)
+            let h = rng.int(1...5), w = rng.int(1...5)
+            let outH = (h - 1) * stride.0 + (kh - 1) * dilation.0 + 1 - pad.0 + rng.int(0...1)
+            let outW = (w - 1) * stride.1 + (kw - 1) * dilation.1 + 1 - pad.2 + rng.int(0...1)
+            let inType = [u8, s8, QType.unsigned(4)!][trial % 3], outType = rng.bool() ? u8 : s8
+            let wType = QType.signed(2 + trial % 7)!
+            var b = ModelBuilder()
+            let x = b.input([h, w, cin], inType, zero: rng.int32(inType.minValue...inType.maxValue))
+            var inputs = [x, b.constant("w", [cout, kh, kw, cin], wType, rng.values(cout * kh * kw * cin, wType), perChannel: true)]
+            if rng.bool() { inputs.append(b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-5000...5000) })) }
+            let y = b.activation("y", [outH, outW, cout], outType, zero: rng.int32(outType.minValue...outType.maxValue))
+            b.op(.conv2DTranspose, inputs, y, window(kernel: (kh, kw), stride: stride, dilation: dilation, padding: pad)
+                .merging(["output_size": [Int32(outH), Int32(outW)]]).merging(requant(&rng, channels: cout, shifts: -10...(-4), type: outType)))
+            let model = b.finished(outputs: [y])
+            for profile in RoundingProfile.allCases {
+                try assertFastMatchesReference(model, profile: profile, batch: trial % 2 == 0 ? 1 : 3, seed: UInt64(trial),
+                                               context: "transposed conv trial \(trial) \(profile) \(model.ops[0].attributes) in \(inType) w \(wType)")
+            }
+        }
+    }
+
     func testDenseMatchesReference() throws {
         var rng = TestRNG(seed: 11)
         for trial in 0..<30 {

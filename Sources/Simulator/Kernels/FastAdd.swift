@@ -6,7 +6,7 @@ import FixedPoint
 ///
 /// with the rounding profile fixed at compile time, parameters hoisted out of the loop, unsafe
 /// buffers, and the elements split over `threads` contiguous chunks. Two inputs (the residual add)
-/// take a loop of their own; more inputs go through the general loop.
+/// take a loop of their own; more inputs are summed one input at a time into the output.
 final class FastAdd: IntegerLayer {
     let reference: ReferenceAdd
 
@@ -38,15 +38,17 @@ final class FastAdd: IntegerLayer {
             }
             return
         }
+        // More inputs: one input at a time over a chunk, summing into the output buffer (int32 sums wrap
+        // the same way in the reference's order), then the output requantization in place.
         let bases = inputs.map { $0.baseAddress! }
+        let multipliers = r.inputMultipliers.map(\.provablyInRange), zeros = r.inputZeros, signs = r.signs
         parallelChunks(output.count, threads: threads, alignment: 64) { range in
-            for i in range {
-                var sum: Int32 = 0
-                for k in bases.indices {
-                    sum = sum &+ r.signs[k] &* R.multiply((bases[k][i] &- r.inputZeros[k]) &<< shift, by: r.inputMultipliers[k].provablyInRange)
-                }
-                out[i] = requant.apply(sum, outM, R.self)
+            for i in range { out[i] = 0 }
+            for k in bases.indices {
+                let x = bases[k], z = zeros[k], m = multipliers[k], sign = signs[k]
+                for i in range { out[i] = out[i] &+ sign &* R.multiply((x[i] &- z) &<< shift, by: m) }
             }
+            for i in range { out[i] = requant.apply(out[i], outM, R.self) }
         }
     }
 }
