@@ -129,6 +129,26 @@ final class FastKernelTests: XCTestCase {
     }
 
     /// Large enough for several row blocks, K blocks (K > 512) and both threads' chunks.
+    /// The u8 path adds `vpmaddubsw` pair sums in int16 over runs of quads sized by the largest weight:
+    /// all activations at 255 and every weight at the type's extreme put each run's sum at its bound.
+    func testInt16AccumulationAtItsBoundMatchesReference() throws {
+        for (bits, weight) in [(4, Int32(-8)), (4, 7), (3, -4), (2, -2), (7, -64), (7, 63)] {
+            let wType = QType.signed(bits)!
+            var b = ModelBuilder()
+            let x = b.input([3, 3, 150], u8, zero: 0)
+            let y = b.activation("y", [3, 3, 20], .int32, zero: 0)
+            b.op(.conv2D, [x, b.constant("w", [20, 3, 3, 150], wType, [Int32](repeating: weight, count: 20 * 1350), perChannel: true)], y,
+                 window(kernel: (3, 3), padding: (1, 1, 1, 1)).merging(["groups": [1]])
+                    .merging(["multiplier": [1 << 30], "shift": [1], "clamp": [Int32.min, Int32.max]]))
+            let model = b.finished(outputs: [y])
+            let input = [Int32](repeating: 255, count: 2 * 1350)
+            let expected = try runReference(model, input, batch: 2)
+            XCTAssertEqual(expected[4 * 20], 255 * weight * 1350, "centre pixel: every tap inside")
+            let fast = try IntegerSimulator(model: model, rounding: .gemmlowp)
+            XCTAssertEqual(fast.runQuantized(input: input, batch: 2, observe: nil)[0], expected, "w\(bits) = \(weight)")
+        }
+    }
+
     func testLargeGEMMBlocksMatchReference() throws {
         var rng = TestRNG(seed: 17)
         for bits in [4, 8] {

@@ -36,6 +36,9 @@ final class PackedGEMMWeights: @unchecked Sendable {
     /// `sum_k w[c][k]` per channel (the u8 path's offset correction).
     let rowSums: [Int32]
     let storage: UnsafeMutableRawPointer
+    /// u8 path: K quads whose `vpmaddubsw` pair sums can be added in int16 before widening
+    /// (`chunk * 2 * 255 * max|w| <= 32767`); 1 = widen every quad.
+    let int16Chunk: Int
 
     static let bytesPerStep = 64
 
@@ -68,6 +71,11 @@ final class PackedGEMMWeights: @unchecked Sendable {
             }
         }
         rowSums = sums
+        var largest: Int64 = 0
+        for channel in 0..<n {
+            for i in 0..<k { largest = Swift.max(largest, abs(Int64(weights[channel * rowStride + offset + i]))) }
+        }
+        int16Chunk = largest == 0 ? 64 : Int(Swift.min(64, Swift.max(1, Int64(Int16.max) / (2 * 255 * largest))))
     }
 
     deinit { storage.deallocate() }
@@ -99,7 +107,11 @@ final class PackedGEMMWeights: @unchecked Sendable {
                     case .u8:
                         let aOffset: Int = r &* lda &+ kb &* 4
                         let aTile = (a + aOffset).assumingMemoryBound(to: UInt8.self)
-                        qc_gemm_u8s8_4x16(aTile, lda, b.assumingMemoryBound(to: Int8.self), ks, cTile, ldc, accumulate)
+                        if int16Chunk > 1 {
+                            qc_gemm_u8s8_4x16_i16(aTile, lda, b.assumingMemoryBound(to: Int8.self), ks, cTile, ldc, accumulate, int16Chunk)
+                        } else {
+                            qc_gemm_u8s8_4x16(aTile, lda, b.assumingMemoryBound(to: Int8.self), ks, cTile, ldc, accumulate)
+                        }
                     }
                     r &+= 4
                 }
