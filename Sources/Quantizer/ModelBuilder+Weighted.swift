@@ -83,7 +83,7 @@ extension ModelBuilder {
         let x = input(i)
         let perChannel = recipe.granularity == .perChannel
         var gptq: [GPTQ?] = []
-        if let below = recipe.gptqBelowBits, bits.weights < below, let covariance = quantizer.inputCovariances[i],
+        if recipe.usesGPTQ(depthwise: layout.kind == .depthwiseConv2D, bits: bits.weights), let covariance = quantizer.inputCovariances[i],
            layout.covarianceIndex != nil {
             let step = Double(x.params.scale)
             let noise = step * step / 12

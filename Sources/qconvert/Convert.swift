@@ -30,7 +30,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Percentile for --calibration-method percentile (50...100).") var percentile = 99.99
     @Option(help: "Weight scales: per-channel or per-tensor.") var weightGranularity = "per-channel"
     @Flag(help: "Turn off empirical bias correction.") var noBiasCorrection = false
-    @Option(help: "Weight rounding below 8 bits with calibration data: gptq (error-compensating, default) or nearest.") var weightRounding = "gptq"
+    @Option(help: "Weight rounding with calibration data: gptq (error-compensating, below 8 bits and for depthwise layers; default) or nearest.") var weightRounding = "gptq"
     @Option(help: "Evaluation file (/inputs, optional /outputs and /labels); default: a held-out part of the calibration file.") var eval: String?
 
     @Option(help: "Fixed-point rounding of the simulator check: gemmlowp or single.") var rounding: RoundingProfile = .gemmlowp

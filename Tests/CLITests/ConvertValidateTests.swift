@@ -33,6 +33,28 @@ final class ConvertValidateTests: XCTestCase {
         XCTAssertTrue(fail.stderr.contains("gate failed: min-output-sqnr"), fail.stderr)
     }
 
+    /// The CI use on every fixture: convert at W8A8 with all 512 calibration images, then
+    /// `validate` against the Keras reference outputs with `--min-agreement 0.995` (exit 0). ops_zoo
+    /// reaches 99.33 % (two near-tie images of 300; docs/quantization.md), so it is held to 0.99 and its
+    /// 0.995 run must fail with exit 1 and name the gate.
+    func testValidatePassesAtW8A8OnEveryFixture() throws {
+        for name in Fixtures.modelNames {
+            let out = folder.appendingPathComponent("\(name).qbin").path
+            let convert = try CLIRunner.run([Fixtures.path(name, "model.h5"), out, "--bits", "8", "--quiet",
+                                             "--calibration", Fixtures.path(name, "calib.h5"), "--eval", Fixtures.path(name, "data.h5")])
+            XCTAssertEqual(convert.status, 0, "\(name): \(convert.stderr)")
+            let gate = name == "ops_zoo" ? "0.99" : "0.995"
+            let validate = try CLIRunner.run(["validate", out, "--reference", Fixtures.path(name, "data.h5"),
+                                              "--min-agreement", gate, "--max-lsb-error", "1"])
+            XCTAssertEqual(validate.status, 0, "\(name): \(validate.stdout) \(validate.stderr)")
+            if name == "ops_zoo" {
+                let strict = try CLIRunner.run(["validate", out, "--reference", Fixtures.path(name, "data.h5"), "--min-agreement", "0.995"])
+                XCTAssertEqual(strict.status, 1, strict.stderr)
+                XCTAssertTrue(strict.stderr.contains("gate failed: min-agreement"), strict.stderr)
+            }
+        }
+    }
+
     func testBadOptionsAreUsageErrors() throws {
         let out = folder.appendingPathComponent("x.qbin").path
         let bits = try CLIRunner.run([model, out, "--bits", "9"])

@@ -9,9 +9,10 @@ import XCTest
 final class ConvertFixtureTests: XCTestCase {
     /// W8A8 top-1 agreement with the float model on the 300 held-out test images, per fixture: the
     /// measured value (docs/quantization.md) less one image, so a regression of two flips fails.
-    /// The target is 0.995; resnet_bn, dwsep_relu6 and ops_zoo fall short (near-tie images).
+    /// (These runs calibrate on 128 images; the target is 0.995, which resnet_bn and ops_zoo miss
+    /// here by near-tie images; with all 512 only ops_zoo does, see ConvertValidateTests.)
     static let w8a8Floor: [String: Double] = [
-        "resnet_bn": 0.99, "dwsep_relu6": 0.99, "seq_bn_after_act": 0.995, "concat_pool_leaky": 0.99,
+        "resnet_bn": 0.99, "dwsep_relu6": 0.995, "seq_bn_after_act": 0.995, "concat_pool_leaky": 0.99,
         "ops_zoo": 0.975, "keras2_cnn": 0.99, "keras20_cnn": 0.99,
     ]
     /// The simulator and the float emulation may differ by one LSB where the 31-bit multiplier or the
@@ -106,7 +107,7 @@ final class ConvertFixtureTests: XCTestCase {
         XCTAssertEqual(gptq.layers.first { $0.op == "conv2D" && $0.weightBits == 4 }?.weightRounding, "gptq")
         XCTAssertEqual(gptq.layers.first { $0.weightBits == 8 }?.weightRounding, "nearest")
         XCTAssertTrue(nearest.layers.allSatisfy { $0.weightRounding != "gptq" })
-        XCTAssertEqual(gptq.recipe.weightRounding, "gptq below 8 bits")
+        XCTAssertEqual(gptq.recipe.weightRounding, "gptq below 8 bits, depthwise at every width")
     }
 
     func testSameInputsGiveByteIdenticalFiles() throws {

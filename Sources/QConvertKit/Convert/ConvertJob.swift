@@ -89,7 +89,8 @@ public struct ConvertJob {
         // Input covariances for GPTQ rounding (calibration data only; bias correction's data rule).
         var covariances: [Int: InputCovariance] = [:]
         let leastWeightBits = ([recipe.weightBits] + Array(recipe.layerBits.values) + (recipe.firstLastBits.map { [$0] } ?? [])).min()!
-        if o.calibrationPath != nil, let below = recipe.gptqBelowBits, leastWeightBits < below {
+        let anyDepthwise = canonical.graph.nodes.contains { if case .depthwiseConv2D = $0.op { return true } else { return false } }
+        if o.calibrationPath != nil, recipe.usesGPTQ(depthwise: anyDepthwise, bits: leastWeightBits) {
             let count = min(calibration.count, o.covarianceSamples)
             do {
                 covariances = try InputCovariance.collect(executor: executor, sampleCount: count, batchSize: o.batchSize) { start, n, buffer in

@@ -23,7 +23,7 @@ enum ReportBuilder {
             calibrationMethod: recipe.calibrationMethod.name, roundingProfile: o.options.rounding.rawValue, seed: o.options.seed,
             dataFree: o.options.calibrationPath == nil, calibrationFile: o.options.calibrationPath,
             calibrationSamples: o.calibrationSamples,
-            weightRounding: recipe.gptqBelowBits.map { "gptq below \($0) bits" } ?? "nearest")
+            weightRounding: recipe.weightRoundingRule)
         let floatParams = o.canonical.nodes.reduce(0) { $0 + GraphStatistics.parameterCount($1) }
         let size = sizeSummary(o.writtenModel, fileBytes: o.fileSize, floatParams: floatParams)
 

@@ -24,7 +24,7 @@ public struct Recipe: Codable, Sendable, Equatable {
     public var calibrationFile: String?
     /// Samples used for calibration (after any held-out split); `nil` when data-free.
     public var calibrationSamples: Int?
-    /// Weight rounding rule, e.g. `"gptq below 8 bits"` or `"nearest"` (schema 1.1; absent in 1.0 files).
+    /// Weight rounding rule, e.g. `"gptq below 8 bits, depthwise at every width"` or `"nearest"` (schema 1.1; absent in 1.0 files).
     public var weightRounding: String?
 
     public init(weightBits: Int, activationBits: Int, firstLastEightBit: Bool, bitOverrides: [BitOverride],
