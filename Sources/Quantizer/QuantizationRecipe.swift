@@ -32,7 +32,7 @@ public struct QuantizationRecipe: Sendable, Equatable {
     /// dwsep_relu6: output SQNR 31.2 -> 32.4 dB).
     public var gptqDepthwiseAtAnyWidth = true
 
-    /// Whether a layer of `kind` with `bits` weights is GPTQ-rounded (given input covariances).
+    /// Whether a layer with `bits`-wide weights (a depthwise one when `depthwise`) is GPTQ-rounded, given input covariances.
     public func usesGPTQ(depthwise: Bool, bits: Int) -> Bool {
         guard let below = gptqBelowBits else { return false }
         return bits < below || (depthwise && gptqDepthwiseAtAnyWidth)
