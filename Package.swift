@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "FloatEngine", "QCore", "KerasImport", "QCTestSupport"]),
         .testTarget(name: "QuantizerTests", dependencies: ["Quantizer", "Calibration", "QBin", "QCore", "KerasImport", "FloatEngine",
                                                            "Emulation", "Simulator", "FixedPoint", "QCTestSupport"]),
-        .testTarget(name: "EmulationTests", dependencies: ["Emulation", "QBin", "Simulator", "FixedPoint"]),
+        .testTarget(name: "EmulationTests", dependencies: ["Emulation", "QBin", "Simulator", "FixedPoint", "QCTestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5", "QCTestSupport", "QBin", "Simulator"]),
     ]

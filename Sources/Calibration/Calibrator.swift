@@ -16,8 +16,19 @@ public enum Calibrator {
             throw CalibrationError.invalidRequest(sampleCount: sampleCount, batchSize: batchSize)
         }
         let statistics = executor.graph.nodes.map { TensorStatistics(channels: $0.shape.last ?? 1, bins: bins) }
+        try stream(executor: executor, sampleCount: sampleCount, batchSize: batchSize, read: read,
+                   observe: { node, values, _ in statistics[node].add(values) }, progress: progress)
+        return statistics
+    }
+
+    /// Runs `sampleCount` samples through `executor` in batches of at most `batchSize` (one input buffer,
+    /// reused); `observe(node, values, samplesInBatch)` sees every node's output of every batch.
+    static func stream(executor: FloatExecutor, sampleCount: Int, batchSize: Int,
+                       read: (Int, Int, UnsafeMutableBufferPointer<Float>) throws -> Void,
+                       observe: (Int, UnsafeBufferPointer<Float>, Int) -> Void,
+                       progress: (Int, Int) -> Void = { _, _ in }) throws {
         let sampleSize = executor.inputShape.reduce(1, *)
-        let batch = Swift.min(batchSize, sampleCount)
+        let batch = Swift.max(1, Swift.min(batchSize, sampleCount))
         var input = [Float](repeating: 0, count: batch * sampleSize)
         var start = 0
         while start < sampleCount {
@@ -26,13 +37,15 @@ public enum Calibrator {
                 try read(start, n, UnsafeMutableBufferPointer(rebasing: buffer[0..<n * sampleSize]))
             }
             input.withUnsafeBufferPointer { buffer in
-                _ = executor.run(input: UnsafeBufferPointer(rebasing: buffer[0..<n * sampleSize]), batch: n) { node, values in
-                    statistics[node].add(values)
+                // `run` takes an optional (so escaping) closure; it calls it only during the call.
+                withoutActuallyEscaping(observe) { observe in
+                    _ = executor.run(input: UnsafeBufferPointer(rebasing: buffer[0..<n * sampleSize]), batch: n) { node, values in
+                        observe(node, values, n)
+                    }
                 }
             }
             start += n
             progress(start, sampleCount)
         }
-        return statistics
     }
 }

@@ -174,22 +174,8 @@ extension InputCovariance {
             result[i] = cov
         }
         guard !result.isEmpty, sampleCount > 0 else { return result }
-        let sampleSize = executor.inputShape.reduce(1, *)
-        let batch = Swift.max(1, Swift.min(batchSize, sampleCount))
-        var input = [Float](repeating: 0, count: batch * sampleSize)
-        var start = 0
-        while start < sampleCount {
-            let n = Swift.min(batch, sampleCount - start)
-            try input.withUnsafeMutableBufferPointer { buffer in
-                try read(start, n, UnsafeMutableBufferPointer(rebasing: buffer[0..<n * sampleSize]))
-            }
-            input.withUnsafeBufferPointer { buffer in
-                _ = executor.run(input: UnsafeBufferPointer(rebasing: buffer[0..<n * sampleSize]), batch: n) { node, values in
-                    for (_, cov) in byInput[node] ?? [] { cov.add(values, batch: n) }
-                }
-            }
-            start += n
-        }
+        try Calibrator.stream(executor: executor, sampleCount: sampleCount, batchSize: batchSize, read: read,
+                              observe: { node, values, n in for (_, cov) in byInput[node] ?? [] { cov.add(values, batch: n) } })
         return result
     }
 }

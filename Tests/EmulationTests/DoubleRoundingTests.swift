@@ -1,23 +1,11 @@
 import FixedPoint
+import QCTestSupport
 import XCTest
 @testable import Emulation
 
 /// The emulation's model of gemmlowp's double rounding (`RealRescale` with `doubleRounding`) against the
 /// integer `RoundingProfile.gemmlowp.multiply` of the multiplier derived from the same factor.
 final class DoubleRoundingTests: XCTestCase {
-    /// SplitMix64.
-    struct Stream {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    }
-
     func testFirstGridIsTheMultipliersRightShift() throws {
         for factor in [0.75, 0.5, 0.49999, 1.0, 1.5, 3e-3, 1.0 / 1024, 0.999_999_999_9, 2.3e-9] {
             let m = try QuantizedMultiplier.make(factor, for: .gemmlowp)
@@ -26,7 +14,7 @@ final class DoubleRoundingTests: XCTestCase {
     }
 
     func testMatchesTheIntegerProfileWhereSingleRoundingDoesNot() throws {
-        var rng = Stream(state: 21)
+        var rng = SplitMix64(seed: 21)
         var sameDouble = 0, sameSingle = 0, total = 0
         for _ in 0..<2000 {
             // Factors 2^-12 ... 2^6: right shifts 12 ... 0 (where double rounding differs most often) and

@@ -1,30 +1,19 @@
+import QCTestSupport
 import XCTest
 @testable import Quantizer
 
 /// GPTQ rounding: exact factorisations, nearest rounding when inputs are uncorrelated, and a smaller
 /// output error `(w - ŵ)ᵀ H (w - ŵ)` than nearest rounding when they are correlated.
 final class GPTQTests: XCTestCase {
-    /// SplitMix64 uniform in [-1, 1).
-    struct Numbers {
-        var state: UInt64
-        mutating func next() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 52) - 1
-        }
-    }
-
     /// Second moments of `rows` random patches whose neighbouring entries are strongly correlated
     /// (a smoothed random walk, like neighbouring pixels).
     func correlatedHessian(size n: Int, rows: Int, seed: UInt64) -> [Double] {
-        var rng = Numbers(state: seed)
+        var rng = SplitMix64(seed: seed)
         var h = [Double](repeating: 0, count: n * n)
         for _ in 0..<rows {
             var x = [Double](repeating: 0, count: n)
-            var level = rng.next()
-            for i in 0..<n { level = 0.9 * level + 0.3 * rng.next(); x[i] = level }
+            var level = rng.symmetric()
+            for i in 0..<n { level = 0.9 * level + 0.3 * rng.symmetric(); x[i] = level }
             for i in 0..<n { for j in 0..<n { h[i * n + j] += x[i] * x[j] / Double(rows) } }
         }
         return h
@@ -55,12 +44,12 @@ final class GPTQTests: XCTestCase {
     }
 
     func testDiagonalHessianGivesNearestRounding() throws {
-        var rng = Numbers(state: 5)
+        var rng = SplitMix64(seed: 5)
         let n = 16
         var h = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { h[i * n + i] = 0.5 + abs(rng.next()) }
+        for i in 0..<n { h[i * n + i] = 0.5 + abs(rng.symmetric()) }
         let gptq = try XCTUnwrap(GPTQ(hessian: h, size: n))
-        let w = (0..<n).map { _ in Float(rng.next()) }
+        let w = (0..<n).map { _ in Float(rng.symmetric()) }
         let codes = w.withUnsafeBufferPointer { gptq.round($0, scale: 0.1, qmax: 7) }
         XCTAssertEqual(codes, w.map { Int32(min(max(($0 / 0.1).rounded(.toNearestOrAwayFromZero), -7), 7)) })
     }
@@ -69,10 +58,10 @@ final class GPTQTests: XCTestCase {
         let n = 27
         let h = correlatedHessian(size: n, rows: 500, seed: 9)
         let gptq = try XCTUnwrap(GPTQ(hessian: h, size: n))
-        var rng = Numbers(state: 13)
+        var rng = SplitMix64(seed: 13)
         var nearestTotal = 0.0, gptqTotal = 0.0
         for _ in 0..<20 {
-            let w = (0..<n).map { _ in Float(rng.next()) }
+            let w = (0..<n).map { _ in Float(rng.symmetric()) }
             let scale: Float = 1.0 / 7 // 4-bit codes -7...7 over [-1, 1]
             let nearest = w.map { Int32(min(max(($0 / scale).rounded(.toNearestOrAwayFromZero), -7), 7)) }
             let codes = w.withUnsafeBufferPointer { gptq.round($0, scale: scale, qmax: 7) }
