@@ -66,12 +66,7 @@ final class ConvertFixtureTests: XCTestCase {
         for bits in 2...8 {
             for rounding in bits == 2 || bits == 8 ? ["gemmlowp", "single"] : ["gemmlowp"] {
                 let (outcome, report, _) = try convert("keras2_cnn", bits: bits, in: folder, rounding: rounding, evalSamples: false)
-                for layer in report.layers {
-                    let comparison = try XCTUnwrap(layer.simulatorVsEmulation)
-                    XCTAssertLessThanOrEqual(comparison.maxAbsDifference, Self.maxLSB, "\(bits) bits \(rounding) \(layer.name)")
-                    XCTAssertGreaterThanOrEqual(comparison.identicalShare, 0.999, "\(bits) bits \(rounding) \(layer.name)")
-                }
-                XCTAssertGreaterThanOrEqual(outcome.simulatorVsEmulation.identicalShare, 0.999, "\(bits) bits \(rounding): final outputs identical")
+                try assertSimulatorMatchesEmulation(outcome, report, "\(bits) bits \(rounding)")
             }
         }
     }
@@ -83,14 +78,22 @@ final class ConvertFixtureTests: XCTestCase {
         for fixture in Fixtures.modelNames {
             for bits in [2, 5] {
                 let (outcome, report, _) = try convert(fixture, bits: bits, in: folder, evalSamples: false)
-                for layer in report.layers {
-                    let comparison = try XCTUnwrap(layer.simulatorVsEmulation)
-                    XCTAssertLessThanOrEqual(comparison.maxAbsDifference, Self.maxLSB, "\(fixture) \(bits) bits \(layer.name)")
-                    XCTAssertGreaterThanOrEqual(comparison.identicalShare, 0.999, "\(fixture) \(bits) bits \(layer.name)")
-                }
-                XCTAssertGreaterThanOrEqual(outcome.simulatorVsEmulation.identicalShare, 0.999, "\(fixture) \(bits) bits end to end")
+                try assertSimulatorMatchesEmulation(outcome, report, "\(fixture) \(bits) bits")
             }
         }
+    }
+
+    /// Every op within `maxLSB` of the emulation and bit-identical on >= 99.9 % of its values, and the
+    /// final outputs identical on >= 99.9 % end to end.
+    func assertSimulatorMatchesEmulation(_ outcome: ConvertOutcome, _ report: FidelityReport, _ context: String,
+                                         file: StaticString = #filePath, line: UInt = #line) throws {
+        for layer in report.layers {
+            let comparison = try XCTUnwrap(layer.simulatorVsEmulation, file: file, line: line)
+            XCTAssertLessThanOrEqual(comparison.maxAbsDifference, Self.maxLSB, "\(context) \(layer.name)", file: file, line: line)
+            XCTAssertGreaterThanOrEqual(comparison.identicalShare, 0.999, "\(context) \(layer.name)", file: file, line: line)
+        }
+        XCTAssertGreaterThanOrEqual(outcome.simulatorVsEmulation.identicalShare, 0.999, "\(context): final outputs identical end to end",
+                                    file: file, line: line)
     }
 
     /// GPTQ rounding (the default below 8 bits with calibration data) against round-to-nearest on a real

@@ -41,21 +41,7 @@ final class FastElementwiseTests: XCTestCase {
     private func assertMatches(_ model: QModel, _ input: [Int32], batch: Int, _ context: String,
                                file: StaticString = #filePath, line: UInt = #line) throws {
         for profile in RoundingProfile.allCases {
-            let reference = try IntegerSimulator(model: model, rounding: profile, reference: true)
-            let fast = try IntegerSimulator(model: model, rounding: profile)
-            let expected = allOutputs(reference, input, batch: batch)
-            for threads in [1, 2] {
-                fast.threads = threads
-                let got = allOutputs(fast, input, batch: batch)
-                XCTAssertEqual(got.count, expected.count, context, file: file, line: line)
-                for (i, (g, e)) in zip(got, expected).enumerated() where g != e {
-                    let bad = zip(g, e).enumerated().first { $0.element.0 != $0.element.1 }
-                    XCTFail("\(context), \(profile), threads \(threads): op \(i) (\(model.ops[i].kind)) differs"
-                            + (bad.map { " first at \($0.offset): fast \($0.element.0) vs reference \($0.element.1)" } ?? " in count"),
-                            file: file, line: line)
-                    return
-                }
-            }
+            try assertFastMatchesReference(model, profile: profile, input: input, batch: batch, context: context, file: file, line: line)
         }
     }
 

@@ -88,14 +88,22 @@ func allOutputs(_ sim: IntegerSimulator, _ input: [Int32], batch: Int) -> [[Int3
     return seen
 }
 
-/// Checks that the fast kernels give the reference's integers for every op output, on 1 and 2 threads.
+/// Checks that the fast kernels give the reference's integers for every op output, on 1 and 2 threads,
+/// on random input values of the input type (from `seed`).
 func assertFastMatchesReference(_ model: QModel, profile: RoundingProfile, batch: Int, seed: UInt64, context: String,
                                 file: StaticString = #filePath, line: UInt = #line) throws {
-    let reference = try IntegerSimulator(model: model, rounding: profile, reference: true)
-    let fast = try IntegerSimulator(model: model, rounding: profile)
     var rng = TestRNG(seed: seed)
     let inputTensor = model.tensors[model.inputs[0]]
     let input = rng.values(batch * inputTensor.elementCount, inputTensor.type)
+    try assertFastMatchesReference(model, profile: profile, input: input, batch: batch, context: context, file: file, line: line)
+}
+
+/// Checks that the fast kernels give the reference's integers for every op output on `input`, on 1 and
+/// 2 threads, and fails at the first op whose output differs.
+func assertFastMatchesReference(_ model: QModel, profile: RoundingProfile, input: [Int32], batch: Int, context: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+    let reference = try IntegerSimulator(model: model, rounding: profile, reference: true)
+    let fast = try IntegerSimulator(model: model, rounding: profile)
     let expected = allOutputs(reference, input, batch: batch)
     for threads in [1, 2] {
         fast.threads = threads
@@ -103,7 +111,7 @@ func assertFastMatchesReference(_ model: QModel, profile: RoundingProfile, batch
         XCTAssertEqual(got.count, expected.count, context, file: file, line: line)
         for (i, (g, e)) in zip(got, expected).enumerated() where g != e {
             let firstBad = zip(g, e).enumerated().first { $0.element.0 != $0.element.1 }
-            XCTFail("\(context), threads \(threads): op \(i) differs, first at \(firstBad.map { "\($0.offset): fast \($0.element.0) vs reference \($0.element.1)" } ?? "count \(g.count) vs \(e.count)")",
+            XCTFail("\(context), \(profile), threads \(threads): op \(i) (\(model.ops[i].kind)) differs, first at \(firstBad.map { "\($0.offset): fast \($0.element.0) vs reference \($0.element.1)" } ?? "count \(g.count) vs \(e.count)")",
                     file: file, line: line)
             return
         }
