@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "qconvert-bench", dependencies: ["QConvertKit", "FloatEngine", "Calibration", "Quantizer", "Simulator"], swiftSettings: kernelFlags),
 
         // Shared test helpers: fixture locations, tolerance assertions, running the built CLI.
-        .target(name: "QCTestSupport", dependencies: ["HDF5"], path: "Tests/Support"),
+        .target(name: "QCTestSupport", dependencies: ["HDF5", "QCore"], path: "Tests/Support"),
 
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "QCoreTests", dependencies: ["QCore"]),

@@ -1,4 +1,5 @@
 import HDF5
+import QCore
 
 /// Rows of float samples read in batches: a file, a slice of one, or synthetic samples in memory.
 public protocol SampleSource {
@@ -34,15 +35,10 @@ public struct InMemorySamples: SampleSource {
 
     /// `count` samples uniform in `low ... high`, from a SplitMix64 stream seeded with `seed` (deterministic).
     public static func uniform(count: Int, sampleSize: Int, low: Float, high: Float, seed: UInt64) -> InMemorySamples {
-        var state = seed &+ 0x9E37_79B9_7F4A_7C15
+        var random = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
         var values = [Float](repeating: 0, count: count * sampleSize)
         for i in values.indices {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            let unit = Float(z >> 40) / Float(1 << 24)
+            let unit = Float(random.next() >> 40) / Float(1 << 24)
             values[i] = low + (high - low) * unit
         }
         return InMemorySamples(values: values, sampleSize: sampleSize)
