@@ -46,16 +46,19 @@ public final class FloatExecutor {
 
     /// Runs `batch` samples from `input` (batch x inputShape floats) and returns each graph output
     /// (batch x outputShape floats). `observe` sees every node's output (batch rows) right after it
-    /// is computed, in node order: calibration gathers its statistics there.
+    /// is computed, in node order: calibration gathers its statistics there. `perturb`, when given,
+    /// may change every node's output in place before `observe` and the node's consumers see it (the
+    /// evaluation's noise floor adds rounding noise there).
     public func run(input: UnsafeBufferPointer<Float>, batch: Int,
-                    observe: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) -> [[Float]] {
+                    observe: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil,
+                    perturb: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)? = nil) -> [[Float]] {
         let inputCount = inputShape.reduce(1, *)
         precondition(input.count == batch * inputCount, "FloatExecutor.run: input holds \(input.count) floats, expected \(batch) x \(inputCount)")
         var outputs = outputShapes.map { [Float](repeating: 0, count: batch * $0.reduce(1, *)) }
         var start = 0
         while start < batch {
             let n = min(maxBatch, batch - start)
-            runChunk(input: input.baseAddress! + start * inputCount, batch: n, observe: observe)
+            runChunk(input: input.baseAddress! + start * inputCount, batch: n, perturb: perturb, observe: observe)
             for (k, o) in graph.outputs.enumerated() {
                 let size = graph.nodes[o].shape.reduce(1, *)
                 outputs[k].withUnsafeMutableBufferPointer { dst in
@@ -67,7 +70,9 @@ public final class FloatExecutor {
         return outputs
     }
 
-    private func runChunk(input: UnsafePointer<Float>, batch: Int, observe: ((Int, UnsafeBufferPointer<Float>) -> Void)?) {
+    private func runChunk(input: UnsafePointer<Float>, batch: Int,
+                          perturb: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)?,
+                          observe: ((Int, UnsafeBufferPointer<Float>) -> Void)?) {
         for (i, node) in graph.nodes.enumerated() {
             let output = buffers[plan.slot[i]]
             if case .input = node.op {
@@ -76,7 +81,9 @@ public final class FloatExecutor {
                 let inputs = node.inputs.map { UnsafePointer(buffers[plan.slot[$0]]) }
                 layer.run(inputs: inputs, output: output, batch: batch, workspace: workspace)
             }
-            observe?(i, UnsafeBufferPointer(start: output, count: batch * node.shape.reduce(1, *)))
+            let count = batch * node.shape.reduce(1, *)
+            perturb?(i, UnsafeMutableBufferPointer(start: output, count: count))
+            observe?(i, UnsafeBufferPointer(start: output, count: count))
         }
     }
 }

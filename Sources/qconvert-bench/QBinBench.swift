@@ -111,6 +111,7 @@ enum QBinBench {
                 options.calibrationPath = "\(folder)/calib.h5"
                 options.recipe.weightBits = bits
                 options.recipe.activationBits = bits
+                options.noiseFloorDraws = 0
                 do { _ = try ConvertJob(options: options).run() } catch { throw BenchError.fixture(name, "convert: \(error)") }
             }
             qbinBytes = ((try? FileManager.default.attributesOfItem(atPath: qbin)[.size]) as? Int) ?? 0

@@ -8,9 +8,9 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Quantize a Keras .h5 model into a packed low-bit .qbin file, then check it in the integer simulator.",
         discussion: """
-            Writes OUT.qbin and OUT.report.json (docs/report.md). The first and last weighted layers stay at 8 bits
-            unless --first-last-bits says otherwise. Without --calibration the conversion is data-free (ranges from
-            BatchNorm statistics and synthetic inputs) and says so. Exit codes: 0 ok, 1 a fidelity gate failed,
+            Writes OUT.qbin and OUT.report.json (docs/report.md). The first and last weighted layers stay at 8 bits \
+            unless --first-last-bits says otherwise. Without --calibration the conversion is data-free (ranges from \
+            BatchNorm statistics and synthetic inputs) and says so. Exit codes: 0 ok, 1 a fidelity gate failed, \
             2 bad input, 64 usage error.
             """)
 
@@ -34,7 +34,8 @@ struct Convert: ParsableCommand {
     @Option(help: "Evaluation file (/inputs, optional /outputs and /labels); default: a held-out part of the calibration file.") var eval: String?
 
     @Option(help: "Fixed-point rounding of the simulator check: gemmlowp or single.") var rounding: RoundingProfile = .gemmlowp
-    @Option(help: "Seed of synthetic (data-free) inputs.") var seed: UInt64 = 0
+    @Option(help: "Seed of synthetic (data-free) inputs and of the noise floor's draws.") var seed: UInt64 = 0
+    @Option(help: "Noise-floor draws: the float model rerun with its grids' rounding noise, to tell method error from bit-width limits (0 skips it).") var noiseFloorDraws = 8
     @Option(help: "Samples per batch (1...4096).") var batchSize = 32
     @Option(help: "JSON report path (default OUT.report.json).") var report: String?
     @Option(help: "Also write the report as a self-contained HTML page.") var reportHtml: String?
@@ -69,6 +70,7 @@ struct Convert: ParsableCommand {
             throw ValidationError("--weight-rounding must be gptq or nearest, got '\(weightRounding)'")
         }
         if let n = calibrationSamples, n < 1 { throw ValidationError("--calibration-samples must be at least 1, got \(n)") }
+        guard (0...1000).contains(noiseFloorDraws) else { throw ValidationError("--noise-floor-draws must be between 0 and 1000, got \(noiseFloorDraws)") }
         guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
         if let a = minAgreement, !(0...1).contains(a) { throw ValidationError("--min-agreement must be between 0 and 1, got \(a)") }
         if let d = maxAccuracyDrop, !(0...1).contains(d) { throw ValidationError("--max-accuracy-drop must be between 0 and 1, got \(d)") }
@@ -111,6 +113,7 @@ struct Convert: ParsableCommand {
         options.calibrationSamples = calibrationSamples
         options.evaluationPath = eval
         options.seed = seed
+        options.noiseFloorDraws = noiseFloorDraws
         options.rounding = rounding
         options.batchSize = batchSize
         options.reportPath = report

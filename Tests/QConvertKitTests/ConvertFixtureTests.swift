@@ -19,8 +19,9 @@ final class ConvertFixtureTests: XCTestCase {
     /// Double product lands on the other side of a half (docs/numerics.md); never by more.
     static let maxLSB: Int64 = 1
 
-    func convert(_ fixture: String, bits: Int, in folder: URL, rounding: String = "gemmlowp",
-                 evalSamples: Bool = true, gptq: Bool = true) throws -> (ConvertOutcome, FidelityReport, String) {
+    static func convert(_ fixture: String, bits: Int, in folder: URL, rounding: String = "gemmlowp",
+                 evalSamples: Bool = true, gptq: Bool = true, noiseDraws: Int = 0,
+                 seed: UInt64 = 0) throws -> (ConvertOutcome, FidelityReport, String) {
         let output = folder.appendingPathComponent("\(fixture)-\(bits)-\(rounding)\(gptq ? "" : "-nearest").qbin").path
         var options = ConvertOptions(modelPath: Fixtures.path(fixture, "model.h5"), outputPath: output)
         options.recipe.weightBits = bits
@@ -31,6 +32,8 @@ final class ConvertFixtureTests: XCTestCase {
         options.heldOutFraction = 0.1 // 51 held-out images: enough to compare simulator and emulation, quick in debug
         options.rounding = rounding == "single" ? .single : .gemmlowp
         if !gptq { options.recipe.gptqBelowBits = nil }
+        options.noiseFloorDraws = noiseDraws // the noise floor costs `noiseDraws` float runs; tested on its own
+        options.seed = seed
         let outcome = try ConvertJob(options: options).run()
         try outcome.report.write(json: options.resolvedReportPath, html: nil)
         return (outcome, outcome.report.report, output)
@@ -39,7 +42,7 @@ final class ConvertFixtureTests: XCTestCase {
     func testW8A8OnEveryFixture() throws {
         let folder = try Fixtures.temporaryFolder(self)
         for fixture in Fixtures.modelNames {
-            let (outcome, report, path) = try convert(fixture, bits: 8, in: folder)
+            let (outcome, report, path) = try Self.convert(fixture, bits: 8, in: folder)
             let agreement = try XCTUnwrap(report.evaluation?.top1Agreement, fixture)
             XCTAssertGreaterThanOrEqual(agreement, Self.w8a8Floor[fixture] ?? 0.995, "\(fixture): W8A8 top-1 agreement")
             XCTAssertEqual(report.evaluation?.samples, 300)
@@ -65,7 +68,7 @@ final class ConvertFixtureTests: XCTestCase {
         let folder = try Fixtures.temporaryFolder(self)
         for bits in 2...8 {
             for rounding in bits == 2 || bits == 8 ? ["gemmlowp", "single"] : ["gemmlowp"] {
-                let (outcome, report, _) = try convert("keras2_cnn", bits: bits, in: folder, rounding: rounding, evalSamples: false)
+                let (outcome, report, _) = try Self.convert("keras2_cnn", bits: bits, in: folder, rounding: rounding, evalSamples: false)
                 try assertSimulatorMatchesEmulation(outcome, report, "\(bits) bits \(rounding)")
             }
         }
@@ -77,7 +80,7 @@ final class ConvertFixtureTests: XCTestCase {
         let folder = try Fixtures.temporaryFolder(self)
         for fixture in Fixtures.modelNames {
             for bits in [2, 5] {
-                let (outcome, report, _) = try convert(fixture, bits: bits, in: folder, evalSamples: false)
+                let (outcome, report, _) = try Self.convert(fixture, bits: bits, in: folder, evalSamples: false)
                 try assertSimulatorMatchesEmulation(outcome, report, "\(fixture) \(bits) bits")
             }
         }
@@ -101,8 +104,8 @@ final class ConvertFixtureTests: XCTestCase {
     /// SQNR with these 128 calibration samples), and the report says which layers it rounded.
     func testGPTQLowersTheW4A4OutputError() throws {
         let folder = try Fixtures.temporaryFolder(self)
-        let (_, gptq, _) = try convert("resnet_bn", bits: 4, in: folder)
-        let (_, nearest, _) = try convert("resnet_bn", bits: 4, in: folder, gptq: false)
+        let (_, gptq, _) = try Self.convert("resnet_bn", bits: 4, in: folder)
+        let (_, nearest, _) = try Self.convert("resnet_bn", bits: 4, in: folder, gptq: false)
         let withGPTQ = try XCTUnwrap(gptq.evaluation?.outputSQNR), without = try XCTUnwrap(nearest.evaluation?.outputSQNR)
         XCTAssertGreaterThan(withGPTQ, without + 1, "output SQNR, dB")
         XCTAssertLessThan(try XCTUnwrap(gptq.evaluation?.softmaxKL), try XCTUnwrap(nearest.evaluation?.softmaxKL))
@@ -115,12 +118,12 @@ final class ConvertFixtureTests: XCTestCase {
 
     func testSameInputsGiveByteIdenticalFiles() throws {
         let folder = try Fixtures.temporaryFolder(self)
-        let (_, _, first) = try convert("concat_pool_leaky", bits: 4, in: folder, evalSamples: false)
+        let (_, _, first) = try Self.convert("concat_pool_leaky", bits: 4, in: folder, evalSamples: false)
         let firstBytes = try Data(contentsOf: URL(fileURLWithPath: first))
         let firstReport = try Data(contentsOf: URL(fileURLWithPath: String(first.dropLast(5)) + ".report.json"))
         let second = folder.appendingPathComponent("again")
         try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
-        let (_, _, again) = try convert("concat_pool_leaky", bits: 4, in: second, evalSamples: false)
+        let (_, _, again) = try Self.convert("concat_pool_leaky", bits: 4, in: second, evalSamples: false)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: again)), firstBytes)
         let againReport = try Data(contentsOf: URL(fileURLWithPath: String(again.dropLast(5)) + ".report.json"))
         // The reports name their own output paths; everything else is identical.
@@ -133,6 +136,7 @@ final class ConvertFixtureTests: XCTestCase {
         let output = folder.appendingPathComponent("free.qbin").path
         var options = ConvertOptions(modelPath: Fixtures.path("resnet_bn", "model.h5"), outputPath: output)
         options.evaluationPath = Fixtures.path("resnet_bn", "data.h5")
+        options.noiseFloorDraws = 0
         let report = try ConvertJob(options: options).run().report.report
         XCTAssertTrue(report.recipe.dataFree)
         XCTAssertTrue(report.warnings.contains { $0.contains("data-free") }, "\(report.warnings)")

@@ -31,6 +31,7 @@ final class ReportHTMLTests: XCTestCase {
         XCTAssertTrue(html.contains("1 of 3 gates failed"))
         XCTAssertTrue(html.contains("Warnings (2)"))
         XCTAssertTrue(html.contains("98.00%"), "top-1 agreement card")
+        XCTAssertTrue(html.contains("noise floor 99.25%"), "the noise floor beside the agreement")
         XCTAssertTrue(html.contains("6.49×"), "compression card")
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 2, "two charts")
         XCTAssertTrue(html.contains("reference file fixtures/resnet_bn/data.h5"))
@@ -39,6 +40,7 @@ final class ReportHTMLTests: XCTestCase {
         XCTAssertTrue(dataFree.contains("NO GATES"))
         XCTAssertTrue(dataFree.contains("not evaluated"))
         XCTAssertTrue(dataFree.contains("fallback"))
+        XCTAssertFalse(dataFree.contains("noise floor"))
         XCTAssertFalse(dataFree.contains("Warnings ("))
     }
 

@@ -126,8 +126,10 @@ public struct ConvertJob {
         do { emulator = try QuantizedEmulator(model: simulator.model, rounding: o.rounding) } catch {
             throw .io(path: o.outputPath, detail: "float emulation cannot run the model: \(error)")
         }
-        let evaluator = Evaluator(simulator: simulator, emulator: emulator, float: (executor, result.tensorForNode),
+        var evaluator = Evaluator(simulator: simulator, emulator: emulator, float: (executor, result.tensorForNode),
                                   outputSoftmax: result.outputActivation == .softmax)
+        evaluator.noiseDraws = o.noiseFloorDraws
+        evaluator.noiseSeed = o.seed
         // Every path above sets `evaluation` (evaluation file, held-out split, or synthetic samples).
         let measured = try evaluator.evaluate(evaluation!, batchSize: o.batchSize) { progress(.evaluate, $0, $1) }
 

@@ -38,6 +38,8 @@ public struct ConvertOptions: Sendable {
     public var gates = FidelityGates()
     /// Calibration samples whose input patches feed GPTQ's covariances (the first ones of the calibration set).
     public var covarianceSamples = 256
+    /// Noise-floor draws over the evaluation samples (`NoiseFloor`); 0 skips the measurement.
+    public var noiseFloorDraws = 8
 
     public init(modelPath: String, outputPath: String) {
         self.modelPath = modelPath; self.outputPath = outputPath

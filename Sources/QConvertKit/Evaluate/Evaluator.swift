@@ -16,6 +16,8 @@ struct Evaluation {
     /// Simulator vs emulation run end to end on the same quantized inputs (not teacher-forced).
     var endToEnd = LayerComparison()
     var outputSize: Int
+    /// The float model under its grids' rounding noise (nil without a float model or draws).
+    var noiseFloor: NoiseFloorMeter?
 }
 
 /// Runs evaluation samples through the float graph (when there is one), the integer simulator of the
@@ -27,6 +29,9 @@ struct Evaluator {
     var float: (executor: FloatExecutor, tensorForNode: [Int?])?
     /// Applied in float to the dequantized outputs (metadata `output.activation`).
     var outputSoftmax: Bool
+    /// Noise-floor draws (0: not measured) and their seed.
+    var noiseDraws = 0
+    var noiseSeed: UInt64 = 0
 
     func evaluate(_ samples: any SampleSource, batchSize: Int, progress: (Int, Int) -> Void) throws(QConvertError) -> Evaluation {
         let model = simulator.model
@@ -37,6 +42,15 @@ struct Evaluator {
         // The float node whose value each tensor holds (the last one: a fused ReLU after its producer).
         var nodeOfTensor: [Int: Int] = [:]
         if let float { for (n, t) in float.tensorForNode.enumerated() { if let t { nodeOfTensor[t] = n } } }
+        if let float, noiseDraws > 0 {
+            var steps = [Float?](repeating: nil, count: float.tensorForNode.count)
+            // The input is quantized exactly as the simulator does it (below), not replaced by noise; ops
+            // that only select or move their input's values add no rounding of their own.
+            var rounds = Set(model.ops.indices.flatMap { model.ops[$0].outputs })
+            for op in model.ops where Self.copiesValues(op, model) { op.outputs.forEach { rounds.remove($0) } }
+            for (t, n) in nodeOfTensor where t != model.inputs[0] && rounds.contains(t) { steps[n] = model.tensors[t].scales[0] }
+            evaluation.noiseFloor = NoiseFloorMeter(steps: steps, draws: noiseDraws, seed: noiseSeed)
+        }
         let inputTensor = model.tensors[model.inputs[0]]
         var batch = [Float](repeating: 0, count: batchSize * samples.sampleSize)
         var start = 0
@@ -46,6 +60,7 @@ struct Evaluator {
                 try samples.read(start..<start + n, into: UnsafeMutableBufferPointer(rebasing: b[0..<n * samples.sampleSize]))
             }
             let input = Array(batch[0..<n * samples.sampleSize])
+            let quantizedInput = input.map { inputTensor.quantizeEdge($0) }
 
             var floatValues: [Int: [Float]] = [:]
             if let float {
@@ -56,9 +71,10 @@ struct Evaluator {
                     }
                 }
                 evaluation.floatOutputs!.append(contentsOf: outputs[0])
+                evaluation.noiseFloor?.add(executor: float.executor, input: quantizedInput.map { inputTensor.dequantizeEdge($0) },
+                                           batch: n, clean: outputs[0], classes: outputSize)
             }
 
-            let quantizedInput = input.map { inputTensor.quantizeEdge($0) }
             var intValues: [Int: [Int32]] = [model.inputs[0]: quantizedInput]
             var layers = evaluation.layers
             let simOutputs = simulator.runQuantized(input: quantizedInput, batch: n) { opIndex, tensorIndex, values in
@@ -83,6 +99,18 @@ struct Evaluator {
             progress(start, samples.count)
         }
         return evaluation
+    }
+
+    /// Whether `op`'s outputs hold some of its input's quantized values unchanged (no rounding of its own):
+    /// max pools, reshapes, padding, and a concatenation whose inputs all share the output's encoding.
+    static func copiesValues(_ op: QOp, _ model: QModel) -> Bool {
+        switch op.kind {
+        case .maxPool2D, .globalMaxPool2D, .flatten, .reshape, .zeroPadding2D: return true
+        case .concatenate:
+            let out = model.tensors[op.outputs[0]]
+            return op.inputs.allSatisfy { model.tensors[$0].scales == out.scales && model.tensors[$0].zeroPoints == out.zeroPoints }
+        default: return false
+        }
     }
 
     /// `round(x / scale) + zp` in Double, ties away from zero, clamped: the fake quantization of a float

@@ -30,9 +30,10 @@ enum ReportBuilder {
         let e = o.evaluation
         let outputKind: OutputKind = finalSoftmax(o.canonical) ? .probabilities : .logits
         let kind: EvaluationSourceKind = o.options.evaluationPath == nil ? .heldOutCalibration : .referenceFile
-        let summary = evaluationSummary(source: EvaluationSource(kind: kind, file: o.evaluationSource), reference: e.floatOutputs ?? [],
+        var summary = evaluationSummary(source: EvaluationSource(kind: kind, file: o.evaluationSource), reference: e.floatOutputs ?? [],
                                         quantized: e.quantizedOutputs, classes: e.outputSize, labels: o.targets.labels,
                                         samples: e.samples, outputKind: outputKind)
+        summary.noiseFloor = e.noiseFloor?.summary(gate: o.options.gates.minAgreement)
 
         var layers: [LayerReport] = []
         for (k, op) in o.writtenModel.ops.enumerated() {

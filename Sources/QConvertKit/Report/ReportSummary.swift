@@ -16,7 +16,13 @@ public struct ReportSummary: Sendable {
         report.gates.filter { !$0.passed }.map { g in
             let measured = g.measured.map { String(format: "%.4g", $0) } ?? "not measured"
             let relation = g.comparison == .atLeast ? "<" : ">"
-            return "\(g.name): measured \(measured)\(g.unit.isEmpty ? "" : " " + g.unit) \(relation) \(String(format: "%.4g", g.threshold))"
+            var line = "\(g.name): measured \(measured)\(g.unit.isEmpty ? "" : " " + g.unit) \(relation) \(String(format: "%.4g", g.threshold))"
+            if g.name == "min-agreement", let floor = report.evaluation?.noiseFloor, floor.top1AgreementMean < g.threshold {
+                line += String(format: "; the float model itself keeps only %.4g on average under these grids' rounding noise "
+                               + "(noise floor, %d draws): more bits are the likely remedy, not another clipping or rounding method",
+                               floor.top1AgreementMean, floor.draws)
+            }
+            return line
         }
     }
 
@@ -38,6 +44,11 @@ public struct ReportSummary: Sendable {
             }
             if let sqnr = e.outputSQNR { parts.append(String(format: "output SQNR %.1f dB", sqnr)) }
             out.append("fidelity: " + parts.joined(separator: ", "))
+            if let n = e.noiseFloor {
+                out.append(String(format: "noise floor: the float model under its grids' rounding noise alone agrees %.2f%% with itself "
+                                  + "(%.2f ... %.2f%% over %d draws)", 100 * n.top1AgreementMean, 100 * n.top1AgreementMin,
+                                  100 * n.top1AgreementMax, n.draws))
+            }
         }
         let compared = report.layers.compactMap(\.simulatorVsEmulation)
         let total = compared.reduce(0) { $0 + $1.compared }

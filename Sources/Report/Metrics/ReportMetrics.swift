@@ -106,7 +106,7 @@ public enum ReportMetrics {
     }
 
     /// Index of the largest value of one row; the first on ties, NaN ignored, 0 when all are NaN.
-    static func argmax(_ values: [Float], row: Int, classes: Int) -> Int {
+    public static func argmax(_ values: [Float], row: Int, classes: Int) -> Int {
         let start = row * classes
         var best = 0
         var bestValue = -Float.infinity

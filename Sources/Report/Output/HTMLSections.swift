@@ -29,7 +29,8 @@ enum HTMLSections {
         let evaluation = report.evaluation
         if let evaluation, let agreement = evaluation.top1Agreement {
             let agreeing = Int((agreement * Double(evaluation.samples)).rounded())
-            cards.append(card("Top-1 agreement", f.percent(agreement), "\(agreeing) of \(evaluation.samples) samples · \(e(sourceText(evaluation)))",
+            let floor = evaluation.noiseFloor.map { " · noise floor \(f.percent($0.top1AgreementMean))" } ?? ""
+            cards.append(card("Top-1 agreement", f.percent(agreement), "\(agreeing) of \(evaluation.samples) samples · \(e(sourceText(evaluation)))\(floor)",
                               grade: agreement >= 0.99 ? "good" : agreement >= 0.95 ? "fair" : "poor"))
         } else {
             cards.append(card("Top-1 agreement", f.missing, evaluation == nil ? "not evaluated (no data)" : "outputs are not class scores", grade: ""))

@@ -23,10 +23,13 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
     public var outputSQNR: Double?
     /// Whether the model's outputs are logits or probabilities (decides how KL applies softmax).
     public var outputKind: OutputKind
+    /// The float model's agreement with itself under its grids' rounding noise alone; `nil` where it was
+    /// not measured (no float model, or `--noise-floor-draws 0`). Schema 1.2.
+    public var noiseFloor: NoiseFloor?
 
     public init(source: EvaluationSource, samples: Int, top1Agreement: Double?, floatAccuracy: Double?,
                 quantizedAccuracy: Double?, outputCosine: Double?, outputMSE: Double?, softmaxKL: Double?,
-                outputSQNR: Double?, outputKind: OutputKind) {
+                outputSQNR: Double?, outputKind: OutputKind, noiseFloor: NoiseFloor? = nil) {
         self.source = source
         self.samples = samples
         self.top1Agreement = top1Agreement
@@ -37,6 +40,7 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
         self.softmaxKL = softmaxKL
         self.outputSQNR = outputSQNR
         self.outputKind = outputKind
+        self.noiseFloor = noiseFloor
     }
 
     /// `floatAccuracy − quantizedAccuracy` (positive: the quantized model is worse); `nil` without labels.

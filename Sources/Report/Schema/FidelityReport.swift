@@ -7,7 +7,7 @@
 /// layer without weights); it is written as JSON `null`.
 public struct FidelityReport: Codable, Sendable, Equatable {
     /// The schema version this code writes. Minor: fields or enum cases added; major: anything else.
-    public static let currentSchemaVersion = "1.1"
+    public static let currentSchemaVersion = "1.2"
 
     /// `"major.minor"`; readers accept any minor of a major they know and ignore unknown fields.
     public var schemaVersion: String
