@@ -28,6 +28,8 @@ enum QBinBench {
         var work: String?
         /// Skip the int8 GEMM measurement (the per-round calls of the peer script).
         var gemm = true
+        /// Print where the simulator's time goes per op (batch 32, 1 thread) instead of the images/s table.
+        var profile = false
 
         init(parsing arguments: [String]) throws {
             var rest = arguments[...]
@@ -39,6 +41,7 @@ enum QBinBench {
                 switch argument {
                 case "--json": json = true
                 case "--no-gemm": gemm = false
+                case "--profile": profile = true
                 case "--fixtures": fixtures = try value(argument, "a folder")
                 case "--work": work = try value(argument, "a folder")
                 case "--only": only.append(try value(argument, "a fixture name"))
@@ -101,6 +104,7 @@ enum QBinBench {
         let reference: [Float]?
         let engines: [Engine]
         let qbinBytes: Int
+        let simulator: IntegerSimulator
 
         init(name: String, folder: String, work: String, bits: Int) throws {
             self.name = name
@@ -119,6 +123,7 @@ enum QBinBench {
             do { simulator = try IntegerSimulator(path: qbin, rounding: .gemmlowp, maxBatch: 32) } catch {
                 throw BenchError.fixture(name, "simulator: \(error)")
             }
+            self.simulator = simulator
             let executor = try FloatExecutor(graph: try ModelLoader.load(path: model).graph, maxBatch: 32)
             engines = [
                 Engine(name: "sim", setThreads: { simulator.threads = $0 }, run: { simulator.run(input: $0, batch: $1)[0] }),
@@ -188,6 +193,11 @@ enum QBinBench {
                 // A fixture that cannot be converted or loaded is reported and skipped; the others still count.
                 FileHandle.standardError.write(Data("qconvert-bench qbin: \(name): \(error)\n".utf8))
             }
+        }
+
+        if options.profile {
+            for fixture in fixtures { printProfile(fixture, reps: options.reps) }
+            return
         }
 
         struct Job { let fixture: Fixture; let engine: Engine; let setting: Setting; let input: [Float]; let passes: Int }

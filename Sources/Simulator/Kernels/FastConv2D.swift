@@ -15,7 +15,8 @@ final class FastConv2D: IntegerLayer {
     let paddingValue: Int32
 
     init(_ params: ConvParams, path: GEMMPath, inputMin: Int32) {
-        p = params
+        p = Self.blockDiagonal(params)
+        let params = p
         self.path = path
         let cinG = params.inChannelsPerGroup, coutG = params.outChannelsPerGroup
         let k = params.kernelH * params.kernelW * cinG
@@ -31,6 +32,29 @@ final class FastConv2D: IntegerLayer {
         adjustedBias = (0..<params.outC).map { c in
             params.bias[c] &- offset &* groupWeights[c / coutG].rowSums[c % coutG]
         }
+    }
+
+    /// A grouped conv whose output channels fit one 16-wide GEMM panel runs as one ungrouped conv with
+    /// block-diagonal weights (zeros outside each channel's group): the same multiply-adds as one panel
+    /// per group, with one im2col pass and one requantization instead of one per group, and the same
+    /// sums (the added products are exact zeros).
+    static func blockDiagonal(_ params: ConvParams) -> ConvParams {
+        guard params.groups > 1, params.outC <= 16 else { return params }
+        let cinG = params.inChannelsPerGroup, coutG = params.outChannelsPerGroup
+        let taps = params.kernelH * params.kernelW
+        var dense = [Int32](repeating: 0, count: params.outC * taps * params.inC)
+        for c in 0..<params.outC {
+            let g = c / coutG
+            for t in 0..<taps {
+                for i in 0..<cinG {
+                    dense[(c * taps + t) * params.inC + g * cinG + i] = params.weights[(c * taps + t) * cinG + i]
+                }
+            }
+        }
+        var result = params
+        result.weights = dense
+        result.groups = 1
+        return result
     }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
@@ -63,34 +87,61 @@ final class FastConv2D: IntegerLayer {
 
     /// Writes one A row per output pixel in `rows` (flat over batch, outY, outX): for each tap
     /// `(filterY, filterX)` the group's `inC / groups` values `x - inputOffset`, or `paddingValue` for a tap
-    /// in the padding; then zeros up to `lda`.
+    /// in the padding. Positions `K ..< lda` are never written (the scratch starts zeroed).
+    ///
+    /// Works tap by tap over runs of pixels in one output row, so the bounds are checked once per run
+    /// (the valid `outX` range of a tap is computed, not tested per pixel) and a 1-channel stem copies one
+    /// value per pixel and tap in a branch-free loop.
     private func im2col<T: FixedWidthInteger>(_ input: UnsafePointer<Int32>, rows: Range<Int>, group: Int,
                                               into a: UnsafeMutablePointer<T>, lda: Int) {
         let cinG = p.inChannelsPerGroup
-        let pixels = p.outH &* p.outW
         let fill = T(truncatingIfNeeded: paddingValue)
-        for (r, m) in rows.enumerated() {
-            let b = m / pixels, rem = m % pixels
-            let outY = rem / p.outW, outX = rem % p.outW
-            let dst = a + r &* lda
-            var index = 0
+        let offset = inputOffset
+        let xStep = p.strideW &* p.inC
+        var m = rows.lowerBound
+        while m < rows.upperBound {
+            // One run: the pixels of rows that share (sample, outY).
+            let b = m / (p.outH &* p.outW), outY = (m / p.outW) % p.outH, x0 = m % p.outW
+            let x1 = Swift.min(p.outW, x0 &+ (rows.upperBound &- m))
+            let rowBase = a + (m &- rows.lowerBound) &* lda
             for filterY in 0..<p.kernelH {
                 let inY = outY &* p.strideH &+ filterY &* p.dilationH &- p.padTop
+                let rowInside = inY >= 0 && inY < p.inH
                 for filterX in 0..<p.kernelW {
-                    let inX = outX &* p.strideW &+ filterX &* p.dilationW &- p.padLeft
-                    let row = dst + index
-                    let inside = inY >= 0 && inY < p.inH && inX >= 0 && inX < p.inW
-                    if inside {
-                        let pixel: Int = (b &* p.inH &+ inY) &* p.inW &+ inX
-                        let src = input + (pixel &* p.inC &+ group &* cinG)
-                        for i in 0..<cinG { row[i] = T(truncatingIfNeeded: src[i] &- inputOffset) }
-                    } else {
-                        for i in 0..<cinG { row[i] = fill }
+                    let tap = rowBase + (filterY &* p.kernelW &+ filterX) &* cinG
+                    // outX with 0 <= outX * strideW + shift < inW.
+                    let shift = filterX &* p.dilationW &- p.padLeft
+                    var lo = x0, hi = x0
+                    if rowInside {
+                        lo = Swift.max(x0, shift >= 0 ? 0 : (-shift &+ p.strideW &- 1) / p.strideW)
+                        hi = Swift.min(x1, p.inW &- shift <= 0 ? 0 : (p.inW &- shift &- 1) / p.strideW &+ 1)
+                        if hi < lo { hi = lo }
                     }
-                    index &+= cinG
+                    for x in x0..<lo { Self.fill(tap + (x &- x0) &* lda, count: cinG, with: fill) }
+                    if lo < hi {
+                        var dst = tap + (lo &- x0) &* lda
+                        var src = input + (((b &* p.inH &+ inY) &* p.inW &+ lo &* p.strideW &+ shift) &* p.inC &+ group &* cinG)
+                        if cinG == 1 {
+                            for _ in lo..<hi {
+                                dst[0] = T(truncatingIfNeeded: src[0] &- offset)
+                                dst += lda; src += xStep
+                            }
+                        } else {
+                            for _ in lo..<hi {
+                                for i in 0..<cinG { dst[i] = T(truncatingIfNeeded: src[i] &- offset) }
+                                dst += lda; src += xStep
+                            }
+                        }
+                    }
+                    for x in Swift.max(lo, hi)..<x1 { Self.fill(tap + (x &- x0) &* lda, count: cinG, with: fill) }
                 }
             }
-            for i in index..<lda { dst[i] = 0 }
+            m &+= x1 &- x0
         }
+    }
+
+    @inline(__always)
+    private static func fill<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<T>, count: Int, with value: T) {
+        for i in 0..<count { p[i] = value }
     }
 }
