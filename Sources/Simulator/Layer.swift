@@ -16,6 +16,19 @@ struct ChannelRequantizer: Sendable {
     let multipliers: [QuantizedMultiplier]
     let outputZero: Int32
     let lower: Int32, upper: Int32
+    /// `multipliers` as two flat arrays, for the vectorised row kernel (`qc_requant_rows`).
+    let significands: [Int32]
+    let shifts: [Int32]
+
+    init(profile: RoundingProfile, multipliers: [QuantizedMultiplier], outputZero: Int32, lower: Int32, upper: Int32) {
+        self.profile = profile
+        self.multipliers = multipliers
+        self.outputZero = outputZero
+        self.lower = lower
+        self.upper = upper
+        significands = multipliers.map(\.multiplier)
+        shifts = multipliers.map(\.shift)
+    }
 
     @inline(__always)
     func apply(_ acc: Int32, channel: Int) -> Int32 {

@@ -183,4 +183,108 @@ static inline void qc_gemm_u8s8_4x16_i16(const uint8_t *a, ptrdiff_t lda, const 
 #endif
 }
 
+
+// ---------------------------------------------------------------------------------------------------
+// Per-channel requantization of GEMM rows (docs/numerics.md; `RoundingProfile.multiply` is the
+// reference, tested lane for lane):
+//   out[r * out_stride + j] = clamp(multiply(c[r * ldc + j] + bias[j], mult[j], shift[j]) + zout, lo, hi)
+// profile 0 = gemmlowp:  x << max(shift, 0), SaturatingRoundingDoublingHighMul by mult, then
+//                        RoundingDivideByPOT by max(-shift, 0) (ties away from zero);
+// profile 1 = single:    (x * mult + 2^(30 - shift)) >> (31 - shift), arithmetic, 64-bit.
+// All int32 adds wrap. shift must be in -31...30.
+
+static inline int32_t qc_requant_one(int32_t x, int32_t m, int32_t shift, int profile) {
+    if (profile == 0) {
+        int32_t left = shift > 0 ? shift : 0, right = shift < 0 ? -shift : 0;
+        int32_t scaled = (int32_t)((uint32_t)x << left);
+        int32_t high;
+        if (scaled == INT32_MIN && m == INT32_MIN) {
+            high = INT32_MAX;
+        } else {
+            int64_t p = (int64_t)scaled * (int64_t)m;
+            high = (int32_t)((p + ((int64_t)1 << 30)) >> 31);
+        }
+        int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+        int32_t remainder = high & mask;
+        int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+        return (high >> right) + (remainder > threshold ? 1 : 0);
+    } else {
+        int64_t total = 31 - (int64_t)shift;
+        int64_t p = (int64_t)x * (int64_t)m;
+        return (int32_t)((p + ((int64_t)1 << (total - 1))) >> total);
+    }
+}
+
+#if defined(__AVX2__)
+/// Arithmetic right shift of 64-bit lanes by per-lane counts 0...63 (AVX2 has only the logical one).
+static inline __m256i qc_srav_epi64(__m256i v, __m256i count) {
+    __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
+    return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(v, sign), count), sign);
+}
+
+/// Eight lanes of `qc_requant_one` before the zero point and clamp.
+static inline __m256i qc_requant8(__m256i x, __m256i m, __m256i shift, int profile) {
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i m_odd = _mm256_srli_epi64(m, 32);
+    if (profile == 0) {
+        __m256i left = _mm256_max_epi32(shift, zero);
+        __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+        __m256i scaled = _mm256_sllv_epi32(x, left);
+        // High 32 bits of 2 * scaled * m, rounded (bits 31..62 of scaled * m + 2^30): even and odd lanes.
+        const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
+        __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(scaled, m), nudge), 31);
+        __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(scaled, 32), m_odd), nudge);
+        odd = _mm256_slli_epi64(_mm256_srli_epi64(odd, 31), 32);
+        __m256i high = _mm256_blend_epi32(even, odd, 0xAA);
+        const __m256i min32 = _mm256_set1_epi32(INT32_MIN);
+        __m256i overflow = _mm256_and_si256(_mm256_cmpeq_epi32(scaled, min32), _mm256_cmpeq_epi32(m, min32));
+        high = _mm256_blendv_epi8(high, _mm256_set1_epi32(INT32_MAX), overflow);
+        // RoundingDivideByPOT(high, right).
+        __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), _mm256_set1_epi32(1));
+        __m256i remainder = _mm256_and_si256(high, mask);
+        __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_cmpgt_epi32(zero, high));
+        return _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
+    } else {
+        // total = 31 - shift (1...62) per 64-bit lane: even lanes from the low dwords, odd from the high.
+        __m256i total = _mm256_sub_epi32(_mm256_set1_epi32(31), shift);
+        __m256i total_even = _mm256_and_si256(total, _mm256_set1_epi64x(0xFFFFFFFF));
+        __m256i total_odd = _mm256_srli_epi64(total, 32);
+        const __m256i one = _mm256_set1_epi64x(1);
+        __m256i pe = _mm256_mul_epi32(x, m);
+        __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd);
+        pe = qc_srav_epi64(_mm256_add_epi64(pe, _mm256_sllv_epi64(one, _mm256_sub_epi64(total_even, one))), total_even);
+        po = qc_srav_epi64(_mm256_add_epi64(po, _mm256_sllv_epi64(one, _mm256_sub_epi64(total_odd, one))), total_odd);
+        return _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+    }
+}
+#endif
+
+static inline void qc_requant_rows(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels,
+                                   const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                   int32_t zout, int32_t lo, int32_t hi, int32_t *out, ptrdiff_t out_stride,
+                                   int profile) {
+    ptrdiff_t j0 = 0;
+#if defined(__AVX2__)
+    const __m256i vz = _mm256_set1_epi32(zout), vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
+    for (; j0 + 8 <= channels; j0 += 8) {
+        __m256i vb = _mm256_loadu_si256((const __m256i *)(bias + j0));
+        __m256i vm = _mm256_loadu_si256((const __m256i *)(mult + j0));
+        __m256i vs = _mm256_loadu_si256((const __m256i *)(shift + j0));
+        for (ptrdiff_t r = 0; r < rows; r++) {
+            __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(c + r * ldc + j0)), vb);
+            __m256i y = _mm256_add_epi32(qc_requant8(x, vm, vs, profile), vz);
+            y = _mm256_min_epi32(_mm256_max_epi32(y, vlo), vhi);
+            _mm256_storeu_si256((__m256i *)(out + r * out_stride + j0), y);
+        }
+    }
+#endif
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        for (ptrdiff_t j = j0; j < channels; j++) {
+            int32_t x = (int32_t)((uint32_t)c[r * ldc + j] + (uint32_t)bias[j]);
+            int32_t y = (int32_t)((uint32_t)qc_requant_one(x, mult[j], shift[j], profile) + (uint32_t)zout);
+            out[r * out_stride + j] = y < lo ? lo : (y > hi ? hi : y);
+        }
+    }
+}
+
 #endif
