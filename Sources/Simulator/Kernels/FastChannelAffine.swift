@@ -4,37 +4,29 @@ import FixedPoint
 ///
 ///     acc = (x - zin) * a[c] + b[c],   q = clamp(zout + multiply(acc, m[c]))
 ///
-/// over rows of `channels` values (pixels), split over `threads`; per-channel scale, offset and
-/// multiplier read through unsafe pointers, the rounding profile fixed at compile time.
+/// over rows of `channels` values (pixels), split over `threads`: the products `(x - zin) * a[c]` are
+/// written to the output (a loop that vectorises), then `requantizeRows` adds `b` and requantizes them
+/// in place, eight channels at a time.
 final class FastChannelAffine: IntegerLayer {
     let reference: ReferenceChannelAffine
 
     init(_ reference: ReferenceChannelAffine) { self.reference = reference }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
-        switch reference.requant.profile {
-        case .gemmlowp: run(GemmlowpRounding.self, inputs[0], output, threads)
-        case .single: run(SingleRounding.self, inputs[0], output, threads)
-        }
-    }
-
-    private func run<R: StaticRounding>(_ rounding: R.Type, _ input: UnsafeBufferPointer<Int32>,
-                                        _ output: UnsafeMutableBufferPointer<Int32>, _ threads: Int) {
-        let r = reference, requant = r.requant, channels = r.channels, zin = r.inputZero
+        let r = reference, channels = r.channels, zin = r.inputZero
         guard output.count > 0 else { return }
-        let x = input.baseAddress!, out = output.baseAddress!
+        let x = inputs[0].baseAddress!, out = output.baseAddress!
         r.scale.withUnsafeBufferPointer { scale in
             r.offset.withUnsafeBufferPointer { offset in
-                requant.multipliers.withUnsafeBufferPointer { multipliers in
-                    let a = scale.baseAddress!, b = offset.baseAddress!, m = multipliers.baseAddress!
-                    parallelChunks(output.count / channels, threads: threads, alignment: 16) { pixels in
-                        for pixel in pixels {
-                            let src = x + pixel &* channels, dst = out + pixel &* channels
-                            for c in 0..<channels {
-                                dst[c] = requant.apply((src[c] &- zin) &* a[c] &+ b[c], m[c], R.self)
-                            }
-                        }
+                let a = scale.baseAddress!, b = offset.baseAddress!
+                parallelChunks(output.count / channels, threads: threads, alignment: 16) { pixels in
+                    for pixel in pixels {
+                        let src = x + pixel &* channels, dst = out + pixel &* channels
+                        for c in 0..<channels { dst[c] = (src[c] &- zin) &* a[c] }
                     }
+                    let first = out + pixels.lowerBound &* channels
+                    r.requant.requantizeRows(first, ldc: channels, rows: pixels.count, channels: channels, bias: b,
+                                             firstChannel: 0, into: first, outStride: channels)
                 }
             }
         }
