@@ -63,8 +63,9 @@ struct LayerBuilder {
             guard input(op, 0).shape == out.shape, input(op, 1).shape == out.shape else {
                 throw at.invalid("inputs \(input(op, 0).shape), \(input(op, 1).shape) and output \(out.shape) differ (no broadcasting)")
             }
-            return ReferenceMultiply(zero0: try zero(input(op, 0), at), zero1: try zero(input(op, 1), at),
-                                     requant: try requantizer(op, channels: 1, at))
+            let multiply = ReferenceMultiply(zero0: try zero(input(op, 0), at), zero1: try zero(input(op, 1), at),
+                                             requant: try requantizer(op, channels: 1, at))
+            return reference ? multiply : FastMultiply(multiply)
         case .concatenate:
             return try concatenate(op, at)
         case .maxPool2D, .averagePool2D:

@@ -3,7 +3,7 @@ import QBin
 import XCTest
 @testable import Simulator
 
-/// The fast element-wise kernels (add / subtract, channelAffine, requantize, max / average pool, global
+/// The fast element-wise kernels (add / subtract, multiply, channelAffine, requantize, max / average pool, global
 /// pools) and the depth-multiplier depthwise conv against their scalar references, bit for bit, on random
 /// models whose inputs include the type's extremes and the zero point, with int32 activations and
 /// extreme multipliers / shifts, both rounding profiles, 1 and 2 threads.
@@ -78,7 +78,7 @@ final class FastElementwiseTests: XCTestCase {
 
     /// `add` / `subtract` of the input and a rescaled copy of it (channelAffine, requantize), two and
     /// three inputs; int32 activations with left shifts up to 30 exercise the wrapping shift.
-    func testAddSubtractChannelAffineRequantizeMatchReference() throws {
+    func testAddSubtractMultiplyChannelAffineRequantizeMatchReference() throws {
         var rng = TestRNG(seed: 23)
         for trial in 0..<36 {
             let inType = [u8, s8, s32][trial % 3], midType = rng.bool() ? u8 : s8, outType = [u8, s8, s32][rng.int(0...2)]
@@ -108,9 +108,15 @@ final class FastElementwiseTests: XCTestCase {
             b.op(kind, inputs, y, ["left_shift": [Int32(inType == s32 ? [0, 1, 30][rng.int(0...2)] : rng.int(0...20))],
                                    "input_multiplier": pairs.map(\.0), "input_shift": pairs.map(\.1),
                                    "output_multiplier": [out.0], "output_shift": [out.1], "clamp": clamp(&rng, outType)])
+            // Then multiply (FastMultiply): the sum times the middle tensor, requantized.
+            let productType = [u8, s8, s32][rng.int(0...2)]
+            let z = b.activation("z", shape, productType,
+                                 zero: productType == s32 ? rng.int32(-100...100) : rng.int32(productType.minValue...productType.maxValue))
+            let (pm, ps) = multiplier(&rng, shifts: -31...2)
+            b.op(.multiply, [y, mid], z, ["multiplier": [pm], "shift": [ps], "clamp": clamp(&rng, productType)])
             let batch = trial % 2 == 0 ? 1 : 4
-            try assertMatches(b.finished(outputs: [y]), edgyInput(&rng, batch * count, inType, zero: zin), batch: batch,
-                              "element-wise trial \(trial) \(kind) of \(inputs.count), \(inType) -> \(midType) -> \(outType), shape \(shape)")
+            try assertMatches(b.finished(outputs: [z]), edgyInput(&rng, batch * count, inType, zero: zin), batch: batch,
+                              "element-wise trial \(trial) \(kind) of \(inputs.count) and multiply, \(inType) -> \(midType) -> \(outType) -> \(productType), shape \(shape)")
         }
     }
 
