@@ -196,9 +196,10 @@ struct LayerBuilder {
             zeros.append(try zero(input(op, i), at))
         }
         let after = out.shape[(axis + 1)...].reduce(1, *)
-        return ReferenceConcatenate(outerCount: out.shape[..<axis].reduce(1, *),
-                                    innerCounts: op.inputs.indices.map { input(op, $0).shape[axis] * after },
-                                    inputZeros: zeros, requants: requants)
+        let concat = ReferenceConcatenate(outerCount: out.shape[..<axis].reduce(1, *),
+                                          innerCounts: op.inputs.indices.map { input(op, $0).shape[axis] * after },
+                                          inputZeros: zeros, requants: requants)
+        return reference ? concat : FastConcatenate(concat)
     }
 
     // MARK: Parameters

@@ -120,6 +120,35 @@ final class FastElementwiseTests: XCTestCase {
         }
     }
 
+    /// `FastConcatenate` against the reference: the input and 1-2 requantized copies of it (other types
+    /// and encodings) along every axis, identity multipliers (2^30, shift 1) among the random ones.
+    func testConcatenateMatchesReference() throws {
+        var rng = TestRNG(seed: 29)
+        for trial in 0..<24 {
+            let base = [rng.int(1...4), rng.int(1...4), rng.int(1...11)], axis = trial % 3
+            var b = ModelBuilder()
+            let inType = [u8, s8, s32][trial % 3], outType = [u8, s8][rng.int(0...1)]
+            let zin = inType == s32 ? rng.int32(-1000...1000) : rng.int32(inType.minValue...inType.maxValue)
+            let x = b.input(base, inType, zero: zin)
+            var parts = [x]
+            for k in 1..<(2 + trial % 2) {
+                let type = rng.bool() ? u8 : s8
+                let t = b.activation("p\(k)", base, type, zero: rng.int32(type.minValue...type.maxValue))
+                let (m, sh) = multiplier(&rng, shifts: -8...2)
+                b.op(.requantize, [x], t, ["multiplier": [m], "shift": [sh], "clamp": clamp(&rng, type)])
+                parts.append(t)
+            }
+            var outShape = base
+            outShape[axis] = base[axis] * parts.count
+            let y = b.activation("y", outShape, outType, zero: rng.int32(outType.minValue...outType.maxValue))
+            let pairs = parts.indices.map { i -> (Int32, Int32) in rng.int(0...3) == 0 ? (1 << 30, 1) : multiplier(&rng, shifts: -12...2) }
+            b.op(.concatenate, parts, y, ["axis": [Int32(axis)], "input_multiplier": pairs.map(\.0), "input_shift": pairs.map(\.1)])
+            let batch = trial % 2 == 0 ? 1 : 3
+            try assertMatches(b.finished(outputs: [y]), edgyInput(&rng, batch * base.reduce(1, *), inType, zero: zin), batch: batch,
+                              "concatenate trial \(trial) axis \(axis) of \(parts.count), \(inType) -> \(outType)")
+        }
+    }
+
     /// Max / average pools (windows partly or wholly in the padding, narrow clamps) and global pools.
     func testPoolsMatchReference() throws {
         var rng = TestRNG(seed: 29)
