@@ -43,7 +43,16 @@ final class FastPool2D: IntegerLayer {
                             }
                         }
                         let count = ys.count * xs.count
-                        for c in 0..<channels { dst[c] = Swift.min(Swift.max(roundedMean(sums[c], count), p.lower), p.upper) }
+                        let half = Int64(count / 2), n = Double(count)
+                        for c in 0..<channels {
+                            // roundedMean without an int64 division: the numerator is below 2^53 in magnitude
+                            // (count * 2^31 at most), so the Double quotient truncates to the same integer
+                            // (a non-integer quotient lies at least 1/count from the nearest integer, more
+                            // than its rounding error).
+                            let sum = sums[c], numerator = sum >= 0 ? sum &+ half : sum &- half
+                            let mean = Int32(truncatingIfNeeded: Int64((Double(numerator) / n).rounded(.towardZero)))
+                            dst[c] = Swift.min(Swift.max(mean, p.lower), p.upper)
+                        }
                     }
                 }
             }
