@@ -29,6 +29,7 @@ final class ConvertValidateTests: XCTestCase {
         XCTAssertTrue(convert.stderr.contains("noise floor:"), convert.stderr)
         let page = try String(contentsOfFile: html, encoding: .utf8)
         XCTAssertTrue(page.contains("<svg") && !page.contains("<script"))
+        XCTAssertTrue(page.contains("thresholds checked by qconvert convert"), "convert's own --min-agreement gate")
 
         let pass = try CLIRunner.run(["validate", out, "--reference", data, "--min-agreement", "0.995", "--max-lsb-error", "1"])
         XCTAssertEqual(pass.status, 0, pass.stderr)

@@ -29,6 +29,7 @@ final class ReportHTMLTests: XCTestCase {
         let html = ReportWriter.html(SampleReport.resnet())
         XCTAssertTrue(html.contains("FAILED"), "one gate fails")
         XCTAssertTrue(html.contains("1 of 3 gates failed"))
+        XCTAssertTrue(html.contains("thresholds checked by qconvert validate"), "the sample is a validate report")
         XCTAssertTrue(html.contains("Warnings (2)"))
         XCTAssertTrue(html.contains("98.00%"), "top-1 agreement card")
         XCTAssertTrue(html.contains("noise floor 99.25%"), "the noise floor beside the agreement")

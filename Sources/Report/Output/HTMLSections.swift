@@ -76,7 +76,7 @@ enum HTMLSections {
         return "<section class=\"panel warnings\"><h2>Warnings (\(warnings.count))</h2><ul>\n\(items)\n</ul></section>\n"
     }
 
-    static func gates(_ gates: [Gate]) -> String {
+    static func gates(_ gates: [Gate], command: ReportKind) -> String {
         guard !gates.isEmpty else { return "" }
         let rows = gates.map { gate in
             let measured = gate.measured.map { HTMLFormat.significant($0, digits: 4) } ?? "not measured"
@@ -84,7 +84,7 @@ enum HTMLSections {
             return "<tr><td class=\"l\">\(e(gate.name))</td><td>\(measured) \(e(gate.unit))</td><td>\(gate.comparison.symbol) \(HTMLFormat.significant(gate.threshold, digits: 4)) \(e(gate.unit))</td><td>\(result)</td></tr>"
         }.joined(separator: "\n")
         return """
-        <section class="panel"><h2>Gates</h2><p class="note">thresholds checked by qconvert validate</p>
+        <section class="panel"><h2>Gates</h2><p class="note">thresholds checked by qconvert \(command.rawValue)</p>
         <table><tr><th class="l">gate</th><th>measured</th><th>required</th><th>result</th></tr>
         \(rows)
         </table></section>

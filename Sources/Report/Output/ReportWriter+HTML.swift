@@ -25,7 +25,7 @@ extension ReportWriter {
         page += HTMLSections.header(report)
         page += HTMLSections.cards(report)
         page += HTMLSections.warnings(report.warnings)
-        page += HTMLSections.gates(report.gates)
+        page += HTMLSections.gates(report.gates, command: report.kind)
         page += HTMLSections.recipeAndSize(report)
         if !report.layers.isEmpty {
             page += HTMLSections.panel(title: "Relative error through depth",

@@ -25,7 +25,7 @@ public struct FidelityReport: Codable, Sendable, Equatable {
     public var layers: [LayerReport]
     /// Sentences a user should read (clipped outliers, accumulator fallbacks, too few samples ...).
     public var warnings: [String]
-    /// Pass/fail thresholds checked by `qconvert validate`; empty for `convert`.
+    /// Pass/fail thresholds checked by `qconvert validate` or `convert` (its `--min-agreement` ... options); empty without any.
     public var gates: [Gate]
 
     public init(schemaVersion: String = FidelityReport.currentSchemaVersion, kind: ReportKind, model: ModelInfo,
