@@ -1,5 +1,4 @@
 import CInt8Kernels
-import FixedPoint
 
 /// `add` / `subtract`, the per-element math of `ReferenceAdd` unchanged,
 ///
@@ -7,17 +6,17 @@ import FixedPoint
 ///
 /// over `threads` contiguous chunks of the elements: each input is rescaled and summed into the output
 /// buffer (`qc_rescale_accumulate`, eight lanes at a time; int32 sums wrap, so the order of the inputs
-/// does not change them), then the output is requantized in place (`qc_requant_flat`).
+/// does not change them), then the output is requantized in place (`requantizeInPlace`).
 final class FastAdd: IntegerLayer {
     let reference: ReferenceAdd
 
     init(_ reference: ReferenceAdd) { self.reference = reference }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
-        let r = reference, requant = r.output, outM = requant.multipliers[0]
+        let r = reference
         guard output.count > 0 else { return }
         let out = output.baseAddress!, bases = inputs.map { $0.baseAddress! }
-        let profile: Int32 = r.profile == .gemmlowp ? 0 : 1
+        let profile = r.profile.kernelCode, requant = r.output.perTensor
         parallelChunks(output.count, threads: threads, alignment: 64) { range in
             let n = range.count, o = out + range.lowerBound
             for k in bases.indices {
@@ -25,7 +24,7 @@ final class FastAdd: IntegerLayer {
                 qc_rescale_accumulate(bases[k] + range.lowerBound, n, r.inputZeros[k], r.leftShift, m.multiplier, m.shift,
                                       r.signs[k], o, k > 0 ? 1 : 0, profile)
             }
-            qc_requant_flat(o, n, outM.multiplier, outM.shift, requant.outputZero, requant.lower, requant.upper, o, profile)
+            requant.requantizeInPlace(o, count: n)
         }
     }
 }

@@ -1,12 +1,10 @@
-import CInt8Kernels
-import FixedPoint
 
 /// `concatenate`, the per-element math of `ReferenceConcatenate` unchanged,
 ///
 ///     q' = clamp(zout + multiply(q_i - z_i, inputMultiplier[i]), min(type), max(type))
 ///
 /// over `threads` chunks of the outer rows: each input's slice is written as `q_i - z_i` into its place
-/// in the output row, then requantized there (`qc_requant_flat`, eight lanes at a time).
+/// in the output row, then requantized there (`requantizeInPlace`, eight lanes at a time).
 final class FastConcatenate: IntegerLayer {
     let reference: ReferenceConcatenate
 
@@ -16,15 +14,14 @@ final class FastConcatenate: IntegerLayer {
         let r = reference, inner = r.innerCounts, outInner = inner.reduce(0, +)
         guard outInner > 0 else { return }
         let bases = inputs.map { $0.baseAddress! }, out = output.baseAddress!
-        let multipliers = r.requants.map { $0.multipliers[0] }
-        let profile: Int32 = r.requants.first?.profile == .single ? 1 : 0
+        let requants = r.requants.map(\.perTensor)
         parallelChunks(batch * r.outerCount, threads: threads, alignment: 16) { rows in
             for outer in rows {
                 var dst = out + outer &* outInner
                 for i in bases.indices {
-                    let n = inner[i], src = bases[i] + outer &* n, z = r.inputZeros[i], q = r.requants[i]
+                    let n = inner[i], src = bases[i] + outer &* n, z = r.inputZeros[i]
                     for j in 0..<n { dst[j] = src[j] &- z }
-                    qc_requant_flat(dst, n, multipliers[i].multiplier, multipliers[i].shift, q.outputZero, q.lower, q.upper, dst, profile)
+                    requants[i].requantizeInPlace(dst, count: n)
                     dst += n
                 }
             }
