@@ -5,8 +5,9 @@ import Report
 /// Measures `NoiseFloor`: the float model's top-1 agreement with itself when every nonzero value of a
 /// node that holds a quantized tensor's value gets uniform noise of ±½ that tensor's step (rounding
 /// noise alone: float weights, no clipping; zero is exact on every grid). The caller feeds the input as
-/// the quantized model sees it (quantized and dequantized), and `clean` from the unquantized input. Each draw is its own SplitMix64 stream, consumed in sample order, so the
-/// result depends only on the seed, the samples and the grids.
+/// the quantized model sees it (quantized and dequantized), and `clean` from the unquantized input. Each
+/// draw is its own SplitMix64 stream, consumed in sample order, so the result depends only on the seed,
+/// the samples and the grids.
 struct NoiseFloorMeter {
     /// Per float node: the quantization step of the tensor holding its value, or nil (no noise).
     let steps: [Float?]
@@ -16,12 +17,10 @@ struct NoiseFloorMeter {
 
     init(steps: [Float?], draws: Int, seed: UInt64) {
         self.steps = steps
-        // Distinct, well-separated streams per draw (SplitMix64 of the seed mixed with the draw index).
-        streams = (0..<draws).map { d in
-            var mix = SplitMix64(seed: seed ^ 0x6E6F_6973_6566_6C72)
-            for _ in 0...d { _ = mix.next() }
-            return SplitMix64(seed: mix.next())
-        }
+        // One stream per draw, seeded by successive outputs of a SplitMix64 of the seed (the first skipped).
+        var mix = SplitMix64(seed: seed ^ 0x6E6F_6973_6566_6C72)
+        _ = mix.next()
+        streams = (0..<draws).map { _ in SplitMix64(seed: mix.next()) }
         agreeing = [Int](repeating: 0, count: draws)
     }
 
