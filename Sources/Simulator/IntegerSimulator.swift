@@ -63,31 +63,77 @@ public final class IntegerSimulator {
 
     /// Integer in (values clamped to the input type), integer out; `observe(opIndex, outputTensorIndex, values)`
     /// sees every op's output, all samples of the current pass (up to `maxBatch`), for per-layer comparison.
+    ///
+    /// Without `observe`, a batch of at least two samples per thread is split by samples: each thread
+    /// runs its share through the whole network on its own, `samplesPerPass` at a time, so the threads
+    /// meet once per call instead of once per op and a pass's activations stay in cache. With `observe`
+    /// (or a smaller batch) every op splits its rows over the threads. The results are the same either
+    /// way: every sample's arithmetic is independent of the others'.
     public func runQuantized(input: [Int32], batch: Int, observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
         let count = inputTensor.elementCount
         precondition(input.count == batch * count, "runQuantized: \(input.count) values for \(batch) samples of \(count)")
+        let lower = Int32(inputTensor.type.minValue), upper = Int32(clamping: inputTensor.type.maxValue)
+        let clamped = input.map { Swift.min(Swift.max($0, lower), upper) }
+        let workers = Swift.min(Swift.max(threads, 1), batch / 2)
+        guard observe == nil, workers > 1 else {
+            let size = observe == nil && threads <= 1 ? Swift.min(maxBatch, samplesPerPass) : maxBatch
+            return passes(clamped, samples: 0..<batch, size: size, threads: threads, observe: observe)
+        }
+        let size = Swift.min(maxBatch, samplesPerPass)
+        // One slot per worker, each written by its worker only.
+        let slots = UnsafeMutablePointer<[[Int32]]>.allocate(capacity: workers)
+        slots.initialize(repeating: [], count: workers)
+        defer { slots.deinitialize(count: workers); slots.deallocate() }
+        clamped.withUnsafeBufferPointer { source in
+            parallelChunks(workers, threads: workers) { range in
+                for worker in range {
+                    let samples = (batch * worker / workers)..<(batch * (worker + 1) / workers)
+                    slots[worker] = passes(source, samples: samples, size: size, threads: 1, observe: nil)
+                }
+            }
+        }
         var results = model.outputs.map { _ in [Int32]() }
-        var first = 0
-        while first < batch {
-            let n = Swift.min(maxBatch, batch - first)
-            let lower = Int32(inputTensor.type.minValue), upper = Int32(clamping: inputTensor.type.maxValue)
-            let slice = input[(first * count)..<((first + n) * count)].map { Swift.min(Swift.max($0, lower), upper) }
-            let outputs = pass(slice, batch: n, observe: observe)
+        for worker in 0..<workers {
+            for i in results.indices { results[i].append(contentsOf: slots[worker][i]) }
+        }
+        return results
+    }
+
+    /// Samples per pass when a batch is split by samples: small enough that a pass's activations stay
+    /// in the core's L2 cache.
+    public var samplesPerPass = 8
+
+    /// `samples` of `input` through the network, `size` samples per pass; the outputs in order.
+    private func passes(_ input: UnsafeBufferPointer<Int32>, samples: Range<Int>, size: Int, threads: Int,
+                        observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
+        let count = inputTensor.elementCount
+        var results = model.outputs.map { _ in [Int32]() }
+        var first = samples.lowerBound
+        while first < samples.upperBound {
+            let n = Swift.min(size, samples.upperBound - first)
+            let outputs = pass(Array(input[(first * count)..<((first + n) * count)]), batch: n, threads: threads, observe: observe)
             for i in results.indices { results[i].append(contentsOf: outputs[i]) }
             first += n
         }
         return results
     }
 
+    private func passes(_ input: [Int32], samples: Range<Int>, size: Int, threads: Int,
+                        observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
+        input.withUnsafeBufferPointer { passes($0, samples: samples, size: size, threads: threads, observe: observe) }
+    }
+
     /// One pass over at most `maxBatch` samples; activation buffers are allocated per pass.
-    private func pass(_ input: [Int32], batch: Int, observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
+    private func pass(_ input: [Int32], batch: Int, threads: Int, observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
         var buffers = [[Int32]?](repeating: nil, count: model.tensors.count)
         buffers[model.inputs[0]] = input
         for (index, op) in model.ops.enumerated() {
             let outIndex = op.outputs[0]
-            var out = [Int32](repeating: 0, count: batch * model.tensors[outIndex].elementCount)
+            // Not zero-filled: every layer writes each of its output values.
+            var out = [Int32](unsafeUninitializedCapacity: batch * model.tensors[outIndex].elementCount) { _, count in
+                count = batch * model.tensors[outIndex].elementCount
+            }
             let activationInputs = op.kind.hasConstantInputs ? [op.inputs[0]] : op.inputs
-            let threads = self.threads
             withBuffers(activationInputs.map { buffers[$0]! }) { inputs in
                 out.withUnsafeMutableBufferPointer { o in
                     layers[index].run(inputs: inputs, output: o, batch: batch, threads: threads)

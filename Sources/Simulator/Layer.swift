@@ -2,7 +2,8 @@ import Dispatch
 import FixedPoint
 
 /// One executable op: reads its input activations, writes its output, `batch` samples, NHWC, each
-/// activation stored as `Int32` (values are always within the tensor's element type).
+/// activation stored as `Int32` (values are always within the tensor's element type). `output` is not
+/// initialized: `run` must write every one of its values.
 protocol IntegerLayer: AnyObject {
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int)
 }

@@ -41,7 +41,7 @@ struct LayerBuilder {
             }
             let affine = ReferenceChannelAffine(channels: channels, inputZero: try zero(x, at), scale: try values(a, at),
                                                 offset: try bias(op, channels: channels, at), requant: try requantizer(op, channels: channels, at))
-            return reference ? affine : FastChannelAffine(affine)
+            return reference ? affine : FastChannelAffine(affine, inputMin: Int32(x.type.minValue), inputBits: x.type.bits)
         case .add, .subtract:
             let out = output(op)
             for i in op.inputs.indices where input(op, i).shape != out.shape {

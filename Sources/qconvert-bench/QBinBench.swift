@@ -30,6 +30,8 @@ enum QBinBench {
         var gemm = true
         /// Print where the simulator's time goes per op (batch 32, 1 thread) instead of the images/s table.
         var profile = false
+        /// The simulator's samples per pass (`IntegerSimulator.samplesPerPass`); nil = its default.
+        var samplesPerPass: Int?
 
         init(parsing arguments: [String]) throws {
             var rest = arguments[...]
@@ -50,6 +52,11 @@ enum QBinBench {
                         throw BenchError.badOption("--bits needs an integer in 2...8")
                     }
                     bits = n
+                case "--samples-per-pass":
+                    guard let n = Int(try value(argument, "a positive integer")), n > 0 else {
+                        throw BenchError.badOption("--samples-per-pass needs a positive integer")
+                    }
+                    samplesPerPass = n
                 case "--reps":
                     guard let n = Int(try value(argument, "a positive integer")), n > 0 else {
                         throw BenchError.badOption("--reps needs a positive integer")
@@ -188,7 +195,9 @@ enum QBinBench {
         var fixtures: [Fixture] = []
         for name in try fixtureNames(options) {
             do {
-                fixtures.append(try Fixture(name: name, folder: "\(options.fixtures)/\(name)", work: work, bits: options.bits))
+                let fixture = try Fixture(name: name, folder: "\(options.fixtures)/\(name)", work: work, bits: options.bits)
+                if let n = options.samplesPerPass { fixture.simulator.samplesPerPass = n }
+                fixtures.append(fixture)
             } catch {
                 // A fixture that cannot be converted or loaded is reported and skipped; the others still count.
                 FileHandle.standardError.write(Data("qconvert-bench qbin: \(name): \(error)\n".utf8))

@@ -6,7 +6,7 @@ import Foundation
 //                                           end-to-end float engine images/s per fixture, batch 1/32, threads 1/2
 //   calibrate [--fixture NAME] [--samples N] [--batch B] [--threads T] [--json]
 //                                           Calibrator.collect images/s, wall time and peak RSS (calib.h5 cycled)
-//   qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only NAME]... [--no-gemm] [--work DIR] [--profile]
+//   qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only NAME]... [--no-gemm] [--work DIR] [--profile] [--samples-per-pass N]
 //                                           integer simulator images/s on each fixture converted to .qbin, beside
 //                                           the float engine, plus int8 GEMM GOP/s at 1 and 2 threads
 
@@ -14,7 +14,7 @@ let usage = """
 usage: qconvert-bench gemm [--json] [--reps N] [--only NAME]
        qconvert-bench images [--fixtures DIR] [--json] [--reps N] [--only FIXTURE]...
        qconvert-bench calibrate [--fixtures DIR] [--fixture NAME] [--samples N] [--batch B] [--threads T] [--json]
-       qconvert-bench qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only FIXTURE]... [--no-gemm] [--work DIR] [--profile]
+       qconvert-bench qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only FIXTURE]... [--no-gemm] [--work DIR] [--profile] [--samples-per-pass N]
 """
 
 /// Runs the named subcommand; throws on bad options or a failed measurement.

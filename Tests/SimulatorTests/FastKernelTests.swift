@@ -51,6 +51,39 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// A batch larger than `maxBatch`, split by samples over two threads in passes of 1...32 samples (and
+    /// per op over rows when observed), gives the reference's outputs in the reference's order.
+    func testSampleSplitsGiveTheReferenceOutputs() throws {
+        var rng = TestRNG(seed: 31)
+        var b = ModelBuilder()
+        let x = b.input([6, 5, 2], u8, zero: 3)
+        let h = b.activation("h", [4, 3, 8], u8, zero: 0)
+        b.op(.conv2D, [x, b.constant("w", [8, 3, 3, 2], s8, rng.values(144, s8), perChannel: true)], h,
+             window(kernel: (3, 3)).merging(["groups": [1]]).merging(requant(&rng, channels: 8, shifts: -9...(-7), type: u8)))
+        let y = b.activation("y", [4, 3, 8], s8, zero: -5)
+        b.op(.channelAffine, [h, b.constant("a", [8], s8, rng.values(8, s8), perChannel: true),
+                              b.constant("b", [8], .int32, (0..<8).map { _ in rng.int32(-3000...3000) })], y,
+             requant(&rng, channels: 8, shifts: -8...(-6), type: s8))
+        let model = b.finished(outputs: [y])
+        let batch = 37
+        let input = rng.values(batch * 60, u8)
+        let expected = try runReference(model, input, batch: batch)
+        for maxBatch in [5, 32] {
+            let fast = try IntegerSimulator(model: model, rounding: .gemmlowp, maxBatch: maxBatch)
+            for threads in [1, 2] {
+                for samplesPerPass in [1, 3, 8, 32] {
+                    fast.threads = threads
+                    fast.samplesPerPass = samplesPerPass
+                    XCTAssertEqual(fast.runQuantized(input: input, batch: batch, observe: nil)[0], expected,
+                                   "maxBatch \(maxBatch), threads \(threads), \(samplesPerPass) samples per pass")
+                }
+                var observed: [Int32] = []
+                _ = fast.runQuantized(input: input, batch: batch) { op, _, values in if op == 1 { observed += values } }
+                XCTAssertEqual(observed, expected, "observed, maxBatch \(maxBatch), threads \(threads)")
+            }
+        }
+    }
+
     /// `FastConv2DTranspose` (scatter vectorised over output channels) against the reference scatter:
     /// strides, dilations, padding that drops edge taps, output sizes larger than the taps reach.
     func testConv2DTransposeMatchesReference() throws {

@@ -99,7 +99,9 @@ func assertFastMatchesReference(_ model: QModel, profile: RoundingProfile, batch
 }
 
 /// Checks that the fast kernels give the reference's integers for every op output on `input`, on 1 and
-/// 2 threads, and fails at the first op whose output differs.
+/// 2 threads, and fails at the first op whose output differs; then that the model outputs of a plain
+/// `runQuantized` (no observer: the batch split by samples over the threads, `samplesPerPass` at a time)
+/// are the reference's too.
 func assertFastMatchesReference(_ model: QModel, profile: RoundingProfile, input: [Int32], batch: Int, context: String,
                                 file: StaticString = #filePath, line: UInt = #line) throws {
     let reference = try IntegerSimulator(model: model, rounding: profile, reference: true)
@@ -115,5 +117,13 @@ func assertFastMatchesReference(_ model: QModel, profile: RoundingProfile, input
                     file: file, line: line)
             return
         }
+    }
+    let expectedOutputs = reference.runQuantized(input: input, batch: batch, observe: nil)
+    for (threads, samplesPerPass) in [(1, 1), (2, 1), (2, 8)] {
+        fast.threads = threads
+        fast.samplesPerPass = samplesPerPass
+        XCTAssertEqual(fast.runQuantized(input: input, batch: batch, observe: nil), expectedOutputs,
+                       "\(context), \(profile), threads \(threads), \(samplesPerPass) samples per pass: model outputs differ",
+                       file: file, line: line)
     }
 }
