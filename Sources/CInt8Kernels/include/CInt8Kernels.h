@@ -295,6 +295,37 @@ static inline __m256i qc_requant8_uniform(__m256i x, __m256i m, int32_t shift, i
 }
 #endif
 
+#if defined(__AVX2__)
+/// `qc_requant8` for the usual case, hoisted per group of eight channels: no lane shifts left
+/// (`shift <= 0`) and no multiplier is INT32_MIN, so SaturatingRoundingDoublingHighMul cannot saturate
+/// (`high` lies in INT32_MIN + 1 ... INT32_MAX). `right` = -shift, `mask` = 2^right - 1,
+/// `half` = mask >> 1, `m_odd` = the multipliers of the odd lanes moved to the even dwords.
+static inline __m256i qc_requant8_gemmlowp_plain(__m256i x, __m256i m, __m256i m_odd, __m256i right,
+                                                 __m256i mask, __m256i half) {
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
+    __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), nudge), 31);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd), nudge);
+    odd = _mm256_slli_epi64(_mm256_srli_epi64(odd, 31), 32);
+    __m256i high = _mm256_blend_epi32(even, odd, 0xAA);
+    __m256i remainder = _mm256_and_si256(high, mask);
+    __m256i threshold = _mm256_sub_epi32(half, _mm256_cmpgt_epi32(zero, high));
+    return _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
+}
+
+/// `qc_requant8` of the single profile with per-lane counts `total` = 31 - shift (1...62), hoisted:
+/// `k` = 2^(total - 1) + 2^63 and `correction` = the low dword of 2^(63 - total), per 64-bit lane (even
+/// lanes in `*_even`, odd lanes in `*_odd`). Adding 2^63 makes every sum non-negative as an unsigned
+/// 64-bit value (|x * m| <= 2^62), so a logical shift gives the arithmetic one plus 2^(63 - total),
+/// taken back out in the low 32 bits.
+static inline __m256i qc_requant8_single_plain(__m256i x, __m256i m, __m256i m_odd, __m256i total_even, __m256i total_odd,
+                                               __m256i k_even, __m256i k_odd, __m256i correction) {
+    __m256i pe = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), k_even), total_even);
+    __m256i po = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd), k_odd), total_odd);
+    return _mm256_sub_epi32(_mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA), correction);
+}
+#endif
+
 static inline void qc_requant_rows(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels,
                                    const int32_t *bias, const int32_t *mult, const int32_t *shift,
                                    int32_t zout, int32_t lo, int32_t hi, int32_t *out, ptrdiff_t out_stride,
@@ -306,6 +337,39 @@ static inline void qc_requant_rows(const int32_t *c, ptrdiff_t ldc, ptrdiff_t ro
         __m256i vb = _mm256_loadu_si256((const __m256i *)(bias + j0));
         __m256i vm = _mm256_loadu_si256((const __m256i *)(mult + j0));
         __m256i vs = _mm256_loadu_si256((const __m256i *)(shift + j0));
+        __m256i m_odd = _mm256_srli_epi64(vm, 32);
+        if (profile == 1) {
+            // Single rounding: every multiplier and shift in -31...30 is plain (|x * m| <= 2^62).
+            __m256i total = _mm256_sub_epi32(_mm256_set1_epi32(31), vs);
+            __m256i total_even = _mm256_and_si256(total, _mm256_set1_epi64x(0xFFFFFFFF));
+            __m256i total_odd = _mm256_srli_epi64(total, 32);
+            const __m256i one = _mm256_set1_epi64x(1), top = _mm256_set1_epi64x(INT64_MIN);
+            __m256i k_even = _mm256_add_epi64(_mm256_sllv_epi64(one, _mm256_sub_epi64(total_even, one)), top);
+            __m256i k_odd = _mm256_add_epi64(_mm256_sllv_epi64(one, _mm256_sub_epi64(total_odd, one)), top);
+            // 2^(63 - total): a shift by 32 or more gives 0, which is the low dword of 2^(63 - total) then.
+            __m256i correction = _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_sub_epi32(_mm256_set1_epi32(63), total));
+            for (ptrdiff_t r = 0; r < rows; r++) {
+                __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(c + r * ldc + j0)), vb);
+                __m256i y = _mm256_add_epi32(qc_requant8_single_plain(x, vm, m_odd, total_even, total_odd, k_even, k_odd, correction), vz);
+                y = _mm256_min_epi32(_mm256_max_epi32(y, vlo), vhi);
+                _mm256_storeu_si256((__m256i *)(out + r * out_stride + j0), y);
+            }
+            continue;
+        }
+        const __m256i zero = _mm256_setzero_si256(), min32 = _mm256_set1_epi32(INT32_MIN);
+        __m256i unusual = _mm256_or_si256(_mm256_cmpgt_epi32(vs, zero), _mm256_cmpeq_epi32(vm, min32));
+        if (_mm256_testz_si256(unusual, unusual)) {
+            __m256i right = _mm256_sub_epi32(zero, vs);
+            __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), _mm256_set1_epi32(1));
+            __m256i half = _mm256_srai_epi32(mask, 1);
+            for (ptrdiff_t r = 0; r < rows; r++) {
+                __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(c + r * ldc + j0)), vb);
+                __m256i y = _mm256_add_epi32(qc_requant8_gemmlowp_plain(x, vm, m_odd, right, mask, half), vz);
+                y = _mm256_min_epi32(_mm256_max_epi32(y, vlo), vhi);
+                _mm256_storeu_si256((__m256i *)(out + r * out_stride + j0), y);
+            }
+            continue;
+        }
         for (ptrdiff_t r = 0; r < rows; r++) {
             __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(c + r * ldc + j0)), vb);
             __m256i y = _mm256_add_epi32(qc_requant8(x, vm, vs, profile), vz);

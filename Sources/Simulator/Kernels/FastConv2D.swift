@@ -13,6 +13,9 @@ final class FastConv2D: IntegerLayer {
     let inputOffset: Int32
     /// The A value of a tap in the padding (real zero): `zin - inputOffset`.
     let paddingValue: Int32
+    /// Per `filterX`, the output columns whose tap lies inside the input: `columnLow[fx] ..< columnHigh[fx]`
+    /// (empty when `high <= low`), so that im2col divides nothing per run.
+    let columnLow: [Int], columnHigh: [Int]
 
     init(_ params: ConvParams, path: GEMMPath, inputMin: Int32) {
         p = Self.blockDiagonal(params)
@@ -26,6 +29,10 @@ final class FastConv2D: IntegerLayer {
             }
         }
         inputOffset = path == .s16 ? params.inputZero : inputMin
+        // outX with 0 <= outX * strideW + shift < inW, shift = filterX * dilationW - padLeft.
+        let shifts = (0..<params.kernelW).map { $0 * params.dilationW - params.padLeft }
+        columnLow = shifts.map { shift in shift >= 0 ? 0 : (-shift + params.strideW - 1) / params.strideW }
+        columnHigh = shifts.map { shift in params.inW - shift <= 0 ? 0 : (params.inW - shift - 1) / params.strideW + 1 }
         paddingValue = params.inputZero &- inputOffset
         let offset = params.inputZero &- (path == .s16 ? params.inputZero : inputMin)
         let groupWeights = packed
@@ -90,18 +97,30 @@ final class FastConv2D: IntegerLayer {
     /// in the padding. Positions `K ..< lda` are never written (the scratch starts zeroed).
     ///
     /// Works tap by tap over runs of pixels in one output row, so the bounds are checked once per run
-    /// (the valid `outX` range of a tap is computed, not tested per pixel) and a 1-channel stem copies one
+    /// (the valid `outX` range of a tap is looked up, `columnLow` / `columnHigh`, not tested per pixel, and
+    /// the run's position advances without a division) and a 1-channel stem copies one
     /// value per pixel and tap in a branch-free loop.
     private func im2col<T: FixedWidthInteger>(_ input: UnsafePointer<Int32>, rows: Range<Int>, group: Int,
                                               into a: UnsafeMutablePointer<T>, lda: Int) {
+        columnLow.withUnsafeBufferPointer { columnLow in
+            columnHigh.withUnsafeBufferPointer { columnHigh in
+                im2colRuns(input, rows: rows, group: group, into: a, lda: lda, columnLow: columnLow.baseAddress!, columnHigh: columnHigh.baseAddress!)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func im2colRuns<T: FixedWidthInteger>(_ input: UnsafePointer<Int32>, rows: Range<Int>, group: Int, into a: UnsafeMutablePointer<T>,
+                                                  lda: Int, columnLow: UnsafePointer<Int>, columnHigh: UnsafePointer<Int>) {
         let cinG = p.inChannelsPerGroup
         let fill = T(truncatingIfNeeded: paddingValue)
         let offset = inputOffset
         let xStep = p.strideW &* p.inC
         var m = rows.lowerBound
+        // The first run's (sample, outY, first outX); later runs start at outX 0 of the next output row.
+        var b = m / (p.outH &* p.outW), outY = (m / p.outW) % p.outH, x0 = m % p.outW
         while m < rows.upperBound {
             // One run: the pixels of rows that share (sample, outY).
-            let b = m / (p.outH &* p.outW), outY = (m / p.outW) % p.outH, x0 = m % p.outW
             let x1 = Swift.min(p.outW, x0 &+ (rows.upperBound &- m))
             let rowBase = a + (m &- rows.lowerBound) &* lda
             for filterY in 0..<p.kernelH {
@@ -109,12 +128,11 @@ final class FastConv2D: IntegerLayer {
                 let rowInside = inY >= 0 && inY < p.inH
                 for filterX in 0..<p.kernelW {
                     let tap = rowBase + (filterY &* p.kernelW &+ filterX) &* cinG
-                    // outX with 0 <= outX * strideW + shift < inW.
                     let shift = filterX &* p.dilationW &- p.padLeft
                     var lo = x0, hi = x0
                     if rowInside {
-                        lo = Swift.max(x0, shift >= 0 ? 0 : (-shift &+ p.strideW &- 1) / p.strideW)
-                        hi = Swift.min(x1, p.inW &- shift <= 0 ? 0 : (p.inW &- shift &- 1) / p.strideW &+ 1)
+                        lo = Swift.max(x0, columnLow[filterX])
+                        hi = Swift.min(x1, columnHigh[filterX])
                         if hi < lo { hi = lo }
                     }
                     for x in x0..<lo { Self.fill(tap + (x &- x0) &* lda, count: cinG, with: fill) }
@@ -137,6 +155,8 @@ final class FastConv2D: IntegerLayer {
                 }
             }
             m &+= x1 &- x0
+            x0 = 0; outY &+= 1
+            if outY == p.outH { outY = 0; b &+= 1 }
         }
     }
 
