@@ -197,6 +197,40 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// 8-bit weights (the int16 path) with at most 8 output channels per GEMM take the half-panel kernel
+    /// (`qc_gemm_s16_4x8`): ungrouped, block-diagonal grouped and dense layers, K from 1 to past one K
+    /// block (512), against the reference.
+    func testHalfPanelGEMMMatchesReference() throws {
+        var rng = TestRNG(seed: 37)
+        for trial in 0..<16 {
+            let groups = trial % 4 == 3 ? 2 : 1
+            let coutG = [1, 3, 4, 8][trial % 4] / groups, cinG = trial == 15 ? 60 : rng.int(1...12)
+            let kh = rng.int(1...3), kw = rng.int(1...3)
+            let h = rng.int(kh...7), w = rng.int(kw...7)
+            let cin = cinG * groups, cout = Swift.max(1, coutG) * groups
+            var b = ModelBuilder()
+            let inType = trial % 2 == 0 ? u8 : s8
+            let x = b.input([h, w, cin], inType, zero: rng.int32(inType.minValue...inType.maxValue))
+            let yZero = rng.int32(0...255), flat = (h - kh + 1) * (w - kw + 1) * cout
+            let y = b.activation("y", [h - kh + 1, w - kw + 1, cout], u8, zero: yZero)
+            let count = cout * kh * kw * cinG
+            b.op(.conv2D, [x, b.constant("w", [cout, kh, kw, cinG], s8, rng.values(count, s8), perChannel: true),
+                           b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-5000...5000) })], y,
+                 window(kernel: (kh, kw)).merging(["groups": [Int32(groups)]])
+                    .merging(requant(&rng, channels: cout, shifts: -12...(-5), type: u8)))
+            let z = b.activation("z", [cout], s8, zero: rng.int32(-128...127))
+            let r = b.activation("r", [flat], u8, zero: yZero)
+            b.op(.reshape, [y], r, ["shape": [Int32(flat)]])
+            b.op(.dense, [r, b.constant("d", [cout, flat], s8, rng.values(cout * flat, s8), perChannel: true)], z,
+                 requant(&rng, channels: cout, shifts: -12...(-5), type: s8))
+            let model = b.finished(outputs: [z])
+            for profile in RoundingProfile.allCases {
+                try assertFastMatchesReference(model, profile: profile, batch: trial % 2 == 0 ? 1 : 5, seed: UInt64(trial),
+                                               context: "half panel trial \(trial): \(cout) channels in \(groups) groups, K \(kh * kw * cinG)")
+            }
+        }
+    }
+
     func testGEMMKernelsHaveAVX2AndBenchRuns() {
         #if arch(x86_64)
         let r = IntegerGEMMBench(m: 8, n: 16, k: 8, weightBits: 4, threads: 2, repetitions: 1)

@@ -84,6 +84,44 @@ static inline void qc_gemm_s16_4x16(const int16_t *a, ptrdiff_t lda, const int16
 #endif
 }
 
+/// `qc_gemm_s16_4x16` for a panel whose channels 8...15 are all zero (8 or fewer output channels): the
+/// same layout, only channels 0...7 computed and written (c[r * ldc + 8 ...] is not touched), half the
+/// multiplies.
+static inline void qc_gemm_s16_4x8(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs,
+                                   int32_t *c, ptrdiff_t ldc, int accumulate) {
+#if defined(__AVX2__)
+    __m256i c0, c1, c2, c3;
+    if (accumulate) {
+        c0 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc)); c1 = _mm256_loadu_si256((const __m256i *)(c + 1 * ldc));
+        c2 = _mm256_loadu_si256((const __m256i *)(c + 2 * ldc)); c3 = _mm256_loadu_si256((const __m256i *)(c + 3 * ldc));
+    } else {
+        c0 = c1 = c2 = c3 = _mm256_setzero_si256();
+    }
+    const int16_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    for (ptrdiff_t p = 0; p < kpairs; p++) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + 32 * p));
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_set1_epi32(qc_load_i32(a0 + 2 * p)), b0));
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(_mm256_set1_epi32(qc_load_i32(a1 + 2 * p)), b0));
+        c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(_mm256_set1_epi32(qc_load_i32(a2 + 2 * p)), b0));
+        c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(_mm256_set1_epi32(qc_load_i32(a3 + 2 * p)), b0));
+    }
+    _mm256_storeu_si256((__m256i *)(c + 0 * ldc), c0); _mm256_storeu_si256((__m256i *)(c + 1 * ldc), c1);
+    _mm256_storeu_si256((__m256i *)(c + 2 * ldc), c2); _mm256_storeu_si256((__m256i *)(c + 3 * ldc), c3);
+#else
+    for (int r = 0; r < 4; r++) {
+        for (int n = 0; n < 8; n++) {
+            uint32_t sum = accumulate ? (uint32_t)c[r * ldc + n] : 0u;
+            const int16_t *w = b + 2 * n;
+            for (ptrdiff_t p = 0; p < kpairs; p++) {
+                int32_t pair = (int32_t)a[r * lda + 2 * p] * w[32 * p] + (int32_t)a[r * lda + 2 * p + 1] * w[32 * p + 1];
+                sum += (uint32_t)pair;  // wraps like vpaddd
+            }
+            c[r * ldc + n] = (int32_t)sum;
+        }
+    }
+#endif
+}
+
 /// c[r * ldc + n] (+)= sum over quads q < kquads of a[r * lda + 4q + j] * w[n][4q + j], r < 4, n < 16;
 /// `a` uint8 rows, `b` int8 panel. Exact only for |w| <= 64 (see the header comment).
 static inline void qc_gemm_u8s8_4x16(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,

@@ -65,21 +65,36 @@ final class FastConv2D: IntegerLayer {
     }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
-        let input = inputs[0].baseAddress!, out = output.baseAddress!
-        let rows = batch * p.outH * p.outW
+        switch path {
+        case .s16: run(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads, as: Int16.self)
+        case .u8: run(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads, as: UInt8.self)
+        }
+    }
+
+    /// Each thread converts the samples its rows read to the GEMM's A type once (`x - inputOffset`, a
+    /// vectorised pass), then builds A blocks from them by plain copies: a value is converted once
+    /// instead of once per tap that reads it.
+    private func run<T: FixedWidthInteger>(_ input: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>, batch: Int,
+                                           threads: Int, as: T.Type) {
+        let pixels = p.outH * p.outW, sampleSize = p.inH * p.inW * p.inC
+        let rows = batch * pixels
         adjustedBias.withUnsafeBufferPointer { bias in
             let bias = bias.baseAddress!
             parallelChunks(rows, threads: threads, alignment: 4) { range in
+                guard !range.isEmpty else { return }
                 let scratch = GEMMScratch(weights: packed[0])
                 defer { scratch.deallocate() }
+                let samples = (range.lowerBound / pixels)..<((range.upperBound - 1) / pixels + 1)
+                let converted = UnsafeMutablePointer<T>.allocate(capacity: samples.count * sampleSize)
+                defer { converted.deallocate() }
+                let offset = inputOffset, source = input + samples.lowerBound * sampleSize
+                for i in 0..<(samples.count * sampleSize) { converted[i] = T(truncatingIfNeeded: source[i] &- offset) }
+                let a = scratch.a.assumingMemoryBound(to: T.self)
                 var first = range.lowerBound
                 while first < range.upperBound {
                     let count = Swift.min(GEMMScratch.blockRows, range.upperBound - first)
                     for g in 0..<p.groups {
-                        switch path {
-                        case .s16: im2col(input, rows: first..<first + count, group: g, into: scratch.a.assumingMemoryBound(to: Int16.self), lda: scratch.lda)
-                        case .u8: im2col(input, rows: first..<first + count, group: g, into: scratch.a.assumingMemoryBound(to: UInt8.self), lda: scratch.lda)
-                        }
+                        im2col(converted, firstSample: samples.lowerBound, rows: first..<first + count, group: g, into: a, lda: scratch.lda)
                         packed[g].multiply(a: scratch.a, lda: scratch.lda, rows: (count + 3) & ~3, c: scratch.c, ldc: scratch.ldc)
                         let channel0 = g * p.outChannelsPerGroup
                         p.requant.requantizeRows(scratch.c, ldc: scratch.ldc, rows: count, channels: p.outChannelsPerGroup,
@@ -93,32 +108,37 @@ final class FastConv2D: IntegerLayer {
     }
 
     /// Writes one A row per output pixel in `rows` (flat over batch, outY, outX): for each tap
-    /// `(filterY, filterX)` the group's `inC / groups` values `x - inputOffset`, or `paddingValue` for a tap
-    /// in the padding. Positions `K ..< lda` are never written (the scratch starts zeroed).
+    /// `(filterY, filterX)` the group's `inC / groups` values of `input` (already `x - inputOffset`, samples
+    /// from `firstSample` on), or `paddingValue` for a tap in the padding. Positions `K ..< lda` are never
+    /// written (the scratch starts zeroed).
     ///
     /// Works tap by tap over runs of pixels in one output row, so the bounds are checked once per run
     /// (the valid `outX` range of a tap is looked up, `columnLow` / `columnHigh`, not tested per pixel, and
-    /// the run's position advances without a division) and a 1-channel stem copies one
-    /// value per pixel and tap in a branch-free loop.
-    private func im2col<T: FixedWidthInteger>(_ input: UnsafePointer<Int32>, rows: Range<Int>, group: Int,
+    /// the run's position advances without a division) and a 1-channel stem copies one value per pixel and
+    /// tap in a branch-free loop.
+    private func im2col<T: FixedWidthInteger>(_ input: UnsafePointer<T>, firstSample: Int, rows: Range<Int>, group: Int,
                                               into a: UnsafeMutablePointer<T>, lda: Int) {
         columnLow.withUnsafeBufferPointer { columnLow in
             columnHigh.withUnsafeBufferPointer { columnHigh in
-                im2colRuns(input, rows: rows, group: group, into: a, lda: lda, columnLow: columnLow.baseAddress!, columnHigh: columnHigh.baseAddress!)
+                im2colRuns(input, firstSample: firstSample, rows: rows, group: group, into: a, lda: lda,
+                           columnLow: columnLow.baseAddress!, columnHigh: columnHigh.baseAddress!)
             }
         }
     }
 
     @inline(__always)
-    private func im2colRuns<T: FixedWidthInteger>(_ input: UnsafePointer<Int32>, rows: Range<Int>, group: Int, into a: UnsafeMutablePointer<T>,
-                                                  lda: Int, columnLow: UnsafePointer<Int>, columnHigh: UnsafePointer<Int>) {
-        let cinG = p.inChannelsPerGroup
-        let fill = T(truncatingIfNeeded: paddingValue)
-        let offset = inputOffset
-        let xStep = p.strideW &* p.inC
+    private func im2colRuns<T: FixedWidthInteger>(_ input: UnsafePointer<T>, firstSample: Int, rows: Range<Int>, group: Int,
+                                                  into a: UnsafeMutablePointer<T>, lda: Int,
+                                                  columnLow: UnsafePointer<Int>, columnHigh: UnsafePointer<Int>) {
+        let cinG = p.inChannelsPerGroup, kernelW = p.kernelW
+        // With one group and no horizontal dilation, the kernelW taps of one filter row are one contiguous
+        // stretch of the input (kernelW * inC values) for every pixel whose taps all lie inside.
+        let wholeRows = p.groups == 1 && p.dilationW == 1
+        let rowLength = kernelW &* cinG
+        let insideLow = columnLow[0], insideHigh = columnHigh[kernelW &- 1]
         var m = rows.lowerBound
         // The first run's (sample, outY, first outX); later runs start at outX 0 of the next output row.
-        var b = m / (p.outH &* p.outW), outY = (m / p.outW) % p.outH, x0 = m % p.outW
+        var b = m / (p.outH &* p.outW) &- firstSample, outY = (m / p.outW) % p.outH, x0 = m % p.outW
         while m < rows.upperBound {
             // One run: the pixels of rows that share (sample, outY).
             let x1 = Swift.min(p.outW, x0 &+ (rows.upperBound &- m))
@@ -126,37 +146,86 @@ final class FastConv2D: IntegerLayer {
             for filterY in 0..<p.kernelH {
                 let inY = outY &* p.strideH &+ filterY &* p.dilationH &- p.padTop
                 let rowInside = inY >= 0 && inY < p.inH
-                for filterX in 0..<p.kernelW {
-                    let tap = rowBase + (filterY &* p.kernelW &+ filterX) &* cinG
-                    let shift = filterX &* p.dilationW &- p.padLeft
-                    var lo = x0, hi = x0
-                    if rowInside {
-                        lo = Swift.max(x0, columnLow[filterX])
-                        hi = Swift.min(x1, columnHigh[filterX])
-                        if hi < lo { hi = lo }
+                let line = input + ((b &* p.inH &+ inY) &* p.inW &* p.inC &+ group &* cinG)
+                let taps = rowBase + filterY &* rowLength
+                if wholeRows && rowInside {
+                    let lo = Swift.min(Swift.max(x0, insideLow), x1), hi = Swift.max(lo, Swift.min(x1, insideHigh))
+                    tapByTap(line, taps, pixels: x0..<lo, run: x0, lda: lda, rowInside: true, columnLow: columnLow, columnHigh: columnHigh)
+                    var dst = taps + (lo &- x0) &* lda
+                    var src = line + (lo &* p.strideW &- p.padLeft) &* p.inC
+                    let step = p.strideW &* p.inC
+                    for _ in lo..<hi {
+                        Self.copy(dst, from: src, count: rowLength)
+                        dst += lda; src += step
                     }
-                    for x in x0..<lo { Self.fill(tap + (x &- x0) &* lda, count: cinG, with: fill) }
-                    if lo < hi {
-                        var dst = tap + (lo &- x0) &* lda
-                        var src = input + (((b &* p.inH &+ inY) &* p.inW &+ lo &* p.strideW &+ shift) &* p.inC &+ group &* cinG)
-                        if cinG == 1 {
-                            for _ in lo..<hi {
-                                dst[0] = T(truncatingIfNeeded: src[0] &- offset)
-                                dst += lda; src += xStep
-                            }
-                        } else {
-                            for _ in lo..<hi {
-                                for i in 0..<cinG { dst[i] = T(truncatingIfNeeded: src[i] &- offset) }
-                                dst += lda; src += xStep
-                            }
-                        }
-                    }
-                    for x in Swift.max(lo, hi)..<x1 { Self.fill(tap + (x &- x0) &* lda, count: cinG, with: fill) }
+                    tapByTap(line, taps, pixels: hi..<x1, run: x0, lda: lda, rowInside: true, columnLow: columnLow, columnHigh: columnHigh)
+                } else {
+                    tapByTap(line, taps, pixels: x0..<x1, run: x0, lda: lda, rowInside: rowInside, columnLow: columnLow, columnHigh: columnHigh)
                 }
             }
             m &+= x1 &- x0
             x0 = 0; outY &+= 1
             if outY == p.outH { outY = 0; b &+= 1 }
+        }
+    }
+
+    /// The A values of one filter row for the output columns `pixels` of a run starting at column `run`:
+    /// tap by tap, `paddingValue` outside the input, a copy of the group's values inside. `line` is the
+    /// input row's first value of the group (not read when `rowInside` is false), `taps` the run's first A
+    /// row at this filter row.
+    @inline(__always)
+    private func tapByTap<T: FixedWidthInteger>(_ line: UnsafePointer<T>, _ taps: UnsafeMutablePointer<T>, pixels: Range<Int>, run: Int,
+                                                lda: Int, rowInside: Bool, columnLow: UnsafePointer<Int>, columnHigh: UnsafePointer<Int>) {
+        guard !pixels.isEmpty else { return }
+        let cinG = p.inChannelsPerGroup
+        let fill = T(truncatingIfNeeded: paddingValue)
+        let xStep = p.strideW &* p.inC
+        let x0 = pixels.lowerBound, x1 = pixels.upperBound
+        for filterX in 0..<p.kernelW {
+            let tap = taps + filterX &* cinG
+            var lo = x0, hi = x0
+            if rowInside {
+                lo = Swift.max(x0, columnLow[filterX])
+                hi = Swift.min(x1, columnHigh[filterX])
+                if hi < lo { hi = lo }
+            }
+            for x in x0..<lo { Self.fill(tap + (x &- run) &* lda, count: cinG, with: fill) }
+            if lo < hi {
+                var dst = tap + (lo &- run) &* lda
+                var src = line + (lo &* p.strideW &+ filterX &* p.dilationW &- p.padLeft) &* p.inC
+                if cinG == 1 {
+                    for _ in lo..<hi {
+                        dst[0] = src[0]
+                        dst += lda; src += xStep
+                    }
+                } else {
+                    for _ in lo..<hi {
+                        Self.copy(dst, from: src, count: cinG)
+                        dst += lda; src += xStep
+                    }
+                }
+            }
+            for x in Swift.max(lo, hi)..<x1 { Self.fill(tap + (x &- run) &* lda, count: cinG, with: fill) }
+        }
+    }
+
+    /// `count` values from `src` to `dst` (not overlapping): 32 and 16 bytes at a time, then one by one.
+    @inline(__always)
+    private static func copy<T: FixedWidthInteger>(_ dst: UnsafeMutablePointer<T>, from src: UnsafePointer<T>, count: Int) {
+        let bytes = count &* MemoryLayout<T>.stride
+        let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+        var i = 0
+        while i &+ 32 <= bytes {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: i, as: SIMD32<UInt8>.self), toByteOffset: i, as: SIMD32<UInt8>.self)
+            i &+= 32
+        }
+        if i &+ 16 <= bytes {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self), toByteOffset: i, as: SIMD16<UInt8>.self)
+            i &+= 16
+        }
+        while i < bytes {
+            d.storeBytes(of: s.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self)
+            i &+= 1
         }
     }
 

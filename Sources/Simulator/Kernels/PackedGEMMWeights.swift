@@ -84,10 +84,12 @@ final class PackedGEMMWeights: @unchecked Sendable {
     var stepsPerBlock: Int { 512 / path.stepLength }
 
     /// `c[r * ldc + ch] = sum_i a[r][i] * w[ch][i]` for `r < rows` (a multiple of 4) and every channel
-    /// of every panel (`ldc >= panels * 16`). `a` holds rows of `paddedK` elements of the path's type,
-    /// `lda` elements apart.
+    /// of every panel (`ldc >= panels * 16`; with `n <= 8` on the s16 path, channels 0..<8 only). `a`
+    /// holds rows of `paddedK` elements of the path's type, `lda` elements apart.
     func multiply(a: UnsafeRawPointer, lda: Int, rows: Int, c: UnsafeMutablePointer<Int32>, ldc: Int) {
         let blockSteps = stepsPerBlock
+        // One panel of at most 8 channels (the s16 path): channels 8...15 are zeros, and not computed.
+        let halfPanel = path == .s16 && n <= 8
         var kb = 0
         while kb < steps {
             let ks = Swift.min(blockSteps, steps &- kb)
@@ -103,7 +105,11 @@ final class PackedGEMMWeights: @unchecked Sendable {
                     case .s16:
                         let aOffset: Int = (r &* lda &+ kb &* 2) &* 2
                         let aTile = (a + aOffset).assumingMemoryBound(to: Int16.self)
-                        qc_gemm_s16_4x16(aTile, lda, b.assumingMemoryBound(to: Int16.self), ks, cTile, ldc, accumulate)
+                        if halfPanel {
+                            qc_gemm_s16_4x8(aTile, lda, b.assumingMemoryBound(to: Int16.self), ks, cTile, ldc, accumulate)
+                        } else {
+                            qc_gemm_s16_4x16(aTile, lda, b.assumingMemoryBound(to: Int16.self), ks, cTile, ldc, accumulate)
+                        }
                     case .u8:
                         let aOffset: Int = r &* lda &+ kb &* 4
                         let aTile = (a + aOffset).assumingMemoryBound(to: UInt8.self)
