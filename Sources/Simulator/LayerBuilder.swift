@@ -21,7 +21,9 @@ struct LayerBuilder {
             case .depthwiseConv2D:
                 if reference { return ReferenceDepthwiseConv2D(p) }
                 return p.depthMultiplier > 1 ? FastDepthwiseMultiplierConv2D(p) : FastDepthwiseConv2D(p)
-            default: return reference ? ReferenceConv2DTranspose(p) : FastConv2DTranspose(p)
+            default:
+                if reference { return ReferenceConv2DTranspose(p) }
+                return FastConv2DTranspose(p, gemm: GEMMPath.choose(input: inputType, weights: input(op, 1).type) != nil)
             }
         case .dense:
             let x = input(op, 0), w = try constant(op, 1, at), out = output(op)

@@ -84,22 +84,24 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
-    /// `FastConv2DTranspose` (scatter vectorised over output channels) against the reference scatter:
-    /// strides, dilations, padding that drops edge taps, output sizes larger than the taps reach.
+    /// `FastConv2DTranspose` against the reference scatter: strides, dilations, padding that drops edge
+    /// taps, output sizes larger than the taps reach; the GEMM path over one and several blocks of input
+    /// pixels (more than `GEMMScratch.blockRows`), and the direct scatter for int32 inputs.
     func testConv2DTransposeMatchesReference() throws {
         var rng = TestRNG(seed: 17)
-        for trial in 0..<24 {
+        for trial in 0..<32 {
             let cin = rng.int(1...9), cout = rng.int(1...19)
             let kh = rng.int(1...3), kw = rng.int(1...3)
             let stride = (rng.int(1...2), rng.int(1...2)), dilation = (rng.int(1...2), rng.int(1...2))
             let pad = (rng.int(0...1), 0, rng.int(0...1), 0)
-            let h = rng.int(1...5), w = rng.int(1...5)
+            let large = trial % 8 == 7
+            let h = large ? rng.int(9...12) : rng.int(1...5), w = large ? rng.int(8...12) : rng.int(1...5)
             let outH = (h - 1) * stride.0 + (kh - 1) * dilation.0 + 1 - pad.0 + rng.int(0...1)
             let outW = (w - 1) * stride.1 + (kw - 1) * dilation.1 + 1 - pad.2 + rng.int(0...1)
-            let inType = [u8, s8, QType.unsigned(4)!][trial % 3], outType = rng.bool() ? u8 : s8
+            let inType = trial % 8 == 6 ? QType.int32 : [u8, s8, QType.unsigned(4)!][trial % 3], outType = rng.bool() ? u8 : s8
             let wType = QType.signed(2 + trial % 7)!
             var b = ModelBuilder()
-            let x = b.input([h, w, cin], inType, zero: rng.int32(inType.minValue...inType.maxValue))
+            let x = b.input([h, w, cin], inType, zero: inType == .int32 ? rng.int32(-1000...1000) : rng.int32(inType.minValue...inType.maxValue))
             var inputs = [x, b.constant("w", [cout, kh, kw, cin], wType, rng.values(cout * kh * kw * cin, wType), perChannel: true)]
             if rng.bool() { inputs.append(b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-5000...5000) })) }
             let y = b.activation("y", [outH, outW, cout], outType, zero: rng.int32(outType.minValue...outType.maxValue))
