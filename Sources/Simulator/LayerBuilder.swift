@@ -72,7 +72,7 @@ struct LayerBuilder {
             return try concatenate(op, at)
         case .maxPool2D, .averagePool2D:
             let p = try poolParams(op, at)
-            if !reference { return FastPool2D(p, isMax: op.kind == .maxPool2D) }
+            if !reference { return FastPool2D(p, isMax: op.kind == .maxPool2D, inputBits: input(op, 0).type.bits) }
             return op.kind == .maxPool2D ? ReferenceMaxPool2D(p) : ReferenceAveragePool2D(p)
         case .globalAveragePool2D, .globalMaxPool2D:
             let x = input(op, 0), out = output(op)

@@ -149,6 +149,39 @@ final class FastElementwiseTests: XCTestCase {
         }
     }
 
+    /// The average pool's division by multiplying is exact for every window size up to 2^13 pixels at
+    /// the edges of each quotient and of the range (`a < 2^30`), and on random numerators.
+    func testAveragePoolDivisionMagicIsExact() {
+        var rng = TestRNG(seed: 41)
+        for n in Array(1...300) + [511, 512, 513, 1000, 4095, 4096, 4097, 8191, 8192] {
+            let (magic, shift) = FastPool2D.divisionMagic(n)
+            let top = (1 << 30) - 1
+            var numerators = [0, 1, n - 1, n, n + 1, top, top - 1, top - top % n, top - top % n - 1]
+            for _ in 0..<200 {
+                let k = rng.int(0...(top / n))
+                numerators += [k * n, Swift.max(0, k * n - 1), Swift.min(top, k * n + n - 1)]
+            }
+            for a in numerators where a >= 0 && a <= top {
+                XCTAssertEqual(Int((UInt64(a) * magic) >> shift), a / n, "\(a) / \(n)")
+            }
+        }
+    }
+
+    /// An 8-bit input and a 91x90 window (8,190 pixels, just under the narrow path's 2^13) at the type's
+    /// extremes: the int32 sums and the multiply-shift division against the reference's int64 sums.
+    func testLargeAveragePoolWindowAtExtremesMatchesReference() throws {
+        var rng = TestRNG(seed: 43)
+        var b = ModelBuilder()
+        let x = b.input([93, 92, 2], s8, zero: -7)
+        let y = b.activation("y", [3, 3, 2], s8, zero: -7)
+        b.op(.averagePool2D, [x], y, ["kernel": [91, 90], "stride": [1, 1], "padding": [0, 0, 0, 0], "clamp": [-128, 127]])
+        let count = 2 * 93 * 92 * 2
+        let input = (0..<count).map { i in i % 7 == 0 ? rng.int32(-128...127) : (i / 2 % 2 == 0 ? Int32(127) : -128) }
+        try assertMatches(b.finished(outputs: [y]), input, batch: 2, "91x90 average pool over int8 extremes")
+        try assertMatches(b.finished(outputs: [y]), [Int32](repeating: -128, count: count), batch: 2, "91x90 average pool of -128")
+        try assertMatches(b.finished(outputs: [y]), [Int32](repeating: 127, count: count), batch: 2, "91x90 average pool of 127")
+    }
+
     /// Max / average pools (windows partly or wholly in the padding, narrow clamps) and global pools.
     func testPoolsMatchReference() throws {
         var rng = TestRNG(seed: 29)

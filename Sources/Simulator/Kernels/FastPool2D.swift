@@ -1,57 +1,105 @@
 /// `maxPool2D` and `averagePool2D` with the same windows and math as `ReferenceMaxPool2D` /
 /// `ReferenceAveragePool2D` (padding excluded, an empty window gives `zin`; the average is `roundedMean`
-/// of an int64 sum, then the clamp), channels innermost so every window pixel is one contiguous
+/// of the sum, then the clamp), channels innermost so every window pixel is one contiguous
 /// vectorisable pass over the channels, and output rows (batch x outH) split over `threads`.
+///
+/// Average pools over inputs of at most 16 bits with at most 2^13 pixels per window sum in int32
+/// (|sum| < 2^28) and divide by multiplying: `floor(a / n) = (a * magic[n]) >> shift[n]` for every
+/// `0 <= a < 2^30` (`a = |sum| + n / 2`), with `l = ceil(log2 n)`, `shift = 30 + l` and
+/// `magic = floor(2^shift / n) + 1` (Granlund and Montgomery 1994, theorem 4.2: `2^shift <= magic * n
+/// <= 2^shift + 2^l`), the sign put back after. Wider inputs sum in int64 and divide through an exact
+/// Double quotient.
 final class FastPool2D: IntegerLayer {
     let p: PoolParams
     let isMax: Bool
+    /// Int32 sums and the multiply-shift division (average pools only).
+    let narrow: Bool
+    /// Indexed by the window's pixel count, 1 ... kernelH * kernelW (index 0 unused).
+    let magic: [UInt64], shift: [UInt64]
 
-    init(_ params: PoolParams, isMax: Bool) { p = params; self.isMax = isMax }
+    init(_ params: PoolParams, isMax: Bool, inputBits: Int) {
+        p = params; self.isMax = isMax
+        let window = params.kernelH * params.kernelW
+        narrow = !isMax && inputBits <= 16 && window <= 1 << 13
+        var magic = [UInt64](repeating: 0, count: window + 1), shift = magic
+        if narrow {
+            for n in 1...window { (magic[n], shift[n]) = Self.divisionMagic(n) }
+        }
+        self.magic = magic; self.shift = shift
+    }
+
+    /// `(magic, shift)` with `floor(a / n) = (a * magic) >> shift` for `0 <= a < 2^30`, `1 <= n <= 2^13`.
+    static func divisionMagic(_ n: Int) -> (magic: UInt64, shift: UInt64) {
+        let l = UInt64(Int.bitWidth - (n - 1).leadingZeroBitCount)  // ceil(log2 n); 0 for n = 1
+        let shift = 30 + l
+        return ((UInt64(1) << shift) / UInt64(n) + 1, shift)
+    }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
         guard output.count > 0 else { return }
         let input = inputs[0].baseAddress!, out = output.baseAddress!
-        let p = self.p, channels = p.channels, isMax = self.isMax
-        parallelChunks(batch * p.outH, threads: threads) { rows in
-            let sums = UnsafeMutablePointer<Int64>.allocate(capacity: channels)
-            defer { sums.deallocate() }
-            for row in rows {
-                let b = row / p.outH, outY = row % p.outH
-                for outX in 0..<p.outW {
-                    let (ys, xs) = p.window(outY, outX)
-                    let dst = out + ((b &* p.outH &+ outY) &* p.outW &+ outX) &* channels
-                    if ys.isEmpty || xs.isEmpty {
-                        // Max: zin. Average: the reference's mean of an empty window is zin, then the clamp.
-                        let value = isMax ? p.zero : Swift.min(Swift.max(p.zero, p.lower), p.upper)
-                        for c in 0..<channels { dst[c] = value }
-                        continue
-                    }
-                    if isMax {
-                        for c in 0..<channels { dst[c] = Int32.min }
-                        for inY in ys {
-                            for inX in xs {
-                                let src = input + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* channels
-                                for c in 0..<channels { dst[c] = Swift.max(dst[c], src[c]) }
+        let p = self.p, channels = p.channels, isMax = self.isMax, narrow = self.narrow
+        magic.withUnsafeBufferPointer { magic in
+            shift.withUnsafeBufferPointer { shift in
+                parallelChunks(batch * p.outH, threads: threads) { rows in
+                    let sums = UnsafeMutablePointer<Int64>.allocate(capacity: channels)
+                    let sums32 = UnsafeMutablePointer<Int32>.allocate(capacity: channels)
+                    defer { sums.deallocate(); sums32.deallocate() }
+                    for row in rows {
+                        let b = row / p.outH, outY = row % p.outH
+                        for outX in 0..<p.outW {
+                            let (ys, xs) = p.window(outY, outX)
+                            let dst = out + ((b &* p.outH &+ outY) &* p.outW &+ outX) &* channels
+                            if ys.isEmpty || xs.isEmpty {
+                                // Max: zin. Average: the reference's mean of an empty window is zin, then the clamp.
+                                let value = isMax ? p.zero : Swift.min(Swift.max(p.zero, p.lower), p.upper)
+                                for c in 0..<channels { dst[c] = value }
+                                continue
                             }
-                        }
-                    } else {
-                        for c in 0..<channels { sums[c] = 0 }
-                        for inY in ys {
-                            for inX in xs {
-                                let src = input + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* channels
-                                for c in 0..<channels { sums[c] &+= Int64(src[c]) }
+                            if isMax {
+                                for c in 0..<channels { dst[c] = Int32.min }
+                                for inY in ys {
+                                    for inX in xs {
+                                        let src = input + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* channels
+                                        for c in 0..<channels { dst[c] = Swift.max(dst[c], src[c]) }
+                                    }
+                                }
+                            } else if narrow {
+                                for c in 0..<channels { sums32[c] = 0 }
+                                for inY in ys {
+                                    for inX in xs {
+                                        let src = input + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* channels
+                                        for c in 0..<channels { sums32[c] &+= src[c] }
+                                    }
+                                }
+                                let count = ys.count &* xs.count
+                                let m = magic[count], s = shift[count], half = UInt64(count / 2)
+                                for c in 0..<channels {
+                                    let sum = sums32[c]
+                                    let q = Int32(truncatingIfNeeded: ((UInt64(sum.magnitude) &+ half) &* m) >> s)
+                                    let mean = sum >= 0 ? q : 0 &- q
+                                    dst[c] = Swift.min(Swift.max(mean, p.lower), p.upper)
+                                }
+                            } else {
+                                for c in 0..<channels { sums[c] = 0 }
+                                for inY in ys {
+                                    for inX in xs {
+                                        let src = input + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* channels
+                                        for c in 0..<channels { sums[c] &+= Int64(src[c]) }
+                                    }
+                                }
+                                let count = ys.count * xs.count
+                                let half = Int64(count / 2), n = Double(count)
+                                for c in 0..<channels {
+                                    // roundedMean without an int64 division: the numerator is below 2^53 in magnitude
+                                    // (count * 2^31 at most), so the Double quotient truncates to the same integer
+                                    // (a non-integer quotient lies at least 1/count from the nearest integer, more
+                                    // than its rounding error).
+                                    let sum = sums[c], numerator = sum >= 0 ? sum &+ half : sum &- half
+                                    let mean = Int32(truncatingIfNeeded: Int64((Double(numerator) / n).rounded(.towardZero)))
+                                    dst[c] = Swift.min(Swift.max(mean, p.lower), p.upper)
+                                }
                             }
-                        }
-                        let count = ys.count * xs.count
-                        let half = Int64(count / 2), n = Double(count)
-                        for c in 0..<channels {
-                            // roundedMean without an int64 division: the numerator is below 2^53 in magnitude
-                            // (count * 2^31 at most), so the Double quotient truncates to the same integer
-                            // (a non-integer quotient lies at least 1/count from the nearest integer, more
-                            // than its rounding error).
-                            let sum = sums[c], numerator = sum >= 0 ? sum &+ half : sum &- half
-                            let mean = Int32(truncatingIfNeeded: Int64((Double(numerator) / n).rounded(.towardZero)))
-                            dst[c] = Swift.min(Swift.max(mean, p.lower), p.upper)
                         }
                     }
                 }
