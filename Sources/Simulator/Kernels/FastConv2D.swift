@@ -209,7 +209,8 @@ final class FastConv2D: IntegerLayer {
         }
     }
 
-    /// `count` values from `src` to `dst` (not overlapping): 32 and 16 bytes at a time, then one by one.
+    /// `count` values from `src` to `dst` (not overlapping): 32 bytes at a time, then one move each of
+    /// 16, 8, 4, 2 and 1 bytes as the remainder needs (a 1-channel stem's 3-tap row is 4 + 2 bytes).
     @inline(__always)
     private static func copy<T: FixedWidthInteger>(_ dst: UnsafeMutablePointer<T>, from src: UnsafePointer<T>, count: Int) {
         let bytes = count &* MemoryLayout<T>.stride
@@ -219,14 +220,17 @@ final class FastConv2D: IntegerLayer {
             d.storeBytes(of: s.loadUnaligned(fromByteOffset: i, as: SIMD32<UInt8>.self), toByteOffset: i, as: SIMD32<UInt8>.self)
             i &+= 32
         }
-        if i &+ 16 <= bytes {
-            d.storeBytes(of: s.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self), toByteOffset: i, as: SIMD16<UInt8>.self)
-            i &+= 16
-        }
-        while i < bytes {
-            d.storeBytes(of: s.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self)
-            i &+= 1
-        }
+        if bytes &- i >= 16 { move(d, s, at: &i, as: SIMD16<UInt8>.self) }
+        if bytes &- i >= 8 { move(d, s, at: &i, as: UInt64.self) }
+        if bytes &- i >= 4 { move(d, s, at: &i, as: UInt32.self) }
+        if bytes &- i >= 2 { move(d, s, at: &i, as: UInt16.self) }
+        if bytes &- i >= 1 { move(d, s, at: &i, as: UInt8.self) }
+    }
+
+    @inline(__always)
+    private static func move<V>(_ d: UnsafeMutableRawPointer, _ s: UnsafeRawPointer, at i: inout Int, as: V.Type) {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: i, as: V.self), toByteOffset: i, as: V.self)
+        i &+= MemoryLayout<V>.size
     }
 
     @inline(__always)
