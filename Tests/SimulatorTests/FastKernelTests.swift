@@ -199,6 +199,35 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// Ungrouped convs with 8-bit weights (the int16 path) and no horizontal dilation, where im2col
+    /// copies whole filter rows for interior pixels: strides, vertical dilation up to 3, padding on every
+    /// side, 3 to 21 output channels, blocks of 64 rows crossing samples, against the reference.
+    func testWholeFilterRowConvMatchesReference() throws {
+        var rng = TestRNG(seed: 41)
+        for trial in 0..<24 {
+            let kh = rng.int(1...3), kw = [1, 2, 3][trial % 3]
+            let cin = kw % 2 == 0 ? rng.int(1...9) : 2 * rng.int(1...8), cout = [3, 8, 16, 21][trial % 4]
+            let stride = (rng.int(1...2), rng.int(1...2)), dilationH = trial % 5 == 0 ? 1 : rng.int(1...3)
+            let pad = (rng.int(0...2), rng.int(0...2), rng.int(0...2), rng.int(0...2))
+            let h = rng.int(((kh - 1) * dilationH + 1)...11), w = rng.int(kw...11)
+            let outH = (h + pad.0 + pad.1 - ((kh - 1) * dilationH + 1)) / stride.0 + 1
+            let outW = (w + pad.2 + pad.3 - kw) / stride.1 + 1
+            let inType = trial % 2 == 0 ? u8 : s8
+            var b = ModelBuilder()
+            let x = b.input([h, w, cin], inType, zero: rng.int32(inType.minValue...inType.maxValue))
+            let y = b.activation("y", [outH, outW, cout], u8, zero: rng.int32(0...255))
+            b.op(.conv2D, [x, b.constant("w", [cout, kh, kw, cin], s8, rng.values(cout * kh * kw * cin, s8), perChannel: true),
+                           b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-5000...5000) })], y,
+                 window(kernel: (kh, kw), stride: stride, dilation: (dilationH, 1), padding: pad).merging(["groups": [1]])
+                    .merging(requant(&rng, channels: cout, shifts: -12...(-5), type: u8)))
+            let model = b.finished(outputs: [y])
+            for profile in RoundingProfile.allCases {
+                try assertFastMatchesReference(model, profile: profile, batch: [1, 3, 7][trial % 3], seed: UInt64(trial),
+                                               context: "whole-row conv trial \(trial) \(model.ops[0].attributes) \(h)x\(w)x\(cin) -> \(cout)")
+            }
+        }
+    }
+
     /// 8-bit weights (the int16 path) with at most 8 output channels per GEMM take the half-panel kernel
     /// (`qc_gemm_s16_4x8`): ungrouped, block-diagonal grouped and dense layers, K from 1 to past one K
     /// block (512), against the reference.
