@@ -15,6 +15,9 @@ public final class IntegerSimulator {
     public let maxBatch: Int
     /// Threads the fast kernels split rows over (one chunk per thread); 1 is single-threaded.
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Samples per pass when nothing observes the ops (at most `maxBatch`, at least 1): small enough that
+    /// a pass's activations stay in the core's L2 cache.
+    public var samplesPerPass = 8
     /// Per sample (no batch axis).
     public var inputShape: [Int] { model.tensors[model.inputs[0]].shape }
     public var outputShapes: [[Int]] { model.outputs.map { model.tensors[$0].shape } }
@@ -75,11 +78,12 @@ public final class IntegerSimulator {
         let lower = Int32(inputTensor.type.minValue), upper = Int32(clamping: inputTensor.type.maxValue)
         let clamped = input.map { Swift.min(Swift.max($0, lower), upper) }
         let workers = Swift.min(Swift.max(threads, 1), batch / 2)
+        let perPass = Swift.max(1, Swift.min(maxBatch, samplesPerPass))
         guard observe == nil, workers > 1 else {
-            let size = observe == nil && threads <= 1 ? Swift.min(maxBatch, samplesPerPass) : maxBatch
+            let size = observe == nil && threads <= 1 ? perPass : maxBatch
             return passes(clamped, samples: 0..<batch, size: size, threads: threads, observe: observe)
         }
-        let size = Swift.min(maxBatch, samplesPerPass)
+        let size = perPass
         // One slot per worker, each written by its worker only.
         let slots = UnsafeMutablePointer<[[Int32]]>.allocate(capacity: workers)
         slots.initialize(repeating: [], count: workers)
@@ -98,10 +102,6 @@ public final class IntegerSimulator {
         }
         return results
     }
-
-    /// Samples per pass when a batch is split by samples: small enough that a pass's activations stay
-    /// in the core's L2 cache.
-    public var samplesPerPass = 8
 
     /// `samples` of `input` through the network, `size` samples per pass; the outputs in order.
     private func passes(_ input: UnsafeBufferPointer<Int32>, samples: Range<Int>, size: Int, threads: Int,

@@ -71,7 +71,7 @@ final class FastKernelTests: XCTestCase {
         for maxBatch in [5, 32] {
             let fast = try IntegerSimulator(model: model, rounding: .gemmlowp, maxBatch: maxBatch)
             for threads in [1, 2] {
-                for samplesPerPass in [1, 3, 8, 32] {
+                for samplesPerPass in [0, 1, 3, 8, 32] {  // 0 is taken as 1
                     fast.threads = threads
                     fast.samplesPerPass = samplesPerPass
                     XCTAssertEqual(fast.runQuantized(input: input, batch: batch, observe: nil)[0], expected,
