@@ -83,17 +83,14 @@ public final class IntegerSimulator {
             let size = observe == nil && threads <= 1 ? perPass : maxBatch
             return passes(clamped, samples: 0..<batch, size: size, threads: threads, observe: observe)
         }
-        let size = perPass
-        // One slot per worker, each written by its worker only.
+        // One slot per worker, each written by its worker only; `clamped` is only read.
         let slots = UnsafeMutablePointer<[[Int32]]>.allocate(capacity: workers)
         slots.initialize(repeating: [], count: workers)
         defer { slots.deinitialize(count: workers); slots.deallocate() }
-        clamped.withUnsafeBufferPointer { source in
-            parallelChunks(workers, threads: workers) { range in
-                for worker in range {
-                    let samples = (batch * worker / workers)..<(batch * (worker + 1) / workers)
-                    slots[worker] = passes(source, samples: samples, size: size, threads: 1, observe: nil)
-                }
+        parallelChunks(workers, threads: workers) { range in
+            for worker in range {
+                let samples = (batch * worker / workers)..<(batch * (worker + 1) / workers)
+                slots[worker] = passes(clamped, samples: samples, size: perPass, threads: 1, observe: nil)
             }
         }
         var results = model.outputs.map { _ in [Int32]() }
@@ -104,7 +101,7 @@ public final class IntegerSimulator {
     }
 
     /// `samples` of `input` through the network, `size` samples per pass; the outputs in order.
-    private func passes(_ input: UnsafeBufferPointer<Int32>, samples: Range<Int>, size: Int, threads: Int,
+    private func passes(_ input: [Int32], samples: Range<Int>, size: Int, threads: Int,
                         observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
         let count = inputTensor.elementCount
         var results = model.outputs.map { _ in [Int32]() }
@@ -116,11 +113,6 @@ public final class IntegerSimulator {
             first += n
         }
         return results
-    }
-
-    private func passes(_ input: [Int32], samples: Range<Int>, size: Int, threads: Int,
-                        observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
-        input.withUnsafeBufferPointer { passes($0, samples: samples, size: size, threads: threads, observe: observe) }
     }
 
     /// One pass over at most `maxBatch` samples; activation buffers are allocated per pass.

@@ -72,19 +72,27 @@ final class FastConv2DTranspose: IntegerLayer {
             }
             packed.multiply(a: scratch.a, lda: lda, rows: (count + 3) & ~3, c: c, ldc: ldc)
             for r in 0..<count {
-                let inY = (first &+ r) / p.inW, inX = (first &+ r) % p.inW
                 let row = c + r &* ldc
-                for filterY in 0..<p.kernelH {
-                    let outY = inY &* p.strideH &+ filterY &* p.dilationH &- p.padTop
-                    if outY < 0 || outY >= p.outH { continue }
-                    for filterX in 0..<p.kernelW {
-                        let outX = inX &* p.strideW &+ filterX &* p.dilationW &- p.padLeft
-                        if outX < 0 || outX >= p.outW { continue }
-                        add(into: acc + (outY &* p.outW &+ outX) &* outC, row + (filterY &* p.kernelW &+ filterX) &* outC, count: outC)
-                    }
+                forEachTarget(inY: (first &+ r) / p.inW, inX: (first &+ r) % p.inW) { tap, outPixel in
+                    add(into: acc + outPixel &* outC, row + tap &* outC, count: outC)
                 }
             }
             first &+= count
+        }
+    }
+
+    /// `body(tap, outPixel)` for each tap `filterY * kernelW + filterX` of input pixel `(inY, inX)` that
+    /// reaches an output pixel, `outPixel = outY * outW + outX`.
+    @inline(__always)
+    private func forEachTarget(inY: Int, inX: Int, _ body: (_ tap: Int, _ outPixel: Int) -> Void) {
+        for filterY in 0..<p.kernelH {
+            let outY = inY &* p.strideH &+ filterY &* p.dilationH &- p.padTop
+            if outY < 0 || outY >= p.outH { continue }
+            for filterX in 0..<p.kernelW {
+                let outX = inX &* p.strideW &+ filterX &* p.dilationW &- p.padLeft
+                if outX < 0 || outX >= p.outW { continue }
+                body(filterY &* p.kernelW &+ filterX, outY &* p.outW &+ outX)
+            }
         }
     }
 
@@ -96,19 +104,12 @@ final class FastConv2DTranspose: IntegerLayer {
             for inY in 0..<p.inH {
                 for inX in 0..<p.inW {
                     let src = x + (inY &* p.inW &+ inX) &* p.inC
-                    for filterY in 0..<p.kernelH {
-                        let outY = inY &* p.strideH &+ filterY &* p.dilationH &- p.padTop
-                        if outY < 0 || outY >= p.outH { continue }
-                        for filterX in 0..<p.kernelW {
-                            let outX = inX &* p.strideW &+ filterX &* p.dilationW &- p.padLeft
-                            if outX < 0 || outX >= p.outW { continue }
-                            let dst = acc + (outY &* p.outW &+ outX) &* outC
-                            let w0 = taps + ((filterY &* p.kernelW &+ filterX) &* p.inC) &* outC
-                            for ci in 0..<p.inC {
-                                let value = src[ci] &- p.inputZero
-                                if value == 0 { continue }
-                                multiplyAdd(into: dst, w0 + ci &* outC, value, count: outC)
-                            }
+                    forEachTarget(inY: inY, inX: inX) { tap, outPixel in
+                        let dst = acc + outPixel &* outC, w0 = taps + tap &* p.inC &* outC
+                        for ci in 0..<p.inC {
+                            let value = src[ci] &- p.inputZero
+                            if value == 0 { continue }
+                            multiplyAdd(into: dst, w0 + ci &* outC, value, count: outC)
                         }
                     }
                 }

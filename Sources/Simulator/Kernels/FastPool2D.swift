@@ -58,19 +58,13 @@ final class FastPool2D: IntegerLayer {
                             }
                             if isMax {
                                 for c in 0..<channels { dst[c] = Int32.min }
-                                for inY in ys {
-                                    for inX in xs {
-                                        let src = input + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* channels
-                                        for c in 0..<channels { dst[c] = Swift.max(dst[c], src[c]) }
-                                    }
+                                forEachPixel(of: input, sample: b, ys, xs) { src in
+                                    for c in 0..<channels { dst[c] = Swift.max(dst[c], src[c]) }
                                 }
                             } else if narrow {
                                 for c in 0..<channels { sums32[c] = 0 }
-                                for inY in ys {
-                                    for inX in xs {
-                                        let src = input + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* channels
-                                        for c in 0..<channels { sums32[c] &+= src[c] }
-                                    }
+                                forEachPixel(of: input, sample: b, ys, xs) { src in
+                                    for c in 0..<channels { sums32[c] &+= src[c] }
                                 }
                                 let count = ys.count &* xs.count
                                 let m = magic[count], s = shift[count], half = UInt64(count / 2)
@@ -82,11 +76,8 @@ final class FastPool2D: IntegerLayer {
                                 }
                             } else {
                                 for c in 0..<channels { sums[c] = 0 }
-                                for inY in ys {
-                                    for inX in xs {
-                                        let src = input + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* channels
-                                        for c in 0..<channels { sums[c] &+= Int64(src[c]) }
-                                    }
+                                forEachPixel(of: input, sample: b, ys, xs) { src in
+                                    for c in 0..<channels { sums[c] &+= Int64(src[c]) }
                                 }
                                 let count = ys.count * xs.count
                                 let half = Int64(count / 2), n = Double(count)
@@ -104,6 +95,15 @@ final class FastPool2D: IntegerLayer {
                     }
                 }
             }
+        }
+    }
+
+    /// `body(src)` with the first channel of each input pixel of sample `b` in the window `ys x xs`.
+    @inline(__always)
+    private func forEachPixel(of input: UnsafePointer<Int32>, sample b: Int, _ ys: Range<Int>, _ xs: Range<Int>,
+                              _ body: (UnsafePointer<Int32>) -> Void) {
+        for inY in ys {
+            for inX in xs { body(input + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* p.channels) }
         }
     }
 }
