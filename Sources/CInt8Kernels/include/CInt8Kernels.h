@@ -260,6 +260,25 @@ static inline __m256i qc_srav_epi64(__m256i v, __m256i count) {
     return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(v, sign), count), sign);
 }
 
+/// SaturatingRoundingDoublingHighMul without its saturating case (both operands INT32_MIN), eight
+/// lanes: bits 31..62 of `x * m + 2^30`, the even lanes from `m`, the odd from `m_odd` (the odd lanes'
+/// multipliers in the even dwords; `m` itself for a broadcast multiplier).
+static inline __m256i qc_high_mul8(__m256i x, __m256i m, __m256i m_odd) {
+    const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
+    __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), nudge), 31);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd), nudge);
+    odd = _mm256_slli_epi64(_mm256_srli_epi64(odd, 31), 32);
+    return _mm256_blend_epi32(even, odd, 0xAA);
+}
+
+/// RoundingDivideByPOT by per-lane `right` (0...31), ties away from zero; `mask` = 2^right - 1 and
+/// `half` = mask >> 1 per lane.
+static inline __m256i qc_rdbpot8(__m256i high, __m256i right, __m256i mask, __m256i half) {
+    __m256i remainder = _mm256_and_si256(high, mask);
+    __m256i threshold = _mm256_sub_epi32(half, _mm256_cmpgt_epi32(_mm256_setzero_si256(), high));
+    return _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
+}
+
 /// Eight lanes of `qc_requant_one` before the zero point and clamp.
 static inline __m256i qc_requant8(__m256i x, __m256i m, __m256i shift, int profile) {
     const __m256i zero = _mm256_setzero_si256();
@@ -268,20 +287,12 @@ static inline __m256i qc_requant8(__m256i x, __m256i m, __m256i shift, int profi
         __m256i left = _mm256_max_epi32(shift, zero);
         __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
         __m256i scaled = _mm256_sllv_epi32(x, left);
-        // High 32 bits of 2 * scaled * m, rounded (bits 31..62 of scaled * m + 2^30): even and odd lanes.
-        const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
-        __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(scaled, m), nudge), 31);
-        __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(scaled, 32), m_odd), nudge);
-        odd = _mm256_slli_epi64(_mm256_srli_epi64(odd, 31), 32);
-        __m256i high = _mm256_blend_epi32(even, odd, 0xAA);
+        __m256i high = qc_high_mul8(scaled, m, m_odd);
         const __m256i min32 = _mm256_set1_epi32(INT32_MIN);
         __m256i overflow = _mm256_and_si256(_mm256_cmpeq_epi32(scaled, min32), _mm256_cmpeq_epi32(m, min32));
         high = _mm256_blendv_epi8(high, _mm256_set1_epi32(INT32_MAX), overflow);
-        // RoundingDivideByPOT(high, right).
         __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), _mm256_set1_epi32(1));
-        __m256i remainder = _mm256_and_si256(high, mask);
-        __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_cmpgt_epi32(zero, high));
-        return _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
+        return qc_rdbpot8(high, right, mask, _mm256_srai_epi32(mask, 1));
     } else {
         // total = 31 - shift (1...62) per 64-bit lane: even lanes from the low dwords, odd from the high.
         __m256i total = _mm256_sub_epi32(_mm256_set1_epi32(31), shift);
@@ -305,11 +316,7 @@ static inline __m256i qc_requant8_uniform(__m256i x, __m256i m, int32_t shift, i
     if (profile == 0) {
         int32_t left = shift > 0 ? shift : 0, right = shift < 0 ? -shift : 0;
         __m256i scaled = _mm256_sll_epi32(x, _mm_cvtsi32_si128(left));
-        const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
-        __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(scaled, m), nudge), 31);
-        __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(scaled, 32), m), nudge);
-        odd = _mm256_slli_epi64(_mm256_srli_epi64(odd, 31), 32);
-        __m256i high = _mm256_blend_epi32(even, odd, 0xAA);
+        __m256i high = qc_high_mul8(scaled, m, m);
         if (_mm256_extract_epi32(m, 0) == INT32_MIN) {
             __m256i overflow = _mm256_cmpeq_epi32(scaled, _mm256_set1_epi32(INT32_MIN));
             high = _mm256_blendv_epi8(high, _mm256_set1_epi32(INT32_MAX), overflow);
@@ -340,15 +347,7 @@ static inline __m256i qc_requant8_uniform(__m256i x, __m256i m, int32_t shift, i
 /// `half` = mask >> 1, `m_odd` = the multipliers of the odd lanes moved to the even dwords.
 static inline __m256i qc_requant8_gemmlowp_plain(__m256i x, __m256i m, __m256i m_odd, __m256i right,
                                                  __m256i mask, __m256i half) {
-    const __m256i zero = _mm256_setzero_si256();
-    const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
-    __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), nudge), 31);
-    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd), nudge);
-    odd = _mm256_slli_epi64(_mm256_srli_epi64(odd, 31), 32);
-    __m256i high = _mm256_blend_epi32(even, odd, 0xAA);
-    __m256i remainder = _mm256_and_si256(high, mask);
-    __m256i threshold = _mm256_sub_epi32(half, _mm256_cmpgt_epi32(zero, high));
-    return _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
+    return qc_rdbpot8(qc_high_mul8(x, m, m_odd), right, mask, half);
 }
 
 /// `qc_requant8` of the single profile with per-lane counts `total` = 31 - shift (1...62), hoisted:
