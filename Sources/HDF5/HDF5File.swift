@@ -39,6 +39,11 @@ public final class HDF5File: @unchecked Sendable {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .fileNotFound(path: path) }
         guard !isDirectory.boolValue else { throw .openFailed(path: path, detail: "it is a directory, not a file") }
+        // A FIFO would block the open forever and a device (a link to /dev/zero) never ends.
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .openFailed(path: path, detail: "it is not a regular file (a FIFO, device or socket); pass an HDF5 file")
+        }
         guard access(path, R_OK) == 0 else {
             throw .openFailed(path: path, detail: "no permission to read it (\(String(cString: strerror(errno))))")
         }

@@ -57,6 +57,11 @@ extension GraphBuilder {
         let beta = center ? tensors.removeFirst().data : [Float](repeating: 0, count: channels)
         let mean = tensors.removeFirst().data, variance = tensors.removeFirst().data
         let epsilon = Float(try layer.double("epsilon", default: 1e-3))
+        guard epsilon.isFinite, epsilon >= 0 else { throw layer.invalid("epsilon is \(epsilon); it must be a finite number >= 0") }
+        if let bad = variance.firstIndex(where: { $0 < 0 || $0 + epsilon <= 0 }) {
+            throw .badWeightValue(path: layer.path, layer: layer.name, weight: "moving_variance", index: bad,
+                                  detail: "is \(variance[bad]) (with epsilon \(epsilon)); a variance must be positive")
+        }
         let bn = BatchNorm(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: epsilon)
         return try add(name, layer, .batchNorm(bn), inputs: [input])
     }

@@ -12,6 +12,9 @@ public enum KerasImportError: Error, CustomStringConvertible {
     case missingWeights(path: String, layer: String, detail: String)
     case weightShapeMismatch(path: String, layer: String, weight: String, expected: [Int], found: [Int])
     case graph(path: String, GraphError)
+    /// A stored weight value no model can hold (NaN or infinite weights, a negative BatchNorm
+    /// variance); `index` is the first bad element, row-major.
+    case badWeightValue(path: String, layer: String, weight: String, index: Int, detail: String)
 
     public var description: String {
         switch self {
@@ -36,6 +39,9 @@ public enum KerasImportError: Error, CustomStringConvertible {
                 + "but the layer's config implies \(Self.format(expected)); the file is inconsistent or was edited"
         case .graph(let path, let error):
             return "\(path): \(error.description)"
+        case .badWeightValue(let path, let layer, let weight, let index, let detail):
+            return "\(path): layer '\(layer)' weight '\(weight)' element \(index) \(detail); "
+                + "the model is broken (diverged training or a damaged file): fix or retrain it and save again"
         }
     }
 

@@ -40,6 +40,10 @@ extension WeightSource {
                 throw .missingWeights(path: layer.path, layer: layer.name,
                                       detail: "weight '\(have.name)' holds \(values.count) values, its shape \(want.shape) needs \(want.shape.reduce(1, *))")
             }
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw .badWeightValue(path: layer.path, layer: layer.name, weight: have.name, index: bad,
+                                      detail: "is \(values[bad]), not a finite number")
+            }
             tensors.append(Tensor(shape: want.shape, data: values))
         }
         return tensors

@@ -8,8 +8,8 @@ import Darwin
 /// Untrusted input gives a `QModel` or a `QBinError`, never a crash, a hang or an unbounded allocation.
 public enum QBinReader {
     /// Reads and decodes the file at `path`.
-    public static func read(path: String) throws(QBinError) -> QModel {
-        try decode(readFile(path))
+    public static func read(path: String, maxBytes: Int = Int.max) throws(QBinError) -> QModel {
+        try decode(readFile(path, maxBytes: maxBytes))
     }
 
     /// The model in `bytes`.
@@ -190,21 +190,58 @@ public enum QBinReader {
         return (ops, inputs, outputs)
     }
 
-    static func readFile(_ path: String) throws(QBinError) -> [UInt8] {
-        guard let file = fopen(path, "rb") else {
-            throw .fileNotReadable(path: path, reason: String(cString: strerror(errno)))
+    /// The bytes of the regular file at `path`. Refuses anything else (a FIFO would block, a device
+    /// such as `/dev/zero` never ends) and checks the real size against `maxBytes` and against the
+    /// header's `fileSize` before reading the body, so a huge or lying file costs no memory.
+    static func readFile(_ path: String, maxBytes: Int = Int.max) throws(QBinError) -> [UInt8] {
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw .fileNotReadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .fileNotReadable(path: path, reason: String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .fileNotReadable(path: path, reason: "it is not a regular file (a FIFO, device or directory); pass a .qbin file")
         }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBufferPointer { fread($0.baseAddress, 1, $0.count, file) }
-            if n > 0 { bytes += chunk[0..<n] }
-            if n < chunk.count {
-                if ferror(file) != 0 { throw .fileNotReadable(path: path, reason: String(cString: strerror(errno))) }
-                break
+        let size = Int(info.st_size)
+        guard size <= maxBytes else {
+            throw .fileNotReadable(path: path, reason: "it has \(size) bytes, more than the memory budget of \(maxBytes) bytes (--max-memory)")
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let want = Swift.min(1 << 20, size - done)
+            let n = bytes.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress! + done, want) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw .fileNotReadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }  // shrank while reading: the decoder reports the truncation
+            done += n
+            // Past the header, its fileSize must agree with the real size before the body is read.
+            // (Files read in one go are left to the decoder, which checks the header in order.)
+            if done < size, done >= QBinFormat.headerSize, done - n < QBinFormat.headerSize,
+               Array(bytes[0..<4]) == QBinFormat.magic {
+                let declared = bytes[16..<24].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                if declared != UInt64(size) { try sizeMismatch(declared, size) }
             }
         }
-        return bytes
+        return done == size ? bytes : Array(bytes[0..<done])
     }
+
+    private static func sizeMismatch(_ declared: UInt64, _ size: Int) throws(QBinError) {
+        if declared > UInt64(size) {
+            throw .truncated(section: "file", offset: size, needed: Int(clamping: declared) - size, available: 0)
+        }
+        throw .invalidEncoding(section: "header", offset: 16, reason: "fileSize is \(declared) but the file has \(size) bytes (trailing garbage)")
+    }
+}
+
+/// `read(2)` (the name `read` is taken by `QBinReader.read(path:)` inside the enum).
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.read(fd, buffer, count)
+    #else
+    return Darwin.read(fd, buffer, count)
+    #endif
 }

@@ -37,6 +37,9 @@ extension QModel {
                 available[o] = true
             }
         }
+        for o in outputs where tensors[o].isConstant {
+            throw .invalidModel(reason: "graph output '\(tensors[o].name)' is a constant tensor; graph outputs must be activations produced by an op")
+        }
         for o in outputs where !available[o] {
             throw .invalidModel(reason: "graph output '\(tensors[o].name)' is never produced")
         }

@@ -19,6 +19,9 @@ public enum ModelFileKind: Sendable, Equatable {
 
     /// True when the first four bytes of the file are `QBinFormat.magic`.
     public static func hasQBinMagic(path: String) -> Bool {
+        // Only regular files are opened: a FIFO would block here and a device never ends.
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         guard let head = try? handle.read(upToCount: QBinFormat.magic.count) else { return false }

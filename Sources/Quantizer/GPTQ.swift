@@ -54,7 +54,8 @@ struct GPTQ {
         let s = Double(scale), limit = Double(qmax)
         u.withUnsafeBufferPointer { u in
             for i in 0..<n {
-                let q = Swift.min(Swift.max((x[i] / s).rounded(.toNearestOrAwayFromZero), -limit), limit)
+                let r = (x[i] / s).rounded(.toNearestOrAwayFromZero)
+                let q = r.isNaN ? 0 : Swift.min(Swift.max(r, -limit), limit) // NaN from degenerate data: 0, not a trap
                 codes[order[i]] = Int32(q)
                 let e = (x[i] - q * s) / u[i * n + i]
                 if e == 0 { continue }

@@ -80,6 +80,8 @@ extension ModelBuilder {
         let node = graph.nodes[i]
         let recipe = quantizer.recipe
         let layout = WeightLayout(node.op)
+        try Self.checkFinite(layout.rows, layer: node.name, what: "weights")
+        try Self.checkFinite(layout.bias, layer: node.name, what: "bias")
         let x = input(i)
         let perChannel = recipe.granularity == .perChannel
         var gptq: [GPTQ?] = []
@@ -122,7 +124,7 @@ extension ModelBuilder {
             let s = sx * weightScale(c)
             biasScales[c] = Float(s)
             let q = (bias[c] / s).rounded(.toNearestOrAwayFromZero)
-            biasValues[c] = Int32(Swift.min(Swift.max(q, -Double(Int32.max)), Double(Int32.max)))
+            biasValues[c] = Self.saturatingInt32(q)
         }
         var multipliers: [Int32] = [], shifts: [Int32] = []
         for c in 0..<(perChannel ? layout.channels : 1) {
@@ -169,6 +171,8 @@ extension ModelBuilder {
     /// stored exactly as `±127` at scale `|a[c]| / 127`, `b` as int32 at scale `s_x * s_a[c]`.
     mutating func lowerAffine(_ i: Int, scale a: [Float], offset b: [Float], bits: Int) throws(QuantizerError) {
         let node = graph.nodes[i]
+        try Self.checkFinite(a, layer: node.name, what: "scale")
+        try Self.checkFinite(b, layer: node.name, what: "offset")
         let x = input(i)
         let p = try outputParams(i, bits: bits)
         let channels = a.count
@@ -179,7 +183,7 @@ extension ModelBuilder {
             if a[c] != 0 { sa[c] = abs(a[c]) / 127; qa[c] = a[c] > 0 ? 127 : -127 }
             let s = Double(x.params.scale) * Double(sa[c])
             sb[c] = Float(s)
-            qb[c] = Int32(Swift.min(Swift.max((Double(b[c]) / s).rounded(.toNearestOrAwayFromZero), -Double(Int32.max)), Double(Int32.max)))
+            qb[c] = Self.saturatingInt32((Double(b[c]) / s).rounded(.toNearestOrAwayFromZero))
             let m = try quantizer.multiplier(s / Double(p.scale), layer: node.name)
             multipliers.append(m.multiplier); shifts.append(m.shift)
         }
@@ -213,5 +217,17 @@ extension ModelBuilder {
                                           QAttribute("input_shift", shifts), QAttribute("output_multiplier", [out.multiplier]),
                                           QAttribute("output_shift", [out.shift]), QAttribute("clamp", clamp(i, p))]))
         record(i, kind: kind, tensor: t, p: p)
+    }
+
+    /// Throws naming the first NaN or infinite element: folding can overflow a finite source weight.
+    static func checkFinite(_ values: [Float], layer: String, what: String) throws(QuantizerError) {
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw .nonFiniteValue(layer: layer, what: what, index: bad, value: Double(values[bad]))
+        }
+    }
+
+    /// `q` clamped to `±(2^31 - 1)`, NaN to 0 (never a trap; inputs are checked finite first).
+    static func saturatingInt32(_ q: Double) -> Int32 {
+        q.isNaN ? 0 : Int32(Swift.min(Swift.max(q, -Double(Int32.max)), Double(Int32.max)))
     }
 }

@@ -13,6 +13,8 @@ public enum QuantizerError: Error, Equatable, CustomStringConvertible {
     case missingStatistics(layer: String)
     case graph(GraphError)
     case format(QBinError)
+    /// A weight or bias that is NaN or infinite after folding (`index`: the first bad element, row-major).
+    case nonFiniteValue(layer: String, what: String, index: Int, value: Double)
 
     public var description: String {
         switch self {
@@ -28,6 +30,9 @@ public enum QuantizerError: Error, Equatable, CustomStringConvertible {
             return "no activation statistics for '\(layer)' (calibration did not reach it)"
         case .graph(let e): return e.description
         case .format(let e): return "quantized model is invalid: \(e)"
+        case .nonFiniteValue(let layer, let what, let index, let value):
+            return "layer '\(layer)': \(what) element \(index) is \(value) after BatchNorm folding; a weight must be a finite number "
+                + "(look for a BatchNorm with a near-zero variance or huge gamma before this layer)"
         }
     }
 }

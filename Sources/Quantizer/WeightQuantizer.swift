@@ -51,7 +51,9 @@ struct WeightQuantizer {
                     continue
                 }
                 for i in 0..<rowLength {
-                    let q = Swift.min(Swift.max((row[i] / scale).rounded(.toNearestOrAwayFromZero), -qmax), qmax)
+                    // NaN (never passed: the builder checks weights finite first) to 0, not a trap.
+                    let r = (row[i] / scale).rounded(.toNearestOrAwayFromZero)
+                    let q = r.isNaN ? 0 : Swift.min(Swift.max(r, -qmax), qmax)
                     values[c * rowLength + i] = Int32(q)
                     deq[c * rowLength + i] = q * scale
                 }

@@ -75,7 +75,14 @@ struct Convert: ParsableCommand {
         if let a = minAgreement, !(0...1).contains(a) { throw ValidationError("--min-agreement must be between 0 and 1, got \(a)") }
         if let d = maxAccuracyDrop, !(0...1).contains(d) { throw ValidationError("--max-accuracy-drop must be between 0 and 1, got \(d)") }
         if let l = maxLsbError, l < 0 { throw ValidationError("--max-lsb-error must be >= 0, got \(l)") }
-        guard output != model else { throw ValidationError("the output \(output) would overwrite the input model") }
+        var paths = ConvertOptions(modelPath: model, outputPath: output)
+        paths.reportPath = report
+        var outputs: [OutputClash.Role] = [("the output", output), ("--report", paths.resolvedReportPath)]
+        if let reportHtml { outputs.append(("--report-html", reportHtml)) }
+        var inputs: [OutputClash.Role] = [("the model", model)]
+        if let calibration { inputs.append(("--calibration", calibration)) }
+        if let eval { inputs.append(("--eval", eval)) }
+        if let clash = OutputClash.find(outputs: outputs, inputs: inputs) { throw ValidationError(clash) }
     }
 
     func parsedLayerBits() throws -> [String: Int] {

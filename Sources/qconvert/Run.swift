@@ -39,6 +39,9 @@ struct Run: ParsableCommand {
         if let threads, !(1...256).contains(threads) {
             throw ValidationError("--threads must be between 1 and 256, got \(threads)")
         }
+        if let clash = OutputClash.find(outputs: [("--output", output)], inputs: [("the model", model), ("--input", input)]) {
+            throw ValidationError(clash)
+        }
         if raw || rounding != nil, ModelFileKind.detect(path: model) != .qbin {
             let option = raw ? "--raw" : "--rounding"
             throw ValidationError("\(option) applies to .qbin models only (the integer simulator); \(model) is not a .qbin file")

@@ -25,6 +25,12 @@ struct Validate: ParsableCommand {
         if let d = maxAccuracyDrop, !(0...1).contains(d) { throw ValidationError("--max-accuracy-drop must be between 0 and 1, got \(d)") }
         if let l = maxLsbError, l < 0 { throw ValidationError("--max-lsb-error must be >= 0, got \(l)") }
         guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
+        var outputs: [OutputClash.Role] = []
+        if let report { outputs.append(("--report", report)) }
+        if let reportHtml { outputs.append(("--report-html", reportHtml)) }
+        if let clash = OutputClash.find(outputs: outputs, inputs: [("the model", model), ("--reference", reference)]) {
+            throw ValidationError(clash)
+        }
     }
 
     func run() throws {

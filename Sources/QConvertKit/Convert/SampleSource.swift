@@ -62,7 +62,7 @@ public struct EvaluationTargets {
                 }
                 var buffer = [Float](repeating: 0, count: d.shape.reduce(1, *))
                 try buffer.withUnsafeMutableBufferPointer { try d.readFloats(rows: 0..<count, into: $0) }
-                targets.labels = buffer.map { Int($0) }
+                targets.labels = try labelValues(buffer, path: path, classes: outputSize)
             }
             if file.root.contains("outputs") {
                 let d = try file.root.dataset("outputs")
@@ -81,5 +81,19 @@ public struct EvaluationTargets {
         } catch {
             throw .io(path: path, detail: "\(error)")
         }
+    }
+
+    /// Class indices from the stored floats: each must be a whole number in `0 ..< classes` (a NaN or
+    /// `1e20` label names its row instead of trapping in the conversion to Int).
+    static func labelValues(_ values: [Float], path: String, classes: Int) throws(QConvertError) -> [Int] {
+        var labels: [Int] = []
+        labels.reserveCapacity(values.count)
+        for (row, v) in values.enumerated() {
+            guard v.isFinite, v == v.rounded(), v >= 0, v < Float(classes) else {
+                throw .io(path: path, detail: "/labels row \(row) is \(v); labels must be class indices 0...\(classes - 1) (whole numbers)")
+            }
+            labels.append(Int(v))
+        }
+        return labels
     }
 }
