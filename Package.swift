@@ -74,6 +74,6 @@ let package = Package(
                                                            "Emulation", "Simulator", "FixedPoint", "QCTestSupport"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "QBin", "Simulator", "FixedPoint", "QCTestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5", "QCTestSupport", "QBin", "Simulator"]),
+        .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5", "QCTestSupport", "QBin", "Simulator", "QConvertKit"]),
     ]
 )

@@ -11,8 +11,11 @@ import Foundation
 enum H5Library {
     static let lock = NSRecursiveLock()
 
-    /// Runs once: initialises the library and stops it printing error stacks to stderr.
+    /// Runs once: initialises the library and stops it printing error stacks to stderr. No exit
+    /// handler: HDF5's own one retries closing a file whose writes failed (a full disk) and crashed
+    /// the process after the error was reported; every file is closed by its owner's `deinit`.
     private static let ready: Bool = {
+        _ = H5dont_atexit()
         _ = H5open()
         _ = qc_h5_silence_errors()
         return true

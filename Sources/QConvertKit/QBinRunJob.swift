@@ -39,7 +39,11 @@ public struct QBinRunJob {
         let outputShape = outputTensor.shape
         let outputSize = outputTensor.elementCount
 
-        try AtomicOutput.write(to: outputPath) { temporary in
+        var shapes = ["outputs": [samples.count] + outputShape]
+        if writeRaw { shapes["outputs_int"] = [samples.count] + outputShape }
+        try AtomicOutput.write(to: outputPath, verify: { [shapes] temporary in
+            try AtomicOutput.verifyHDF5(temporary, destination: outputPath, shapes: shapes)
+        }) { temporary in
             let file = try HDF5File.create(temporary)
             let chunkRows = max(1, min(batchSize, samples.count))
             let outputs = try file.root.createDataset("outputs", shape: [samples.count] + outputShape, type: .float32,
@@ -75,6 +79,7 @@ public struct QBinRunJob {
                 start += n
                 progress(start, samples.count)
             }
+            try file.flush()  // a write lost to a full disk fails here, before the rename
         }
         return RunSummary(samples: samples.count, outputShape: outputShape)
     }

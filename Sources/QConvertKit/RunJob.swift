@@ -23,7 +23,10 @@ public struct RunJob {
         let samples = try SampleFile(path: inputPath, dataset: dataset, expectedShape: executor.inputShape)
         let outputShape = executor.outputShapes[0]
         let outputSize = outputShape.reduce(1, *)
-        try AtomicOutput.write(to: outputPath) { temporary in
+        let shapes = ["outputs": [samples.count] + outputShape]
+        try AtomicOutput.write(to: outputPath, verify: { temporary in
+            try AtomicOutput.verifyHDF5(temporary, destination: outputPath, shapes: shapes)
+        }) { temporary in
             let file = try HDF5File.create(temporary)
             let outputs = try file.root.createDataset("outputs", shape: [samples.count] + outputShape, type: .float32,
                                                       chunkRows: max(1, min(batchSize, samples.count)))
@@ -43,6 +46,7 @@ public struct RunJob {
                 start += n
                 progress(start, samples.count)
             }
+            try file.flush()  // a write lost to a full disk fails here, before the rename
         }
         return RunSummary(samples: samples.count, outputShape: outputShape)
     }

@@ -123,7 +123,7 @@ enum QBinBench {
                 options.recipe.weightBits = bits
                 options.recipe.activationBits = bits
                 options.noiseFloorDraws = 0
-                do { _ = try ConvertJob(options: options).run() } catch { throw BenchError.fixture(name, "convert: \(error)") }
+                do { try ConvertJob(options: options).run().commit(json: nil, html: nil) } catch { throw BenchError.fixture(name, "convert: \(error)") }
             }
             qbinBytes = ((try? FileManager.default.attributesOfItem(atPath: qbin)[.size]) as? Int) ?? 0
             let simulator: IntegerSimulator

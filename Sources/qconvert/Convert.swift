@@ -133,15 +133,15 @@ struct Convert: ParsableCommand {
         let bars = [ConvertJob.Stage.calibrate: ProgressBar(label: "calibrate"), .evaluate: ProgressBar(label: "evaluate")]
         var last: ConvertJob.Stage?
         let job = ConvertJob(options: options)
+        Signals.install()
         let summary = try reportingErrors { () throws(QConvertError) -> ReportSummary in
             let outcome = try job.run { stage, done, total in
                 if let last, last != stage { bars[last]?.finish() }
                 last = stage
                 if !quiet { bars[stage]?.update(done, total) }
             }
-            let summary = outcome.report
-            try summary.write(json: options.resolvedReportPath, html: options.reportHTMLPath)
-            return summary
+            // The reports, then the .qbin they describe (named by its SHA-256), all or none.
+            return try outcome.commit(json: options.resolvedReportPath, html: options.reportHTMLPath)
         }
         if let last { bars[last]?.finish() }
         if json { print(try reportingErrors { () throws(QConvertError) in try summary.jsonText() }) }

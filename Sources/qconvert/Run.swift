@@ -49,6 +49,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        Signals.install()
         let bar = ProgressBar(label: "run")
         let summary: RunSummary
         if ModelFileKind.detect(path: model) == .qbin {

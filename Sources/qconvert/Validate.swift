@@ -41,6 +41,7 @@ struct Validate: ParsableCommand {
         job.gates.maxLSBError = maxLsbError
         job.rounding = rounding
         job.batchSize = batchSize
+        Signals.install()
         let bar = ProgressBar(label: "validate")
         let summary = try reportingErrors { () throws(QConvertError) -> ReportSummary in
             let s = try job.run(progress: bar.update)

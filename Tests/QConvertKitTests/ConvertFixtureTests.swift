@@ -35,7 +35,7 @@ final class ConvertFixtureTests: XCTestCase {
         options.noiseFloorDraws = noiseDraws // the noise floor costs `noiseDraws` float runs; tested on its own
         options.seed = seed
         let outcome = try ConvertJob(options: options).run()
-        try outcome.report.write(json: options.resolvedReportPath, html: nil)
+        try outcome.commit(json: options.resolvedReportPath, html: nil)
         return (outcome, outcome.report.report, output)
     }
 

@@ -7,8 +7,9 @@ import QCore
 import Quantizer
 import Simulator
 
-/// `qconvert convert`: import, calibrate, quantize, write the `.qbin` atomically, then load the written
-/// file into the integer simulator and evaluate it against the float model.
+/// `qconvert convert`: import, calibrate, quantize, write the `.qbin` to a temporary file, load that
+/// file into the integer simulator and evaluate it against the float model. Nothing appears under the
+/// output names until `ConvertOutcome.commit(json:html:)` renames the reports and then the `.qbin`.
 public struct ConvertJob {
     public var options: ConvertOptions
     public init(options: ConvertOptions) { self.options = options }
@@ -115,11 +116,16 @@ public struct ConvertJob {
         let result: QuantizationResult
         do { result = try quantizer.quantize() } catch { throw .quantizer(error) }
         warnings.append(contentsOf: result.warnings)
-        do { try QBinWriter.write(result.model, to: o.outputPath) } catch { throw .qbin(path: o.outputPath, error) }
+        // Written to a temporary file that `ConvertOutcome.commit` renames into place after the reports.
+        let stage = OutputStage()
+        let staged = try stage.add(o.outputPath, last: true)
+        let bytes: [UInt8]
+        do { bytes = try QBinWriter.encode(result.model) } catch { throw .qbin(path: o.outputPath, error) }
+        try OutputStage.writeBytes(bytes, to: staged, destination: o.outputPath)
 
         // Evaluate the file that was written.
         let simulator: IntegerSimulator
-        do { simulator = try IntegerSimulator(path: o.outputPath, rounding: o.rounding, maxBatch: o.batchSize) } catch {
+        do { simulator = try IntegerSimulator(path: staged, rounding: o.rounding, maxBatch: o.batchSize) } catch {
             throw .simulator(path: o.outputPath, error)
         }
         let emulator: QuantizedEmulator
@@ -133,9 +139,9 @@ public struct ConvertJob {
         // Every path above sets `evaluation` (evaluation file, held-out split, or synthetic samples).
         let measured = try evaluator.evaluate(evaluation!, batchSize: o.batchSize) { progress(.evaluate, $0, $1) }
 
-        let fileSize = (try? FileManager.default.attributesOfItem(atPath: o.outputPath)[.size] as? Int) ?? 0
         return ConvertOutcome(options: o, recipe: recipe, origin: loaded.origin, sourceSHA256: sha, canonical: canonical.graph,
-                              statistics: statistics, result: result, writtenModel: simulator.model, fileSize: fileSize,
+                              statistics: statistics, result: result, writtenModel: simulator.model, fileSize: bytes.count,
+                              modelSHA256: SHA256.hex(bytes), stage: stage,
                               evaluation: measured, evaluationSource: evaluationSource, targets: targets,
                               calibrationSamples: calibration.count, calibrationSeconds: calibrationSeconds, warnings: warnings)
     }
@@ -158,6 +164,10 @@ public struct ConvertOutcome {
     /// The model as read back from the written file.
     public var writtenModel: QModel
     public var fileSize: Int
+    /// SHA-256 of the `.qbin` bytes, recorded in the report so that a report names the model it describes.
+    public var modelSHA256: String
+    /// The `.qbin` written to a temporary file, renamed into place by `commit(json:html:)`.
+    let stage: OutputStage
     var evaluation: Evaluation
     public var evaluationSource: String
     public var targets: EvaluationTargets

@@ -61,7 +61,7 @@ enum ReportBuilder {
         let name = ReportBuilder.displayName(o.options.modelPath)
         return FidelityReport(kind: .convert,
                               model: ModelInfo(name: name, sourceFile: o.options.modelPath, quantizedFile: o.options.outputPath,
-                                               generator: ConvertJob.producer),
+                                               generator: ConvertJob.producer, quantizedSHA256: o.modelSHA256),
                               recipe: reportRecipe, size: size, evaluation: summary, layers: layers, warnings: o.warnings,
                               gates: gates(o.options.gates, summary, maxLSB: maxLSB(e)))
     }
@@ -134,15 +134,24 @@ enum ReportBuilder {
     }
 
     /// Writes the JSON report (and HTML when asked) atomically.
+    /// Writes the reports through one `OutputStage`: both appear, or neither.
     static func write(_ report: FidelityReport, json: String?, html: String?) throws(QConvertError) {
+        let stage = OutputStage()
+        try self.stage(report, json: json, html: html, into: stage)
+        try stage.commit()
+    }
+
+    /// Writes the HTML page and the JSON report to temporary files of `stage` (renamed in that order).
+    static func stage(_ report: FidelityReport, json: String?, html: String?, into stage: OutputStage) throws(QConvertError) {
+        if let html {
+            let temporary = try stage.add(html)
+            try OutputStage.writeBytes(Array(ReportWriter.html(report).utf8), to: temporary, destination: html)
+        }
         if let json {
             let data: Data
             do { data = try ReportWriter.json(report) } catch { throw .io(path: json, detail: "cannot encode the report: \(error)") }
-            try AtomicOutput.write(to: json) { try data.write(to: URL(fileURLWithPath: $0)) }
-        }
-        if let html {
-            let page = ReportWriter.html(report)
-            try AtomicOutput.write(to: html) { try Data(page.utf8).write(to: URL(fileURLWithPath: $0)) }
+            let temporary = try stage.add(json)
+            try OutputStage.writeBytes([UInt8](data), to: temporary, destination: json)
         }
     }
 }

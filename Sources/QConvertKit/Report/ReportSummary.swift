@@ -75,6 +75,16 @@ public struct ReportSummary: Sendable {
 
 extension ConvertOutcome {
     public var report: ReportSummary { ReportSummary(ReportBuilder.convertReport(self)) }
+
+    /// Writes the reports (`html` first, then `json`) to temporary files, then renames them and last
+    /// the `.qbin` into place: all of them, or none. Returns the report written.
+    @discardableResult
+    public func commit(json: String?, html: String?) throws(QConvertError) -> ReportSummary {
+        let summary = report
+        try ReportBuilder.stage(summary.report, json: json, html: html, into: stage)
+        try stage.commit()
+        return summary
+    }
 }
 
 extension ConvertOutcome {

@@ -37,7 +37,7 @@ extension ReportWriter {
             page += HTMLSections.layerTable(report.layers)
         }
         page += """
-        <footer>Fidelity report schema \(e(report.schemaVersion)) · written by \(e(report.model.generator)) · field reference: docs/report.md</footer>
+        <footer>Fidelity report schema \(e(report.schemaVersion)) · written by \(e(report.model.generator))\(report.model.quantizedSHA256.map { " · .qbin sha256 " + e($0) } ?? "") · field reference: docs/report.md</footer>
         </main>
         </body>
         </html>

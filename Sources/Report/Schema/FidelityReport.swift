@@ -72,11 +72,15 @@ public struct ModelInfo: Codable, Sendable, Equatable {
     public var quantizedFile: String?
     /// The writer, e.g. `"qconvert 0.1.0"`. No timestamps anywhere: reports must be reproducible.
     public var generator: String
+    /// SHA-256 (lower-case hex) of the `.qbin` bytes this report describes: a report and a model that
+    /// belong together can be told from a mixed pair.
+    public var quantizedSHA256: String?
 
-    public init(name: String, sourceFile: String, quantizedFile: String?, generator: String) {
+    public init(name: String, sourceFile: String, quantizedFile: String?, generator: String, quantizedSHA256: String? = nil) {
         self.name = name
         self.sourceFile = sourceFile
         self.quantizedFile = quantizedFile
         self.generator = generator
+        self.quantizedSHA256 = quantizedSHA256
     }
 }
