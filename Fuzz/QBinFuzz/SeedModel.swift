@@ -1,7 +1,7 @@
 /// Small valid models used as the fuzz corpus seeds (weights of `bits` bits, every op family).
 enum FuzzSeed {
     static func model(bits: Int) -> QModel {
-        var m = QModel(metadata: [QMetadataEntry("producer", "fuzz seed"), QMetadataEntry("calibration.conv_out", "minmax")])
+        var m = QModel(metadata: [QMetadataEntry("producer", "fuzz seed"), QMetadataEntry("rounding", "gemmlowp"), QMetadataEntry("calibration.conv_out", "minmax")])
         let sw = QType.signed(bits)!, u8 = QType.unsigned(8)!, s8 = QType.signed(8)!
         let lo = Int32(sw.minValue), span = Int32(sw.maxValue - sw.minValue + 1)
         let input = m.addTensor(.activation("input", shape: [4, 4, 3], type: u8, scale: 0.02, zeroPoint: 0))

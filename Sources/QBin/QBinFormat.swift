@@ -2,7 +2,7 @@
 public enum QBinFormat {
     public static let magic: [UInt8] = Array("QBIN".utf8)
     public static let versionMajor: UInt16 = 1
-    public static let versionMinor: UInt16 = 0
+    public static let versionMinor: UInt16 = 1
     public static let headerSize = 32
     public static let directoryEntrySize = 24
     /// Sections and data blobs start at multiples of this.

@@ -25,6 +25,9 @@ public enum QBinReader {
         let (ops, inputs, outputs) = try decodeOps(bytes, try range(.ops))
         let model = QModel(metadata: metadata, tensors: tensors, ops: ops, inputs: inputs, outputs: outputs)
         try model.validate()
+        // Format 1.1 made the rounding profile required metadata (readDirectory has checked the header).
+        let minor = UInt16(bytes[6]) | UInt16(bytes[7]) << 8
+        try model.validateRounding(required: minor >= 1)
         return model
     }
 

@@ -7,9 +7,11 @@ import Darwin
 /// Encodes a `QModel` into `.qbin` bytes and writes files atomically (`docs/qbin-format.md`).
 /// Deterministic: the same model always gives the same bytes.
 public enum QBinWriter {
-    /// The file bytes of `model`, after `model.validate()`.
+    /// The file bytes of `model`, after `model.validate()` and the check that it records its rounding
+    /// profile (required since format 1.1).
     public static func encode(_ model: QModel) throws(QBinError) -> [UInt8] {
         try model.validate()
+        try model.validateRounding(required: true)
         let (data, blobOffsets) = encodeData(model)
         let sections: [(QBinFormat.Section, [UInt8])] = [
             (.metadata, encodeMetadata(model)),

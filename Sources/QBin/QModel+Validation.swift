@@ -12,6 +12,7 @@ extension QModel {
             guard !entry.key.isEmpty else { throw .invalidModel(reason: "a metadata key is empty") }
             guard keys.insert(entry.key).inserted else { throw .invalidModel(reason: "metadata key '\(entry.key)' appears twice") }
         }
+        try validateRounding(required: false)
         guard !inputs.isEmpty, !outputs.isEmpty else {
             throw .invalidModel(reason: "the graph needs at least one input and one output tensor")
         }
@@ -43,6 +44,7 @@ extension QModel {
         for o in outputs where !available[o] {
             throw .invalidModel(reason: "graph output '\(tensors[o].name)' is never produced")
         }
+        try validateAccumulatorBounds()
     }
 
     private func validate(_ op: QOp, index: Int) throws(QBinError) {
@@ -82,6 +84,20 @@ extension QModel {
                 throw .invalidModel(reason: "\(at): attribute '\(key)' has \(values.count) values, expected \(count)")
             }
         }
+        // Fixed-point factors (section 5.1): multipliers 0 ... 2^31 - 1, shifts -31 ... 30, left_shift 0 ... 30.
+        for (key, _) in op.kind.requiredAttributes {
+            guard let values = op.attribute(key) else { continue }
+            let range: ClosedRange<Int32>
+            switch key {
+            case "multiplier", "input_multiplier", "output_multiplier": range = 0...Int32.max
+            case "shift", "input_shift", "output_shift": range = -31...30
+            case "left_shift": range = 0...30
+            default: continue
+            }
+            if let bad = values.first(where: { !range.contains($0) }) {
+                throw .invalidModel(reason: "\(at): attribute '\(key)' holds \(bad), outside \(range.lowerBound) ... \(range.upperBound)")
+            }
+        }
         if let m = op.attribute("multiplier"), let s = op.attribute("shift"), m.count != s.count {
             throw .invalidModel(reason: "\(at): \(m.count) multipliers but \(s.count) shifts")
         }
@@ -97,6 +113,12 @@ extension QModel {
             let type = tensors[op.outputs[0]].type
             guard c[0] <= c[1], Int64(c[0]) >= type.minValue, Int64(c[1]) <= type.maxValue else {
                 throw .invalidModel(reason: "\(at): clamp \(c) must be ordered and within the output type \(type) (\(type.minValue)...\(type.maxValue))")
+            }
+        }
+        if op.kind.accumulatesProducts {
+            // Weights, channelAffine's scale and biases are read as stored integers (section 5.1).
+            for i in op.inputs.dropFirst() where tensors[i].zeroPoints.contains(where: { $0 != 0 }) {
+                throw .invalidModel(reason: "\(at): constant '\(tensors[i].name)' has a non-zero zero point; weights, scales and biases are symmetric (zero point 0)")
             }
         }
         if [.conv2D, .depthwiseConv2D, .conv2DTranspose].contains(op.kind), let k = op.attribute("kernel"), k.count == 2 {
@@ -136,6 +158,9 @@ extension QTensor {
             }
         } else if scales.count != 1 {
             throw .invalidModel(reason: "\(at) has \(scales.count) scales but no per-channel axis")
+        }
+        guard data != nil || quantAxis == nil else {
+            throw .invalidModel(reason: "\(at) is an activation with per-channel parameters (axis \(quantAxis!)); activations are quantized per tensor (quantAxis -1)")
         }
         for s in scales where !(s.isFinite && s > 0) {
             throw .invalidModel(reason: "\(at) has scale \(s): scales must be finite and > 0")

@@ -18,7 +18,8 @@ public struct QBinRunJob {
     public var outputPath: String
     public var dataset: String = "inputs"
     public var batchSize: Int = 32
-    public var rounding: RoundingProfile = .gemmlowp
+    /// Overrides the profile the file records (nil: the file's, `gemmlowp` for a 1.0 file).
+    public var rounding: RoundingProfile?
     public var writeRaw = false
     /// Threads of the simulator's fast kernels; nil keeps its default (all cores).
     public var threads: Int?
@@ -29,7 +30,7 @@ public struct QBinRunJob {
 
     /// Runs the job; `progress(done, total)` is called after every batch.
     public func run(progress: (Int, Int) -> Void = { _, _ in }) throws(QConvertError) -> RunSummary {
-        let simulator = try Self.loadSimulator(path: modelPath, rounding: rounding, maxBatch: batchSize)
+        let (simulator, choice) = try Self.loadSimulator(path: modelPath, rounding: rounding, maxBatch: batchSize)
         if let threads { simulator.threads = threads }
         let activation: OutputActivation?
         do { activation = try OutputActivation.of(simulator.model) } catch { throw .qbin(path: modelPath, error) }
@@ -81,13 +82,18 @@ public struct QBinRunJob {
             }
             try file.flush()  // a write lost to a full disk fails here, before the rename
         }
-        return RunSummary(samples: samples.count, outputShape: outputShape)
+        return RunSummary(samples: samples.count, outputShape: outputShape, roundingNote: choice.note)
     }
 
-    /// Reads and checks the `.qbin` at `path` and builds the simulator, naming the file in any error.
-    static func loadSimulator(path: String, rounding: RoundingProfile, maxBatch: Int) throws(QConvertError) -> IntegerSimulator {
+    /// Reads and checks the `.qbin` at `path` and builds the simulator with the file's rounding profile
+    /// or `rounding`'s override, naming the file in any error.
+    static func loadSimulator(path: String, rounding: RoundingProfile?,
+                              maxBatch: Int) throws(QConvertError) -> (IntegerSimulator, RoundingChoice) {
+        let model: QModel
+        do { model = try QBinReader.read(path: path) } catch { throw .qbin(path: path, error) }
+        let choice = RoundingChoice.resolve(model: model, override: rounding)
         do {
-            return try IntegerSimulator(path: path, rounding: rounding, maxBatch: maxBatch)
+            return (try IntegerSimulator(model: model, rounding: choice.profile, maxBatch: maxBatch), choice)
         } catch .qbin(let e) {
             throw .qbin(path: path, e)
         } catch {

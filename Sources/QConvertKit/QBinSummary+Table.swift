@@ -4,13 +4,15 @@ extension QBinSummary {
     /// A fixed-width text table for terminals: one row per op, then totals and metadata.
     public func table() -> String {
         func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ",") + "]" }
-        var rows: [[String]] = [["#", "name", "op", "input", "output", "weights", "activation (scale, zp)", "clip", "packed B"]]
+        var rows: [[String]] = [["#", "name", "op", "input", "output", "weights", "activation (scale, zp)", "clip", "packed B", "acc bound", "headroom"]]
         for op in ops {
             let weights = op.weights.map { "\($0.type) \($0.granularity)" } ?? "-"
             let out = op.output
             rows.append(["\(op.index)", op.name, op.kind, op.inputShapes.map(shape).joined(separator: " "), shape(op.outputShape),
                          weights, "\(out.type) \(Self.number(Double(out.scale))) \(out.zeroPoint)", out.clipping ?? "-",
-                         op.weights.map { ModelSummary.grouped($0.packedBytes) } ?? "-"])
+                         op.weights.map { ModelSummary.grouped($0.packedBytes) } ?? "-",
+                         op.accumulator.map { ModelSummary.grouped(Int($0.bound)) } ?? "-",
+                         op.accumulator.map { "\($0.headroomBits) bits" } ?? "-"])
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         var text = "model: \(model)\n"
@@ -20,7 +22,7 @@ extension QBinSummary {
         text += "\n"
         for (r, row) in rows.enumerated() {
             let cells = row.enumerated().map { c, cell in
-                c == row.count - 1 ? String(repeating: " ", count: widths[c] - cell.count) + cell
+                c >= row.count - 3 ? String(repeating: " ", count: widths[c] - cell.count) + cell
                                    : cell + String(repeating: " ", count: widths[c] - cell.count)
             }
             text += cells.joined(separator: "  ") + "\n"

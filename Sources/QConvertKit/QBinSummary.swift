@@ -35,6 +35,18 @@ public struct QBinSummary: Codable, Sendable {
         public var clipping: String?
     }
 
+    /// The static int32 accumulator bound of an op that accumulates products (`docs/qbin-format.md`,
+    /// section 5.3): `|bias[c]| + K * max|q_x - z_x| * max|q_w[c]|`, largest over the output channels.
+    public struct Accumulator: Codable, Sendable {
+        /// `K`, products per output value.
+        public var products: Int
+        public var bound: Int64
+        /// The output channel with the largest bound.
+        public var channel: Int
+        /// `31 - bitLength(bound)`: bits to spare before the accumulator needs more than int32.
+        public var headroomBits: Int
+    }
+
     public struct Op: Codable, Sendable {
         public var index: Int
         public var name: String
@@ -43,6 +55,8 @@ public struct QBinSummary: Codable, Sendable {
         public var inputShapes: [[Int]]
         public var outputShape: [Int]
         public var weights: Weights?
+        /// Present for ops that accumulate products (convs, dense, channelAffine).
+        public var accumulator: Accumulator?
         public var output: Activation
     }
 
@@ -108,9 +122,14 @@ public struct QBinSummary: Codable, Sendable {
                                   perChannelBytes: row.perChannelBytes)
             }
             let activationInputs = op.kind.hasConstantInputs ? Array(op.inputs.prefix(1)) : op.inputs
+            // The reader has checked the file, so the weights unpack.
+            let accumulator = (try? model.accumulatorBound(ofOp: index)).flatMap { $0 }.map {
+                Accumulator(products: $0.products, bound: $0.bound, channel: $0.channel, headroomBits: $0.headroomBits)
+            }
             return Op(index: index, name: op.name, kind: op.kind.description,
                       inputShapes: activationInputs.map { model.tensors[$0].shape },
-                      outputShape: model.tensors[op.outputs[0]].shape, weights: weights, output: activation(op.outputs[0]))
+                      outputShape: model.tensors[op.outputs[0]].shape, weights: weights, accumulator: accumulator,
+                      output: activation(op.outputs[0]))
         }
         let weightTotals = model.weightTotals()
         let params = model.tensors.filter(\.isConstant).reduce(0) { $0 + $1.elementCount }

@@ -55,4 +55,6 @@ public struct RunJob {
 public struct RunSummary: Sendable {
     public var samples: Int
     public var outputShape: [Int]
+    /// For a `.qbin`: says when the rounding profile is not the one the file records (`RoundingChoice`).
+    public var roundingNote: String? = nil
 }

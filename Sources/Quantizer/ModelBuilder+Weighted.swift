@@ -91,44 +91,41 @@ extension ModelBuilder {
             let noise = step * step / 12
             gptq = (0..<covariance.count).map { GPTQ(hessian: covariance.matrix($0), size: covariance.size, inputNoise: noise) }
         }
-        let wq = WeightQuantizer(bits: bits.weights, perChannel: perChannel, mseClip: bits.weights < recipe.weightMSEClipBelowBits)
+        var wq = WeightQuantizer(bits: bits.weights, perChannel: perChannel, mseClip: bits.weights < recipe.weightMSEClipBelowBits)
             .quantize(layout.rows, channels: layout.channels) { row in
                 guard let index = layout.covarianceIndex?(row), gptq.indices.contains(index) else { return nil }
                 return gptq[index]
             }
         let rowLength = layout.rows.count / layout.channels
-        let weightScale = { (c: Int) -> Double in Double(perChannel ? wq.scales[c] : wq.scales[0]) }
+        let weightScale = { (wq: WeightQuantizer.Result, c: Int) -> Double in Double(perChannel ? wq.scales[c] : wq.scales[0]) }
+        let sx = Double(x.params.scale)
+        let zx = Int64(x.params.zeroPoint)
+        let maxX = Swift.max(zx - x.params.type.minValue, x.params.type.maxValue - zx)
 
-        // Empirical bias correction: E[y_q - y] = sum_j (w_q - w)[c, j] * E[x_channel(j)].
-        var bias = layout.bias.map(Double.init)
-        let inputNode = node.inputs[0]
-        if recipe.biasCorrection, let map = layout.inputChannel,
-           let means = quantizer.statistics.indices.contains(inputNode) ? quantizer.statistics[inputNode]?.channelMeans : nil {
-            for c in 0..<layout.channels {
-                var shift = 0.0
-                for j in 0..<rowLength {
-                    let k = map(c, j)
-                    guard k < means.count else { continue }
-                    shift += Double(wq.dequantized[c * rowLength + j] - layout.rows[c * rowLength + j]) * means[k]
-                }
-                bias[c] -= shift
+        // Raise the weight scale of any channel whose accumulator bound exceeds int32 (format section 5.3).
+        var biasValues: [Int32] = [], biasScales: [Float] = [], widened = Set<Int>()
+        for attempt in 0... {
+            let rounded: [Double]
+            (biasValues, biasScales, rounded) = quantizedBias(layout, wq, rowLength: rowLength, inputNode: node.inputs[0], sx: sx,
+                                                              weightScale: { weightScale(wq, $0) })
+            let fit = AccumulatorFit(products: rowLength, maxInput: maxX)
+            let over = fit.channelsOver(weights: wq.values, bias: rounded, channels: layout.channels)
+            if over.isEmpty { break }
+            guard attempt < AccumulatorFit.maxAttempts else {
+                throw .unsupportedLayer(name: node.name, op: "\(layout.kind)", reason: "no weight scale keeps its int32 accumulator bound under 2^31 - 1 (\(rowLength) products of inputs up to \(maxX))")
             }
+            widened.formUnion(perChannel ? over.map(\.channel) : [0])
+            wq = fit.widened(wq, rows: layout.rows, channels: layout.channels, over: over, perChannel: perChannel, bits: bits.weights)
+        }
+        if !widened.isEmpty {
+            warnings.append("layer '\(node.name)': weight scale raised on \(perChannel ? "\(widened.count) of \(layout.channels) channels" : "the tensor") so that the int32 accumulator bound fits (input scale \(Float(sx)) is small for the bias)")
         }
 
         var p = try outputParams(i, bits: bits.activations)
         if recipe.wideOutput, producesGraphOutput(i) { p = .wide(low: p.low, high: p.high, method: p.method) }
-        let sx = Double(x.params.scale)
-        var biasValues = [Int32](repeating: 0, count: layout.channels)
-        var biasScales = [Float](repeating: 1, count: layout.channels)
-        for c in 0..<layout.channels {
-            let s = sx * weightScale(c)
-            biasScales[c] = Float(s)
-            let q = (bias[c] / s).rounded(.toNearestOrAwayFromZero)
-            biasValues[c] = Self.saturatingInt32(q)
-        }
         var multipliers: [Int32] = [], shifts: [Int32] = []
         for c in 0..<(perChannel ? layout.channels : 1) {
-            let m = try quantizer.multiplier(sx * weightScale(c) / Double(p.scale), layer: node.name)
+            let m = try quantizer.multiplier(sx * weightScale(wq, c) / Double(p.scale), layer: node.name)
             multipliers.append(m.multiplier); shifts.append(m.shift)
         }
 
@@ -146,17 +143,39 @@ extension ModelBuilder {
                              attributes: layout.attributes + [QAttribute("multiplier", multipliers), QAttribute("shift", shifts),
                                                               QAttribute("clamp", c)]))
 
-        // Accumulator bound: K products of at most max|q_x - z_x| * max|q_w|, plus the bias.
-        let zx = Int64(x.params.zeroPoint)
-        let maxX = Swift.max(zx - x.params.type.minValue, x.params.type.maxValue - zx)
-        let maxW = Int64(wq.values.map { abs($0) }.max() ?? 0)
-        let maxBias = Int64(biasValues.map { $0.magnitude }.max() ?? 0)
-        let bound = Int64(rowLength) * maxX * maxW + maxBias
-        if bound > Int64(Int32.max) {
-            warnings.append("layer '\(node.name)': the int32 accumulator can overflow (bound \(bound) > 2^31 - 1 for \(rowLength) products); results may wrap")
-        }
+        let bound = AccumulatorFit(products: rowLength, maxInput: maxX).bound(weights: wq.values, bias: biasValues, channels: layout.channels)
         let rounded = gptq.contains { $0 != nil } ? "gptq" : "nearest"
         record(i, kind: layout.kind, tensor: t, p: p, weightBits: bits.weights, weightSQNR: wq.sqnrDB, bound: bound, weightRounding: rounded)
+    }
+
+    /// The bias after empirical bias correction (`E[y_q - y] = sum_j (w_q - w)[c, j] * E[x_channel(j)]`),
+    /// as int32 at scale `s_x * s_w[c]` (clamped to +-(2^31 - 1)), those scales, and the rounded values
+    /// before the clamp.
+    func quantizedBias(_ layout: WeightLayout, _ wq: WeightQuantizer.Result, rowLength: Int, inputNode: Int, sx: Double,
+                       weightScale: (Int) -> Double) -> (values: [Int32], scales: [Float], rounded: [Double]) {
+        var bias = layout.bias.map(Double.init)
+        if quantizer.recipe.biasCorrection, let map = layout.inputChannel,
+           let means = quantizer.statistics.indices.contains(inputNode) ? quantizer.statistics[inputNode]?.channelMeans : nil {
+            for c in 0..<layout.channels {
+                var shift = 0.0
+                for j in 0..<rowLength {
+                    let k = map(c, j)
+                    guard k < means.count else { continue }
+                    shift += Double(wq.dequantized[c * rowLength + j] - layout.rows[c * rowLength + j]) * means[k]
+                }
+                bias[c] -= shift
+            }
+        }
+        var values = [Int32](repeating: 0, count: layout.channels)
+        var scales = [Float](repeating: 1, count: layout.channels)
+        var rounded = [Double](repeating: 0, count: layout.channels)
+        for c in 0..<layout.channels {
+            let s = sx * weightScale(c)
+            scales[c] = Float(s)
+            rounded[c] = (bias[c] / s).rounded(.toNearestOrAwayFromZero)
+            values[c] = Self.saturatingInt32(rounded[c])
+        }
+        return (values, scales, rounded)
     }
 
     /// True when node `i`'s value is a graph output, directly or through a final softmax left to the edge.
@@ -179,11 +198,24 @@ extension ModelBuilder {
         var qa = [Int32](repeating: 0, count: channels), sa = [Float](repeating: 1, count: channels)
         var qb = [Int32](repeating: 0, count: channels), sb = [Float](repeating: 1, count: channels)
         var multipliers: [Int32] = [], shifts: [Int32] = []
+        let sx = Double(x.params.scale), zx = Int64(x.params.zeroPoint)
+        let maxX = Swift.max(zx - x.params.type.minValue, x.params.type.maxValue - zx)
+        let limit = Double(QAccumulatorBound.limit)
         for c in 0..<channels {
-            if a[c] != 0 { sa[c] = abs(a[c]) / 127; qa[c] = a[c] > 0 ? 127 : -127 }
-            let s = Double(x.params.scale) * Double(sa[c])
-            sb[c] = Float(s)
-            qb[c] = Self.saturatingInt32((Double(b[c]) / s).rounded(.toNearestOrAwayFromZero))
+            // |q_a| = 127 unless the bound |q_b| + max|q_x - z_x| * |q_a| (both terms ~ |q_a|) exceeds
+            // int32: then the largest |q_a| that fits (format section 5.3); 0 when even 1 does not.
+            var magnitude: Int64 = a[c] == 0 ? 0 : 127
+            var s = 0.0
+            while true {
+                sa[c] = magnitude > 0 ? abs(a[c]) / Float(magnitude) : Float(Swift.max(1, 2 * abs(Double(b[c])) / (sx * limit)))
+                qa[c] = a[c] > 0 ? Int32(magnitude) : -Int32(magnitude)
+                s = sx * Double(sa[c])
+                sb[c] = Float(s)
+                qb[c] = Self.saturatingInt32((Double(b[c]) / s).rounded(.toNearestOrAwayFromZero))
+                let bound = abs(Int64(qb[c])) + maxX * magnitude
+                if bound <= QAccumulatorBound.limit || magnitude == 0 { break }
+                magnitude = Swift.max(0, Swift.min(magnitude - 1, Int64(Double(magnitude) * limit / Double(bound))))
+            }
             let m = try quantizer.multiplier(s / Double(p.scale), layer: node.name)
             multipliers.append(m.multiplier); shifts.append(m.shift)
         }

@@ -33,7 +33,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Weight rounding with calibration data: gptq (error-compensating, below 8 bits and for depthwise layers; default) or nearest.") var weightRounding = "gptq"
     @Option(help: "Evaluation file (/inputs, optional /outputs and /labels); default: a held-out part of the calibration file.") var eval: String?
 
-    @Option(help: "Fixed-point rounding of the simulator check: gemmlowp or single.") var rounding: RoundingProfile = .gemmlowp
+    @Option(help: "Fixed-point rounding the file is made for (recorded in it as metadata rounding) and the simulator check uses: gemmlowp or single.") var rounding: RoundingProfile = .gemmlowp
     @Option(help: "Seed of synthetic (data-free) inputs and of the noise floor's draws.") var seed: UInt64 = 0
     @Option(help: "Noise-floor draws: the float model rerun with its grids' rounding noise, to tell method error from bit-width limits (0 skips it).") var noiseFloorDraws = 8
     @Option(help: "Samples per batch (1...4096).") var batchSize = 32

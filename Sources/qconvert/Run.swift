@@ -29,7 +29,7 @@ struct Run: ParsableCommand {
     @Flag(help: ".qbin only: also write /outputs_int, the int32 quantized outputs, with scale and zero_point attributes.")
     var raw = false
 
-    @Option(help: ".qbin only: fixed-point rounding of requantization, gemmlowp (default) or single (docs/numerics.md).")
+    @Option(help: ".qbin only: fixed-point rounding of requantization, gemmlowp or single: overrides the profile the file records (docs/numerics.md).")
     var rounding: RoundingProfile?
 
     func validate() throws {
@@ -56,7 +56,7 @@ struct Run: ParsableCommand {
             var job = QBinRunJob(modelPath: model, inputPath: input, outputPath: output)
             job.dataset = dataset
             job.batchSize = batchSize
-            job.rounding = rounding ?? .gemmlowp
+            job.rounding = rounding
             job.writeRaw = raw
             job.threads = threads
             summary = try reportingErrors { () throws(QConvertError) in try job.run(progress: bar.update) }
@@ -68,6 +68,7 @@ struct Run: ParsableCommand {
             summary = try reportingErrors { () throws(QConvertError) in try job.run(progress: bar.update) }
         }
         bar.finish()
+        if let note = summary.roundingNote { Terminal.printError(note) }
         Terminal.printError("wrote \(summary.samples) outputs of shape [\(summary.outputShape.map(String.init).joined(separator: ","))] to \(output)")
     }
 }

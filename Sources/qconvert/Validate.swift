@@ -16,7 +16,7 @@ struct Validate: ParsableCommand {
     @Option(help: "Largest simulator vs float-emulation difference of any op output, LSBs.") var maxLsbError: Int?
     @Option(help: "Write the JSON report here.") var report: String?
     @Option(help: "Write the HTML report here.") var reportHtml: String?
-    @Option(help: "Fixed-point rounding: gemmlowp or single.") var rounding: RoundingProfile = .gemmlowp
+    @Option(help: "Fixed-point rounding, gemmlowp or single: overrides the profile the file records (docs/numerics.md).") var rounding: RoundingProfile?
     @Option(help: "Samples per batch (1...4096).") var batchSize = 32
     @Flag(help: "Print the report JSON on stdout.") var json = false
 
@@ -51,6 +51,7 @@ struct Validate: ParsableCommand {
         bar.finish()
         if json { print(try reportingErrors { () throws(QConvertError) in try summary.jsonText() }) }
         for line in summary.lines { Terminal.printError(line) }
+        for w in summary.warnings { Terminal.printError("warning: \(w)") }
         if summary.report.gates.isEmpty { Terminal.printError("no gates given (--min-agreement, --max-accuracy-drop, --min-output-sqnr, --max-lsb-error)") }
         try failIfGatesFailed(summary)
     }

@@ -80,7 +80,7 @@ final class QBinRunInspectTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(totals["compressionRatio"] as? Double), Double(96 * 4) / Double(fileBytes), accuracy: 1e-9)
         let metadata = try XCTUnwrap(document["metadata"] as? [[String: String]])
         XCTAssertEqual(metadata.first?["key"], "producer")
-        XCTAssertEqual(metadata.count, 5)
+        XCTAssertEqual(metadata.count, 6)  // producer, rounding, source, option, 2 calibration
     }
 
     func testInspectRecognisesMagicWithoutExtension() throws {

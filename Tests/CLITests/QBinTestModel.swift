@@ -15,6 +15,7 @@ enum QBinTestModel {
         var m = QModel()
         m.metadata = [
             QMetadataEntry(QMetadataEntry.producer, "qconvert cli test"),
+            QMetadataEntry(QMetadataEntry.rounding, "gemmlowp"),
             QMetadataEntry(QMetadataEntry.sourceSHA256, String(repeating: "cd", count: 32)),
             QMetadataEntry("option.weight_bits", "4"),
             QMetadataEntry("calibration.conv_out", "minmax"),

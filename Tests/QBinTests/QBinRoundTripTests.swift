@@ -20,7 +20,7 @@ final class QBinRoundTripTests: XCTestCase {
     func testLayoutAlignmentAndHeader() throws {
         let bytes = try QBinWriter.encode(SampleModel.make())
         XCTAssertEqual(Array(bytes[0..<4]), Array("QBIN".utf8))
-        XCTAssertEqual(bytes[4], 1); XCTAssertEqual(bytes[6], 0)
+        XCTAssertEqual(bytes[4], 1); XCTAssertEqual(bytes[6], 1)  // version 1.1
         for s in QBinFormat.Section.allCases {
             XCTAssertEqual(SampleModel.sectionRange(bytes, s).lowerBound % 32, 0, s.name)
         }

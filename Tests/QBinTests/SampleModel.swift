@@ -8,6 +8,7 @@ enum SampleModel {
         var m = QModel()
         m.metadata = [
             QMetadataEntry(QMetadataEntry.producer, "qconvert test"),
+            QMetadataEntry(QMetadataEntry.rounding, "gemmlowp"),
             QMetadataEntry(QMetadataEntry.sourceSHA256, String(repeating: "ab", count: 32)),
             QMetadataEntry("option.weight_bits", "4"),
             QMetadataEntry("calibration.conv1_out", "minmax"),

@@ -29,7 +29,7 @@ final class RoundTripTests: XCTestCase {
         b.op(.dense, [f1, b.constant("w2", [10, 72], s8, rng.values(720, s8), perChannel: true)], out,
              ["multiplier": [1_900_000_000], "shift": [-9], "clamp": [-128, 127]])
         var model = b.finished(outputs: [out, p1])
-        model.metadata = [QMetadataEntry("producer", "SimulatorTests")]
+        model.metadata = [QMetadataEntry("producer", "SimulatorTests"), QMetadataEntry(QMetadataEntry.rounding, "gemmlowp")]
 
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("simtests-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

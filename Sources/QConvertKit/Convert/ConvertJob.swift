@@ -111,6 +111,7 @@ public struct ConvertJob {
         quantizer.inputCovariances = covariances
         quantizer.metadata = [QMetadataEntry(QMetadataEntry.producer, Self.producer),
                               QMetadataEntry(QMetadataEntry.sourceSHA256, sha),
+                              QMetadataEntry(QMetadataEntry.rounding, o.rounding.rawValue),
                               QMetadataEntry("option.calibration_samples", "\(calibration.count)"),
                               QMetadataEntry("option.data_free", o.calibrationPath == nil ? "yes" : "no")]
         let result: QuantizationResult

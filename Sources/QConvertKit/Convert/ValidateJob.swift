@@ -11,7 +11,8 @@ public struct ValidateJob {
     public var modelPath: String
     public var referencePath: String
     public var gates = FidelityGates()
-    public var rounding: RoundingProfile = .gemmlowp
+    /// Overrides the profile the file records (nil: the file's, `gemmlowp` for a 1.0 file).
+    public var rounding: RoundingProfile?
     public var batchSize = 32
     public var dataset = "inputs"
 
@@ -20,11 +21,8 @@ public struct ValidateJob {
     }
 
     public func run(progress: (Int, Int) -> Void = { _, _ in }) throws(QConvertError) -> ReportSummary {
-        let simulator: IntegerSimulator
-        do { simulator = try IntegerSimulator(path: modelPath, rounding: rounding, maxBatch: batchSize) } catch {
-            if case .qbin(let e) = error { throw .qbin(path: modelPath, e) }
-            throw .simulator(path: modelPath, error)
-        }
+        let (simulator, choice) = try QBinRunJob.loadSimulator(path: modelPath, rounding: rounding, maxBatch: batchSize)
+        let rounding = choice.profile
         let model = simulator.model
         let emulator: QuantizedEmulator
         do { emulator = try QuantizedEmulator(model: model, rounding: rounding) } catch {
@@ -70,6 +68,7 @@ public struct ValidateJob {
         let floatParams = model.weightTotals().params + model.tensors.filter { $0.isConstant && $0.type == .int32 }.reduce(0) { $0 + $1.elementCount }
         var warnings: [String] = []
         if option("data_free") == "yes" { warnings.append("the model was converted data-free (no calibration data)") }
+        if let note = choice.note { warnings.append(note) }
         let name = ReportBuilder.displayName(modelPath)
         let report = FidelityReport(
             kind: .validate,
