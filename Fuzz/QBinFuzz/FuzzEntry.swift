@@ -16,7 +16,9 @@ public func qbinFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
 }
 
 private func check(_ bytes: [UInt8]) {
-    guard let model = try? QBinReader.decode(bytes) else { return }
+    guard var model = try? QBinReader.decode(bytes) else { return }
+    // A 1.0 file may lack the `rounding` key, which the (1.1) writer requires: add what it means.
+    if model.recordedRounding == nil { model.metadata.append(QMetadataEntry(QMetadataEntry.rounding, QModel.defaultRoundingProfileName)) }
     do {
         let again = try QBinReader.decode(try QBinWriter.encode(model))
         if again != model { fatalError("qbin fuzz: re-encoded model differs from the decoded one") }
