@@ -62,6 +62,48 @@ final class ReportHTMLTests: XCTestCase {
         XCTAssertTrue(html.contains("max_pooling2d (maxPool2D): exact"))
     }
 
+    /// A wide int32 output at 140 dB does not set the SQNR axis (the low-bit layers' 15-45 dB would be
+    /// squashed): the axis comes from the other layers and the wide bar is drawn clipped, with its value.
+    func testSQNRAxisComesFromTheLayersThatMatter() {
+        var report = SampleReport.resnet()
+        let last = report.layers.count - 1
+        report.layers[last].activationBits = 32
+        report.layers[last].activationSQNR = 140.2
+        let narrow = report.layers.filter { ($0.activationBits ?? 8) <= 16 }.flatMap { [$0.activationSQNR, $0.weightSQNR] }.compactMap { $0 }
+        let axis = SVGCharts.sqnrAxisTop(report.layers)
+        XCTAssertLessThan(axis.top, 100)
+        XCTAssertGreaterThanOrEqual(axis.top, narrow.filter { $0 < ReportMetrics.sqnrCapDB }.max()!)
+        let chart = SVGCharts.sqnr(report.layers)
+        XCTAssertFalse(chart.contains(">140 dB<"), "no grid line up at the int32 output")
+        XCTAssertTrue(chart.contains("<path class=\"clip\""), "the clipped bar has a break mark")
+        XCTAssertTrue(chart.contains(">140</text>"), "and its value")
+        XCTAssertTrue(chart.contains("(bar clipped at the axis top"), "and says so in its tooltip")
+        XCTAssertTrue(chart.contains("clipped (value in dB)"), "legend entry")
+        XCTAssertFalse(SVGCharts.sqnr(SampleReport.resnet().layers).contains("class=\"clip\""), "nothing clipped without a wide layer")
+    }
+
+    /// Long layer names keep what tells neighbours apart; the full name is the tooltip.
+    func testLongLayerNamesStayDistinct() {
+        let names = ["batch_normalization_12", "batch_normalization_13", "block_12_expand_conv_relu", "block_13_expand_conv_relu",
+                     "block_13_expand_conv_relu", "conv2d", "expanded_conv_depthwise_BN"]
+        let labels = HTMLFormat.distinctLabels(names, maxLength: 18)
+        XCTAssertEqual(labels[5], "conv2d")
+        XCTAssertEqual(labels[3], labels[4], "the same name, the same label")
+        XCTAssertEqual(Set(labels).count, 6, "\(labels)")
+        for (name, label) in zip(names, labels) {
+            XCTAssertLessThanOrEqual(label.count, 18)
+            if name.count > 18 { XCTAssertTrue(label.contains("…") && name.hasPrefix(String(label.prefix { $0 != "…" }))) }
+        }
+        XCTAssertTrue(labels[0].hasSuffix("_12") && labels[1].hasSuffix("_13"), "\(labels)")
+
+        var report = SampleReport.resnet()
+        report.layers[0].name = names[0]
+        report.layers[1].name = names[1]
+        let html = ReportWriter.html(report)
+        XCTAssertTrue(html.contains("<title>batch_normalization_12</title>"), "full name as the axis label's tooltip")
+        XCTAssertTrue(html.contains(labels[0]) && html.contains(labels[1]))
+    }
+
     /// Writes the sample page and JSON to the temporary directory (or `QCONVERT_REPORT_SAMPLE_DIR`)
     /// for tools/screenshot-report.sh and docs/report-example.png.
     func testWritesSamplePage() throws {

@@ -86,4 +86,31 @@ enum HTMLFormat {
     static func truncated(_ text: String, to length: Int) -> String {
         text.count <= length ? text : String(text.prefix(length - 1)) + "…"
     }
+
+    /// Display labels of at most `maxLength` characters that tell names apart: a long name keeps its
+    /// head and its tail around a middle "…" (`batch_n…ization_12`), since Keras names differ at the
+    /// end (`_12`, `_13`) or in a block prefix (`block_12_…`). When long names share a label, the
+    /// split nearest the default that gives each of them its own label is used for all of them.
+    /// Names that fit are kept whole.
+    static func distinctLabels(_ names: [String], maxLength: Int) -> [String] {
+        func label(_ name: String, head: Int) -> String {
+            name.count <= maxLength ? name : String(name.prefix(head)) + "…" + String(name.suffix(maxLength - 1 - head))
+        }
+        let defaultHead = (maxLength - 1) * 2 / 5
+        var labels = names.map { label($0, head: defaultHead) }
+        let groups = Dictionary(grouping: names.indices.filter { names[$0].count > maxLength }, by: { labels[$0] })
+        let heads = (1..<max(2, maxLength - 1)).sorted { abs($0 - defaultHead) < abs($1 - defaultHead) }
+        for (shared, members) in groups where Set(members.map { names[$0] }).count > 1 {
+            let others = Set(labels.enumerated().filter { $0.element != shared }.map(\.element))
+            for head in heads {
+                let candidate = members.map { label(names[$0], head: head) }
+                let distinctNames = Set(members.map { names[$0] }).count
+                if Set(candidate).count == distinctNames, others.isDisjoint(with: candidate) {
+                    for (k, m) in members.enumerated() { labels[m] = candidate[k] }
+                    break
+                }
+            }
+        }
+        return labels
+    }
 }

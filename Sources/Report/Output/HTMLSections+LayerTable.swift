@@ -18,10 +18,12 @@ extension HTMLSections {
         <th>W SQNR</th><th>A SQNR</th><th>rel. error</th><th>kurtosis</th><th>|x| p99.9 / max</th>\
         <th class="l">sim = emu</th><th>LSB ±1 / ±2 / ≥3</th><th>acc. int32</th></tr>
         """
-        let rows = layers.map { layer -> String in
+        // Long names keep both ends (the column is narrow); the cell's tooltip holds the full name.
+        let labels = HTMLFormat.distinctLabels(layers.map(\.name), maxLength: 26)
+        let rows = layers.enumerated().map { position, layer -> String in
             var cells: [String] = []
             cells.append("<td>\(layer.index)</td>")
-            cells.append("<td class=\"l name\" title=\"\(e(layer.name))\">\(e(layer.name))<div class=\"op\">\(e(layer.op))</div></td>")
+            cells.append("<td class=\"l name\" title=\"\(e(layer.name))\">\(e(labels[position]))<div class=\"op\">\(e(layer.op))</div></td>")
             cells.append("<td>\(bitsBadge(layer.weightBits)) \(bitsBadge(layer.activationBits))</td>")
             let scales = layer.granularity.map { $0 == .perChannel ? "channel" : "tensor" } ?? f.missing
             cells.append("<td class=\"l\">\(scales)</td>")

@@ -97,6 +97,7 @@ enum HTMLStyle {
     .grid{stroke:var(--soft);stroke-width:1}.axis{stroke:var(--line);stroke-width:1}
     .trace{fill:none;stroke:#8c959f;stroke-width:1.5}.hollow{fill:#fff;stroke:#59636e;stroke-width:1.5}
     .abar{fill:#54aeff}.wsq{fill:var(--b4);stroke:#fff;stroke-width:1}
+    .clip{fill:none;stroke:#fff;stroke-width:2}svg text.cliptext{fill:#fff;font-size:10px;font-weight:600}
     footer{color:var(--muted);font-size:12px;text-align:center;margin:20px 0 8px}
     @media (max-width:800px){.cards{grid-template-columns:1fr 1fr}.split{grid-template-columns:1fr}}
     """

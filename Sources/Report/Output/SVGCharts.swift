@@ -6,7 +6,10 @@ enum SVGCharts {
     /// Plot frame in SVG user units (the SVG scales to the page width).
     struct Frame {
         let width = 1100.0, height = 330.0
-        let left = 64.0, right = 16.0, top = 14.0, bottom = 92.0
+        let left = 64.0, right = 16.0, bottom = 92.0
+        /// Top of the plot area, and of the legend (inside the plot's top-right corner unless a chart
+        /// moves the plot down to keep full-height bars clear of it).
+        var top = 14.0, legendTop = 14.0
         var plotWidth: Double { width - left - right }
         var plotHeight: Double { height - top - bottom }
         var baseline: Double { top + plotHeight }
@@ -63,16 +66,33 @@ enum SVGCharts {
         return Array(all[lowIndex...min(highIndex, all.count - 1)])
     }
 
-    /// Activation SQNR as bars and weight SQNR as diamonds, linear dB scale from 0.
-    static func sqnr(_ layers: [LayerReport]) -> String {
-        let frame = Frame()
+    /// Activations wider than this (int32 logits at 140 dB and more) do not set the SQNR axis: their
+    /// bars would squash the 15-45 dB where low-bit layers differ. They are drawn clipped instead.
+    static let axisActivationBits = 16
+
+    /// The SQNR axis top in dB: from the layers that matter (weights, and activations of at most
+    /// `axisActivationBits` bits, below the exact cap), rounded up to a grid step, at least two steps.
+    static func sqnrAxisTop(_ layers: [LayerReport]) -> (top: Double, step: Double) {
         let cap = ReportMetrics.sqnrCapDB
-        let measured = layers.flatMap { [$0.activationSQNR, $0.weightSQNR] }.compactMap { $0 }.filter { $0.isFinite && $0 < cap }
+        let activations = layers.filter { ($0.activationBits ?? 8) <= axisActivationBits }.compactMap(\.activationSQNR)
+        let measured = (activations + layers.compactMap(\.weightSQNR)).filter { $0.isFinite && $0 < cap }
+        let largest = measured.max() ?? 40
+        let step = largest > 60 ? 20.0 : 10.0
+        return (max(step * 2, ceil((largest * 1.08) / step) * step), step)
+    }
+
+    /// Activation SQNR as bars and weight SQNR as diamonds, linear dB scale from 0. A value above the
+    /// axis top (a wide int32 output) is drawn to the top with a break mark and its value.
+    static func sqnr(_ layers: [LayerReport]) -> String {
+        var frame = Frame()
+        frame.top = 34  // bars reach the top (exact, clipped): the legend goes above them
+        frame.legendTop = 6
+        let cap = ReportMetrics.sqnrCapDB
         guard !layers.flatMap({ [$0.activationSQNR, $0.weightSQNR] }).compactMap({ $0 }).isEmpty else {
             return "<p class=\"note\">no layer has a measured SQNR</p>\n"
         }
-        let step = (measured.max() ?? 40) > 60 ? 20.0 : 10.0
-        let top = max(step * 2, ceil(((measured.max() ?? 40) * 1.08) / step) * step)
+        let (top, step) = sqnrAxisTop(layers)
+        var anyClipped = false
         var svg = open(frame, label: "Activation and weight SQNR of each layer in dB")
         svg += "<defs><pattern id=\"exact\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
             + "<rect width=\"6\" height=\"6\" fill=\"#b6e3ff\"/><rect width=\"3\" height=\"6\" fill=\"#54aeff\"/></pattern></defs>\n"
@@ -86,8 +106,18 @@ enum SVGCharts {
             if let value = layer.activationSQNR, value.isFinite {
                 let y = frame.y(max(0, value) / top)
                 let fill = value >= cap ? "fill=\"url(#exact)\"" : "class=\"abar\""
+                let clipped = value < cap && value > top
+                let tip = "\(layer.name): activation SQNR \(HTMLFormat.decibels(value, digits: 2))"
+                    + (clipped ? String(format: " (bar clipped at the axis top, %.0f dB)", top) : "")
                 svg += "<rect \(fill) x=\"\(c(x - barWidth / 2))\" y=\"\(c(y))\" width=\"\(c(barWidth))\" height=\"\(c(frame.baseline - y))\" rx=\"2\">"
-                    + "<title>\(HTMLFormat.escape("\(layer.name): activation SQNR \(HTMLFormat.decibels(value, digits: 2))"))</title></rect>\n"
+                    + "<title>\(HTMLFormat.escape(tip))</title></rect>\n"
+                if clipped {
+                    anyClipped = true
+                    svg += clipMark(x: x, y: y + 9, width: barWidth)
+                    if barWidth >= 14 {
+                        svg += "<text class=\"cliptext\" x=\"\(c(x))\" y=\"\(c(y + 28))\" text-anchor=\"middle\">\(String(format: "%.0f", value))</text>\n"
+                    }
+                }
             }
             if let value = layer.weightSQNR, value.isFinite {
                 let y = frame.y(max(0, value) / top)
@@ -96,11 +126,23 @@ enum SVGCharts {
             }
         }
         svg += layerLabels(frame, layers)
-        svg += legend(frame, items: [("abar", "rect", "activation SQNR"), ("wsq", "diamond", "weight SQNR"), ("exact", "pattern", "exact (no error)")])
+        svg += legend(frame, items: [("abar", "rect", "activation SQNR"), ("wsq", "diamond", "weight SQNR"), ("exact", "pattern", "exact (no error)")]
+                      + (anyClipped ? [("clip", "break", "clipped (value in dB)")] : []))
         return svg + "</svg>\n"
     }
 
     // MARK: pieces
+
+    /// Two white zigzags across a bar: the bar goes on past the axis top.
+    private static func clipMark(x: Double, y: Double, width: Double) -> String {
+        let half = width / 2 + 2
+        var d = ""
+        for dy in [0.0, 5.0] {
+            d += String(format: "M%.1f,%.1f L%.1f,%.1f L%.1f,%.1f L%.1f,%.1f L%.1f,%.1f ", x - half, y + dy + 2, x - half / 2, y + dy - 2,
+                        x, y + dy + 2, x + half / 2, y + dy - 2, x + half, y + dy + 2)
+        }
+        return "<path class=\"clip\" d=\"\(d.trimmingCharacters(in: .whitespaces))\"/>\n"
+    }
 
     /// A coordinate with one decimal (locale-independent).
     private static func c(_ value: Double) -> String { String(format: "%.1f", value) }
@@ -115,15 +157,16 @@ enum SVGCharts {
             + "<text x=\"\(c(frame.left - 8))\" y=\"\(c(y + 4))\" text-anchor=\"end\">\(HTMLFormat.escape(label))</text>\n"
     }
 
-    /// Rotated layer names under the axis; every k-th name when there are too many to read.
+    /// Rotated layer names under the axis; every k-th name when there are too many to read. Long
+    /// names keep their distinguishing ends (`HTMLFormat.distinctLabels`); the full name is the tooltip.
     private static func layerLabels(_ frame: Frame, _ layers: [LayerReport]) -> String {
         let every = max(1, Int((Double(layers.count) / 60).rounded(.up)))
+        let labels = HTMLFormat.distinctLabels(layers.map(\.name), maxLength: 18)
         var out = ""
         for (i, layer) in layers.enumerated() where i % every == 0 {
             let x = frame.x(i, of: layers.count)
-            let name = HTMLFormat.escape(HTMLFormat.truncated(layer.name, to: 18))
             out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-45 %.1f %.1f)\">", x + 3, frame.baseline + 12, x + 3, frame.baseline + 12)
-                + name + "</text>\n"
+                + "<title>\(HTMLFormat.escape(layer.name))</title>" + HTMLFormat.escape(labels[i]) + "</text>\n"
         }
         return out
     }
@@ -141,13 +184,16 @@ enum SVGCharts {
         for (cls, shape, text) in items.reversed() {
             let textWidth = Double(text.count) * 6.2
             x -= textWidth
-            out += "<text x=\"\(c(x))\" y=\"\(c(frame.top + 10))\">\(HTMLFormat.escape(text))</text>"
+            out += "<text x=\"\(c(x))\" y=\"\(c(frame.legendTop + 10))\">\(HTMLFormat.escape(text))</text>"
             x -= 14
             switch shape {
-            case "circle": out += "<circle class=\"\(cls)\" cx=\"\(c(x + 5))\" cy=\"\(c(frame.top + 6))\" r=\"4.5\"/>"
-            case "diamond": out += "<path class=\"\(cls)\" d=\"M\(c(x + 5)),\(c(frame.top + 1)) l5,5 l-5,5 l-5,-5 z\"/>"
-            case "pattern": out += "<rect fill=\"url(#\(cls))\" x=\"\(c(x))\" y=\"\(c(frame.top + 1))\" width=\"10\" height=\"10\"/>"
-            default: out += "<rect class=\"\(cls)\" x=\"\(c(x))\" y=\"\(c(frame.top + 1))\" width=\"10\" height=\"10\"/>"
+            case "circle": out += "<circle class=\"\(cls)\" cx=\"\(c(x + 5))\" cy=\"\(c(frame.legendTop + 6))\" r=\"4.5\"/>"
+            case "diamond": out += "<path class=\"\(cls)\" d=\"M\(c(x + 5)),\(c(frame.legendTop + 1)) l5,5 l-5,5 l-5,-5 z\"/>"
+            case "pattern": out += "<rect fill=\"url(#\(cls))\" x=\"\(c(x))\" y=\"\(c(frame.legendTop + 1))\" width=\"10\" height=\"10\"/>"
+            case "break":
+                out += "<rect class=\"abar\" x=\"\(c(x))\" y=\"\(c(frame.legendTop + 1))\" width=\"10\" height=\"10\"/>"
+                    + "<path class=\"clip\" d=\"M\(c(x - 1)),\(c(frame.legendTop + 6)) l3,-2 l3,2 l3,-2 l3,2\"/>"
+            default: out += "<rect class=\"\(cls)\" x=\"\(c(x))\" y=\"\(c(frame.legendTop + 1))\" width=\"10\" height=\"10\"/>"
             }
             x -= 18
         }
