@@ -55,7 +55,9 @@ let package = Package(
             name: "qconvert",
             dependencies: ["QConvertKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: kernelFlags),
-        .executableTarget(name: "qconvert-bench", dependencies: ["QConvertKit", "FloatEngine", "Calibration", "Quantizer", "Simulator"], swiftSettings: kernelFlags),
+        .executableTarget(name: "qconvert-bench", dependencies: ["QConvertKit", "FloatEngine", "Calibration", "Quantizer", "Simulator",
+                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                         swiftSettings: kernelFlags),
 
         // Shared test helpers: fixture locations, tolerance assertions, running the built CLI.
         .target(name: "QCTestSupport", dependencies: ["HDF5", "QCore"], path: "Tests/Support"),
@@ -74,6 +76,6 @@ let package = Package(
                                                            "Emulation", "Simulator", "FixedPoint", "QCTestSupport"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "QBin", "Simulator", "FixedPoint", "QCTestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "CLITests", dependencies: ["qconvert", "HDF5", "QCTestSupport", "QBin", "Simulator", "QConvertKit"]),
+        .testTarget(name: "CLITests", dependencies: ["qconvert", "qconvert-bench", "HDF5", "QCTestSupport", "QBin", "Simulator", "QConvertKit"]),
     ]
 )

@@ -44,6 +44,8 @@ public struct QMetadataEntry: Sendable, Equatable {
 
     public static let producer = "producer"
     public static let sourceSHA256 = "source.sha256"
+    /// Parameters of the source float model (decimal), the base of every "float size" figure.
+    public static let sourceParameters = "source.parameters"
     public static let optionPrefix = "option."
     public static let calibrationPrefix = "calibration."
 }

@@ -24,7 +24,7 @@ public struct ModelSummary: Codable, Sendable {
     public var totalParameters: Int
     /// Multiply-accumulates per sample.
     public var totalMACs: Int
-    /// Float32 weight bytes.
+    /// Float32 bytes of the parameters (`FloatModelSize`).
     public var floatBytes: Int
 
     public init(_ model: LoadedModel) {
@@ -43,7 +43,7 @@ public struct ModelSummary: Codable, Sendable {
         outputShapes = graph.outputs.map { graph.nodes[$0].shape }
         totalParameters = layers.reduce(0) { $0 + $1.parameters }
         totalMACs = layers.reduce(0) { $0 + $1.macs }
-        floatBytes = totalParameters * 4
+        floatBytes = FloatModelSize.bytes(parameters: FloatModelSize.parameters(graph))
     }
 
     static func fusedActivation(_ op: Op) -> Activation? {

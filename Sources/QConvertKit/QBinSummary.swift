@@ -65,7 +65,7 @@ public struct QBinSummary: Codable, Sendable {
         public var fileBytes: Int
         /// Elements of every constant tensor (weights, biases, affine scales, tables).
         public var params: Int
-        /// `params * 4`: the same constants as float32.
+        /// Float32 bytes of the source model's parameters (`FloatModelSize`: `source.parameters` * 4).
         public var floatBytes: Int
         /// `floatBytes / fileBytes`.
         public var compressionRatio: Double
@@ -133,8 +133,9 @@ public struct QBinSummary: Codable, Sendable {
         }
         let weightTotals = model.weightTotals()
         let params = model.tensors.filter(\.isConstant).reduce(0) { $0 + $1.elementCount }
-        totals = Totals(fileBytes: fileBytes, params: params, floatBytes: params * 4,
-                        compressionRatio: fileBytes > 0 ? Double(params * 4) / Double(fileBytes) : 0,
+        let floatBytes = FloatModelSize.bytes(parameters: FloatModelSize.parameters(model))
+        totals = Totals(fileBytes: fileBytes, params: params, floatBytes: floatBytes,
+                        compressionRatio: fileBytes > 0 ? Double(floatBytes) / Double(fileBytes) : 0,
                         packedWeightBytes: weightTotals.packedBytes, idealWeightBytes: weightTotals.idealBytes,
                         perChannelBytes: weightTotals.perChannelBytes, overheadVersusIdeal: weightTotals.overheadVersusIdeal)
         self.model = path

@@ -10,13 +10,16 @@ public final class SampleFile {
     private let file: HDF5File
     private let dataset: HDF5Dataset
 
-    /// Opens `dataset` in `path` and checks that each sample has `expectedShape`.
-    public init(path: String, dataset name: String, expectedShape: [Int]) throws(QConvertError) {
+    /// Opens `dataset` in `path` and checks that each sample has `expectedShape`. `missingHint` ends the
+    /// error when the dataset is absent: the option that names it, or the file layout the command reads.
+    public init(path: String, dataset name: String, expectedShape: [Int],
+                missingHint: String = "pass --dataset NAME") throws(QConvertError) {
         do {
             file = try HDF5File.open(path)
             let trimmed = name.hasPrefix("/") ? String(name.dropFirst()) : name
             guard file.root.contains(trimmed) else {
-                throw QConvertError.missingDataset(path: path, dataset: name, available: (try? file.root.childNames()) ?? [])
+                throw QConvertError.missingDataset(path: path, dataset: name, available: (try? file.root.childNames()) ?? [],
+                                                   hint: missingHint)
             }
             dataset = try file.root.dataset(trimmed)
         } catch let e as QConvertError {

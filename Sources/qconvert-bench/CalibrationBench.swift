@@ -1,3 +1,4 @@
+import ArgumentParser
 import Calibration
 import FloatEngine
 import Foundation
@@ -14,36 +15,17 @@ import Quantizer
 /// Peak memory is the process's `ru_maxrss`: run one sample count per process (see
 /// `tools/calibration-scaling.sh`) so a larger run cannot inherit a smaller one's peak.
 enum CalibrationBench {
-    struct Options {
-        var fixtures = "fixtures"
-        var fixture = "resnet_bn"
-        var samples = 512
-        var batch = 32
-        var threads = Parallel.threadCount
-        var json = false
+    struct Options: ParsableArguments {
+        @Option(help: "Folder of fixture folders.") var fixtures = "fixtures"
+        @Option(help: "The fixture whose model and calib.h5 are used.") var fixture = "resnet_bn"
+        @Option(help: "Images to stream through calibration (calib.h5 is cycled).") var samples = 512
+        @Option(help: "Images per batch.") var batch = 32
+        @Option(help: "Worker threads (default: all cores).") var threads = Parallel.threadCount
+        @Flag(help: "Print JSON instead of a table.") var json = false
 
-        init(parsing arguments: [String]) throws {
-            var rest = arguments[...]
-            func positive(_ name: String) throws -> Int {
-                guard let value = rest.popFirst().flatMap(Int.init), value > 0 else {
-                    throw ImagesBench.BenchError.badOption("\(name) needs a positive integer")
-                }
-                return value
-            }
-            while let argument = rest.popFirst() {
-                switch argument {
-                case "--json": json = true
-                case "--fixtures":
-                    guard let value = rest.popFirst() else { throw ImagesBench.BenchError.badOption("--fixtures needs a folder") }
-                    fixtures = value
-                case "--fixture":
-                    guard let value = rest.popFirst() else { throw ImagesBench.BenchError.badOption("--fixture needs a fixture name") }
-                    fixture = value
-                case "--samples": samples = try positive("--samples")
-                case "--batch": batch = try positive("--batch")
-                case "--threads": threads = try positive("--threads")
-                default: throw ImagesBench.BenchError.badOption("unknown option \(argument)")
-                }
+        func validate() throws {
+            for (name, value) in [("--samples", samples), ("--batch", batch), ("--threads", threads)] where value <= 0 {
+                throw ValidationError("\(name) needs a positive integer, got \(value)")
             }
         }
     }

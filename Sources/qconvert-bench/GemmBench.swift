@@ -1,3 +1,4 @@
+import ArgumentParser
 import FloatEngine
 import Foundation
 import QCore
@@ -6,35 +7,14 @@ import QCore
 /// threads, against one core's FMA peak measured in the same run. Each figure is the median of
 /// `reps` samples; 1- and 2-thread samples alternate so that load on the second core hits both.
 enum GemmBench {
-    struct Options {
-        var json = false
-        var reps = 7
+    struct Options: ParsableArguments {
+        @Flag(help: "Print JSON instead of a table.") var json = false
+        @Option(help: "Timed repetitions per shape (median reported).") var reps = 7
         /// Only shapes whose name contains this text.
-        var only: String?
+        @Option(help: "Only shapes whose name contains this text.") var only: String?
 
-        init(parsing arguments: [String]) throws {
-            var rest = arguments[...]
-            while let argument = rest.popFirst() {
-                switch argument {
-                case "--json": json = true
-                case "--reps":
-                    guard let value = rest.popFirst().flatMap(Int.init), value > 0 else {
-                        throw BenchError.badOption("--reps needs a positive integer")
-                    }
-                    reps = value
-                case "--only":
-                    guard let value = rest.popFirst() else { throw BenchError.badOption("--only needs a shape name fragment") }
-                    only = value
-                default: throw BenchError.badOption("unknown option \(argument)")
-                }
-            }
-        }
-    }
-
-    enum BenchError: Error, CustomStringConvertible {
-        case badOption(String)
-        var description: String {
-            switch self { case .badOption(let text): return text }
+        func validate() throws {
+            guard reps > 0 else { throw ValidationError("--reps needs a positive integer, got \(reps)") }
         }
     }
 

@@ -1,3 +1,4 @@
+import ArgumentParser
 import FloatEngine
 import Foundation
 import QConvertKit
@@ -12,41 +13,22 @@ import QConvertKit
 /// samples of all fixtures and settings are interleaved, `reps` rounds, and the median is reported,
 /// because the two shared cores are sometimes busy with other load.
 enum ImagesBench {
-    struct Options {
-        var fixtures = "fixtures"
-        var json = false
-        var reps = 5
+    struct Options: ParsableArguments {
+        @Option(help: "Folder of fixture folders (model.h5 + data.h5).") var fixtures = "fixtures"
+        @Flag(help: "Print JSON instead of a table.") var json = false
+        @Option(help: "Timed repetitions per configuration (median reported).") var reps = 5
         /// Only these fixtures (all when empty).
-        var only: [String] = []
+        @Option(help: "Only this fixture (repeatable; default all).") var only: [String] = []
 
-        init(parsing arguments: [String]) throws {
-            var rest = arguments[...]
-            while let argument = rest.popFirst() {
-                switch argument {
-                case "--json": json = true
-                case "--fixtures":
-                    guard let value = rest.popFirst() else { throw BenchError.badOption("--fixtures needs a folder") }
-                    fixtures = value
-                case "--reps":
-                    guard let value = rest.popFirst().flatMap(Int.init), value > 0 else {
-                        throw BenchError.badOption("--reps needs a positive integer")
-                    }
-                    reps = value
-                case "--only":
-                    guard let value = rest.popFirst() else { throw BenchError.badOption("--only needs a fixture name") }
-                    only.append(value)
-                default: throw BenchError.badOption("unknown option \(argument)")
-                }
-            }
+        func validate() throws {
+            guard reps > 0 else { throw ValidationError("--reps needs a positive integer, got \(reps)") }
         }
     }
 
     enum BenchError: Error, CustomStringConvertible {
-        case badOption(String)
         case noFixtures(String)
         var description: String {
             switch self {
-            case .badOption(let text): return text
             case .noFixtures(let folder): return "no fixture folders with model.h5 and data.h5 in \(folder)"
             }
         }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import FloatEngine
 import Foundation
 import QConvertKit
@@ -18,63 +19,34 @@ import Simulator
 /// interleaved over `reps` rounds and the median is reported. Top-1 agreement of the simulator with
 /// the Keras outputs in `data.h5/outputs` is computed once, at batch 32.
 enum QBinBench {
-    struct Options {
-        var fixtures = "fixtures"
-        var bits = 8
-        var json = false
-        var reps = 5
-        var only: [String] = []
+    struct Options: ParsableArguments {
+        @Option(help: "Folder of fixture folders (model.h5, data.h5, calib.h5).") var fixtures = "fixtures"
+        @Option(help: "Bits of weights and activations of the converted models (2...8).") var bits = 8
+        @Flag(help: "Print JSON instead of a table.") var json = false
+        @Option(help: "Timed repetitions per configuration (median reported).") var reps = 5
+        @Option(help: "Only this fixture (repeatable; default all).") var only: [String] = []
         /// Where the converted models go (kept); nil = a temporary folder removed at exit.
-        var work: String?
+        @Option(help: "Folder for the converted models (kept); default a temporary folder removed at exit.") var work: String?
         /// Skip the int8 GEMM measurement (the per-round calls of the peer script).
-        var gemm = true
+        @Flag(name: .customLong("no-gemm"), help: "Skip the int8 GEMM measurement.") var noGemm = false
+        var gemm: Bool { !noGemm }
         /// Print where the simulator's time goes per op (batch 32, 1 thread) instead of the images/s table.
-        var profile = false
+        @Flag(help: "Print where the simulator's time goes per op (batch 32, 1 thread) instead of images/s.") var profile = false
         /// The simulator's samples per pass (`IntegerSimulator.samplesPerPass`); nil = its default.
-        var samplesPerPass: Int?
+        @Option(help: "The simulator's samples per pass (default: its own).") var samplesPerPass: Int?
 
-        init(parsing arguments: [String]) throws {
-            var rest = arguments[...]
-            func value(_ option: String, _ what: String) throws -> String {
-                guard let value = rest.popFirst() else { throw BenchError.badOption("\(option) needs \(what)") }
-                return value
-            }
-            while let argument = rest.popFirst() {
-                switch argument {
-                case "--json": json = true
-                case "--no-gemm": gemm = false
-                case "--profile": profile = true
-                case "--fixtures": fixtures = try value(argument, "a folder")
-                case "--work": work = try value(argument, "a folder")
-                case "--only": only.append(try value(argument, "a fixture name"))
-                case "--bits":
-                    guard let n = Int(try value(argument, "2...8")), (2...8).contains(n) else {
-                        throw BenchError.badOption("--bits needs an integer in 2...8")
-                    }
-                    bits = n
-                case "--samples-per-pass":
-                    guard let n = Int(try value(argument, "a positive integer")), n > 0 else {
-                        throw BenchError.badOption("--samples-per-pass needs a positive integer")
-                    }
-                    samplesPerPass = n
-                case "--reps":
-                    guard let n = Int(try value(argument, "a positive integer")), n > 0 else {
-                        throw BenchError.badOption("--reps needs a positive integer")
-                    }
-                    reps = n
-                default: throw BenchError.badOption("unknown option \(argument)")
-                }
-            }
+        func validate() throws {
+            guard (2...8).contains(bits) else { throw ValidationError("--bits needs an integer in 2...8, got \(bits)") }
+            guard reps > 0 else { throw ValidationError("--reps needs a positive integer, got \(reps)") }
+            if let n = samplesPerPass, n <= 0 { throw ValidationError("--samples-per-pass needs a positive integer, got \(n)") }
         }
     }
 
     enum BenchError: Error, CustomStringConvertible {
-        case badOption(String)
         case noFixtures(String)
         case fixture(String, String)
         var description: String {
             switch self {
-            case .badOption(let text): return text
             case .noFixtures(let folder): return "no fixture folders with model.h5, data.h5 and calib.h5 in \(folder)"
             case .fixture(let name, let detail): return "\(name): \(detail)"
             }

@@ -1,42 +1,57 @@
+import ArgumentParser
 import Foundation
 
-// qconvert-bench <subcommand> [options]
-//   gemm [--json] [--reps N] [--only NAME]  float32 GEMM/conv kernel throughput at 1 and 2 threads vs measured FMA peak
-//   images [--fixtures DIR] [--json] [--reps N] [--only NAME]...
-//                                           end-to-end float engine images/s per fixture, batch 1/32, threads 1/2
-//   calibrate [--fixture NAME] [--samples N] [--batch B] [--threads T] [--json]
-//                                           Calibrator.collect images/s, wall time and peak RSS (calib.h5 cycled)
-//   qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only NAME]... [--no-gemm] [--work DIR] [--profile] [--samples-per-pass N]
-//                                           integer simulator images/s on each fixture converted to .qbin, beside
-//                                           the float engine, plus int8 GEMM GOP/s at 1 and 2 threads
+// qconvert-bench <subcommand> [options]; `qconvert-bench help SUBCOMMAND` lists each one's options.
+//   gemm       float32 GEMM/conv kernel throughput at 1 and 2 threads vs measured FMA peak
+//   images     end-to-end float engine images/s per fixture, batch 1/32, threads 1/2
+//   calibrate  Calibrator.collect images/s, wall time and peak RSS (calib.h5 cycled)
+//   qbin       integer simulator images/s on each fixture converted to .qbin, beside the float
+//              engine, plus int8 GEMM GOP/s at 1 and 2 threads
+// Exit codes: 0 ok, 2 a failed measurement (a missing fixture, a model that does not convert),
+// 64 a usage error.
 
-let usage = """
-usage: qconvert-bench gemm [--json] [--reps N] [--only NAME]
-       qconvert-bench images [--fixtures DIR] [--json] [--reps N] [--only FIXTURE]...
-       qconvert-bench calibrate [--fixtures DIR] [--fixture NAME] [--samples N] [--batch B] [--threads T] [--json]
-       qconvert-bench qbin [--fixtures DIR] [--bits N] [--json] [--reps N] [--only FIXTURE]... [--no-gemm] [--work DIR] [--profile] [--samples-per-pass N]
-"""
+struct QConvertBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qconvert-bench",
+        abstract: "Throughput benchmarks of qconvert's float engine, calibration and integer simulator.",
+        subcommands: [Gemm.self, Images.self, Calibrate.self, QBinCommand.self])
 
-/// Runs the named subcommand; throws on bad options or a failed measurement.
-func runSubcommand(_ name: String, _ options: [String]) throws {
-    switch name {
-    case "gemm": GemmBench.run(try GemmBench.Options(parsing: options))
-    case "images": try ImagesBench.run(try ImagesBench.Options(parsing: options))
-    case "qbin": try QBinBench.run(try QBinBench.Options(parsing: options))
-    case "calibrate": try CalibrationBench.run(try CalibrationBench.Options(parsing: options))
-    default: throw BenchUsageError()
+    struct Gemm: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Float32 GEMM/conv kernel throughput at 1 and 2 threads vs the measured FMA peak.")
+        @OptionGroup var options: GemmBench.Options
+        func run() { GemmBench.run(options) }
+    }
+
+    struct Images: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End-to-end float engine images/s per fixture, batch 1 and 32, threads 1 and 2.")
+        @OptionGroup var options: ImagesBench.Options
+        func run() throws { try measuring("images") { try ImagesBench.run(options) } }
+    }
+
+    struct Calibrate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Calibrator.collect images/s, wall time and peak RSS on one fixture (calib.h5 cycled).")
+        @OptionGroup var options: CalibrationBench.Options
+        func run() throws { try measuring("calibrate") { try CalibrationBench.run(options) } }
+    }
+
+    struct QBinCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "qbin",
+            abstract: "Integer simulator images/s on each fixture converted to .qbin, beside the float engine, plus int8 GEMM GOP/s.")
+        @OptionGroup var options: QBinBench.Options
+        func run() throws { try measuring("qbin") { try QBinBench.run(options) } }
     }
 }
 
-struct BenchUsageError: Error, CustomStringConvertible {
-    var description: String { "unknown or missing subcommand" }
+/// The one place the tool maps a failed measurement to an exit status (2, like qconvert's bad input).
+func measuring(_ subcommand: String, _ body: () throws -> Void) throws {
+    do { try body() } catch {
+        FileHandle.standardError.write(Data("qconvert-bench \(subcommand): \(error)\n".utf8))
+        throw ExitCode(2)
+    }
 }
 
-// The one place the tool maps a failure to an exit status (2, like qconvert's bad input).
-let arguments = Array(CommandLine.arguments.dropFirst())
-do {
-    try runSubcommand(arguments.first ?? "", Array(arguments.dropFirst()))
-} catch {
-    FileHandle.standardError.write(Data("qconvert-bench \(arguments.first ?? ""): \(error)\n\(usage)\n".utf8))
-    exit(2)
-}
+QConvertBench.main()

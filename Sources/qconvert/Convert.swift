@@ -12,6 +12,12 @@ struct Convert: ParsableCommand {
             unless --first-last-bits says otherwise. Without --calibration the conversion is data-free (ranges from \
             BatchNorm statistics and synthetic inputs) and says so. Exit codes: 0 ok, 1 a fidelity gate failed, \
             2 bad input, 64 usage error.
+
+            Examples:
+              qconvert model.h5 model.qbin --calibration calib.h5
+              qconvert model.h5 model.qbin --bits 4 --calibration calib.h5 --eval data.h5 --min-agreement 0.95
+              qconvert model.h5 model.qbin --bits 4 --first-last-bits same --layer-bits conv2d=8 --calibration calib.h5
+              qconvert model.h5 model.qbin          (data-free: no calibration data)
             """)
 
     @Argument(help: "The Keras .h5 model.") var model: String
@@ -53,10 +59,8 @@ struct Convert: ParsableCommand {
             if let value, !(2...8).contains(value) { throw ValidationError("\(name) must be between 2 and 8, got \(value)") }
         }
         let overrides = try parsedLayerBits()
-        if !overrides.isEmpty, let names = ConvertOptions.layerNames(modelPath: model) {
-            for name in overrides.keys.sorted() where !names.all.contains(name) {
-                throw ValidationError("--layer-bits names '\(name)', which is not a layer of \(model); weighted layers: \(names.weighted.joined(separator: ", "))")
-            }
+        if !overrides.isEmpty, let problem = ConvertOptions.layerBitsProblem(modelPath: model, names: Array(overrides.keys)) {
+            throw ValidationError(problem)
         }
         _ = try parsedFirstLast()
         guard ClipMethodNames.all.contains(calibrationMethod) else {

@@ -23,10 +23,15 @@ public enum CLIRunner {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    public static func run(_ arguments: [String]) throws -> Result {
+    /// The built `qconvert-bench`, beside `qconvert`.
+    public static var benchBinary: URL { binary.deletingLastPathComponent().appendingPathComponent("qconvert-bench") }
+
+    /// Runs `executable` (default `qconvert`) in `directory` (default the current one).
+    public static func run(_ arguments: [String], executable: URL? = nil, in directory: URL? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -14,7 +14,7 @@ public struct ConvertJob {
     public var options: ConvertOptions
     public init(options: ConvertOptions) { self.options = options }
 
-    public static let producer = "qconvert 0.1.0"
+    public static let producer = QConvertVersion.producer
 
     /// Stages for the progress display.
     public enum Stage: String, Sendable { case calibrate, evaluate }
@@ -39,7 +39,8 @@ public struct ConvertJob {
         var targets = EvaluationTargets()
         var rangeOverrides: [Int: TensorRange] = [:]
         if let evalPath = o.evaluationPath {
-            let evalFile = try SampleFile(path: evalPath, dataset: "inputs", expectedShape: executor.inputShape)
+            let evalFile = try SampleFile(path: evalPath, dataset: "inputs", expectedShape: executor.inputShape,
+                                          missingHint: "--eval reads /inputs, optional /outputs and /labels: write the file with these names")
             evaluation = evalFile
             evaluationSource = "\(evalFile.count) samples of \(evalPath)"
             targets = try EvaluationTargets.read(path: evalPath, count: evalFile.count,
@@ -56,7 +57,9 @@ public struct ConvertJob {
                 calibration = SampleSlice(file, 0..<max(used, 1))
                 evaluation = SampleSlice(file, (file.count - heldOut)..<file.count)
                 evaluationSource = "held-out last \(heldOut) of \(file.count) samples of \(path) (not used for calibration)"
-                if heldOut < 100 {
+                if heldOut == 0 {
+                    warnings.append("\(path) holds 1 sample, so none is held out and fidelity is not measured (pass --eval DATA.h5)")
+                } else if heldOut < 100 {
                     warnings.append("the held-out split has only \(heldOut) samples; agreement figures are coarse (pass --eval DATA.h5 with more)")
                 }
             }
@@ -74,6 +77,11 @@ public struct ConvertJob {
             }
             warnings.append("data-free conversion: no calibration data was used; ranges come from BatchNorm statistics and synthetic \(range.low)...\(range.high) inputs, bias correction is off")
         }
+
+        try o.gates.checkMeasurable(samples: evaluation?.count ?? 0, hasLabels: targets.labels != nil, source: evaluationSource,
+                                    moreSamples: "pass --eval DATA.h5, or a calibration file of at least 2 samples to hold some out",
+                                    labels: "pass --eval DATA.h5 holding /inputs and /labels, or leave the gate out")
+        if let path = o.calibrationPath { warnings += SampleCountWarnings.calibration(calibration.count, path: path) }
 
         // Calibrate.
         let statistics: [TensorStatistics]
@@ -112,6 +120,7 @@ public struct ConvertJob {
         quantizer.metadata = [QMetadataEntry(QMetadataEntry.producer, Self.producer),
                               QMetadataEntry(QMetadataEntry.sourceSHA256, sha),
                               QMetadataEntry(QMetadataEntry.rounding, o.rounding.rawValue),
+                              QMetadataEntry(QMetadataEntry.sourceParameters, "\(FloatModelSize.parameters(loaded.graph))"),
                               QMetadataEntry("option.calibration_samples", "\(calibration.count)"),
                               QMetadataEntry("option.data_free", o.calibrationPath == nil ? "yes" : "no")]
         let result: QuantizationResult

@@ -15,6 +15,9 @@ public struct ValidateJob {
     public var rounding: RoundingProfile?
     public var batchSize = 32
     public var dataset = "inputs"
+    /// What `validate` reads from the reference file, for the error when a dataset is missing.
+    static let referenceLayout = "qconvert validate reads /inputs, /outputs (the source framework's outputs for those inputs) " +
+        "and optional /labels from --reference: write the file with these names (tools/make_fixtures.py writes data.h5 this way)"
 
     public init(modelPath: String, referencePath: String) {
         self.modelPath = modelPath; self.referencePath = referencePath
@@ -28,12 +31,16 @@ public struct ValidateJob {
         do { emulator = try QuantizedEmulator(model: model, rounding: rounding) } catch {
             throw .io(path: modelPath, detail: "float emulation cannot run the model: \(error)")
         }
-        let samples = try SampleFile(path: referencePath, dataset: dataset, expectedShape: simulator.inputShape)
+        let samples = try SampleFile(path: referencePath, dataset: dataset, expectedShape: simulator.inputShape,
+                                     missingHint: Self.referenceLayout)
         let outputSize = model.tensors[model.outputs[0]].elementCount
         let targets = try EvaluationTargets.read(path: referencePath, count: samples.count, outputSize: outputSize)
         guard let reference = targets.referenceOutputs else {
-            throw .missingDataset(path: referencePath, dataset: "outputs", available: ["inputs"] + (targets.labels == nil ? [] : ["labels"]))
+            throw .missingDataset(path: referencePath, dataset: "outputs", available: ["inputs"] + (targets.labels == nil ? [] : ["labels"]), hint: Self.referenceLayout)
         }
+        try gates.checkMeasurable(samples: samples.count, hasLabels: targets.labels != nil, source: referencePath,
+                                  moreSamples: "write samples to the reference file's /inputs and /outputs",
+                                  labels: "add /labels to the reference file, or leave the gate out")
         let softmax = model.metadataValue("output.activation") == "softmax"
         let evaluator = Evaluator(simulator: simulator, emulator: emulator, float: nil, outputSoftmax: softmax)
         let e = try evaluator.evaluate(samples, batchSize: batchSize, progress: progress)
@@ -65,7 +72,7 @@ public struct ValidateJob {
             calibrationMethod: option("calibration_method") ?? "unknown", roundingProfile: rounding.rawValue, seed: 0,
             dataFree: option("data_free") == "yes", calibrationFile: nil, calibrationSamples: Int(option("calibration_samples") ?? ""))
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: modelPath)[.size] as? Int) ?? 0
-        let floatParams = model.weightTotals().params + model.tensors.filter { $0.isConstant && $0.type == .int32 }.reduce(0) { $0 + $1.elementCount }
+        let floatParams = FloatModelSize.parameters(model)
         var warnings: [String] = []
         if option("data_free") == "yes" { warnings.append("the model was converted data-free (no calibration data)") }
         if let note = choice.note { warnings.append(note) }

@@ -24,8 +24,7 @@ enum ReportBuilder {
             dataFree: o.options.calibrationPath == nil, calibrationFile: o.options.calibrationPath,
             calibrationSamples: o.calibrationSamples,
             weightRounding: recipe.weightRoundingRule)
-        let floatParams = o.canonical.nodes.reduce(0) { $0 + GraphStatistics.parameterCount($1) }
-        let size = sizeSummary(o.writtenModel, fileBytes: o.fileSize, floatParams: floatParams)
+        let size = sizeSummary(o.writtenModel, fileBytes: o.fileSize, floatParams: FloatModelSize.parameters(o.writtenModel))
 
         let e = o.evaluation
         let outputKind: OutputKind = finalSoftmax(o.canonical) ? .probabilities : .logits

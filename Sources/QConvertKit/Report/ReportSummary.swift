@@ -4,6 +4,8 @@ import Report
 /// The report of a finished job, as the CLI shows it: a few lines, the failed gates, the files.
 public struct ReportSummary: Sendable {
     public let report: FidelityReport
+    /// Lines for the terminal that explain a figure of the report (not warnings: nothing is wrong).
+    public internal(set) var notes: [String] = []
     init(_ report: FidelityReport) { self.report = report }
 
     /// Writes the JSON report to `json` and the HTML page to `html` (either may be nil).
@@ -14,8 +16,9 @@ public struct ReportSummary: Sendable {
     /// Gates that failed, one line each: `min-agreement: measured 0.982 < 0.995`.
     public var failedGates: [String] {
         report.gates.filter { !$0.passed }.map { g in
-            let measured = g.measured.map { String(format: "%.4g", $0) } ?? "not measured"
             let relation = g.comparison == .atLeast ? "<" : ">"
+            guard let value = g.measured else { return "\(g.name): could not be measured (\(g.comparison.symbol) \(String(format: "%.4g", g.threshold)))" }
+            let measured = String(format: "%.4g", value)
             var line = "\(g.name): measured \(measured)\(g.unit.isEmpty ? "" : " " + g.unit) \(relation) \(String(format: "%.4g", g.threshold))"
             if g.name == "min-agreement", let floor = report.evaluation?.noiseFloor, floor.top1AgreementMean < g.threshold {
                 line += String(format: "; the float model itself keeps only %.4g on average under these grids' rounding noise "
@@ -34,6 +37,7 @@ public struct ReportSummary: Sendable {
         let s = report.size
         out.append(String(format: "size: %d bytes (float %d bytes, %.1fx smaller); weights %d bytes packed (ideal %.0f)",
                           s.fileBytes, s.floatBytes, s.compressionRatio ?? 0, s.packedWeightBytes, s.idealWeightBytes))
+        out.append(contentsOf: notes)
         if let e = report.evaluation {
             var parts = ["\(e.samples) samples (\(e.source.file))"]
             if let a = e.top1Agreement { parts.append(String(format: "top-1 agreement %.2f%%", 100 * a)) }
@@ -74,7 +78,11 @@ public struct ReportSummary: Sendable {
 }
 
 extension ConvertOutcome {
-    public var report: ReportSummary { ReportSummary(ReportBuilder.convertReport(self)) }
+    public var report: ReportSummary {
+        var summary = ReportSummary(ReportBuilder.convertReport(self))
+        summary.notes = sizeNotes
+        return summary
+    }
 
     /// Writes the reports (`html` first, then `json`) to temporary files, then renames them and last
     /// the `.qbin` into place: all of them, or none. Returns the report written.
