@@ -1,4 +1,4 @@
-import CInt8Kernels
+import CKernels
 import QBin
 
 /// Which exact integer scheme a GEMM uses (layouts in `CInt8Kernels.h`).

@@ -1,4 +1,4 @@
-import CInt8Kernels
+import CKernels
 import FixedPoint
 
 /// The fast kernels' requantization, one C implementation per layout (CInt8Kernels.h): per-channel rows of
