@@ -118,6 +118,96 @@ static inline float qc_fmaf_avx2(float a, float b, float c) {
     return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
 }
 
+/// One depthwise output pixel, channels `ch ..< channels`: `base` is the offset in `sample` of tap
+/// (ky0, kx0), the first tap inside the image, `w0` its weights; `taps_y` x `taps_x` taps. Accumulates
+/// from the bias in (ky, kx) order, as every path here does, so all paths give the same floats.
+static inline void qc_dw_pixel_avx2(const float *sample, ptrdiff_t base, ptrdiff_t row_floats, ptrdiff_t channels,
+                                    const float *w0, ptrdiff_t kernel_w, ptrdiff_t taps_y, ptrdiff_t taps_x,
+                                    ptrdiff_t dilation_h, ptrdiff_t dilation_w, const float *bias, ptrdiff_t ch,
+                                    float *o, int clamps, float lo, float hi) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    // 32 channels at a time: four independent FMA chains hide the FMA latency.
+    for (; ch + 32 <= channels; ch += 32) {
+        __m256 a0 = _mm256_loadu_ps(bias + ch), a1 = _mm256_loadu_ps(bias + ch + 8);
+        __m256 a2 = _mm256_loadu_ps(bias + ch + 16), a3 = _mm256_loadu_ps(bias + ch + 24);
+        for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+            const float *in_row = sample + (base + ky * dilation_h * row_floats + ch);
+            const float *w_row = w0 + ky * kernel_w * channels + ch;
+            for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                const float *in = in_row + kx * dilation_w * channels, *w = w_row + kx * channels;
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(in), _mm256_loadu_ps(w), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 8), _mm256_loadu_ps(w + 8), a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 16), _mm256_loadu_ps(w + 16), a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 24), _mm256_loadu_ps(w + 24), a3);
+            }
+        }
+        if (clamps) {
+            a0 = _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi); a1 = _mm256_min_ps(_mm256_max_ps(a1, vlo), vhi);
+            a2 = _mm256_min_ps(_mm256_max_ps(a2, vlo), vhi); a3 = _mm256_min_ps(_mm256_max_ps(a3, vlo), vhi);
+        }
+        _mm256_storeu_ps(o + ch, a0); _mm256_storeu_ps(o + ch + 8, a1);
+        _mm256_storeu_ps(o + ch + 16, a2); _mm256_storeu_ps(o + ch + 24, a3);
+    }
+    for (; ch + 8 <= channels; ch += 8) {
+        __m256 acc = _mm256_loadu_ps(bias + ch);
+        for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+            const float *in_row = sample + (base + ky * dilation_h * row_floats + ch);
+            const float *w_row = w0 + ky * kernel_w * channels + ch;
+            for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(in_row + kx * dilation_w * channels),
+                                      _mm256_loadu_ps(w_row + kx * channels), acc);
+            }
+        }
+        if (clamps) acc = _mm256_min_ps(_mm256_max_ps(acc, vlo), vhi);
+        _mm256_storeu_ps(o + ch, acc);
+    }
+    for (; ch < channels; ch++) {
+        float acc = bias[ch];
+        for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+            for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                acc = qc_fmaf_avx2(sample[base + ky * dilation_h * row_floats + kx * dilation_w * channels + ch],
+                                   w0[(ky * kernel_w + kx) * channels + ch], acc);
+            }
+        }
+        if (clamps) acc = acc < lo ? lo : (acc > hi ? hi : acc);
+        o[ch] = acc;
+    }
+}
+
+/// 3x3, dilation 1, any stride: output pixels `ox0 ..< ox1` of a row whose nine taps all lie inside
+/// the image, channels `0 ..< channels & ~7`. Channel blocks outermost, so a block's nine weight vectors
+/// stay in registers across the row: one load per multiply-add instead of two (the generic pixel loop
+/// reloads the weights), the same (ky, kx) order and so the same floats.
+static void qc_dw3x3_interior_avx2(const float *sample, ptrdiff_t row0, ptrdiff_t row_floats, ptrdiff_t channels,
+                                   const float *weights, const float *bias, ptrdiff_t stride_w, ptrdiff_t pad_left,
+                                   ptrdiff_t ox0, ptrdiff_t ox1, float *out, int clamps, float lo, float hi) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const ptrdiff_t c1 = channels, c2 = 2 * channels;
+    for (ptrdiff_t ch = 0; ch + 8 <= channels; ch += 8) {
+        const float *w = weights + ch;
+        const __m256 w00 = _mm256_loadu_ps(w), w01 = _mm256_loadu_ps(w + c1), w02 = _mm256_loadu_ps(w + c2);
+        const __m256 w10 = _mm256_loadu_ps(w + 3 * c1), w11 = _mm256_loadu_ps(w + 4 * c1), w12 = _mm256_loadu_ps(w + 5 * c1);
+        const __m256 w20 = _mm256_loadu_ps(w + 6 * c1), w21 = _mm256_loadu_ps(w + 7 * c1), w22 = _mm256_loadu_ps(w + 8 * c1);
+        const __m256 b = _mm256_loadu_ps(bias + ch);
+        for (ptrdiff_t ox = ox0; ox < ox1; ox++) {
+            const float *p = sample + (row0 + (ox * stride_w - pad_left) * channels + ch);
+            __m256 acc = _mm256_fmadd_ps(_mm256_loadu_ps(p), w00, b);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c1), w01, acc);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c2), w02, acc);
+            p += row_floats;
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p), w10, acc);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c1), w11, acc);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c2), w12, acc);
+            p += row_floats;
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p), w20, acc);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c1), w21, acc);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c2), w22, acc);
+            if (clamps) acc = _mm256_min_ps(_mm256_max_ps(acc, vlo), vhi);
+            _mm256_storeu_ps(out + ox * channels + ch, acc);
+        }
+    }
+}
+
 void qc_depthwise_row_f32_avx2(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                const float *weights, const float *bias, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
@@ -125,63 +215,30 @@ void qc_depthwise_row_f32_avx2(const float *sample, ptrdiff_t in_h, ptrdiff_t in
                                int clamps, float lo, float hi) {
     ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
     qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
-    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
     const ptrdiff_t row_floats = in_w * channels;
+    // Interior pixels of a 3x3 row with every tap row inside: [ox0, ox1) (empty otherwise).
+    ptrdiff_t ox0 = 0, ox1 = 0;
+    const ptrdiff_t vector_channels = channels & ~(ptrdiff_t)7;
+    if (kernel_h == 3 && kernel_w == 3 && dilation_h == 1 && dilation_w == 1 && ky0 == 0 && ky1 == 3 &&
+        vector_channels > 0) {
+        ox0 = (pad_left + stride_w - 1) / stride_w;                     // first with ox * sw - pad >= 0
+        ptrdiff_t last = in_w - 3 + pad_left;                            // ox * sw <= last
+        ox1 = last < 0 ? 0 : last / stride_w + 1;
+        if (ox1 > out_w) ox1 = out_w;
+        if (ox0 > ox1) ox0 = ox1;
+        qc_dw3x3_interior_avx2(sample, origin_y * row_floats, row_floats, channels, weights, bias, stride_w, pad_left,
+                               ox0, ox1, out, clamps, lo, hi);
+    }
     for (ptrdiff_t ox = 0; ox < out_w; ox++) {
         ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
         qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
-        float *o = out + ox * channels;
         // Offset of tap (ky0, kx0); taps outside the image are never formed as pointers.
         const ptrdiff_t base = (origin_y + ky0 * dilation_h) * row_floats + (origin_x + kx0 * dilation_w) * channels;
-        const ptrdiff_t taps_x = kx1 - kx0;
-        const float *w0 = weights + (ky0 * kernel_w + kx0) * channels;
-        ptrdiff_t ch = 0;
-        // 32 channels at a time: four independent FMA chains hide the FMA latency.
-        for (; ch + 32 <= channels; ch += 32) {
-            __m256 a0 = _mm256_loadu_ps(bias + ch), a1 = _mm256_loadu_ps(bias + ch + 8);
-            __m256 a2 = _mm256_loadu_ps(bias + ch + 16), a3 = _mm256_loadu_ps(bias + ch + 24);
-            for (ptrdiff_t ky = ky0; ky < ky1; ky++) {
-                const float *in_row = sample + (base + (ky - ky0) * dilation_h * row_floats + ch);
-                const float *w_row = w0 + (ky - ky0) * kernel_w * channels + ch;
-                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
-                    const float *in = in_row + kx * dilation_w * channels, *w = w_row + kx * channels;
-                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(in), _mm256_loadu_ps(w), a0);
-                    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 8), _mm256_loadu_ps(w + 8), a1);
-                    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 16), _mm256_loadu_ps(w + 16), a2);
-                    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 24), _mm256_loadu_ps(w + 24), a3);
-                }
-            }
-            if (clamps) {
-                a0 = _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi); a1 = _mm256_min_ps(_mm256_max_ps(a1, vlo), vhi);
-                a2 = _mm256_min_ps(_mm256_max_ps(a2, vlo), vhi); a3 = _mm256_min_ps(_mm256_max_ps(a3, vlo), vhi);
-            }
-            _mm256_storeu_ps(o + ch, a0); _mm256_storeu_ps(o + ch + 8, a1);
-            _mm256_storeu_ps(o + ch + 16, a2); _mm256_storeu_ps(o + ch + 24, a3);
-        }
-        for (; ch + 8 <= channels; ch += 8) {
-            __m256 acc = _mm256_loadu_ps(bias + ch);
-            for (ptrdiff_t ky = ky0; ky < ky1; ky++) {
-                const float *in_row = sample + (base + (ky - ky0) * dilation_h * row_floats + ch);
-                const float *w_row = w0 + (ky - ky0) * kernel_w * channels + ch;
-                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
-                    acc = _mm256_fmadd_ps(_mm256_loadu_ps(in_row + kx * dilation_w * channels),
-                                          _mm256_loadu_ps(w_row + kx * channels), acc);
-                }
-            }
-            if (clamps) acc = _mm256_min_ps(_mm256_max_ps(acc, vlo), vhi);
-            _mm256_storeu_ps(o + ch, acc);
-        }
-        for (; ch < channels; ch++) {
-            float acc = bias[ch];
-            for (ptrdiff_t ky = 0; ky < ky1 - ky0; ky++) {
-                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
-                    acc = qc_fmaf_avx2(sample[base + ky * dilation_h * row_floats + kx * dilation_w * channels + ch],
-                                       w0[(ky * kernel_w + kx) * channels + ch], acc);
-                }
-            }
-            if (clamps) acc = acc < lo ? lo : (acc > hi ? hi : acc);
-            o[ch] = acc;
-        }
+        const ptrdiff_t first = ox >= ox0 && ox < ox1 ? vector_channels : 0;  // the interior did the rest
+        if (first == channels) continue;
+        qc_dw_pixel_avx2(sample, base, row_floats, channels, weights + (ky0 * kernel_w + kx0) * channels, kernel_w,
+                         ky1 - ky0, kx1 - kx0, dilation_h, dilation_w, bias, first, out + ox * channels, clamps, lo,
+                         hi);
     }
 }
 

@@ -329,5 +329,64 @@ void qc_rescale_accumulate_avx2(const int32_t *x, ptrdiff_t n, int32_t z, int32_
     qc_rescale_accumulate_tail(x, i, n, z, left, m, shift, sign, acc, accumulate, profile);
 }
 
+/// `vpmulld` keeps the low 32 bits of each product and `vpaddd` wraps: the same integers as the scalar
+/// level's uint32 arithmetic for any int32 inputs.
+void qc_depthwise_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                               const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
+                               ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
+                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
+    ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
+    qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
+    const __m256i vz = _mm256_set1_epi32(zin);
+    const ptrdiff_t row = in_w * channels;
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
+        qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
+        int32_t *a = acc + ox * channels;
+        // Offset of tap (ky0, kx0); taps outside the image are never formed as pointers.
+        const ptrdiff_t base = (origin_y + ky0 * dilation_h) * row + (origin_x + kx0 * dilation_w) * channels;
+        const int32_t *w0 = weights + (ky0 * kernel_w + kx0) * channels;
+        const ptrdiff_t taps_y = ky1 - ky0, taps_x = kx1 - kx0;
+        ptrdiff_t c = 0;
+        for (; c + 16 <= channels; c += 16) {
+            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+            for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                    const int32_t *x = sample + (base + ky * dilation_h * row + kx * dilation_w * channels + c);
+                    const int32_t *w = w0 + (ky * kernel_w + kx) * channels + c;
+                    s0 = _mm256_add_epi32(s0, _mm256_mullo_epi32(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)x), vz),
+                                                                 _mm256_loadu_si256((const __m256i *)w)));
+                    s1 = _mm256_add_epi32(s1, _mm256_mullo_epi32(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(x + 8)), vz),
+                                                                 _mm256_loadu_si256((const __m256i *)(w + 8))));
+                }
+            }
+            _mm256_storeu_si256((__m256i *)(a + c), s0);
+            _mm256_storeu_si256((__m256i *)(a + c + 8), s1);
+        }
+        for (; c + 8 <= channels; c += 8) {
+            __m256i s0 = _mm256_setzero_si256();
+            for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                    const int32_t *x = sample + (base + ky * dilation_h * row + kx * dilation_w * channels + c);
+                    const int32_t *w = w0 + (ky * kernel_w + kx) * channels + c;
+                    s0 = _mm256_add_epi32(s0, _mm256_mullo_epi32(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)x), vz),
+                                                                 _mm256_loadu_si256((const __m256i *)w)));
+                }
+            }
+            _mm256_storeu_si256((__m256i *)(a + c), s0);
+        }
+        for (; c < channels; c++) {
+            uint32_t sum = 0;
+            for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                    sum += ((uint32_t)sample[base + ky * dilation_h * row + kx * dilation_w * channels + c] - (uint32_t)zin) *
+                           (uint32_t)w0[(ky * kernel_w + kx) * channels + c];
+                }
+            }
+            a[c] = (int32_t)sum;
+        }
+    }
+}
+
 #pragma clang attribute pop
 #endif

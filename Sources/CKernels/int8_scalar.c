@@ -67,3 +67,24 @@ void qc_rescale_accumulate_scalar(const int32_t *x, ptrdiff_t n, int32_t z, int3
                                   int32_t sign, int32_t *acc, int accumulate, int profile) {
     qc_rescale_accumulate_tail(x, 0, n, z, left, m, shift, sign, acc, accumulate, profile);
 }
+
+void qc_depthwise_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                                 const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
+                                 ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
+                                 ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
+    ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
+    qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
+        qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
+        uint32_t *a = (uint32_t *)(acc + ox * channels);
+        for (ptrdiff_t c = 0; c < channels; c++) a[c] = 0;
+        for (ptrdiff_t ky = ky0; ky < ky1; ky++) {
+            for (ptrdiff_t kx = kx0; kx < kx1; kx++) {
+                const int32_t *x = sample + ((origin_y + ky * dilation_h) * in_w + origin_x + kx * dilation_w) * channels;
+                const int32_t *w = weights + (ky * kernel_w + kx) * channels;
+                for (ptrdiff_t c = 0; c < channels; c++) a[c] += ((uint32_t)x[c] - (uint32_t)zin) * (uint32_t)w[c];
+            }
+        }
+    }
+}

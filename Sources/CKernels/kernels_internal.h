@@ -41,7 +41,12 @@
                                     ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, \
                                     ptrdiff_t dilation_w, ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, \
                                     ptrdiff_t out_w, float *out, int clamps, float lo, float hi); \
-    float qc_fma_probe_##sfx(ptrdiff_t iterations, float seed);
+    float qc_fma_probe_##sfx(ptrdiff_t iterations, float seed); \
+    void qc_depthwise_row_i32_##sfx(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, \
+                                    const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w, \
+                                    ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, \
+                                    ptrdiff_t dilation_w, ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, \
+                                    ptrdiff_t out_w, int32_t *acc);
 
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86

@@ -115,6 +115,32 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// The depthwise accumulators over strides, dilations, padding on every side and channel counts
+    /// around the 8 / 16 vector widths, with int32 inputs and weights at the extremes (sums wrap).
+    func testDepthwiseRowMatchesScalar() {
+        var rng = TestRNG(seed: 43)
+        for table in levels {
+            for trial in 0..<60 {
+                let channels = [1, 3, 8, 9, 16, 17, 24, 40][trial % 8], k = [1, 3, 5][trial % 3]
+                let stride = 1 + trial % 2, dilation = trial % 5 == 4 ? 2 : 1, span = (k - 1) * dilation + 1
+                let inH = span + rng.int(0...4), inW = span + rng.int(0...6), pad = trial % 2 == 0 ? span / 2 : 0
+                let outH = (inH + 2 * pad - span) / stride + 1, outW = (inW + 2 * pad - span) / stride + 1
+                let wide = trial % 4 == 0  // full int32 range: only the wrapping must agree
+                let sample: [Int32] = (0..<(inH * inW * channels)).map { _ in wide ? rng.int32(Int64(Int32.min)...Int64(Int32.max)) : rng.int32(-128...255) }
+                let weights: [Int32] = (0..<(k * k * channels)).map { _ in wide ? rng.int32(Int64(Int32.min)...Int64(Int32.max)) : rng.int32(-128...127) }
+                let zin = wide ? Int32.min : rng.int32(-128...127)
+                for outY in 0..<outH {
+                    var expected = [Int32](repeating: 7, count: outW * channels), actual = expected
+                    scalar.depthwise_row_i32!(sample, inH, inW, channels, weights, zin, k, k, stride, stride, dilation, dilation,
+                                              pad, pad, outY, outW, &expected)
+                    table.pointee.depthwise_row_i32!(sample, inH, inW, channels, weights, zin, k, k, stride, stride, dilation,
+                                                     dilation, pad, pad, outY, outW, &actual)
+                    XCTAssertEqual(actual, expected, "\(name(table)) depthwise \(k)x\(k) stride \(stride) C \(channels) row \(outY)")
+                }
+            }
+        }
+    }
+
     func testSelectingALevelTheCPULacksIsRefused() {
         let before = qc_isa_active()
         for level in 0..<Int32(QC_ISA_COUNT.rawValue) where qc_kernels_for(level) == nil {

@@ -55,6 +55,10 @@ typedef struct qc_kernels {
                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, float *out,
                               int clamps, float lo, float hi);
     float (*fma_probe)(ptrdiff_t iterations, float seed);
+    void (*depthwise_row_i32)(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                              const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
+                              ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
+                              ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -132,6 +136,15 @@ void qc_requant_flat(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, in
 /// every int32 step wrapping; `sign` is +1 or -1, `left` in 0...31.
 void qc_rescale_accumulate(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m, int32_t shift,
                            int32_t sign, int32_t *acc, int accumulate, int profile);
+
+/// The integer depthwise convolution's accumulators for output row `out_y` (multiplier 1), before bias
+/// and requantization: acc[x * channels + c] = sum over taps inside the image of
+/// (sample[y][x'][c] - zin) * weights[ky][kx][c], every int32 step wrapping (so adding the bias
+/// afterwards gives the reference's bias-first sum exactly). `sample` is one image H x W x channels.
+void qc_depthwise_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                          const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h,
+                          ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w, ptrdiff_t pad_top,
+                          ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
 
 // ---- Float GEMM micro-kernels (the float engine; Sources/FloatEngine/Kernels/GEMM.swift) -----------
 /// C[6 x 16] = clamp((bias ? bias : C) + A[6 x kc] * B[kc x 16]), clamp only when `clamps`.
