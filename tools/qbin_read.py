@@ -327,8 +327,10 @@ def validate(m, keys):
         for k, v in op.attrs.items():
             if "multiplier" in k and any(not (0 <= x <= INT32_MAX) for x in v):
                 bad(f"op {op.name}: {k} out of range")
-            if k.endswith("shift") and k != "left_shift" and any(not (-31 <= x <= 30) for x in v):
+            if k in ("shift", "input_shift", "output_shift") and any(not (-31 <= x <= 30) for x in v):
                 bad(f"op {op.name}: {k} out of range")
+            if k == "left_shift" and any(not (0 <= x <= 30) for x in v):
+                bad(f"op {op.name}: left_shift {v} outside 0 ... 30")
         if op.kind in ACCUMULATING:
             check_bound(m, op)
     if m.version >= (1, 1) and "rounding" not in m.metadata:

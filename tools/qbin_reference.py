@@ -322,7 +322,10 @@ def run_model(m, inputs, batch, profile=None):
     for op in m.ops:
         out_t = m.tensors[op.outputs[0]]
         xs = [env[i] for i in op.inputs if not m.tensors[i].has_data]
-        y = OPS[op.kind](m, op, xs, profile, out_t)
+        try:
+            y = OPS[op.kind](m, op, xs, profile, out_t)
+        except (ValueError, IndexError, KeyError) as e:  # numpy's AxisError is both the first two
+            raise QBinError(f"invalidModel: op {op.name} ({op.kind}) does not fit its inputs: {e}")
         if y.shape != (batch,) + out_t.shape:
             raise QBinError(f"invalidModel: op {op.name}: output shape {y.shape[1:]} "
                             f"but tensor {out_t.name} is {out_t.shape}")
