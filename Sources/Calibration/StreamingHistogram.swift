@@ -98,8 +98,7 @@ final class StreamingHistogram {
         for i in 0..<n {
             let v = base[i]
             if v == 0 { zeroCount &+= 1; continue }
-            let scaled = v.magnitude * scale
-            let bin = scaled < Float(last) ? Int(scaled) : last  // NaN and infinity to the last bin, not a trap
+            let bin = Swift.min(Int(v.magnitude * scale), last)
             counts[(v < 0 ? 0 : side) &+ bin] &+= 1
         }
         return zeroCount

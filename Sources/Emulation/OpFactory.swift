@@ -95,6 +95,18 @@ struct OpFactory {
                 throw at.invalid("table of \(entries.count) entries for a \(x.type) input (needs \(1 << x.type.bits)), input \(x.shape), output \(out.shape)")
             }
             return EmulatedLookupTable(inputMin: Int32(x.type.minValue), table: entries)
+        case .tvSmoothing:
+            let x = input(op, 0), out = output(op)
+            guard x.shape.count == 3, out.shape == x.shape else { throw at.invalid("input \(x.shape) and output \(out.shape) must be one [H, W, C] shape") }
+            let steps = try at.values("steps", 1)[0], fractionBits = try at.values("fraction_bits", 1)[0]
+            let gamma = try at.values("gamma", 1)[0], epsilon = try at.values("epsilon", 2)
+            if let reason = TVSmoothingLimits.check(inputBits: x.type.bits, steps: steps, fractionBits: fractionBits, gamma: gamma, epsilon: epsilon) {
+                throw at.invalid(reason)
+            }
+            let factor = Double(x.scales[0]) / Double(out.scales[0]) / Double(Int64(1) << Int64(fractionBits))
+            return EmulatedTVSmoothing(height: x.shape[0], width: x.shape[1], channels: x.shape[2], inputZero: try zero(x, at),
+                                       steps: Int(steps), fractionBits: Int(fractionBits), gamma: Int64(gamma),
+                                       epsilon: TVSmoothingLimits.epsilon(epsilon), rescale: try rescale(op, factors: [factor], at))
         }
     }
 

@@ -40,6 +40,8 @@ enum LayerFactory {
             return ConcatenateLayer(axis: axis, inputShapes: inputShapes)
         case .zeroPadding2D(let padding):
             return ZeroPadding2DLayer(padding: padding, inputShape: inputShapes[0])
+        case .tvSmoothing(let tv):
+            return TVSmoothingLayer(tv, inputShape: inputShapes[0])
         }
     }
 }

@@ -11,6 +11,7 @@ extension GraphBuilder {
         "Add", "Subtract", "Multiply", "Concatenate",
         "Flatten", "Reshape", "ZeroPadding2D", "Rescaling",
         "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
+        "TVSmoothing",
     ]
 
     /// Aliases older Keras versions wrote for the same layers.
@@ -48,6 +49,7 @@ extension GraphBuilder {
         case "Reshape": return try addReshape(layer, name: name, inputs: inputs)
         case "ZeroPadding2D": return try addZeroPadding(layer, name: name, inputs: inputs)
         case "Rescaling": return try addRescaling(layer, name: name, inputs: inputs)
+        case "TVSmoothing": return try addTVSmoothing(layer, name: name, inputs: inputs)
         case "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization":
             // Training-time only: identity at inference.
             return try add(name, layer, .identity, inputs: [single(inputs, name, layer)])

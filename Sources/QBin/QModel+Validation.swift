@@ -98,6 +98,9 @@ extension QModel {
                 throw .invalidModel(reason: "\(at): attribute '\(key)' holds \(bad), outside \(range.lowerBound) ... \(range.upperBound)")
             }
         }
+        if op.kind == .tvSmoothing, let reason = TVSmoothingLimits.check(op, in: self) {
+            throw .invalidModel(reason: "\(at): \(reason)")
+        }
         if let m = op.attribute("multiplier"), let s = op.attribute("shift"), m.count != s.count {
             throw .invalidModel(reason: "\(at): \(m.count) multipliers but \(s.count) shifts")
         }

@@ -1,5 +1,5 @@
 /// The op kinds of the format (`docs/qbin-format.md`, section 5.1). On-disk numbers: never renumber
-/// a case, retire it. 19 and up are free (planned: TV smoothing, graph convolution).
+/// a case, retire it. 20 and up are free (planned: graph convolution).
 public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case conv2D = 1
     case depthwiseConv2D = 2
@@ -20,6 +20,8 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case zeroPadding2D = 16
     case requantize = 17
     case lookupTable = 18
+    /// Total-variation smoothing in fixed point (docs/tv-smoothing.md).
+    case tvSmoothing = 19
 
     public var description: String {
         switch self {
@@ -41,6 +43,7 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .zeroPadding2D: return "zeroPadding2D"
         case .requantize: return "requantize"
         case .lookupTable: return "lookupTable"
+        case .tvSmoothing: return "tvSmoothing"
         }
     }
 
@@ -94,6 +97,7 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .reshape: return [("shape", .any)]
         case .zeroPadding2D: return [("padding", .fixed(4))]
         case .globalMaxPool2D, .flatten, .lookupTable: return []
+        case .tvSmoothing: return [("steps", .fixed(1)), ("fraction_bits", .fixed(1)), ("gamma", .fixed(1)), ("epsilon", .fixed(2))] + scalarRequant
         }
     }
 }

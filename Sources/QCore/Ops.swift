@@ -187,6 +187,8 @@ public enum Op: Sendable, Equatable {
     case rescaling(scale: [Float], offset: [Float])
     /// Inference-time no-op (Dropout, SpatialDropout, GaussianNoise, ...).
     case identity
+    /// Total-variation smoothing of an `[H, W, C]` map (`TVSmoothing`, docs/tv-smoothing.md).
+    case tvSmoothing(TVSmoothing)
 
     /// Short op name used in tables, JSON and error messages.
     public var name: String {
@@ -211,6 +213,7 @@ public enum Op: Sendable, Equatable {
         case .zeroPadding2D: return "ZeroPadding2D"
         case .rescaling: return "Rescaling"
         case .identity: return "Identity"
+        case .tvSmoothing: return "TVSmoothing"
         }
     }
 }

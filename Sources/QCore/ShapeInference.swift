@@ -87,6 +87,9 @@ public enum ShapeInference {
             }
             guard known == total else { throw mismatch("\(known) values per sample") }
             return target
+        case .tvSmoothing(let tv):
+            if let reason = tv.invalidReason { throw mismatch("valid TV parameters (\(reason))") }
+            return try single(rank: 3)
         case .zeroPadding2D(let p):
             let s = try single(rank: 3)
             return [s[0] + p.top + p.bottom, s[1] + p.left + p.right, s[2]]

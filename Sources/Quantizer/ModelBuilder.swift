@@ -173,6 +173,8 @@ struct ModelBuilder {
             passThrough(i, kind: .reshape, attributes: [QAttribute("shape", node.shape.map { Int32($0) })])
         case .zeroPadding2D(let pad):
             passThrough(i, kind: .zeroPadding2D, attributes: [QAttribute("padding", [pad.top, pad.bottom, pad.left, pad.right].map { Int32($0) })])
+        case .tvSmoothing(let tv):
+            try lowerTVSmoothing(i, tv, bits: bits.activations)
         case .identity:
             tensorOf[i] = input(i).tensor
             params[i] = input(i).params

@@ -74,7 +74,29 @@ public struct Quantizer {
     func bits(of i: Int) -> (weights: Int, activations: Int) { bitsAndReason(of: i).bits }
 
     /// Node `i`'s bits and, when they differ from `--weight-bits` / `--activation-bits`, the rule that set them.
+    /// A value a TV smoothing op reads is kept at 8 bits or more: the op smooths it in fixed point and
+    /// requantizes to its own (narrower-range) encoding, which is what smoothing buys (docs/tv-smoothing.md).
     func bitsAndReason(of i: Int) -> (bits: (weights: Int, activations: Int), reason: String?) {
+        let base = edgeBitsAndReason(of: i)
+        if base.bits.activations < Self.tvInputBits, feedsTVSmoothing(i) {
+            return ((base.bits.weights, Self.tvInputBits), "read by TV smoothing")
+        }
+        return base
+    }
+
+    /// Width of the activations TV smoothing ops read.
+    static let tvInputBits = 8
+
+    /// True when a TV smoothing node reads node `i`.
+    private func feedsTVSmoothing(_ i: Int) -> Bool {
+        graph.nodes.contains { node in
+            guard node.inputs.contains(i), case .tvSmoothing = node.op else { return false }
+            return true
+        }
+    }
+
+    /// `bitsAndReason` before the TV rule: `--layer-bits`, then the first/last rules.
+    private func edgeBitsAndReason(of i: Int) -> (bits: (weights: Int, activations: Int), reason: String?) {
         let node = graph.nodes[i]
         if let b = recipe.layerBits[node.name] { return ((b, b), "--layer-bits") }
         if let edge = recipe.firstLastBits {

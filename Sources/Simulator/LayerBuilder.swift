@@ -114,7 +114,23 @@ struct LayerBuilder {
                 throw at.invalid("table entry \(bad) does not fit the output type \(out.type)")
             }
             return ReferenceLookupTable(inputMin: Int32(x.type.minValue), table: entries)
+        case .tvSmoothing:
+            return try tvSmoothing(op, at)
         }
+    }
+
+    private func tvSmoothing(_ op: QOp, _ at: OpContext) throws(SimulatorError) -> any IntegerLayer {
+        let x = input(op, 0), out = output(op)
+        guard x.shape.count == 3, out.shape == x.shape else { throw at.invalid("input \(x.shape) and output \(out.shape) must be one [H, W, C] shape") }
+        let steps = try at.values("steps", 1)[0], fractionBits = try at.values("fraction_bits", 1)[0]
+        let gamma = try at.values("gamma", 1)[0], epsilon = try at.values("epsilon", 2)
+        if let reason = TVSmoothingLimits.check(inputBits: x.type.bits, steps: steps, fractionBits: fractionBits, gamma: gamma, epsilon: epsilon) {
+            throw at.invalid(reason)
+        }
+        let p = TVSmoothingParams(height: x.shape[0], width: x.shape[1], channels: x.shape[2], inputZero: try zero(x, at),
+                                  steps: Int(steps), fractionBits: Int(fractionBits), gamma: Int64(gamma),
+                                  epsilon: TVSmoothingLimits.epsilon(epsilon))
+        return ReferenceTVSmoothing(p, requant: try requantizer(op, channels: 1, at))
     }
 
     // MARK: Op families

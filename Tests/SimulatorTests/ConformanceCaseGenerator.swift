@@ -216,6 +216,19 @@ struct CaseGenerator {
                                        ("input_shift", inputs.map { _ in 1 })])
     }
 
+    /// `tvSmoothing`: 1...4 steps, gamma 1/4 ... 2 input steps, epsilon 16 gamma^2 (the default rule),
+    /// `fraction_bits = 23 - bits(x)`; the output in its own encoding (scale within about 2x of the input's).
+    mutating func tvSmoothing(_ x: Int) {
+        let inType = model.tensors[x].type
+        let out = tensor(model.tensors[x].shape, type(signed: rng.bool()))
+        let f = 23 - inType.bits, steps = rng.int(1...4)
+        let gamma = Int64(rng.int(1...8)) << (f - 2), epsilon = 16 * gamma * gamma
+        let m = fixed(Double(model.tensors[x].scales[0]) / Double(model.tensors[out].scales[0]) / Double(1 << f))
+        op(.tvSmoothing, [x], out, [("steps", [Int32(steps)]), ("fraction_bits", [Int32(f)]), ("gamma", [Int32(gamma)]),
+                                    ("epsilon", [Int32(epsilon >> 31), Int32(epsilon & 0x7fff_ffff)]),
+                                    ("multiplier", m[0]), ("shift", m[1]), ("clamp", clamp(out))])
+    }
+
     mutating func lookupTable(_ x: Int, packedTable: Bool) {
         let out = tensor(model.tensors[x].shape, type(signed: rng.bool()))
         let outType = model.tensors[out].type

@@ -94,6 +94,9 @@ enum ConformanceCases {
             // Signed inputs at every width: entry k holds the output for input min + k.
             let x = g.input([3, 7], signed: bits % 2 == 0 || bits == 3)
             g.lookupTable(x, packedTable: bits % 2 == 1)
+        case .tvSmoothing:
+            let x = g.input([5, 6, 2], signed: signedInput)
+            g.tvSmoothing(x)
         }
         return g.finished()
     }

@@ -1,4 +1,3 @@
-import CKernels
 import FixedPoint
 import QBin
 import XCTest
@@ -267,9 +266,11 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
-    func testGEMMBenchRunsAndNamesTheActiveLevel() {
+    func testGEMMKernelsHaveAVX2AndBenchRuns() {
+        #if arch(x86_64)
         let r = IntegerGEMMBench(m: 8, n: 16, k: 8, weightBits: 4, threads: 2, repetitions: 1)
-        XCTAssertEqual(r.isa, String(cString: qc_isa_name(qc_isa_active())))
+        XCTAssertTrue(r.avx2, "the AVX2 kernel bodies were not compiled in")
         XCTAssertGreaterThan(r.gops, 0)
+        #endif
     }
 }

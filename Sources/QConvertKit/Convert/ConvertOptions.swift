@@ -40,6 +40,10 @@ public struct ConvertOptions: Sendable {
     public var covarianceSamples = 256
     /// Noise-floor draws over the evaluation samples (`NoiseFloor`); 0 skips the measurement.
     public var noiseFloorDraws = 8
+    /// TV smoothing insertion (docs/tv-smoothing.md), steps per inserted op, and explicit points (nil: before every convolution).
+    public var tvSmoothing: TVSmoothingMode = .off
+    public var tvSteps = 1
+    public var tvLayers: [String]?
 
     public init(modelPath: String, outputPath: String) {
         self.modelPath = modelPath; self.outputPath = outputPath

@@ -62,7 +62,19 @@ enum ReportBuilder {
                               model: ModelInfo(name: name, sourceFile: o.options.modelPath, quantizedFile: o.options.outputPath,
                                                generator: ConvertJob.producer, quantizedSHA256: o.modelSHA256),
                               recipe: reportRecipe, size: size, evaluation: summary, layers: layers, warnings: o.warnings,
-                              gates: gates(o.options.gates, summary, maxLSB: maxLSB(e)))
+                              gates: gates(o.options.gates, summary, maxLSB: maxLSB(e)), tvSmoothing: tvReport(o))
+    }
+
+    static func tvReport(_ o: ConvertOutcome) -> TVSmoothingReport? {
+        guard o.options.tvSmoothing != .off else { return nil }
+        func map(_ s: TVOutlierSummary) -> TVMapStatistics {
+            TVMapStatistics(min: s.min, max: s.max, absP999: s.absP999, excessKurtosis: s.excessKurtosis,
+                            clippedShare: s.clippedShare, clipBits: s.clipBits)
+        }
+        return TVSmoothingReport(mode: "\(o.options.tvSmoothing)", steps: o.options.tvSteps, autoScoreOff: o.tvScores?.off,
+                                 autoScoreChosen: o.tvScores?.chosen,
+                                 points: o.tvPoints.map { TVSmoothingPoint(layer: $0.layer, relativeGamma: $0.relativeGamma, gamma: $0.gamma,
+                                                                           before: map($0.before), after: $0.after.map(map)) })
     }
 
     /// `fixtures/resnet_bn/model.h5` -> `resnet_bn/model` (a generic file name says little alone).

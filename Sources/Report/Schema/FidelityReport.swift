@@ -7,7 +7,7 @@
 /// layer without weights); it is written as JSON `null`.
 public struct FidelityReport: Codable, Sendable, Equatable {
     /// The schema version this code writes. Minor: fields or enum cases added; major: anything else.
-    public static let currentSchemaVersion = "1.2"
+    public static let currentSchemaVersion = "1.3"
 
     /// `"major.minor"`; readers accept any minor of a major they know and ignore unknown fields.
     public var schemaVersion: String
@@ -27,10 +27,13 @@ public struct FidelityReport: Codable, Sendable, Equatable {
     public var warnings: [String]
     /// Pass/fail thresholds checked by `qconvert validate` or `convert` (its `--min-agreement` ... options); empty without any.
     public var gates: [Gate]
+    /// TV smoothing insertion (`--tv-smoothing`); absent when off.
+    public var tvSmoothing: TVSmoothingReport?
 
     public init(schemaVersion: String = FidelityReport.currentSchemaVersion, kind: ReportKind, model: ModelInfo,
                 recipe: Recipe, size: SizeSummary, evaluation: EvaluationSummary?, layers: [LayerReport],
-                warnings: [String], gates: [Gate]) {
+                warnings: [String], gates: [Gate], tvSmoothing: TVSmoothingReport? = nil) {
+        self.tvSmoothing = tvSmoothing
         self.schemaVersion = schemaVersion
         self.kind = kind
         self.model = model

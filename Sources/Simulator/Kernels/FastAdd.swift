@@ -1,4 +1,4 @@
-import CKernels
+import CInt8Kernels
 
 /// `add` / `subtract`, the per-element math of `ReferenceAdd` unchanged,
 ///

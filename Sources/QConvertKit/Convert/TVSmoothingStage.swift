@@ -1,0 +1,169 @@
+import Calibration
+import FixedPoint
+import FloatEngine
+import QBin
+import QCore
+import Quantizer
+import Simulator
+
+/// The conversion step that inserts TV smoothing (docs/tv-smoothing.md): picks the insertion points,
+/// the gamma of each (`--tv-smoothing GAMMA`, or `auto`'s search), and re-calibrates the smoothed graph
+/// so that clip ranges and bias correction see the smoothed maps.
+struct TVSmoothingStage {
+    let canonical: Graph
+    let executor: FloatExecutor
+    let statistics: [TensorStatistics]
+    let calibration: any SampleSource
+    let recipe: QuantizationRecipe
+    let rangeOverrides: [Int: TensorRange]
+    let rounding: RoundingProfile
+    let batchSize: Int
+    let steps: Int
+    let layers: [String]?
+
+    /// Relative gammas `auto` tries at each point (times the point's `TVInsertion.scale`).
+    static let autoCandidates: [Double] = [0.005, 0.01, 0.02, 0.05]
+    /// `auto` keeps a gamma only when it lowers the output error by more than this share: smaller gains
+    /// are within what another calibration sample would change, and would not carry to new data.
+    static let autoMinimumGain = 0.02
+    /// Calibration samples `auto` scores candidates on.
+    static let autoScoreSamples = 256
+
+    struct Outcome {
+        var graph: Graph
+        var nodeMap: [Int]
+        var statistics: [TensorStatistics]
+        var executor: FloatExecutor
+        var points: [TVPointSummary]
+        /// Output MSE against the original float model on the scoring samples: off, and the chosen plan (auto only).
+        var scores: (off: Double, chosen: Double)?
+    }
+
+    func run(mode: TVSmoothingMode) throws(QConvertError) -> Outcome {
+        let points = try TVInsertion.points(canonical, layers: layers)
+        var choices: [Int: Double] = [:] // point -> relative gamma
+        var scores: (off: Double, chosen: Double)?
+        switch mode {
+        case .off: break
+        case .relative(let g): for p in points { choices[p] = g }
+        case .auto:
+            let scorer = try Scorer(stage: self)
+            let off = try scorer.score(self, [:])
+            var best = off
+            for p in points {
+                var bestGamma: Double?
+                for g in Self.autoCandidates {
+                    var trial = choices
+                    trial[p] = g
+                    let s = try scorer.score(self, trial)
+                    if s < best * (1 - Self.autoMinimumGain) { best = s; bestGamma = g }
+                }
+                if let bestGamma { choices[p] = bestGamma }
+            }
+            scores = (off, best)
+        }
+        var outcome = try build(choices)
+        outcome.scores = scores
+        outcome.points = points.map { p in
+            let before = statistics[p]
+            let rel = choices[p]
+            let tvNode = rel == nil ? nil : outcome.nodeMap[p] + 1
+            return TVPointSummary(layer: canonical.nodes[p].name, relativeGamma: rel,
+                                  gamma: rel.map { $0 * TVInsertion.scale(before) }, steps: rel == nil ? nil : steps,
+                                  before: Self.outliers(before, method: recipe.calibrationMethod, bits: recipe.activationBits),
+                                  after: tvNode.map { Self.outliers(outcome.statistics[$0], method: recipe.calibrationMethod, bits: recipe.activationBits) })
+        }
+        return outcome
+    }
+
+    /// The graph with the chosen TV nodes, its executor and statistics.
+    func build(_ choices: [Int: Double]) throws(QConvertError) -> Outcome {
+        if choices.isEmpty {
+            return Outcome(graph: canonical, nodeMap: Array(canonical.nodes.indices), statistics: statistics, executor: executor, points: [])
+        }
+        var ops: [Int: TVSmoothing] = [:]
+        for (p, g) in choices { ops[p] = TVSmoothing(gamma: Float(g * TVInsertion.scale(statistics[p])), steps: steps) }
+        let (graph, map) = TVInsertion.insert(canonical, ops)
+        let smoothed: FloatExecutor
+        do { smoothed = try FloatExecutor(graph: graph, maxBatch: batchSize) } catch { throw .graph(path: "--tv-smoothing", error) }
+        let stats: [TensorStatistics]
+        do {
+            stats = try Calibrator.collect(executor: smoothed, sampleCount: calibration.count, batchSize: batchSize,
+                                           read: { start, count, buffer in try calibration.read(start..<start + count, into: buffer) })
+        } catch let e as QConvertError {
+            throw e
+        } catch {
+            throw .io(path: "--tv-smoothing", detail: "calibration of the smoothed model failed: \(error)")
+        }
+        return Outcome(graph: graph, nodeMap: map, statistics: stats, executor: smoothed, points: [])
+    }
+
+    /// Range, 99.9th percentile of |x|, excess kurtosis and the share the clip range at `bits` clips.
+    static func outliers(_ s: TensorStatistics, method: ClipMethod, bits: Int) -> TVOutlierSummary {
+        let r = s.clipRange(method: method, bits: bits)
+        return TVOutlierSummary(min: Double(s.min), max: Double(s.max), absP999: TVInsertion.scale(s),
+                                excessKurtosis: s.kurtosis.isFinite ? s.kurtosis : 0,
+                                clippedShare: s.fractionOutside(low: r.low, high: r.high), clipBits: bits)
+    }
+
+    /// Scores a plan: the quantized model's output MSE against the ORIGINAL float model's outputs on the
+    /// first calibration samples (the quantizer, bias correction included, re-run on the smoothed graph).
+    struct Scorer {
+        let inputs: [Float]
+        let reference: [Float]
+        let count: Int
+
+        init(stage: TVSmoothingStage) throws(QConvertError) {
+            let n = Swift.min(stage.calibration.count, TVSmoothingStage.autoScoreSamples)
+            var buffer = [Float](repeating: 0, count: n * stage.calibration.sampleSize)
+            try buffer.withUnsafeMutableBufferPointer { b throws(QConvertError) in try stage.calibration.read(0..<n, into: b) }
+            let executor = stage.executor
+            count = n
+            reference = buffer.withUnsafeBufferPointer { executor.run(input: $0, batch: n)[0] }
+            inputs = buffer
+        }
+
+        func score(_ stage: TVSmoothingStage, _ choices: [Int: Double]) throws(QConvertError) -> Double {
+            let built = try stage.build(choices)
+            var quantizer = Quantizer(graph: built.graph, statistics: built.statistics, recipe: stage.recipe)
+            var overrides: [Int: TensorRange] = [:]
+            for (node, range) in stage.rangeOverrides { overrides[built.nodeMap[node]] = range }
+            quantizer.rangeOverrides = overrides
+            let result: QuantizationResult
+            do { result = try quantizer.quantize() } catch { throw .quantizer(error) }
+            let simulator: IntegerSimulator
+            do { simulator = try IntegerSimulator(model: result.model, rounding: stage.rounding, maxBatch: stage.batchSize) } catch {
+                throw .simulator(path: "--tv-smoothing", error)
+            }
+            var outputs = inputs.withUnsafeBufferPointer { simulator.run(input: $0, batch: count)[0] }
+            if result.outputActivation == .softmax { Evaluator.softmax(&outputs, rowLength: outputs.count / Swift.max(count, 1)) }
+            var sum = 0.0
+            for i in 0..<Swift.min(outputs.count, reference.count) {
+                let d = Double(outputs[i]) - Double(reference[i])
+                sum += d * d
+            }
+            return sum / Double(Swift.max(reference.count, 1))
+        }
+    }
+}
+
+/// One insertion point in the report.
+public struct TVPointSummary: Sendable, Equatable {
+    public var layer: String
+    /// nil: nothing inserted here (auto found no gamma that helps).
+    public var relativeGamma: Double?
+    public var gamma: Double?
+    public var steps: Int?
+    public var before: TVOutlierSummary
+    /// The smoothed map's statistics; nil when nothing was inserted.
+    public var after: TVOutlierSummary?
+}
+
+public struct TVOutlierSummary: Sendable, Equatable {
+    public var min: Double, max: Double
+    public var absP999: Double
+    public var excessKurtosis: Double
+    /// Share of the values outside the clip range chosen at `clipBits`.
+    public var clippedShare: Double
+    public var clipBits: Int
+}
