@@ -1,17 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The float and integer kernels need AVX2 + FMA code generation: without a target CPU, Swift lowers
-// `SIMD8<Float>.addingProduct` to eight libm `fmaf` calls (see ../shared/NOTES.md).
-#if arch(x86_64)
-// swiftc's clang importer knows no `x86-64-v3`; `haswell` names the same features (AVX2, FMA, BMI2,
-// F16C) and also defines `__AVX2__` for imported C headers.
-let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
-let kernelCFlags: [CSetting] = [.unsafeFlags(["-march=x86-64-v3"])]
-#else
-let kernelFlags: [SwiftSetting] = []
-let kernelCFlags: [CSetting] = []
-#endif
+// No unsafe flags: the SIMD kernels are C (Sources/CKernels), each level compiled under a per-function
+// target attribute and chosen at run time (docs/isa-dispatch.md), so the package builds on any CPU and
+// architecture and can be used as a versioned dependency.
 
 let package = Package(
     name: "qconvert",
@@ -28,46 +20,45 @@ let package = Package(
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         // Core graph representation shared by every stage.
         .target(name: "QCore"),
+        // SIMD kernels of every instruction-set level, chosen at run time (cpuid; QCONVERT_ISA).
+        .target(name: "CKernels"),
         // Float32 engine: reference and fast kernels, graph executor.
-        .target(name: "FloatEngine", dependencies: ["QCore"], swiftSettings: kernelFlags),
+        .target(name: "FloatEngine", dependencies: ["QCore", "CKernels"]),
         // Fixed-point arithmetic of the integer runtime: rounding profiles, multipliers and shifts.
         .target(name: "FixedPoint"),
         // The packed low-bit model file: spec in docs/qbin-format.md.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "QBin", dependencies: ["QCore", "CZlib"]),
         // Integer-only simulator of a .qbin model: scalar reference kernels and fast int8 GEMM kernels.
-        .target(name: "CInt8Kernels", cSettings: kernelCFlags),
-        .target(name: "Simulator", dependencies: ["QBin", "QCore", "FixedPoint", "CInt8Kernels"], swiftSettings: kernelFlags),
+        .target(name: "Simulator", dependencies: ["QBin", "QCore", "FixedPoint", "CKernels"]),
         // Importers.
         .target(name: "KerasImport", dependencies: ["QCore", "HDF5"]),
         // Calibration: streaming activation statistics and clipping-range choice.
-        .target(name: "Calibration", dependencies: ["QCore", "FloatEngine"], swiftSettings: kernelFlags),
+        .target(name: "Calibration", dependencies: ["QCore", "FloatEngine"]),
         // Quantizer: float graph + statistics -> QModel (folding, fusion, per-channel weights, requantization).
         .target(name: "Quantizer", dependencies: ["QCore", "QBin", "FixedPoint", "Calibration"]),
         // Quantized float emulation of a QModel (real-valued rescaling), the simulator's independent twin.
-        .target(name: "Emulation", dependencies: ["QBin", "FixedPoint"], swiftSettings: kernelFlags),
+        .target(name: "Emulation", dependencies: ["QBin", "FixedPoint"]),
         // Fidelity report: schema, metrics, JSON and HTML.
         .target(name: "Report"),
         // The pipeline, used by the CLI and tests.
-        .target(name: "QConvertKit", dependencies: ["QCore", "HDF5", "FloatEngine", "KerasImport", "Calibration", "Quantizer",
+        .target(name: "QConvertKit", dependencies: ["CKernels", "QCore", "HDF5", "FloatEngine", "KerasImport", "Calibration", "Quantizer",
                                                     "QBin", "FixedPoint", "Simulator", "Emulation", "Report"]),
         .executableTarget(
             name: "qconvert",
-            dependencies: ["QConvertKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: kernelFlags),
+            dependencies: ["QConvertKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "qconvert-bench", dependencies: ["QConvertKit", "FloatEngine", "Calibration", "Quantizer", "Simulator",
-                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                         swiftSettings: kernelFlags),
+                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Shared test helpers: fixture locations, tolerance assertions, running the built CLI.
         .target(name: "QCTestSupport", dependencies: ["HDF5", "QCore"], path: "Tests/Support"),
 
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "QCoreTests", dependencies: ["QCore"]),
-        .testTarget(name: "FloatEngineTests", dependencies: ["FloatEngine", "QCore"], swiftSettings: kernelFlags),
+        .testTarget(name: "FloatEngineTests", dependencies: ["FloatEngine", "QCore", "CKernels"]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint"]),
         .testTarget(name: "QBinTests", dependencies: ["QBin", "QCore"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "QBin", "FixedPoint"], swiftSettings: kernelFlags),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "QBin", "FixedPoint", "CKernels"]),
         .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5"]),
         .testTarget(name: "QConvertKitTests", dependencies: ["QConvertKit", "QCTestSupport", "HDF5", "FloatEngine", "KerasImport", "QCore",
                                                              "Report", "Quantizer", "QBin"]),

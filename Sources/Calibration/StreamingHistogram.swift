@@ -98,7 +98,8 @@ final class StreamingHistogram {
         for i in 0..<n {
             let v = base[i]
             if v == 0 { zeroCount &+= 1; continue }
-            let bin = Swift.min(Int(v.magnitude * scale), last)
+            let scaled = v.magnitude * scale
+            let bin = scaled < Float(last) ? Int(scaled) : last  // NaN and infinity to the last bin, not a trap
             counts[(v < 0 ? 0 : side) &+ bin] &+= 1
         }
         return zeroCount

@@ -13,6 +13,26 @@ public final class FloatExecutor {
     private var buffers: [UnsafeMutablePointer<Float>]
     private let workspace: UnsafeMutablePointer<Float>
 
+    /// Bytes that `init(graph:maxBatch:)` allocates for activation buffers and the workspace, computed
+    /// without allocating them (saturating at `Int.max`), so a caller can refuse a graph over budget.
+    public static func bufferBytes(graph: Graph, maxBatch: Int) throws(GraphError) -> Int {
+        let batch = max(1, maxBatch)
+        var total = 0
+        func add(_ elements: Int) {
+            let (bytes, o1) = elements.multipliedReportingOverflow(by: batch * MemoryLayout<Float>.stride)
+            let (sum, o2) = total.addingReportingOverflow(bytes)
+            total = o1 || o2 ? Int.max : sum
+        }
+        for size in ExecutionPlan(graph: graph).slotSizes { add(size) }
+        var scratch = 0
+        for node in graph.nodes {
+            scratch = max(scratch, try LayerFactory.make(node: node, graph: graph)?.workspaceCount(batch: batch) ?? 0)
+        }
+        let (bytes, overflow) = scratch.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        let (sum, o2) = total.addingReportingOverflow(bytes)
+        return overflow || o2 ? Int.max : sum
+    }
+
     public init(graph: Graph, maxBatch: Int = 32) throws(GraphError) {
         guard graph.inputs.count == 1 else {
             throw .invalidGraph(node: "<inputs>", reason: "the float engine runs single-input graphs; this one has \(graph.inputs.count) inputs")

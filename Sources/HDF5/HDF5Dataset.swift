@@ -56,6 +56,16 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         super.init(file: file, id: id, name: name)
     }
 
+    /// The most bytes a whole-dataset read may allocate (the memory budget; set once by the CLI).
+    nonisolated(unsafe) public static var maxWholeReadBytes = Int.max
+
+    /// Bytes the dataset occupies in the file (`H5Dget_storage_size`): less than `count` times the
+    /// element size when it is compressed or sparse (chunks never written read as the fill value).
+    public var storageBytes: Int {
+        H5Library.enter(); defer { H5Library.leave() }
+        return Int(clamping: H5Dget_storage_size(id))
+    }
+
     // MARK: - Whole-dataset reads
 
     public func readFloats() throws(HDF5Error) -> [Float] { try readAll(qc_h5t_native_float()) }
@@ -101,6 +111,11 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         guard !overflow, UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory else {
             throw .readFailed(path: path, object: name,
                               detail: "\(count) elements need more memory than this machine has; read it in rows instead")
+        }
+        // Checked from the declared shape before anything is allocated or decompressed (a gzip bomb).
+        guard bytes <= Self.maxWholeReadBytes else {
+            throw .readFailed(path: path, object: name,
+                              detail: "its shape \(shape) needs \(bytes) bytes, more than the memory budget of \(Self.maxWholeReadBytes) bytes (--max-memory)")
         }
         var failure: String?
         let values = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in

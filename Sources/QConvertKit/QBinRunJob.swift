@@ -90,7 +90,9 @@ public struct QBinRunJob {
     static func loadSimulator(path: String, rounding: RoundingProfile?,
                               maxBatch: Int) throws(QConvertError) -> (IntegerSimulator, RoundingChoice) {
         let model: QModel
-        do { model = try QBinReader.read(path: path) } catch { throw .qbin(path: path, error) }
+        do { model = try QBinReader.read(path: path, maxBytes: MemoryBudget.bytes) } catch { throw .qbin(path: path, error) }
+        try MemoryBudget.check(MemoryBudget.simulatorPeak(model, batch: maxBatch), for: "the integer simulator at --batch-size \(maxBatch)",
+                               path: path, hint: "lower --batch-size")
         let choice = RoundingChoice.resolve(model: model, override: rounding)
         do {
             return (try IntegerSimulator(model: model, rounding: choice.profile, maxBatch: maxBatch), choice)

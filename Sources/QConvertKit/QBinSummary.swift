@@ -156,7 +156,7 @@ public struct QBinSummary: Codable, Sendable {
     /// Reads the `.qbin` at `path` (checked by `QBinReader`) and summarizes it.
     public static func load(path: String) throws(QConvertError) -> QBinSummary {
         let model: QModel
-        do { model = try QBinReader.read(path: path) } catch { throw .qbin(path: path, error) }
+        do { model = try QBinReader.read(path: path, maxBytes: MemoryBudget.bytes) } catch { throw .qbin(path: path, error) }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         return QBinSummary(model, path: path, fileBytes: size)
     }

@@ -18,6 +18,8 @@ public struct RunJob {
     /// Runs the job; `progress(done, total)` is called after every batch.
     public func run(progress: (Int, Int) -> Void = { _, _ in }) throws(QConvertError) -> RunSummary {
         let model = try ModelLoader.load(path: modelPath)
+        try MemoryBudget.check(MemoryBudget.floatPeak(model.graph, batch: batchSize), for: "the float model at --batch-size \(batchSize)",
+                               path: modelPath, hint: "lower --batch-size")
         let executor: FloatExecutor
         do { executor = try FloatExecutor(graph: model.graph, maxBatch: batchSize) } catch { throw .graph(path: modelPath, error) }
         let samples = try SampleFile(path: inputPath, dataset: dataset, expectedShape: executor.inputShape)

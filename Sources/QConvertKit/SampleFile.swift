@@ -40,9 +40,22 @@ public final class SampleFile {
         }
         count = shape[0]
         sampleShape = expectedShape
+        // A dataset whose declared size the file does not hold (unwritten chunks of a sparse dataset,
+        // or a decompression bomb) would cost hours of reading fill values: refused at once.
+        let declared = MemoryBudget.multiplying(count, MemoryBudget.multiplying(expectedShape.reduce(1, *), dataset.scalarType?.size ?? 4))
+        let stored = dataset.storageBytes
+        if declared > Self.sparseFloor, stored < declared / Self.maxExpansion {
+            throw .io(path: path, detail: "dataset '\(name)' declares \(count) samples (\(declared) bytes) but the file stores only \(stored) bytes "
+                      + "of them: a sparse or decompression-bomb dataset; write the samples themselves (at most \(Self.maxExpansion)x compressed)")
+        }
     }
 
     public var sampleSize: Int { sampleShape.reduce(1, *) }
+
+    /// Declared sizes below this are read whatever their storage (small test files, all-zero inputs).
+    static let sparseFloor = 64 << 20
+    /// Real image data compresses a few times with gzip (zlib tops out near 1000x, on constant data); 256x is a dataset of fill values.
+    static let maxExpansion = 256
 
     /// Reads samples `range` into `buffer` (`range.count x sampleSize` floats).
     public func read(_ range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws(QConvertError) {

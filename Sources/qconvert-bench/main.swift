@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QConvertKit
 
 // qconvert-bench <subcommand> [options]; `qconvert-bench help SUBCOMMAND` lists each one's options.
 //   gemm       float32 GEMM/conv kernel throughput at 1 and 2 threads vs measured FMA peak
@@ -54,4 +55,20 @@ func measuring(_ subcommand: String, _ body: () throws -> Void) throws {
     }
 }
 
+// A QCONVERT_ISA this CPU or build cannot honour is a usage error (64), as in qconvert.
+if let error = KernelISA.environmentError {
+    FileHandle.standardError.write(Data("qconvert-bench: \(error)\n".utf8))
+    exit(64)
+}
+// Which machine and kernel level produce the numbers, before a measurement: on stdout before a text
+// table, on stderr beside JSON (which stays one document).
+let benchArguments = Array(CommandLine.arguments.dropFirst())
+if ["gemm", "images", "calibrate", "qbin"].contains(benchArguments.first ?? ""),
+   !benchArguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
+    if benchArguments.contains("--json") {
+        FileHandle.standardError.write(Data("\(KernelISA.summary)\n".utf8))
+    } else {
+        print(KernelISA.summary)
+    }
+}
 QConvertBench.main()

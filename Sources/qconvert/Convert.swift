@@ -55,6 +55,8 @@ struct Convert: ParsableCommand {
     @Option(help: "Gate: largest simulator vs emulation difference in LSBs.") var maxLsbError: Int?
 
     @Flag(help: "Print only errors.") var quiet = false
+    @Flag(help: "Treat warnings as failures: exit 1 when the conversion printed any warning.") var strict = false
+    @Option(help: "Memory budget, e.g. 4G or 512M (default: half of physical memory); larger needs are refused with exit 2.") var maxMemory: String?
     @Flag(help: "Print the report JSON on stdout.") var json = false
 
     func validate() throws {
@@ -87,6 +89,7 @@ struct Convert: ParsableCommand {
         if let a = minAgreement, !(0...1).contains(a) { throw ValidationError("--min-agreement must be between 0 and 1, got \(a)") }
         if let d = maxAccuracyDrop, !(0...1).contains(d) { throw ValidationError("--max-accuracy-drop must be between 0 and 1, got \(d)") }
         if let l = maxLsbError, l < 0 { throw ValidationError("--max-lsb-error must be >= 0, got \(l)") }
+        try checkMemoryOption(maxMemory)
         var paths = ConvertOptions(modelPath: model, outputPath: output)
         paths.reportPath = report
         var outputs: [OutputClash.Role] = [("the output", output), ("--report", paths.resolvedReportPath)]
@@ -161,6 +164,7 @@ struct Convert: ParsableCommand {
         var last: ConvertJob.Stage?
         let job = ConvertJob(options: options)
         Signals.install()
+        applyMemoryOption(maxMemory)
         let summary = try reportingErrors { () throws(QConvertError) -> ReportSummary in
             let outcome = try job.run { stage, done, total in
                 if let last, last != stage { bars[last]?.finish() }
@@ -178,6 +182,10 @@ struct Convert: ParsableCommand {
             for line in summary.lines { Terminal.printError("  " + line) }
         }
         try failIfGatesFailed(summary)
+        if strict, !summary.warnings.isEmpty {
+            Terminal.printError("--strict: \(summary.warnings.count) warning(s); failing")
+            throw ExitCode(ExitCodes.gateFailed)
+        }
     }
 }
 

@@ -10,8 +10,12 @@ struct Inspect: ParsableCommand {
 
     @Flag(help: "Print a JSON document instead of a table (schemas: docs/inspect-json.md, docs/inspect-qbin-json.md).")
     var json = false
+    @Option(help: "Memory budget, e.g. 4G or 512M (default: half of physical memory); larger needs are refused with exit 2.") var maxMemory: String?
+
+    func validate() throws { try checkMemoryOption(maxMemory) }
 
     func run() throws {
+        applyMemoryOption(maxMemory)
         if ModelFileKind.detect(path: model) == .qbin {
             let summary = try reportingErrors { () throws(QConvertError) in try QBinSummary.load(path: model) }
             print(json ? summary.json() : summary.table(), terminator: json ? "\n" : "")

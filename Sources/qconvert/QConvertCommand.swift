@@ -34,8 +34,13 @@ struct QConvert: ParsableCommand {
         subcommands: [Convert.self, Inspect.self, Run.self, Validate.self],
         defaultSubcommand: Convert.self)
 
-    /// Catches a misspelled subcommand before the default subcommand takes it for a model path.
+    /// Refuses a `QCONVERT_ISA` this CPU or build cannot honour (usage error, 64) before any work, and
+    /// catches a misspelled subcommand before the default subcommand takes it for a model path.
     static func main() {
+        if let error = KernelISA.environmentError {
+            Terminal.printError("error: \(error.description)")
+            Foundation.exit(ExitCodes.usage)
+        }
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let word = arguments.first,
            let guess = SubcommandSuggestion.guess(word, among: configuration.subcommands.map { $0._commandName } + ["help"]) {

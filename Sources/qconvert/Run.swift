@@ -31,6 +31,7 @@ struct Run: ParsableCommand {
 
     @Option(help: ".qbin only: fixed-point rounding of requantization, gemmlowp or single: overrides the profile the file records (docs/numerics.md).")
     var rounding: RoundingProfile?
+    @Option(help: "Memory budget, e.g. 4G or 512M (default: half of physical memory); larger needs are refused with exit 2.") var maxMemory: String?
 
     func validate() throws {
         guard (1...4096).contains(batchSize) else {
@@ -39,6 +40,7 @@ struct Run: ParsableCommand {
         if let threads, !(1...256).contains(threads) {
             throw ValidationError("--threads must be between 1 and 256, got \(threads)")
         }
+        try checkMemoryOption(maxMemory)
         if let clash = OutputClash.find(outputs: [("--output", output)], inputs: [("the model", model), ("--input", input)]) {
             throw ValidationError(clash)
         }
@@ -50,6 +52,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         Signals.install()
+        applyMemoryOption(maxMemory)
         let bar = ProgressBar(label: "run")
         let summary: RunSummary
         if ModelFileKind.detect(path: model) == .qbin {

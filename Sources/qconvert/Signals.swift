@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ArgumentParser
 import QConvertKit
 
 /// Signal handling of the commands that write files.
@@ -16,6 +17,18 @@ enum Signals {
         for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, removeTemporariesAndDie) }
         signal(SIGXFSZ, SIG_IGN)
     }
+}
+
+/// `--max-memory`: a usage error unless it parses (`8G`, `512M`, bytes).
+func checkMemoryOption(_ text: String?) throws {
+    if let text, MemoryBudget.parse(text) == nil {
+        throw ValidationError("--max-memory takes a size such as 4G, 512M or a number of bytes, got '\(text)'")
+    }
+}
+
+/// Sets the process's memory budget from `--max-memory`, or to the default (half of physical memory).
+func applyMemoryOption(_ text: String?) {
+    MemoryBudget.set(text.flatMap(MemoryBudget.parse) ?? MemoryBudget.bytes)
 }
 
 /// Only async-signal-safe calls: `unlink` over a fixed table, `signal`, `raise`. During a commit's

@@ -19,12 +19,14 @@ struct Validate: ParsableCommand {
     @Option(help: "Fixed-point rounding, gemmlowp or single: overrides the profile the file records (docs/numerics.md).") var rounding: RoundingProfile?
     @Option(help: "Samples per batch (1...4096).") var batchSize = 32
     @Flag(help: "Print the report JSON on stdout.") var json = false
+    @Option(help: "Memory budget, e.g. 4G or 512M (default: half of physical memory); larger needs are refused with exit 2.") var maxMemory: String?
 
     func validate() throws {
         if let a = minAgreement, !(0...1).contains(a) { throw ValidationError("--min-agreement must be between 0 and 1, got \(a)") }
         if let d = maxAccuracyDrop, !(0...1).contains(d) { throw ValidationError("--max-accuracy-drop must be between 0 and 1, got \(d)") }
         if let l = maxLsbError, l < 0 { throw ValidationError("--max-lsb-error must be >= 0, got \(l)") }
         guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
+        try checkMemoryOption(maxMemory)
         var outputs: [OutputClash.Role] = []
         if let report { outputs.append(("--report", report)) }
         if let reportHtml { outputs.append(("--report-html", reportHtml)) }
@@ -42,6 +44,7 @@ struct Validate: ParsableCommand {
         job.rounding = rounding
         job.batchSize = batchSize
         Signals.install()
+        applyMemoryOption(maxMemory)
         let bar = ProgressBar(label: "validate")
         let summary = try reportingErrors { () throws(QConvertError) -> ReportSummary in
             let s = try job.run(progress: bar.update)

@@ -8,12 +8,22 @@ import XCTest
 enum HostileFiles {
     /// Copies `fixtures/<fixture>/model.h5` to `path`, calling `edit(layer, weightName, &values)` on
     /// every stored weight.
-    static func model(_ fixture: String, to path: String,
-                      edit: (String, String, inout [Float]) -> Void) throws {
+    static func model(_ fixture: String, to path: String, config: ((inout [[String: Any]]) throws -> Void)? = nil,
+                      edit: (String, String, inout [Float]) -> Void = { _, _, _ in }) throws {
         let source = try HDF5File.open(Fixtures.path(fixture, "model.h5"))
         let target = try HDF5File.create(path)
         for attribute in ["model_config", "keras_version", "backend"] where source.root.hasAttribute(attribute) {
-            try target.root.setStringAttribute(attribute, try source.root.stringAttribute(attribute))
+            var text = try source.root.stringAttribute(attribute)
+            if attribute == "model_config", let config {
+                var top = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+                var body = try XCTUnwrap(top["config"] as? [String: Any])
+                var layers = try XCTUnwrap(body["layers"] as? [[String: Any]])
+                try config(&layers)
+                body["layers"] = layers
+                top["config"] = body
+                text = String(decoding: try JSONSerialization.data(withJSONObject: top), as: UTF8.self)
+            }
+            try target.root.setStringAttribute(attribute, text)
         }
         let weights = try source.root.group("model_weights")
         let copy = try target.root.createGroup("model_weights")

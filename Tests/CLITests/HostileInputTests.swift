@@ -31,7 +31,7 @@ final class HostileInputTests: XCTestCase {
     func testNaNWeightNamesTensorAndIndex() throws {
         let (layer, weight) = try HostileFiles.firstWeight(fixture, containing: "kernel")
         let model = path("nan.h5")
-        try HostileFiles.model(fixture, to: model) { l, w, values in if l == layer && w == weight { values[5] = .nan } }
+        try HostileFiles.model(fixture, to: model, edit: { l, w, values in if l == layer && w == weight { values[5] = .nan } })
         try assertConvertRefused(model, mentions: [model, "'\(layer)'", weight, "element 5", "nan"])
         try assertExit(2, ["inspect", model], mentions: ["element 5"])
     }
@@ -39,16 +39,16 @@ final class HostileInputTests: XCTestCase {
     func testInfiniteBiasNamesTensorAndIndex() throws {
         let (layer, weight) = try HostileFiles.firstWeight(fixture, containing: "bias")
         let model = path("inf.h5")
-        try HostileFiles.model(fixture, to: model) { l, w, values in if l == layer && w == weight { values[0] = -.infinity } }
+        try HostileFiles.model(fixture, to: model, edit: { l, w, values in if l == layer && w == weight { values[0] = -.infinity } })
         try assertConvertRefused(model, mentions: [model, "'\(layer)'", weight, "element 0", "-inf"])
     }
 
     func testBatchNormNegativeVarianceNamesTensorAndIndex() throws {
         let (layer, _) = try HostileFiles.firstWeight(fixture, containing: "moving_variance")
         let model = path("negvar.h5")
-        try HostileFiles.model(fixture, to: model) { l, w, values in
+        try HostileFiles.model(fixture, to: model, edit: { l, w, values in
             if l == layer && w.contains("moving_variance") { values[2] = -0.5 }
-        }
+        })
         try assertConvertRefused(model, mentions: [model, "'\(layer)'", "moving_variance", "element 2", "-0.5"])
     }
 

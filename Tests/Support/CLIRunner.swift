@@ -26,12 +26,17 @@ public enum CLIRunner {
     /// The built `qconvert-bench`, beside `qconvert`.
     public static var benchBinary: URL { binary.deletingLastPathComponent().appendingPathComponent("qconvert-bench") }
 
-    /// Runs `executable` (default `qconvert`) in `directory` (default the current one).
-    public static func run(_ arguments: [String], executable: URL? = nil, in directory: URL? = nil) throws -> Result {
+    /// Runs `executable` (default `qconvert`) in `directory` (default the current one); `environment`
+    /// entries are added to (or replace) this process's environment for the child.
+    public static func run(_ arguments: [String], executable: URL? = nil, in directory: URL? = nil,
+                           environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = executable ?? binary
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -1,7 +1,8 @@
+import CKernels
 import QCore
 
-/// DepthwiseConv2D as a direct loop over output pixels, vectorised over channels with `SIMD8<Float>`
-/// and parallel over `batch * outH` output rows.
+/// DepthwiseConv2D as a direct loop over output pixels, vectorised over channels (the C row kernel
+/// `qc_depthwise_row_f32`, per instruction-set level) and parallel over `batch * outH` output rows.
 ///
 /// Output channel `o = c * multiplier + m` reads input channel `c`. With a multiplier above 1 each
 /// worker first expands the sample it works on to `H x W x (C * multiplier)` (every input value
@@ -82,51 +83,9 @@ public final class DepthwiseConv2DKernel: @unchecked Sendable {
     /// One output row; `sample` is `H x W x outChannels` (already expanded when multiplier > 1).
     @inline(__always)
     private func convolveRow(sample: UnsafePointer<Float>, outY: Int, output: UnsafeMutablePointer<Float>) {
-        let g = geometry, channels = outChannels
-        let outW = outputShape[1]
-        // Kernel rows whose input row lies inside the image.
-        let originY = outY &* g.strideH &- g.padding.top
-        var kyStart = 0, kyEnd = g.kernelH
-        while kyStart < kyEnd && originY &+ kyStart &* g.dilationH < 0 { kyStart &+= 1 }
-        while kyEnd > kyStart && originY &+ (kyEnd &- 1) &* g.dilationH >= inH { kyEnd &-= 1 }
-        let vectorEnd = channels & ~7
-        let lo = SIMD8<Float>(repeating: epilogue.lo), hi = SIMD8<Float>(repeating: epilogue.hi)
-        for outX in 0..<outW {
-            let originX = outX &* g.strideW &- g.padding.left
-            var kxStart = 0, kxEnd = g.kernelW
-            while kxStart < kxEnd && originX &+ kxStart &* g.dilationW < 0 { kxStart &+= 1 }
-            while kxEnd > kxStart && originX &+ (kxEnd &- 1) &* g.dilationW >= inW { kxEnd &-= 1 }
-            let out = output + outX &* channels
-            var c = 0
-            while c < vectorEnd {
-                var acc = load8(bias + c)
-                for ky in kyStart..<kyEnd {
-                    let y = originY &+ ky &* g.dilationH
-                    let inRow = sample + (y &* inW &* channels &+ c)
-                    let wRow = weights + (ky &* g.kernelW &* channels &+ c)
-                    for kx in kxStart..<kxEnd {
-                        let x = originX &+ kx &* g.dilationW
-                        acc = acc.addingProduct(load8(inRow + x &* channels), load8(wRow + kx &* channels))
-                    }
-                }
-                if epilogue.clamps { acc = acc.clamped(lo, hi) }
-                store8(acc, out + c)
-                c &+= 8
-            }
-            while c < channels {
-                var acc = bias[c]
-                for ky in kyStart..<kyEnd {
-                    let y = originY &+ ky &* g.dilationH
-                    for kx in kxStart..<kxEnd {
-                        let x = originX &+ kx &* g.dilationW
-                        acc = acc.addingProduct(sample[(y &* inW &+ x) &* channels &+ c],
-                                                weights[(ky &* g.kernelW &+ kx) &* channels &+ c])
-                    }
-                }
-                if epilogue.clamps { acc = min(max(acc, epilogue.lo), epilogue.hi) }
-                out[c] = acc
-                c &+= 1
-            }
-        }
+        let g = geometry
+        qc_depthwise_row_f32(sample, inH, inW, outChannels, weights, bias, g.kernelH, g.kernelW, g.strideH, g.strideW,
+                             g.dilationH, g.dilationW, g.padding.top, g.padding.left, outY, outputShape[1], output,
+                             epilogue.clamps ? 1 : 0, epilogue.lo, epilogue.hi)
     }
 }

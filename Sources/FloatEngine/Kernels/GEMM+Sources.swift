@@ -60,7 +60,7 @@ struct ConvPatchSource: GEMMPanelSource {
     /// Six pixels of one output row whose patches all lie inside the image: row r, column k reads
     /// `origin + r * strideW * channels + offsets[k]`, with no checks.
     @inline(__always)
-    func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> InPlacePanelA? {
+    func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> PanelA? {
         let mr = GEMMTile.mr
         let outX = m0 % outW
         guard rows == mr && outX &+ (mr &- 1) < outW else { return nil }
@@ -72,7 +72,7 @@ struct ConvPatchSource: GEMMPanelSource {
         let spanY = (geometry.kernelH &- 1) &* geometry.dilationH, spanX = (geometry.kernelW &- 1) &* geometry.dilationW
         guard originY >= 0 && originY &+ spanY < inH && firstX >= 0 && lastX &+ spanX < inW else { return nil }
         let pixel: Int = (n &* inH &+ originY) &* inW &+ firstX
-        return InPlacePanelA(base: input + (pixel &* channels &+ group &* groupChannels),
+        return PanelA(base: input + (pixel &* channels &+ group &* groupChannels),
                              step: geometry.strideW &* channels, offsets: offsets + k0)
     }
 

@@ -1,10 +1,12 @@
+import CKernels
 import QCore
 
 // Single-precision GEMM `C = act(A * B + bias)` in the BLIS shape: B (the weights) is packed once
 // into 16-column panels, A is packed per worker into 6-row panels straight from its source (a matrix
-// or an NHWC image, see GEMM+Sources.swift), and a 6x16 micro-kernel of twelve `SIMD8<Float>`
-// accumulators does the arithmetic. Built with `-target-cpu haswell`, `addingProduct` is one
-// `vfmadd231ps` (without it, eight libm `fmaf` calls: NOTES.md).
+// or an NHWC image, see GEMM+Sources.swift), and a 6x16 micro-kernel does the arithmetic. The
+// micro-kernels are C (`qc_sgemm_6x16` / `6x8` / `6x4` in Sources/CKernels), compiled per
+// instruction-set level and chosen at run time: Swift cannot emit `vfmadd231ps` without a global
+// target-CPU flag (its `addingProduct` becomes libm `fmaf` calls, NOTES.md).
 
 /// Tile and cache-block sizes of the GEMM.
 enum GEMMTile {
@@ -125,81 +127,16 @@ extension SIMD8 where Scalar == Float {
     }
 }
 
-/// Where the micro-kernel reads `A[r][k]` (r < 6) of its panel: a packed panel or the image itself.
-protocol MicroPanelA {
-    /// The six values of column `k`, rows 0...5.
-    func column(_ k: Int) -> (Float, Float, Float, Float, Float, Float)
-}
-
-/// A panel packed `[k][6]` by `GEMMPanelSource.packPanel`.
-struct PackedPanelA: MicroPanelA {
-    let a: UnsafePointer<Float>
-    @inline(__always) func column(_ k: Int) -> (Float, Float, Float, Float, Float, Float) {
-        let p = a + k &* GEMMTile.mr
-        return (p[0], p[1], p[2], p[3], p[4], p[5])
-    }
-}
-
-/// Six rows read where they lie: `A[r][k] = base[r * step + offsets[k]]` (six output pixels of one
-/// row whose convolution patches are inside the image; see `GEMMPanelSource.inPlacePanel`).
-struct InPlacePanelA: MicroPanelA {
+/// Where the micro-kernel reads `A[r][k]` (r < 6) of its panel: a panel packed `[k][6]` by
+/// `GEMMPanelSource.packPanel` (`offsets` nil), or six rows read where they lie,
+/// `A[r][k] = base[r * step + offsets[k]]` (six output pixels of one row whose convolution patches are
+/// inside the image; see `GEMMPanelSource.inPlacePanel`).
+struct PanelA {
     let base: UnsafePointer<Float>
     let step: Int
-    let offsets: UnsafePointer<Int>
-    @inline(__always) func column(_ k: Int) -> (Float, Float, Float, Float, Float, Float) {
-        let p = base + offsets[k]
-        return (p[0], p[step], p[2 &* step], p[3 &* step], p[4 &* step], p[5 &* step])
-    }
-}
+    let offsets: UnsafePointer<Int>?
 
-/// `C[6x16] = clamp((bias ?? C) + A[6 x kc] * B[kc x 16])` with `A` read through `a`, `B` packed
-/// `[k][16]` and `C` rows `ldc` floats apart. Starting from `bias` on the first K block and from `C`
-/// on the later ones accumulates over blocks; the clamp is applied on the last.
-@inline(__always)
-func microKernel6x16<A: MicroPanelA>(kc: Int, a: A, b: UnsafePointer<Float>,
-                                     c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
-                                     epilogue: GEMMEpilogue) {
-    let c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc
-    var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51: SIMD8<Float>
-    if let bias {
-        let b0 = load8(bias), b1 = load8(bias + 8)
-        c00 = b0; c01 = b1; c10 = b0; c11 = b1; c20 = b0; c21 = b1
-        c30 = b0; c31 = b1; c40 = b0; c41 = b1; c50 = b0; c51 = b1
-    } else {
-        c00 = load8(c); c01 = load8(c + 8); c10 = load8(c1); c11 = load8(c1 + 8)
-        c20 = load8(c2); c21 = load8(c2 + 8); c30 = load8(c3); c31 = load8(c3 + 8)
-        c40 = load8(c4); c41 = load8(c4 + 8); c50 = load8(c5); c51 = load8(c5 + 8)
-    }
-    var bp = b
-    for k in 0..<kc {
-        let b0 = load8(bp), b1 = load8(bp + 8)
-        let column = a.column(k)
-        var av = SIMD8<Float>(repeating: column.0)
-        c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
-        av = SIMD8<Float>(repeating: column.1)
-        c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
-        av = SIMD8<Float>(repeating: column.2)
-        c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
-        av = SIMD8<Float>(repeating: column.3)
-        c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
-        av = SIMD8<Float>(repeating: column.4)
-        c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
-        av = SIMD8<Float>(repeating: column.5)
-        c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
-        bp += GEMMTile.nr
-    }
-    if epilogue.clamps {
-        let lo = SIMD8<Float>(repeating: epilogue.lo), hi = SIMD8<Float>(repeating: epilogue.hi)
-        c00 = c00.clamped(lo, hi); c01 = c01.clamped(lo, hi)
-        c10 = c10.clamped(lo, hi); c11 = c11.clamped(lo, hi)
-        c20 = c20.clamped(lo, hi); c21 = c21.clamped(lo, hi)
-        c30 = c30.clamped(lo, hi); c31 = c31.clamped(lo, hi)
-        c40 = c40.clamped(lo, hi); c41 = c41.clamped(lo, hi)
-        c50 = c50.clamped(lo, hi); c51 = c51.clamped(lo, hi)
-    }
-    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8)
-    store8(c20, c2); store8(c21, c2 + 8); store8(c30, c3); store8(c31, c3 + 8)
-    store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
+    static func packed(_ a: UnsafePointer<Float>) -> PanelA { PanelA(base: a, step: 1, offsets: nil) }
 }
 
 /// A source of the GEMM's A operand that packs itself into micro-panels.
@@ -211,12 +148,12 @@ protocol GEMMPanelSource {
     /// Rows `m0 ..< m0 + 6` from column `k0` on, readable in place without packing (nil when they
     /// are not, e.g. a patch touches the padding). Saves the packing pass where each packed value
     /// would feed only one or two 16-column panels of B.
-    func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> InPlacePanelA?
+    func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> PanelA?
 }
 
 extension GEMMPanelSource {
     @inline(__always)
-    func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> InPlacePanelA? { nil }
+    func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> PanelA? { nil }
 }
 
 /// Computes rows `rows` of `C = epilogue(A * B[group] + bias)` on the calling thread. `c` points at
@@ -253,7 +190,7 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
                     } else {
                         source.packPanel(m0: m0, rows: mValid, k0: k0, kc: kc, group: group, into: aBlock)
                         for j in 0..<weights.panels {
-                            gemmTile(PackedPanelA(a: aBlock), kc: kc, weights: weights, group: group, panel: j, k0: k0,
+                            gemmTile(PanelA.packed(aBlock), kc: kc, weights: weights, group: group, panel: j, k0: k0,
                                      first: first, c: c + (m0 &* ldc &+ j &* nr), ldc: ldc, mValid: mValid,
                                      epilogue: blockEpilogue, tile: tile)
                         }
@@ -269,7 +206,7 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
             for j in 0..<weights.panels {
                 for p in 0..<mPanels {
                     let m0 = mStart &+ p &* mr
-                    gemmTile(PackedPanelA(a: aBlock + p &* kc &* mr), kc: kc, weights: weights, group: group, panel: j,
+                    gemmTile(PanelA.packed(aBlock + p &* kc &* mr), kc: kc, weights: weights, group: group, panel: j,
                              k0: k0, first: first, c: c + (m0 &* ldc &+ j &* nr), ldc: ldc,
                              mValid: min(mr, mEnd &- m0), epilogue: blockEpilogue, tile: tile)
                 }
@@ -280,11 +217,12 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
 }
 
 /// One 6x16 tile of C for K block `k0 ..< k0 + kc` against B panel `panel`. The micro-kernel is the
-/// narrowest of 6x16, 6x8 and 6x4 that covers the panel's valid columns (`nValid`); it runs in place
+/// narrowest of 6x16, 6x8 and 6x4 that covers the panel's valid columns (`nValid`: layers or groups
+/// with few output channels would otherwise spend most multiply-adds on the panel's zero columns); it runs in place
 /// when it covers exactly the valid part of C (`mValid == 6`, `nValid` equal to its width), else, at
 /// the edges of C, on the 6x16 `tile` copy with only the valid part written back.
 @inline(__always)
-func gemmTile<A: MicroPanelA>(_ a: A, kc: Int, weights: PackedWeights, group: Int, panel j: Int, k0: Int, first: Bool,
+func gemmTile(_ a: PanelA, kc: Int, weights: PackedWeights, group: Int, panel j: Int, k0: Int, first: Bool,
                               c cTile: UnsafeMutablePointer<Float>, ldc: Int, mValid: Int, epilogue: GEMMEpilogue,
                               tile: UnsafeMutablePointer<Float>) {
     let mr = GEMMTile.mr, nr = GEMMTile.nr
@@ -299,10 +237,11 @@ func gemmTile<A: MicroPanelA>(_ a: A, kc: Int, weights: PackedWeights, group: In
             for q in 0..<nValid { tile[r &* nr &+ q] = cTile[r &* ldc &+ q] }
         }
     }
+    let clamps: Int32 = epilogue.clamps ? 1 : 0
     switch width {
-    case nr: microKernel6x16(kc: kc, a: a, b: bPanel, c: target, ldc: ldt, bias: bias, epilogue: epilogue)
-    case 8: microKernel6x8(kc: kc, a: a, b: bPanel, c: target, ldc: ldt, bias: bias, epilogue: epilogue)
-    default: microKernel6x4(kc: kc, a: a, b: bPanel, c: target, ldc: ldt, bias: bias, epilogue: epilogue)
+    case nr: qc_sgemm_6x16(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
+    case 8: qc_sgemm_6x8(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
+    default: qc_sgemm_6x4(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
     }
     if !inPlace {
         for r in 0..<mValid {

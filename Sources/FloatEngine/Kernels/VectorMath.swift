@@ -2,7 +2,9 @@
 /// values (relative error below 1e-6, checked against Double in KernelActivationTests), so the
 /// activations of a layer cost a few multiply-adds per element instead of a libm call each.
 ///
-/// The polynomials are Cephes' `expf` and `tanhf` (S. Moshier), evaluated with FMA.
+/// The polynomials are Cephes' `expf` and `tanhf` (S. Moshier), evaluated with separate multiplies and
+/// adds: Swift has no portable fused multiply-add (`addingProduct` is a libm `fmaf` call per lane
+/// unless the whole module is built for an FMA CPU), and Cephes' evaluation does not need one.
 enum VectorMath {
     /// `e^x`. Inputs are clamped to `[-87.3, 88]` so that `n` below stays in `[-126, 127]` and the
     /// result finite: below the range it is ~1.2e-38 instead of a subnormal or 0, above it ~1.7e38
@@ -18,15 +20,15 @@ enum VectorMath {
         let magic = SIMD8<Float>(repeating: 12_582_912)
         let t = (x * SIMD8(repeating: 1.442_695_04)) + magic
         let n = t - magic
-        var r = x.addingProduct(n, SIMD8(repeating: -0.693_359_375))
-        r = r.addingProduct(n, SIMD8(repeating: 2.121_944_4e-4))
+        var r = x + n * SIMD8(repeating: -0.693_359_375)
+        r = r + n * SIMD8(repeating: 2.121_944_4e-4)
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-        p = SIMD8(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
-        p = SIMD8(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
-        p = SIMD8(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
-        p = SIMD8(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
-        p = SIMD8(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
-        let er = (r + 1).addingProduct(p, r * r)
+        p = SIMD8(repeating: 1.398_199_950_7e-3) + p * r
+        p = SIMD8(repeating: 8.333_451_907_3e-3) + p * r
+        p = SIMD8(repeating: 4.166_579_589_4e-2) + p * r
+        p = SIMD8(repeating: 1.666_666_545_9e-1) + p * r
+        p = SIMD8(repeating: 5.000_000_120_1e-1) + p * r
+        let er = (r + 1) + p * (r * r)
         let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self)
         let scaleBits = (bits &- 0x4B40_0000 &+ 127) &<< 23
         return er * unsafeBitCast(scaleBits, to: SIMD8<Float>.self)
@@ -44,11 +46,11 @@ enum VectorMath {
     static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let z = x * x
         var q = SIMD8<Float>(repeating: -5.704_988_727_45e-3)
-        q = SIMD8(repeating: 2.063_908_879_54e-2).addingProduct(q, z)
-        q = SIMD8(repeating: -5.373_971_555_31e-2).addingProduct(q, z)
-        q = SIMD8(repeating: 1.333_144_220_36e-1).addingProduct(q, z)
-        q = SIMD8(repeating: -3.333_328_194_22e-1).addingProduct(q, z)
-        let small = x.addingProduct(q * z, x)
+        q = SIMD8(repeating: 2.063_908_879_54e-2) + q * z
+        q = SIMD8(repeating: -5.373_971_555_31e-2) + q * z
+        q = SIMD8(repeating: 1.333_144_220_36e-1) + q * z
+        q = SIMD8(repeating: -3.333_328_194_22e-1) + q * z
+        let small = x + (q * z) * x
         let magnitude = abs(x)
         let large = 1 - 2 / (exp(magnitude + magnitude) + 1)
         var result = large

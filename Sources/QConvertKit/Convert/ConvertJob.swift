@@ -22,10 +22,16 @@ public struct ConvertJob {
     public func run(progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws(QConvertError) -> ConvertOutcome {
         let o = options
         let loaded = try ModelLoader.load(path: o.modelPath)
+        let modelBytes = (try? FileManager.default.attributesOfItem(atPath: o.modelPath)[.size] as? Int) ?? 0
+        try MemoryBudget.check(modelBytes, for: "hashing the model file", path: o.modelPath, hint: "raise --max-memory")
         let sha: String
         do { sha = try SHA256.hex(fileAt: o.modelPath) } catch { throw .io(path: o.modelPath, detail: "cannot read: \(error)") }
         let canonical: (graph: Graph, nodeMap: [Int])
         do { canonical = try GraphCanonicalizer.canonicalize(loaded.graph) } catch { throw .quantizer(error) }
+        // Evaluation holds the float model, the integer simulator and the float emulation side by side.
+        try MemoryBudget.check(MemoryBudget.multiplying(MemoryBudget.floatPeak(canonical.graph, batch: o.batchSize), 3),
+                               for: "converting (float model, simulator and emulation) at --batch-size \(o.batchSize)",
+                               path: o.modelPath, hint: "lower --batch-size, or convert the model at a smaller input size")
         let executor: FloatExecutor
         do { executor = try FloatExecutor(graph: canonical.graph, maxBatch: o.batchSize) } catch { throw .graph(path: o.modelPath, error) }
         try checkLayerBits(canonical.graph)
@@ -66,13 +72,13 @@ public struct ConvertJob {
         } else {
             let range = DataFree.syntheticInputRange(canonical.graph)
             let count = o.calibrationSamples ?? 128
-            calibration = InMemorySamples.uniform(count: count, sampleSize: executor.inputShape.reduce(1, *),
-                                                  low: range.low, high: range.high, seed: o.seed)
+            calibration = SyntheticSamples(count: count, sampleSize: executor.inputShape.reduce(1, *),
+                                           low: range.low, high: range.high, seed: o.seed)
             rangeOverrides = DataFree.batchNormRanges(original: loaded.graph, canonical: canonical.graph, nodeMap: canonical.nodeMap)
             recipe.biasCorrection = false
             if evaluation == nil {
-                evaluation = InMemorySamples.uniform(count: 64, sampleSize: executor.inputShape.reduce(1, *),
-                                                     low: range.low, high: range.high, seed: o.seed &+ 1)
+                evaluation = SyntheticSamples(count: 64, sampleSize: executor.inputShape.reduce(1, *),
+                                              low: range.low, high: range.high, seed: o.seed &+ 1)
                 evaluationSource = "64 synthetic samples (no data given)"
             }
             warnings.append("data-free conversion: no calibration data was used; ranges come from BatchNorm statistics and synthetic \(range.low)...\(range.high) inputs, bias correction is off")
@@ -86,15 +92,20 @@ public struct ConvertJob {
         // Calibrate.
         let statistics: [TensorStatistics]
         let calibrationStart = DispatchTime.now().uptimeNanoseconds
+        var garbage = GarbageCount()
         do {
             statistics = try Calibrator.collect(executor: executor, sampleCount: calibration.count, batchSize: o.batchSize,
-                                                read: { start, count, buffer in try calibration.read(start..<start + count, into: buffer) },
+                                                read: { start, count, buffer in
+                                                    try calibration.read(start..<start + count, into: buffer)
+                                                    garbage.scan(buffer, firstSample: start, sampleSize: calibration.sampleSize)
+                                                },
                                                 progress: { progress(.calibrate, $0, $1) })
         } catch let e as QConvertError {
             throw e
         } catch {
             throw .io(path: o.calibrationPath ?? o.modelPath, detail: "calibration failed: \(error)")
         }
+        if let warning = garbage.warning(source: o.calibrationPath ?? "the synthetic inputs") { warnings.append(warning) }
         // TV smoothing (docs/tv-smoothing.md): may replace the graph, executor and statistics the quantizer sees.
         let tvStage = TVSmoothingStage(canonical: canonical.graph, executor: executor, statistics: statistics, calibration: calibration,
                                      recipe: recipe, rangeOverrides: rangeOverrides, rounding: o.rounding, batchSize: o.batchSize,
@@ -145,6 +156,8 @@ public struct ConvertJob {
         try OutputStage.writeBytes(bytes, to: staged, destination: o.outputPath)
 
         // Evaluate the file that was written.
+        try MemoryBudget.check(MemoryBudget.simulatorPeak(result.model, batch: o.batchSize), for: "the integer simulator at --batch-size \(o.batchSize)",
+                               path: o.outputPath, hint: "lower --batch-size")
         let simulator: IntegerSimulator
         do { simulator = try IntegerSimulator(path: staged, rounding: o.rounding, maxBatch: o.batchSize) } catch {
             throw .simulator(path: o.outputPath, error)
@@ -160,6 +173,9 @@ public struct ConvertJob {
         evaluator.noiseDraws = o.noiseFloorDraws
         evaluator.noiseSeed = o.seed
         // Every path above sets `evaluation` (evaluation file, held-out split, or synthetic samples).
+        if evaluation!.count == 0 {
+            warnings.append("the evaluation set (\(evaluationSource)) is empty: nothing was measured; pass --eval DATA.h5 with samples")
+        }
         let measured = try evaluator.evaluate(evaluation!, batchSize: o.batchSize) { progress(.evaluate, $0, $1) }
 
         return ConvertOutcome(options: o, recipe: recipe, origin: loaded.origin, sourceSHA256: sha, canonical: tv.graph,
@@ -201,4 +217,28 @@ public struct ConvertOutcome {
     public var calibrationSamples: Int
     public var calibrationSeconds: Double
     public var warnings: [String]
+}
+
+/// Counts calibration values that carry no information: NaN, infinite, or beyond `absurd` in magnitude
+/// (float32 data near its limits, e.g. 1e30, gives infinite or meaningless ranges).
+struct GarbageCount {
+    static let absurd: Float = 1e30
+    var nonFinite = 0, huge = 0, total = 0
+    var firstSample: Int?
+
+    mutating func scan(_ buffer: UnsafeMutableBufferPointer<Float>, firstSample start: Int, sampleSize: Int) {
+        for (i, v) in buffer.enumerated() where !v.isFinite || abs(v) > Self.absurd {
+            if v.isFinite { huge += 1 } else { nonFinite += 1 }
+            if firstSample == nil { firstSample = start + i / max(sampleSize, 1) }
+        }
+        total += buffer.count
+    }
+
+    /// A `warning:` line, or nil when every value was usable.
+    func warning(source: String) -> String? {
+        guard nonFinite + huge > 0, let first = firstSample else { return nil }
+        let share = String(format: "%.3g%%", 100 * Double(nonFinite + huge) / Double(max(total, 1)))
+        return "calibration data \(source): \(nonFinite) NaN or infinite and \(huge) absurd (|x| > 1e30) values of \(total) "
+            + "(\(share); first in sample \(first)); the ranges calibrated from them are meaningless: check the data's scaling"
+    }
 }

@@ -45,6 +45,28 @@ public struct InMemorySamples: SampleSource {
     }
 }
 
+/// Synthetic samples of a data-free conversion, generated as they are read: the values of
+/// `InMemorySamples.uniform` with the same seed, value for value, in constant memory.
+public struct SyntheticSamples: SampleSource {
+    public let count: Int
+    public let sampleSize: Int
+    public let low: Float, high: Float
+    let seed: UInt64
+
+    public init(count: Int, sampleSize: Int, low: Float, high: Float, seed: UInt64) {
+        self.count = count; self.sampleSize = sampleSize; self.low = low; self.high = high
+        self.seed = seed &+ 0x9E37_79B9_7F4A_7C15
+    }
+
+    public func read(_ r: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws(QConvertError) {
+        let first = r.lowerBound * sampleSize
+        for k in 0..<(r.count * sampleSize) {
+            let unit = Float(SplitMix64.value(seed: seed, index: first + k) >> 40) / Float(1 << 24)
+            buffer[k] = low + (high - low) * unit
+        }
+    }
+}
+
 /// Optional `/labels` and `/outputs` of an evaluation file, read whole (they are small).
 public struct EvaluationTargets {
     public var labels: [Int]?

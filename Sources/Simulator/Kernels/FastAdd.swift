@@ -1,4 +1,4 @@
-import CInt8Kernels
+import CKernels
 
 /// `add` / `subtract`, the per-element math of `ReferenceAdd` unchanged,
 ///

@@ -1,7 +1,11 @@
+import CKernels
+
 /// `depthwiseConv2D` vectorised over channels: per output pixel, an int32 accumulator row starts at the
 /// bias and each tap inside the input adds `(x - zin) * w[tap]` for every channel (weights transposed
-/// once to `[kernelH, kernelW, C]`, so the inner loop is contiguous and auto-vectorises). Taps in the
-/// padding add nothing, as in `ReferenceDepthwiseConv2D`; all sums wrap identically.
+/// once to `[kernelH, kernelW, C]`, so the inner loop is contiguous). Taps in the padding add nothing,
+/// as in `ReferenceDepthwiseConv2D`; all sums wrap identically. With multiplier 1 a whole output row's
+/// sums come from the C kernel of the active level (`qc_depthwise_row_i32`, bias left out: int32 adds
+/// wrap, so adding it at the end gives the same integers) and are requantized by `requantizeRows`.
 final class FastDepthwiseConv2D: IntegerLayer {
     let p: ConvParams
     /// `[kernelH, kernelW, C]`.
@@ -20,6 +24,10 @@ final class FastDepthwiseConv2D: IntegerLayer {
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
         let input = inputs[0].baseAddress!, out = output.baseAddress!
         let channels = p.outC
+        if p.depthMultiplier == 1 {
+            runRows(input: input, out: out, batch: batch, threads: threads)
+            return
+        }
         tapWeights.withUnsafeBufferPointer { weights in
             p.bias.withUnsafeBufferPointer { bias in
                 let weights = weights.baseAddress!, bias = bias.baseAddress!
@@ -50,6 +58,28 @@ final class FastDepthwiseConv2D: IntegerLayer {
                             let dst = out + ((b &* p.outH &+ outY) &* p.outW &+ outX) &* channels
                             for c in 0..<channels { dst[c] = p.requant.apply(acc[c], channel: c) }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Multiplier 1: each output row's sums from `qc_depthwise_row_i32`, then `requantizeRows`.
+    private func runRows(input: UnsafePointer<Int32>, out: UnsafeMutablePointer<Int32>, batch: Int, threads: Int) {
+        let channels = p.outC, outW = p.outW
+        tapWeights.withUnsafeBufferPointer { weights in
+            p.bias.withUnsafeBufferPointer { bias in
+                let weights = weights.baseAddress!, bias = bias.baseAddress!
+                parallelChunks(batch * p.outH, threads: threads) { range in
+                    let acc = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, outW * channels))
+                    defer { acc.deallocate() }
+                    for row in range {
+                        let b = row / p.outH, outY = row % p.outH
+                        qc_depthwise_row_i32(input + b &* p.inH &* p.inW &* p.inC, p.inH, p.inW, channels, weights, p.inputZero,
+                                             p.kernelH, p.kernelW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop,
+                                             p.padLeft, outY, outW, acc)
+                        p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias, firstChannel: 0,
+                                                 into: out + row &* outW &* channels, outStride: channels)
                     }
                 }
             }

@@ -1,3 +1,4 @@
+import CKernels
 import FixedPoint
 
 /// `depthwiseConv2D` with depth multiplier `dm > 1`, without a division per channel per tap: the input
@@ -7,8 +8,10 @@ import FixedPoint
 ///
 ///     acc[c] = bias[c] + sum over taps inside the input of expanded[inY, inX, c] * w[tap, c]
 ///
-/// The products and wrapping int32 sums are those of `ReferenceDepthwiseConv2D`, in the same tap order;
-/// requantization uses the rounding profile fixed at compile time. Both phases split rows over `threads`.
+/// The products and wrapping int32 sums are those of `ReferenceDepthwiseConv2D` (int32 adds wrap, so
+/// the order does not change them): the sums of one output row come from the C kernel of the active
+/// level (`qc_depthwise_row_i32` on the expanded input with zero point 0, bias left out) and
+/// `requantizeRows` adds the bias and requantizes. Both phases split rows over `threads`.
 final class FastDepthwiseMultiplierConv2D: IntegerLayer {
     let p: ConvParams
     /// `[kernelH, kernelW, outC]`.
@@ -26,16 +29,8 @@ final class FastDepthwiseMultiplierConv2D: IntegerLayer {
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
         guard output.count > 0 else { return }
-        switch p.requant.profile {
-        case .gemmlowp: run(GemmlowpRounding.self, inputs[0], output, batch, threads)
-        case .single: run(SingleRounding.self, inputs[0], output, batch, threads)
-        }
-    }
-
-    private func run<R: StaticRounding>(_ rounding: R.Type, _ inputBuffer: UnsafeBufferPointer<Int32>,
-                                        _ output: UnsafeMutableBufferPointer<Int32>, _ batch: Int, _ threads: Int) {
-        let p = self.p, channels = p.outC, dm = p.depthMultiplier, zin = p.inputZero
-        let input = inputBuffer.baseAddress!, out = output.baseAddress!
+        let p = self.p, channels = p.outC, dm = p.depthMultiplier, zin = p.inputZero, outW = p.outW
+        let input = inputs[0].baseAddress!, out = output.baseAddress!
         let inPixels = batch * p.inH * p.inW
         let expanded = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(inPixels * channels, 1))
         defer { expanded.deallocate() }
@@ -52,30 +47,17 @@ final class FastDepthwiseMultiplierConv2D: IntegerLayer {
         let x0 = UnsafePointer(expanded)
         tapWeights.withUnsafeBufferPointer { weights in
             p.bias.withUnsafeBufferPointer { bias in
-                p.requant.multipliers.withUnsafeBufferPointer { multipliers in
-                    let weights = weights.baseAddress!, bias = bias.baseAddress!, m = multipliers.baseAddress!
-                    parallelChunks(batch * p.outH, threads: threads) { rows in
-                        let acc = UnsafeMutablePointer<Int32>.allocate(capacity: channels)
-                        defer { acc.deallocate() }
-                        for row in rows {
-                            let b = row / p.outH, outY = row % p.outH
-                            for outX in 0..<p.outW {
-                                for c in 0..<channels { acc[c] = bias[c] }
-                                for filterY in 0..<p.kernelH {
-                                    let inY = outY &* p.strideH &+ filterY &* p.dilationH &- p.padTop
-                                    if inY < 0 || inY >= p.inH { continue }
-                                    for filterX in 0..<p.kernelW {
-                                        let inX = outX &* p.strideW &+ filterX &* p.dilationW &- p.padLeft
-                                        if inX < 0 || inX >= p.inW { continue }
-                                        let x = x0 + ((b &* p.inH &+ inY) &* p.inW &+ inX) &* channels
-                                        let w = weights + (filterY &* p.kernelW &+ filterX) &* channels
-                                        for c in 0..<channels { acc[c] = acc[c] &+ x[c] &* w[c] }
-                                    }
-                                }
-                                let dst = out + ((b &* p.outH &+ outY) &* p.outW &+ outX) &* channels
-                                for c in 0..<channels { dst[c] = p.requant.apply(acc[c], m[c], R.self) }
-                            }
-                        }
+                let weights = weights.baseAddress!, bias = bias.baseAddress!
+                parallelChunks(batch * p.outH, threads: threads) { rows in
+                    let acc = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, outW * channels))
+                    defer { acc.deallocate() }
+                    for row in rows {
+                        let b = row / p.outH, outY = row % p.outH
+                        qc_depthwise_row_i32(x0 + b &* p.inH &* p.inW &* channels, p.inH, p.inW, channels, weights, 0,
+                                             p.kernelH, p.kernelW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop,
+                                             p.padLeft, outY, outW, acc)
+                        p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias, firstChannel: 0,
+                                                 into: out + row &* outW &* channels, outStride: channels)
                     }
                 }
             }

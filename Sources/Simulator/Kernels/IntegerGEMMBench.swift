@@ -1,4 +1,4 @@
-import CInt8Kernels
+import CKernels
 import Dispatch
 
 /// One measurement of the simulator's int8 GEMM.
@@ -6,15 +6,15 @@ public struct IntegerGEMMBenchResult: Sendable, CustomStringConvertible {
     public var m: Int, n: Int, k: Int, weightBits: Int, threads: Int
     /// `s16` (`vpmaddwd` on int16 pairs, exact for 8-bit weights) or `u8` (`vpmaddubsw`, <= 7-bit weights).
     public var path: String
-    /// Whether the AVX2 kernel bodies were compiled in (else the portable fallback ran).
-    public var avx2: Bool
+    /// The kernel level that ran (`qc_isa_name`: scalar, avx2, ...).
+    public var isa: String
     /// Median seconds of one `m x n x k` product over the repetitions.
     public var seconds: Double
     /// `2 * m * n * k / seconds / 1e9`.
     public var gops: Double { 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9 }
 
     public var description: String {
-        "int8 GEMM \(m)x\(n)x\(k) w\(weightBits) \(path)\(avx2 ? "" : " (no AVX2)") \(threads) thread(s): \(String(format2(gops))) GOP/s"
+        "int8 GEMM \(m)x\(n)x\(k) w\(weightBits) \(path) \(isa) \(threads) thread(s): \(String(format2(gops))) GOP/s"
     }
 }
 
@@ -68,6 +68,6 @@ public func IntegerGEMMBench(m: Int, n: Int, k: Int, weightBits: Int, threads: I
     }
     times.sort()
     return IntegerGEMMBenchResult(m: m, n: n, k: k, weightBits: weightBits, threads: threads,
-                                  path: path == .s16 ? "s16" : "u8", avx2: qc_int8_kernels_have_avx2() != 0,
+                                  path: path == .s16 ? "s16" : "u8", isa: String(cString: qc_isa_name(qc_isa_active())),
                                   seconds: times[times.count / 2])
 }

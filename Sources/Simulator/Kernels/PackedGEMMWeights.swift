@@ -1,7 +1,7 @@
-import CInt8Kernels
+import CKernels
 import QBin
 
-/// Which exact integer scheme a GEMM uses (layouts in `CInt8Kernels.h`).
+/// Which exact integer scheme a GEMM uses (layouts in `Sources/CKernels/include/CKernels.h`).
 enum GEMMPath: Sendable {
     /// `(x - zin)` as int16 pairs times int16 weights with `vpmaddwd`: exact for any <= 8-bit input and weights.
     case s16

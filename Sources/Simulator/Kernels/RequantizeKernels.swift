@@ -1,7 +1,7 @@
-import CInt8Kernels
+import CKernels
 import FixedPoint
 
-/// The fast kernels' requantization, one C implementation per layout (CInt8Kernels.h): per-channel rows of
+/// The fast kernels' requantization, one C implementation per layout and instruction-set level (CKernels.h): per-channel rows of
 /// GEMM results (`qc_requant_rows`) and flat arrays under one per-tensor multiplier (`qc_requant_flat`,
 /// through `PerTensorRequantizer`).
 /// Both are `apply(_:channel:)`'s int32 steps, eight lanes at a time with AVX2 and scalar otherwise,

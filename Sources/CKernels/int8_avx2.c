@@ -1,47 +1,26 @@
-// Integer GEMM micro-kernels for the simulator: a 4 x 16 tile of int32 accumulators over K.
+// The AVX2 level of the integer kernels (Zen 1-3, Haswell and later): compiled for AVX2 by a
+// per-function target attribute, called only when cpuid reports AVX2 and the OS saves YMM state.
+// Contracts in include/CKernels.h; every function is tested against the scalar level lane for lane.
 //
-// Swift cannot ask for `vpmaddwd` / `vpmaddubsw`, so the innermost loops live here as `static inline`
-// C functions (they import into Swift and inline there). Each has an AVX2 body and a portable scalar
-// fallback that computes the same integers; the Swift side tests both against its scalar reference.
-//
-// Packed layouts (prepared once by the Swift packer, `Kernels/PackedGEMMWeights.swift`):
-//   s16: A rows of int16 (x - zin), K padded to a multiple of 2; a B panel holds 16 output channels,
-//        per K pair 32 int16: channels 0-7 as (w[2p], w[2p+1]) pairs, then channels 8-15.
-//        `vpmaddwd` is exact for the full int16 range here: |a| <= 255, |w| <= 128.
-//   u8:  A rows of uint8 (x - typeMin), K padded to a multiple of 4; per K quad 64 int8: channels 0-7
-//        as 4 consecutive weights each, then channels 8-15. `vpmaddubsw` adds two u8 x s8 products in
-//        int16 with saturation: exact only while 2 * 255 * |w| <= 32767, i.e. |w| <= 64 (<= 7-bit weights).
-#ifndef CINT8KERNELS_H
-#define CINT8KERNELS_H
+// Exactness of the instructions used here:
+//   s16 path, `vpmaddwd`: multiplies int16 pairs and adds the two products in int32. A is x - zin with
+//     x and zin 8-bit, so |a| <= 255; weights are <= 8-bit, |w| <= 128. One pair sum is at most
+//     2 * 255 * 128 = 65280 < 2^31: never saturates, exact for the full int8 range.
+//   u8 path, `vpmaddubsw`: u8 x s8 products, two added in int16 WITH saturation: exact while
+//     2 * 255 * |w| <= 32767, i.e. |w| <= 64 (signed weights of 7 bits or fewer; PackedGEMMWeights
+//     chooses this path only then). `vpmaddwd` by ones then widens the pair sums to int32 exactly.
+//   u8 path with int16 partial sums (`_i16`): `chunk` quads of pair sums are added in int16 before
+//     widening; exact while chunk * 2 * 255 * max|w| <= 32767 (the caller derives chunk from the panel).
+//   int32 accumulation (`vpaddd`) wraps, as the scalar level's uint32 sums do.
+#include "kernels_internal.h"
 
-#include <stdint.h>
-#include <stddef.h>
-#include <string.h>
-
-#if defined(__AVX2__)
+#if QC_X86
 #include <immintrin.h>
-#endif
 
-/// 1 when this header was compiled with AVX2 (the fast bodies), 0 for the portable fallback.
-static inline int qc_int8_kernels_have_avx2(void) {
-#if defined(__AVX2__)
-    return 1;
-#else
-    return 0;
-#endif
-}
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 
-static inline int32_t qc_load_i32(const void *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/// c[r * ldc + n] (+)= sum over pairs p < kpairs of a[r * lda + 2p + j] * w[n][2p + j], r < 4, n < 16.
-/// `a` int16 rows (lda elements apart), `b` the panel at pair 0, `accumulate` 0 = overwrite.
-static inline void qc_gemm_s16_4x16(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs,
-                                    int32_t *c, ptrdiff_t ldc, int accumulate) {
-#if defined(__AVX2__)
+void qc_gemm_s16_4x16_avx2(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs,
+        int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m256i c00, c01, c10, c11, c20, c21, c30, c31;
     if (accumulate) {
         c00 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc)); c01 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc + 8));
@@ -69,27 +48,10 @@ static inline void qc_gemm_s16_4x16(const int16_t *a, ptrdiff_t lda, const int16
     _mm256_storeu_si256((__m256i *)(c + 1 * ldc), c10); _mm256_storeu_si256((__m256i *)(c + 1 * ldc + 8), c11);
     _mm256_storeu_si256((__m256i *)(c + 2 * ldc), c20); _mm256_storeu_si256((__m256i *)(c + 2 * ldc + 8), c21);
     _mm256_storeu_si256((__m256i *)(c + 3 * ldc), c30); _mm256_storeu_si256((__m256i *)(c + 3 * ldc + 8), c31);
-#else
-    for (int r = 0; r < 4; r++) {
-        for (int n = 0; n < 16; n++) {
-            uint32_t sum = accumulate ? (uint32_t)c[r * ldc + n] : 0u;
-            const int16_t *w = b + (n < 8 ? 2 * n : 16 + 2 * (n - 8));
-            for (ptrdiff_t p = 0; p < kpairs; p++) {
-                int32_t pair = (int32_t)a[r * lda + 2 * p] * w[32 * p] + (int32_t)a[r * lda + 2 * p + 1] * w[32 * p + 1];
-                sum += (uint32_t)pair;  // wraps like vpaddd
-            }
-            c[r * ldc + n] = (int32_t)sum;
-        }
-    }
-#endif
 }
 
-/// `qc_gemm_s16_4x16` for a panel whose channels 8...15 are all zero (8 or fewer output channels): the
-/// same layout, only channels 0...7 computed and written (c[r * ldc + 8 ...] is not touched), half the
-/// multiplies.
-static inline void qc_gemm_s16_4x8(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs,
-                                   int32_t *c, ptrdiff_t ldc, int accumulate) {
-#if defined(__AVX2__)
+void qc_gemm_s16_4x8_avx2(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs,
+        int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m256i c0, c1, c2, c3;
     if (accumulate) {
         c0 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc)); c1 = _mm256_loadu_si256((const __m256i *)(c + 1 * ldc));
@@ -107,26 +69,10 @@ static inline void qc_gemm_s16_4x8(const int16_t *a, ptrdiff_t lda, const int16_
     }
     _mm256_storeu_si256((__m256i *)(c + 0 * ldc), c0); _mm256_storeu_si256((__m256i *)(c + 1 * ldc), c1);
     _mm256_storeu_si256((__m256i *)(c + 2 * ldc), c2); _mm256_storeu_si256((__m256i *)(c + 3 * ldc), c3);
-#else
-    for (int r = 0; r < 4; r++) {
-        for (int n = 0; n < 8; n++) {
-            uint32_t sum = accumulate ? (uint32_t)c[r * ldc + n] : 0u;
-            const int16_t *w = b + 2 * n;
-            for (ptrdiff_t p = 0; p < kpairs; p++) {
-                int32_t pair = (int32_t)a[r * lda + 2 * p] * w[32 * p] + (int32_t)a[r * lda + 2 * p + 1] * w[32 * p + 1];
-                sum += (uint32_t)pair;  // wraps like vpaddd
-            }
-            c[r * ldc + n] = (int32_t)sum;
-        }
-    }
-#endif
 }
 
-/// c[r * ldc + n] (+)= sum over quads q < kquads of a[r * lda + 4q + j] * w[n][4q + j], r < 4, n < 16;
-/// `a` uint8 rows, `b` int8 panel. Exact only for |w| <= 64 (see the header comment).
-static inline void qc_gemm_u8s8_4x16(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
-                                     int32_t *c, ptrdiff_t ldc, int accumulate) {
-#if defined(__AVX2__)
+void qc_gemm_u8s8_4x16_avx2(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
+        int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m256i c00, c01, c10, c11, c20, c21, c30, c31;
     if (accumulate) {
         c00 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc)); c01 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc + 8));
@@ -156,29 +102,10 @@ static inline void qc_gemm_u8s8_4x16(const uint8_t *a, ptrdiff_t lda, const int8
     _mm256_storeu_si256((__m256i *)(c + 1 * ldc), c10); _mm256_storeu_si256((__m256i *)(c + 1 * ldc + 8), c11);
     _mm256_storeu_si256((__m256i *)(c + 2 * ldc), c20); _mm256_storeu_si256((__m256i *)(c + 2 * ldc + 8), c21);
     _mm256_storeu_si256((__m256i *)(c + 3 * ldc), c30); _mm256_storeu_si256((__m256i *)(c + 3 * ldc + 8), c31);
-#else
-    for (int r = 0; r < 4; r++) {
-        for (int n = 0; n < 16; n++) {
-            uint32_t sum = accumulate ? (uint32_t)c[r * ldc + n] : 0u;
-            const int8_t *w = b + (n < 8 ? 4 * n : 32 + 4 * (n - 8));
-            for (ptrdiff_t q = 0; q < kquads; q++) {
-                for (int j = 0; j < 4; j++) {
-                    sum += (uint32_t)((int32_t)a[r * lda + 4 * q + j] * w[64 * q + j]);
-                }
-            }
-            c[r * ldc + n] = (int32_t)sum;
-        }
-    }
-#endif
 }
 
-/// `qc_gemm_u8s8_4x16` for small weights: the `vpmaddubsw` pair sums are added in int16 over runs of
-/// `chunk` quads and widened to int32 once per run, half the multiply instructions per quad. Exact
-/// (equal to `qc_gemm_u8s8_4x16`) while chunk * 2 * 255 * max|w| <= 32767: the caller derives `chunk`
-/// from the panel's largest weight (4-bit weights, |w| <= 7: chunk 9).
-static inline void qc_gemm_u8s8_4x16_i16(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
-                                         int32_t *c, ptrdiff_t ldc, int accumulate, ptrdiff_t chunk) {
-#if defined(__AVX2__)
+void qc_gemm_u8s8_4x16_i16_avx2(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
+        int32_t *c, ptrdiff_t ldc, int accumulate, ptrdiff_t chunk) {
     const __m256i ones = _mm256_set1_epi16(1);
     if (!accumulate) {
         for (int r = 0; r < 4; r++) {
@@ -215,45 +142,8 @@ static inline void qc_gemm_u8s8_4x16_i16(const uint8_t *a, ptrdiff_t lda, const 
         QC_WIDEN(3, s30, s31)
 #undef QC_WIDEN
     }
-#else
-    (void)chunk;
-    qc_gemm_u8s8_4x16(a, lda, b, kquads, c, ldc, accumulate);
-#endif
 }
 
-
-// ---------------------------------------------------------------------------------------------------
-// Per-channel requantization of GEMM rows (docs/numerics.md; `RoundingProfile.multiply` is the
-// reference, tested lane for lane):
-//   out[r * out_stride + j] = clamp(multiply(c[r * ldc + j] + bias[j], mult[j], shift[j]) + zout, lo, hi)
-// profile 0 = gemmlowp:  x << max(shift, 0), SaturatingRoundingDoublingHighMul by mult, then
-//                        RoundingDivideByPOT by max(-shift, 0) (ties away from zero);
-// profile 1 = single:    (x * mult + 2^(30 - shift)) >> (31 - shift), arithmetic, 64-bit.
-// All int32 adds wrap. shift must be in -31...30.
-
-static inline int32_t qc_requant_one(int32_t x, int32_t m, int32_t shift, int profile) {
-    if (profile == 0) {
-        int32_t left = shift > 0 ? shift : 0, right = shift < 0 ? -shift : 0;
-        int32_t scaled = (int32_t)((uint32_t)x << left);
-        int32_t high;
-        if (scaled == INT32_MIN && m == INT32_MIN) {
-            high = INT32_MAX;
-        } else {
-            int64_t p = (int64_t)scaled * (int64_t)m;
-            high = (int32_t)((p + ((int64_t)1 << 30)) >> 31);
-        }
-        int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
-        int32_t remainder = high & mask;
-        int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-        return (high >> right) + (remainder > threshold ? 1 : 0);
-    } else {
-        int64_t total = 31 - (int64_t)shift;
-        int64_t p = (int64_t)x * (int64_t)m;
-        return (int32_t)((p + ((int64_t)1 << (total - 1))) >> total);
-    }
-}
-
-#if defined(__AVX2__)
 /// Arithmetic right shift of 64-bit lanes by per-lane counts 0...63 (AVX2 has only the logical one).
 static inline __m256i qc_srav_epi64(__m256i v, __m256i count) {
     __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
@@ -306,9 +196,7 @@ static inline __m256i qc_requant8(__m256i x, __m256i m, __m256i shift, int profi
         return _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
     }
 }
-#endif
 
-#if defined(__AVX2__)
 /// `qc_requant8` for one multiplier shared by all lanes (per-tensor ops): shifts by an immediate-style
 /// count register instead of per-lane counts (fewer, cheaper instructions on Zen 1).
 static inline __m256i qc_requant8_uniform(__m256i x, __m256i m, int32_t shift, int profile) {
@@ -338,15 +226,13 @@ static inline __m256i qc_requant8_uniform(__m256i x, __m256i m, int32_t shift, i
         return _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
     }
 }
-#endif
 
-#if defined(__AVX2__)
 /// `qc_requant8` for the usual case, hoisted per group of eight channels: no lane shifts left
 /// (`shift <= 0`) and no multiplier is INT32_MIN, so SaturatingRoundingDoublingHighMul cannot saturate
 /// (`high` lies in INT32_MIN + 1 ... INT32_MAX). `right` = -shift, `mask` = 2^right - 1,
 /// `half` = mask >> 1, `m_odd` = the multipliers of the odd lanes moved to the even dwords.
 static inline __m256i qc_requant8_gemmlowp_plain(__m256i x, __m256i m, __m256i m_odd, __m256i right,
-                                                 __m256i mask, __m256i half) {
+        __m256i mask, __m256i half) {
     return qc_rdbpot8(qc_high_mul8(x, m, m_odd), right, mask, half);
 }
 
@@ -356,19 +242,17 @@ static inline __m256i qc_requant8_gemmlowp_plain(__m256i x, __m256i m, __m256i m
 /// 64-bit value (|x * m| <= 2^62), so a logical shift gives the arithmetic one plus 2^(63 - total),
 /// taken back out in the low 32 bits.
 static inline __m256i qc_requant8_single_plain(__m256i x, __m256i m, __m256i m_odd, __m256i total_even, __m256i total_odd,
-                                               __m256i k_even, __m256i k_odd, __m256i correction) {
+        __m256i k_even, __m256i k_odd, __m256i correction) {
     __m256i pe = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), k_even), total_even);
     __m256i po = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd), k_odd), total_odd);
     return _mm256_sub_epi32(_mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA), correction);
 }
-#endif
 
-static inline void qc_requant_rows(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels,
-                                   const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                                   int32_t zout, int32_t lo, int32_t hi, int32_t *out, ptrdiff_t out_stride,
-                                   int profile) {
+void qc_requant_rows_avx2(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels,
+        const int32_t *bias, const int32_t *mult, const int32_t *shift,
+        int32_t zout, int32_t lo, int32_t hi, int32_t *out, ptrdiff_t out_stride,
+        int profile) {
     ptrdiff_t j0 = 0;
-#if defined(__AVX2__)
     const __m256i vz = _mm256_set1_epi32(zout), vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
     for (; j0 + 8 <= channels; j0 += 8) {
         __m256i vb = _mm256_loadu_si256((const __m256i *)(bias + j0));
@@ -414,43 +298,24 @@ static inline void qc_requant_rows(const int32_t *c, ptrdiff_t ldc, ptrdiff_t ro
             _mm256_storeu_si256((__m256i *)(out + r * out_stride + j0), y);
         }
     }
-#endif
-    for (ptrdiff_t r = 0; r < rows; r++) {
-        for (ptrdiff_t j = j0; j < channels; j++) {
-            int32_t x = (int32_t)((uint32_t)c[r * ldc + j] + (uint32_t)bias[j]);
-            int32_t y = (int32_t)((uint32_t)qc_requant_one(x, mult[j], shift[j], profile) + (uint32_t)zout);
-            out[r * out_stride + j] = y < lo ? lo : (y > hi ? hi : y);
-        }
-    }
+    qc_requant_rows_tail(c, ldc, rows, j0, channels, bias, mult, shift, zout, lo, hi, out, out_stride, profile);
 }
 
-
-/// Per-tensor requantization of a flat array (element-wise ops), in place allowed (`out == x`):
-///   out[i] = clamp(multiply(x[i], m, shift) + zout, lo, hi)
-static inline void qc_requant_flat(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, int32_t zout,
-                                   int32_t lo, int32_t hi, int32_t *out, int profile) {
+void qc_requant_flat_avx2(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, int32_t zout,
+        int32_t lo, int32_t hi, int32_t *out, int profile) {
     ptrdiff_t i = 0;
-#if defined(__AVX2__)
-    const __m256i vm = _mm256_set1_epi32(m), vs = _mm256_set1_epi32(shift), vz = _mm256_set1_epi32(zout);
+    const __m256i vm = _mm256_set1_epi32(m), vz = _mm256_set1_epi32(zout);
     const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
     for (; i + 8 <= n; i += 8) {
         __m256i y = _mm256_add_epi32(qc_requant8_uniform(_mm256_loadu_si256((const __m256i *)(x + i)), vm, shift, profile), vz);
         _mm256_storeu_si256((__m256i *)(out + i), _mm256_min_epi32(_mm256_max_epi32(y, vlo), vhi));
     }
-#endif
-    for (; i < n; i++) {
-        int32_t y = (int32_t)((uint32_t)qc_requant_one(x[i], m, shift, profile) + (uint32_t)zout);
-        out[i] = y < lo ? lo : (y > hi ? hi : y);
-    }
+    qc_requant_flat_tail(x, i, n, m, shift, zout, lo, hi, out, profile);
 }
 
-/// One input of an element-wise add / subtract (TFLite's integer `Add`), summed into `acc`:
-///   acc[i] = (accumulate ? acc[i] : 0) + sign * multiply((x[i] - z) << left, m, shift)
-/// every int32 step wrapping, as the reference's; `sign` is +1 or -1, `left` in 0...31.
-static inline void qc_rescale_accumulate(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m,
-                                         int32_t shift, int32_t sign, int32_t *acc, int accumulate, int profile) {
+void qc_rescale_accumulate_avx2(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m,
+        int32_t shift, int32_t sign, int32_t *acc, int accumulate, int profile) {
     ptrdiff_t i = 0;
-#if defined(__AVX2__)
     const __m256i vz = _mm256_set1_epi32(z), vm = _mm256_set1_epi32(m);
     const __m128i vl = _mm_cvtsi32_si128(left);
     for (; i + 8 <= n; i += 8) {
@@ -461,12 +326,67 @@ static inline void qc_rescale_accumulate(const int32_t *x, ptrdiff_t n, int32_t 
         v = sign < 0 ? _mm256_sub_epi32(base, v) : _mm256_add_epi32(base, v);
         _mm256_storeu_si256((__m256i *)(acc + i), v);
     }
-#endif
-    for (; i < n; i++) {
-        int32_t shifted = (int32_t)(((uint32_t)x[i] - (uint32_t)z) << left);
-        uint32_t v = (uint32_t)sign * (uint32_t)qc_requant_one(shifted, m, shift, profile);
-        acc[i] = (int32_t)(v + (accumulate ? (uint32_t)acc[i] : 0u));
+    qc_rescale_accumulate_tail(x, i, n, z, left, m, shift, sign, acc, accumulate, profile);
+}
+
+/// `vpmulld` keeps the low 32 bits of each product and `vpaddd` wraps: the same integers as the scalar
+/// level's uint32 arithmetic for any int32 inputs.
+void qc_depthwise_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                               const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
+                               ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
+                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
+    ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
+    qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
+    const __m256i vz = _mm256_set1_epi32(zin);
+    const ptrdiff_t row = in_w * channels;
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
+        qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
+        int32_t *a = acc + ox * channels;
+        // Offset of tap (ky0, kx0); taps outside the image are never formed as pointers.
+        const ptrdiff_t base = (origin_y + ky0 * dilation_h) * row + (origin_x + kx0 * dilation_w) * channels;
+        const int32_t *w0 = weights + (ky0 * kernel_w + kx0) * channels;
+        const ptrdiff_t taps_y = ky1 - ky0, taps_x = kx1 - kx0;
+        ptrdiff_t c = 0;
+        for (; c + 16 <= channels; c += 16) {
+            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+            for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                    const int32_t *x = sample + (base + ky * dilation_h * row + kx * dilation_w * channels + c);
+                    const int32_t *w = w0 + (ky * kernel_w + kx) * channels + c;
+                    s0 = _mm256_add_epi32(s0, _mm256_mullo_epi32(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)x), vz),
+                                                                 _mm256_loadu_si256((const __m256i *)w)));
+                    s1 = _mm256_add_epi32(s1, _mm256_mullo_epi32(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(x + 8)), vz),
+                                                                 _mm256_loadu_si256((const __m256i *)(w + 8))));
+                }
+            }
+            _mm256_storeu_si256((__m256i *)(a + c), s0);
+            _mm256_storeu_si256((__m256i *)(a + c + 8), s1);
+        }
+        for (; c + 8 <= channels; c += 8) {
+            __m256i s0 = _mm256_setzero_si256();
+            for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                    const int32_t *x = sample + (base + ky * dilation_h * row + kx * dilation_w * channels + c);
+                    const int32_t *w = w0 + (ky * kernel_w + kx) * channels + c;
+                    s0 = _mm256_add_epi32(s0, _mm256_mullo_epi32(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)x), vz),
+                                                                 _mm256_loadu_si256((const __m256i *)w)));
+                }
+            }
+            _mm256_storeu_si256((__m256i *)(a + c), s0);
+        }
+        for (; c < channels; c++) {
+            uint32_t sum = 0;
+            for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                    sum += ((uint32_t)sample[base + ky * dilation_h * row + kx * dilation_w * channels + c] - (uint32_t)zin) *
+                           (uint32_t)w0[(ky * kernel_w + kx) * channels + c];
+                }
+            }
+            a[c] = (int32_t)sum;
+        }
     }
 }
 
+#pragma clang attribute pop
 #endif

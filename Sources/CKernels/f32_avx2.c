@@ -1,0 +1,265 @@
+// The AVX2 + FMA level of the float kernels: compiled for AVX2/FMA by a per-function target
+// attribute, called only when cpuid reports both and the OS saves YMM state. Every multiply-add is one
+// `vfmadd231ps` (rounded once); the scalar level rounds twice, so the tests compare within a
+// tolerance. Contracts in include/CKernels.h.
+#include "kernels_internal.h"
+
+#if QC_X86
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+
+/// The 6x16 micro-kernel: twelve YMM accumulators, two B vectors and one broadcast (15 of 16
+/// registers). `indirect` selects where A's column k is read (a constant after inlining).
+static inline __attribute__((always_inline)) void qc_sgemm_6x16_body(
+    int indirect, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *b, float *c,
+    ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    if (bias) {
+        __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
+        c00 = c10 = c20 = c30 = c40 = c50 = b0;
+        c01 = c11 = c21 = c31 = c41 = c51 = b1;
+    } else {
+        c00 = _mm256_loadu_ps(c + 0 * ldc); c01 = _mm256_loadu_ps(c + 0 * ldc + 8);
+        c10 = _mm256_loadu_ps(c + 1 * ldc); c11 = _mm256_loadu_ps(c + 1 * ldc + 8);
+        c20 = _mm256_loadu_ps(c + 2 * ldc); c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
+        c30 = _mm256_loadu_ps(c + 3 * ldc); c31 = _mm256_loadu_ps(c + 3 * ldc + 8);
+        c40 = _mm256_loadu_ps(c + 4 * ldc); c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
+        c50 = _mm256_loadu_ps(c + 5 * ldc); c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
+    }
+    for (ptrdiff_t k = 0; k < kc; k++) {
+        const float *bk = b + 16 * k;
+        __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
+        const float *p = indirect ? a + offsets[k] : a + 6 * k;
+        const ptrdiff_t s = indirect ? a_step : 1;
+        __m256 av;
+        av = _mm256_broadcast_ss(p);
+        c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = _mm256_broadcast_ss(p + s);
+        c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = _mm256_broadcast_ss(p + 2 * s);
+        c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = _mm256_broadcast_ss(p + 3 * s);
+        c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
+        av = _mm256_broadcast_ss(p + 4 * s);
+        c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
+        av = _mm256_broadcast_ss(p + 5 * s);
+        c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
+    }
+    if (clamps) {
+        const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+#define QC_CLAMP(v) v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi)
+        QC_CLAMP(c00); QC_CLAMP(c01); QC_CLAMP(c10); QC_CLAMP(c11); QC_CLAMP(c20); QC_CLAMP(c21);
+        QC_CLAMP(c30); QC_CLAMP(c31); QC_CLAMP(c40); QC_CLAMP(c41); QC_CLAMP(c50); QC_CLAMP(c51);
+#undef QC_CLAMP
+    }
+    _mm256_storeu_ps(c + 0 * ldc, c00); _mm256_storeu_ps(c + 0 * ldc + 8, c01);
+    _mm256_storeu_ps(c + 1 * ldc, c10); _mm256_storeu_ps(c + 1 * ldc + 8, c11);
+    _mm256_storeu_ps(c + 2 * ldc, c20); _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+    _mm256_storeu_ps(c + 3 * ldc, c30); _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+    _mm256_storeu_ps(c + 4 * ldc, c40); _mm256_storeu_ps(c + 4 * ldc + 8, c41);
+    _mm256_storeu_ps(c + 5 * ldc, c50); _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+}
+
+void qc_sgemm_6x16_avx2(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
+                        float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    if (a_offsets) {
+        qc_sgemm_6x16_body(1, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+    } else {
+        qc_sgemm_6x16_body(0, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+    }
+}
+
+/// The 6x8 (`V` = __m256, 8 lanes) and 6x4 (`V` = __m128) kernels: the left columns of the same
+/// 16-wide packed panel, six accumulators.
+#define QC_SGEMM_6XN(NAME, V, LOAD, STORE, SET1, FMADD, MIN, MAX, BCAST)                                       \
+    static inline __attribute__((always_inline)) void NAME##_body(                                               \
+        int indirect, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *b,  \
+        float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {                            \
+        V r0, r1, r2, r3, r4, r5;                                                                                \
+        if (bias) {                                                                                              \
+            r0 = r1 = r2 = r3 = r4 = r5 = LOAD(bias);                                                            \
+        } else {                                                                                                 \
+            r0 = LOAD(c); r1 = LOAD(c + ldc); r2 = LOAD(c + 2 * ldc);                                            \
+            r3 = LOAD(c + 3 * ldc); r4 = LOAD(c + 4 * ldc); r5 = LOAD(c + 5 * ldc);                              \
+        }                                                                                                        \
+        for (ptrdiff_t k = 0; k < kc; k++) {                                                                     \
+            V b0 = LOAD(b + 16 * k);                                                                             \
+            const float *p = indirect ? a + offsets[k] : a + 6 * k;                                              \
+            const ptrdiff_t s = indirect ? a_step : 1;                                                           \
+            r0 = FMADD(BCAST(p), b0, r0); r1 = FMADD(BCAST(p + s), b0, r1);                                      \
+            r2 = FMADD(BCAST(p + 2 * s), b0, r2); r3 = FMADD(BCAST(p + 3 * s), b0, r3);                          \
+            r4 = FMADD(BCAST(p + 4 * s), b0, r4); r5 = FMADD(BCAST(p + 5 * s), b0, r5);                          \
+        }                                                                                                        \
+        if (clamps) {                                                                                            \
+            const V vlo = SET1(lo), vhi = SET1(hi);                                                              \
+            r0 = MIN(MAX(r0, vlo), vhi); r1 = MIN(MAX(r1, vlo), vhi); r2 = MIN(MAX(r2, vlo), vhi);               \
+            r3 = MIN(MAX(r3, vlo), vhi); r4 = MIN(MAX(r4, vlo), vhi); r5 = MIN(MAX(r5, vlo), vhi);               \
+        }                                                                                                        \
+        STORE(c, r0); STORE(c + ldc, r1); STORE(c + 2 * ldc, r2);                                                \
+        STORE(c + 3 * ldc, r3); STORE(c + 4 * ldc, r4); STORE(c + 5 * ldc, r5);                                  \
+    }                                                                                                            \
+    void NAME##_avx2(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, \
+                     float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {               \
+        if (a_offsets) {                                                                                         \
+            NAME##_body(1, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);                           \
+        } else {                                                                                                 \
+            NAME##_body(0, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);                           \
+        }                                                                                                        \
+    }
+
+QC_SGEMM_6XN(qc_sgemm_6x8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_min_ps,
+             _mm256_max_ps, _mm256_broadcast_ss)
+QC_SGEMM_6XN(qc_sgemm_6x4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_fmadd_ps, _mm_min_ps, _mm_max_ps,
+             _mm_broadcast_ss)
+#undef QC_SGEMM_6XN
+
+static inline float qc_fmaf_avx2(float a, float b, float c) {
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+}
+
+/// One depthwise output pixel, channels `ch ..< channels`: `base` is the offset in `sample` of tap
+/// (ky0, kx0), the first tap inside the image, `w0` its weights; `taps_y` x `taps_x` taps. Accumulates
+/// from the bias in (ky, kx) order, as every path here does, so all paths give the same floats.
+static inline void qc_dw_pixel_avx2(const float *sample, ptrdiff_t base, ptrdiff_t row_floats, ptrdiff_t channels,
+                                    const float *w0, ptrdiff_t kernel_w, ptrdiff_t taps_y, ptrdiff_t taps_x,
+                                    ptrdiff_t dilation_h, ptrdiff_t dilation_w, const float *bias, ptrdiff_t ch,
+                                    float *o, int clamps, float lo, float hi) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    // 32 channels at a time: four independent FMA chains hide the FMA latency.
+    for (; ch + 32 <= channels; ch += 32) {
+        __m256 a0 = _mm256_loadu_ps(bias + ch), a1 = _mm256_loadu_ps(bias + ch + 8);
+        __m256 a2 = _mm256_loadu_ps(bias + ch + 16), a3 = _mm256_loadu_ps(bias + ch + 24);
+        for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+            const float *in_row = sample + (base + ky * dilation_h * row_floats + ch);
+            const float *w_row = w0 + ky * kernel_w * channels + ch;
+            for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                const float *in = in_row + kx * dilation_w * channels, *w = w_row + kx * channels;
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(in), _mm256_loadu_ps(w), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 8), _mm256_loadu_ps(w + 8), a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 16), _mm256_loadu_ps(w + 16), a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 24), _mm256_loadu_ps(w + 24), a3);
+            }
+        }
+        if (clamps) {
+            a0 = _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi); a1 = _mm256_min_ps(_mm256_max_ps(a1, vlo), vhi);
+            a2 = _mm256_min_ps(_mm256_max_ps(a2, vlo), vhi); a3 = _mm256_min_ps(_mm256_max_ps(a3, vlo), vhi);
+        }
+        _mm256_storeu_ps(o + ch, a0); _mm256_storeu_ps(o + ch + 8, a1);
+        _mm256_storeu_ps(o + ch + 16, a2); _mm256_storeu_ps(o + ch + 24, a3);
+    }
+    for (; ch + 8 <= channels; ch += 8) {
+        __m256 acc = _mm256_loadu_ps(bias + ch);
+        for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+            const float *in_row = sample + (base + ky * dilation_h * row_floats + ch);
+            const float *w_row = w0 + ky * kernel_w * channels + ch;
+            for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(in_row + kx * dilation_w * channels),
+                                      _mm256_loadu_ps(w_row + kx * channels), acc);
+            }
+        }
+        if (clamps) acc = _mm256_min_ps(_mm256_max_ps(acc, vlo), vhi);
+        _mm256_storeu_ps(o + ch, acc);
+    }
+    for (; ch < channels; ch++) {
+        float acc = bias[ch];
+        for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+            for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                acc = qc_fmaf_avx2(sample[base + ky * dilation_h * row_floats + kx * dilation_w * channels + ch],
+                                   w0[(ky * kernel_w + kx) * channels + ch], acc);
+            }
+        }
+        if (clamps) acc = acc < lo ? lo : (acc > hi ? hi : acc);
+        o[ch] = acc;
+    }
+}
+
+/// 3x3, dilation 1, any stride: output pixels `ox0 ..< ox1` of a row whose nine taps all lie inside
+/// the image, channels `0 ..< channels & ~7`. Channel blocks outermost, so a block's nine weight vectors
+/// stay in registers across the row: one load per multiply-add instead of two (the generic pixel loop
+/// reloads the weights), the same (ky, kx) order and so the same floats.
+static void qc_dw3x3_interior_avx2(const float *sample, ptrdiff_t row0, ptrdiff_t row_floats, ptrdiff_t channels,
+                                   const float *weights, const float *bias, ptrdiff_t stride_w, ptrdiff_t pad_left,
+                                   ptrdiff_t ox0, ptrdiff_t ox1, float *out, int clamps, float lo, float hi) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const ptrdiff_t c1 = channels, c2 = 2 * channels;
+    for (ptrdiff_t ch = 0; ch + 8 <= channels; ch += 8) {
+        const float *w = weights + ch;
+        const __m256 w00 = _mm256_loadu_ps(w), w01 = _mm256_loadu_ps(w + c1), w02 = _mm256_loadu_ps(w + c2);
+        const __m256 w10 = _mm256_loadu_ps(w + 3 * c1), w11 = _mm256_loadu_ps(w + 4 * c1), w12 = _mm256_loadu_ps(w + 5 * c1);
+        const __m256 w20 = _mm256_loadu_ps(w + 6 * c1), w21 = _mm256_loadu_ps(w + 7 * c1), w22 = _mm256_loadu_ps(w + 8 * c1);
+        const __m256 b = _mm256_loadu_ps(bias + ch);
+        for (ptrdiff_t ox = ox0; ox < ox1; ox++) {
+            const float *p = sample + (row0 + (ox * stride_w - pad_left) * channels + ch);
+            __m256 acc = _mm256_fmadd_ps(_mm256_loadu_ps(p), w00, b);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c1), w01, acc);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c2), w02, acc);
+            p += row_floats;
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p), w10, acc);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c1), w11, acc);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c2), w12, acc);
+            p += row_floats;
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p), w20, acc);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c1), w21, acc);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c2), w22, acc);
+            if (clamps) acc = _mm256_min_ps(_mm256_max_ps(acc, vlo), vhi);
+            _mm256_storeu_ps(out + ox * channels + ch, acc);
+        }
+    }
+}
+
+void qc_depthwise_row_f32_avx2(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                               const float *weights, const float *bias, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
+                               ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
+                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, float *out,
+                               int clamps, float lo, float hi) {
+    ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
+    qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
+    const ptrdiff_t row_floats = in_w * channels;
+    // Interior pixels of a 3x3 row with every tap row inside: [ox0, ox1) (empty otherwise).
+    ptrdiff_t ox0 = 0, ox1 = 0;
+    const ptrdiff_t vector_channels = channels & ~(ptrdiff_t)7;
+    if (kernel_h == 3 && kernel_w == 3 && dilation_h == 1 && dilation_w == 1 && ky0 == 0 && ky1 == 3 &&
+        vector_channels > 0) {
+        ox0 = (pad_left + stride_w - 1) / stride_w;                     // first with ox * sw - pad >= 0
+        ptrdiff_t last = in_w - 3 + pad_left;                            // ox * sw <= last
+        ox1 = last < 0 ? 0 : last / stride_w + 1;
+        if (ox1 > out_w) ox1 = out_w;
+        if (ox0 > ox1) ox0 = ox1;
+        qc_dw3x3_interior_avx2(sample, origin_y * row_floats, row_floats, channels, weights, bias, stride_w, pad_left,
+                               ox0, ox1, out, clamps, lo, hi);
+    }
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
+        qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
+        // Offset of tap (ky0, kx0); taps outside the image are never formed as pointers.
+        const ptrdiff_t base = (origin_y + ky0 * dilation_h) * row_floats + (origin_x + kx0 * dilation_w) * channels;
+        const ptrdiff_t first = ox >= ox0 && ox < ox1 ? vector_channels : 0;  // the interior did the rest
+        if (first == channels) continue;
+        qc_dw_pixel_avx2(sample, base, row_floats, channels, weights + (ky0 * kernel_w + kx0) * channels, kernel_w,
+                         ky1 - ky0, kx1 - kx0, dilation_h, dilation_w, bias, first, out + ox * channels, clamps, lo,
+                         hi);
+    }
+}
+
+float qc_fma_probe_avx2(ptrdiff_t iterations, float seed) {
+    const __m256 m = _mm256_set1_ps(0.999999f), add = _mm256_set1_ps(seed);
+    __m256 a0 = _mm256_set1_ps(1), a1 = _mm256_set1_ps(2), a2 = _mm256_set1_ps(3), a3 = _mm256_set1_ps(4);
+    __m256 a4 = _mm256_set1_ps(5), a5 = _mm256_set1_ps(6), a6 = _mm256_set1_ps(7), a7 = _mm256_set1_ps(8);
+    __m256 a8 = _mm256_set1_ps(9), a9 = _mm256_set1_ps(10), a10 = _mm256_set1_ps(11), a11 = _mm256_set1_ps(12);
+    for (ptrdiff_t i = 0; i < iterations; i++) {
+        a0 = _mm256_fmadd_ps(a0, m, add); a1 = _mm256_fmadd_ps(a1, m, add); a2 = _mm256_fmadd_ps(a2, m, add);
+        a3 = _mm256_fmadd_ps(a3, m, add); a4 = _mm256_fmadd_ps(a4, m, add); a5 = _mm256_fmadd_ps(a5, m, add);
+        a6 = _mm256_fmadd_ps(a6, m, add); a7 = _mm256_fmadd_ps(a7, m, add); a8 = _mm256_fmadd_ps(a8, m, add);
+        a9 = _mm256_fmadd_ps(a9, m, add); a10 = _mm256_fmadd_ps(a10, m, add); a11 = _mm256_fmadd_ps(a11, m, add);
+    }
+    __m256 t = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    t = _mm256_add_ps(t, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, t);
+    return lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] + lanes[6] + lanes[7];
+}
+
+#pragma clang attribute pop
+#endif

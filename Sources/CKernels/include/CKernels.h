@@ -1,0 +1,174 @@
+// Hot kernels of the float engine and the integer simulator, compiled once per instruction-set level
+// and chosen at run time (docs/isa-dispatch.md).
+//
+// Every level's kernels live in their own .c file under a per-function target attribute
+// (`#pragma clang attribute push(__attribute__((target("avx2,fma"))), ...)`), so the package needs no
+// global `-march` / `-target-cpu` flag: one binary runs on any x86-64 (and the portable level builds
+// on arm64). `isa.c` detects the CPU once (cpuid, and xgetbv for the OS-enabled register state) and
+// points the `qc_*` entry points below at the best level, or at the level `QCONVERT_ISA` names.
+//
+// Levels and what they are tested against (Tests/*/ISALevelTests.swift, every level the CPU runs):
+//   scalar  portable C (the compiler may use the baseline SSE2 / NEON); the reference of the others.
+//   avx2    AVX2 + FMA: vpmaddwd / vpmaddubsw int8 GEMM, 6x16 vfmadd231ps float GEMM.
+//   avx512, avx512vnni: named so that `QCONVERT_ISA` can be parsed, not built yet (refused).
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    QC_ISA_SCALAR = 0,
+    QC_ISA_AVX2 = 1,
+    QC_ISA_AVX512 = 2,
+    QC_ISA_AVX512VNNI = 3,
+    QC_ISA_COUNT = 4
+} qc_isa;
+
+/// The kernels of one level. Contracts are those of the `qc_*` entry points of the same names below.
+typedef struct qc_kernels {
+    qc_isa level;
+    void (*gemm_s16_4x16)(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c, ptrdiff_t ldc,
+                          int accumulate);
+    void (*gemm_s16_4x8)(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c, ptrdiff_t ldc,
+                         int accumulate);
+    void (*gemm_u8s8_4x16)(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c, ptrdiff_t ldc,
+                           int accumulate);
+    void (*gemm_u8s8_4x16_i16)(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c,
+                               ptrdiff_t ldc, int accumulate, ptrdiff_t chunk);
+    void (*requant_rows)(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels, const int32_t *bias,
+                         const int32_t *mult, const int32_t *shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out,
+                         ptrdiff_t out_stride, int profile);
+    void (*requant_flat)(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, int32_t zout, int32_t lo, int32_t hi,
+                         int32_t *out, int profile);
+    void (*rescale_accumulate)(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m, int32_t shift,
+                               int32_t sign, int32_t *acc, int accumulate, int profile);
+    void (*sgemm_6x16)(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
+                       float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+    void (*sgemm_6x8)(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
+                      float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+    void (*sgemm_6x4)(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
+                      float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+    void (*depthwise_row_f32)(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                              const float *weights, const float *bias, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
+                              ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
+                              ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, float *out,
+                              int clamps, float lo, float hi);
+    float (*fma_probe)(ptrdiff_t iterations, float seed);
+    void (*depthwise_row_i32)(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                              const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
+                              ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
+                              ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
+} qc_kernels;
+
+// ---- Levels -----------------------------------------------------------------------------------------
+
+/// Lower-case name of a level ("scalar", "avx2", "avx512", "avx512vnni"); "?" outside the enum.
+const char *qc_isa_name(int level);
+/// The level named `name` (as `qc_isa_name` spells it), or -1.
+int qc_isa_parse(const char *name);
+/// 1 when this CPU and OS run `level`'s instructions (cpuid + xgetbv), whether or not it is built.
+int qc_isa_cpu_supports(int level);
+/// 1 when this build has kernels for `level` (compiled for this architecture).
+int qc_isa_built(int level);
+/// The best level that is both built and supported here.
+int qc_isa_best(void);
+/// The level the `qc_*` entry points use now.
+int qc_isa_active(void);
+/// Makes `level` the active one. 0 on success; -1 when the CPU lacks it, -2 when it is not built,
+/// -3 when it is not a level. The state is unchanged on failure.
+int qc_isa_select(int level);
+/// What `QCONVERT_ISA` asked for at start-up: 0 unset or honoured, -1 the CPU lacks it, -2 not built,
+/// -3 not a level name (then the active level is `scalar`, always correct). `qc_isa_env_value` is
+/// the variable's text (empty when unset).
+int qc_isa_env_status(void);
+const char *qc_isa_env_value(void);
+/// The kernels of `level`, or NULL when it is not built or the CPU lacks it.
+const qc_kernels *qc_kernels_for(int level);
+/// The CPU's brand string (cpuid 0x80000002...4, blanks trimmed) with its family and model, e.g.
+/// "AMD EPYC (family 25 model 1)"; "unknown" on other architectures.
+const char *qc_cpu_model(void);
+/// Comma-separated CPU features relevant here, e.g. "sse2,avx2,fma" (what cpuid + xgetbv report).
+const char *qc_cpu_features(void);
+
+// ---- Integer GEMM (the simulator) -------------------------------------------------------------------
+// A 4 x 16 tile of int32 accumulators over K. Packed layouts (prepared once by the Swift packer,
+// Sources/Simulator/Kernels/PackedGEMMWeights.swift):
+//   s16: A rows of int16 (x - zin), K padded to a multiple of 2; a B panel holds 16 output channels,
+//        per K pair 32 int16: channels 0-7 as (w[2p], w[2p+1]) pairs, then channels 8-15.
+//   u8:  A rows of uint8 (x - typeMin), K padded to a multiple of 4; per K quad 64 int8: channels 0-7
+//        as 4 consecutive weights each, then channels 8-15.
+// Every level computes the same integers (int32 sums wrap); the exactness argument of each level's
+// instructions is next to its code (int8_avx2.c).
+
+/// c[r * ldc + n] (+)= sum over pairs p < kpairs of a[r * lda + 2p + j] * w[n][2p + j], r < 4, n < 16.
+/// `a` int16 rows (lda elements apart), `b` the panel at pair 0, `accumulate` 0 = overwrite.
+void qc_gemm_s16_4x16(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c, ptrdiff_t ldc,
+                      int accumulate);
+/// `qc_gemm_s16_4x16` for a panel whose channels 8...15 are all zero: only channels 0...7 are computed
+/// and written (c[r * ldc + 8 ...] is not touched).
+void qc_gemm_s16_4x8(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c, ptrdiff_t ldc,
+                     int accumulate);
+/// c[r * ldc + n] (+)= sum over quads q < kquads of a[r * lda + 4q + j] * w[n][4q + j]; `a` uint8 rows,
+/// `b` int8 panel. Exact only for |w| <= 64 (the AVX2 level's vpmaddubsw pair sums; int8_avx2.c).
+void qc_gemm_u8s8_4x16(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c, ptrdiff_t ldc,
+                       int accumulate);
+/// `qc_gemm_u8s8_4x16` with int16 partial sums over runs of `chunk` quads: exact (equal to it) while
+/// chunk * 2 * 255 * max|w| <= 32767.
+void qc_gemm_u8s8_4x16_i16(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c, ptrdiff_t ldc,
+                           int accumulate, ptrdiff_t chunk);
+
+// ---- Requantization (docs/numerics.md; `RoundingProfile.multiply` is the reference) -----------------
+//   out[r * out_stride + j] = clamp(multiply(c[r * ldc + j] + bias[j], mult[j], shift[j]) + zout, lo, hi)
+// profile 0 = gemmlowp:  x << max(shift, 0), SaturatingRoundingDoublingHighMul by mult, then
+//                        RoundingDivideByPOT by max(-shift, 0) (ties away from zero);
+// profile 1 = single:    (x * mult + 2^(30 - shift)) >> (31 - shift), arithmetic, 64-bit.
+// All int32 adds wrap. shift must be in -31...30.
+void qc_requant_rows(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels, const int32_t *bias,
+                     const int32_t *mult, const int32_t *shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out,
+                     ptrdiff_t out_stride, int profile);
+/// Per-tensor requantization of a flat array, in place allowed (`out == x`):
+///   out[i] = clamp(multiply(x[i], m, shift) + zout, lo, hi)
+void qc_requant_flat(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, int32_t zout, int32_t lo, int32_t hi,
+                     int32_t *out, int profile);
+/// One input of an element-wise add / subtract (TFLite's integer `Add`), summed into `acc`:
+///   acc[i] = (accumulate ? acc[i] : 0) + sign * multiply((x[i] - z) << left, m, shift)
+/// every int32 step wrapping; `sign` is +1 or -1, `left` in 0...31.
+void qc_rescale_accumulate(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m, int32_t shift,
+                           int32_t sign, int32_t *acc, int accumulate, int profile);
+
+/// The integer depthwise convolution's accumulators for output row `out_y` (multiplier 1), before bias
+/// and requantization: acc[x * channels + c] = sum over taps inside the image of
+/// (sample[y][x'][c] - zin) * weights[ky][kx][c], every int32 step wrapping (so adding the bias
+/// afterwards gives the reference's bias-first sum exactly). `sample` is one image H x W x channels.
+void qc_depthwise_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                          const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h,
+                          ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w, ptrdiff_t pad_top,
+                          ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
+
+// ---- Float GEMM micro-kernels (the float engine; Sources/FloatEngine/Kernels/GEMM.swift) -----------
+/// C[6 x 16] = clamp((bias ? bias : C) + A[6 x kc] * B[kc x 16]), clamp only when `clamps`.
+/// B is packed [k][16] (the 6x8 / 6x4 kernels read the left 8 / 4 of the same panel); C rows are
+/// `ldc` floats apart. A: with `a_offsets` NULL a packed panel, A[r][k] = a[6k + r]; otherwise read in
+/// place, A[r][k] = a[a_offsets[k] + r * a_step].
+void qc_sgemm_6x16(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
+                   ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+void qc_sgemm_6x8(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
+                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+void qc_sgemm_6x4(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
+                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+
+/// One output row `out_y` of a depthwise convolution (multiplier 1; the caller expands the sample
+/// otherwise): `sample` is H x W x channels (NHWC, one image), `weights` [kh][kw][channels], `out`
+/// out_w x channels. out[x][c] = clamp(bias[c] + sum over taps inside the image of in * w).
+void qc_depthwise_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, const float *weights,
+                          const float *bias, ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h,
+                          ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w, ptrdiff_t pad_top,
+                          ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, float *out, int clamps, float lo,
+                          float hi);
+
+/// Twelve independent 8-lane multiply-add chains run `iterations` times (the bench's FP32 peak probe);
+/// returns their sum so the work is kept.
+float qc_fma_probe(ptrdiff_t iterations, float seed);
+
+#endif

@@ -1,0 +1,90 @@
+// The portable level of the integer kernels: plain C, the same integers as every vector level (int32
+// sums wrap, as vpaddd does). Contracts in include/CKernels.h.
+#include "kernels_internal.h"
+
+void qc_gemm_s16_4x16_scalar(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c,
+                             ptrdiff_t ldc, int accumulate) {
+    for (int r = 0; r < 4; r++) {
+        for (int n = 0; n < 16; n++) {
+            uint32_t sum = accumulate ? (uint32_t)c[r * ldc + n] : 0u;
+            const int16_t *w = b + (n < 8 ? 2 * n : 16 + 2 * (n - 8));
+            for (ptrdiff_t p = 0; p < kpairs; p++) {
+                int32_t pair = (int32_t)a[r * lda + 2 * p] * w[32 * p] + (int32_t)a[r * lda + 2 * p + 1] * w[32 * p + 1];
+                sum += (uint32_t)pair;
+            }
+            c[r * ldc + n] = (int32_t)sum;
+        }
+    }
+}
+
+void qc_gemm_s16_4x8_scalar(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c,
+                            ptrdiff_t ldc, int accumulate) {
+    for (int r = 0; r < 4; r++) {
+        for (int n = 0; n < 8; n++) {
+            uint32_t sum = accumulate ? (uint32_t)c[r * ldc + n] : 0u;
+            const int16_t *w = b + 2 * n;
+            for (ptrdiff_t p = 0; p < kpairs; p++) {
+                int32_t pair = (int32_t)a[r * lda + 2 * p] * w[32 * p] + (int32_t)a[r * lda + 2 * p + 1] * w[32 * p + 1];
+                sum += (uint32_t)pair;
+            }
+            c[r * ldc + n] = (int32_t)sum;
+        }
+    }
+}
+
+void qc_gemm_u8s8_4x16_scalar(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c,
+                              ptrdiff_t ldc, int accumulate) {
+    for (int r = 0; r < 4; r++) {
+        for (int n = 0; n < 16; n++) {
+            uint32_t sum = accumulate ? (uint32_t)c[r * ldc + n] : 0u;
+            const int8_t *w = b + (n < 8 ? 4 * n : 32 + 4 * (n - 8));
+            for (ptrdiff_t q = 0; q < kquads; q++) {
+                for (int j = 0; j < 4; j++) sum += (uint32_t)((int32_t)a[r * lda + 4 * q + j] * w[64 * q + j]);
+            }
+            c[r * ldc + n] = (int32_t)sum;
+        }
+    }
+}
+
+void qc_gemm_u8s8_4x16_i16_scalar(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c,
+                                  ptrdiff_t ldc, int accumulate, ptrdiff_t chunk) {
+    (void)chunk;  // int32 sums throughout: exact for any chunk.
+    qc_gemm_u8s8_4x16_scalar(a, lda, b, kquads, c, ldc, accumulate);
+}
+
+void qc_requant_rows_scalar(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels, const int32_t *bias,
+                            const int32_t *mult, const int32_t *shift, int32_t zout, int32_t lo, int32_t hi,
+                            int32_t *out, ptrdiff_t out_stride, int profile) {
+    qc_requant_rows_tail(c, ldc, rows, 0, channels, bias, mult, shift, zout, lo, hi, out, out_stride, profile);
+}
+
+void qc_requant_flat_scalar(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, int32_t zout, int32_t lo,
+                            int32_t hi, int32_t *out, int profile) {
+    qc_requant_flat_tail(x, 0, n, m, shift, zout, lo, hi, out, profile);
+}
+
+void qc_rescale_accumulate_scalar(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m, int32_t shift,
+                                  int32_t sign, int32_t *acc, int accumulate, int profile) {
+    qc_rescale_accumulate_tail(x, 0, n, z, left, m, shift, sign, acc, accumulate, profile);
+}
+
+void qc_depthwise_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                                 const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
+                                 ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
+                                 ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
+    ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
+    qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
+        qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
+        uint32_t *a = (uint32_t *)(acc + ox * channels);
+        for (ptrdiff_t c = 0; c < channels; c++) a[c] = 0;
+        for (ptrdiff_t ky = ky0; ky < ky1; ky++) {
+            for (ptrdiff_t kx = kx0; kx < kx1; kx++) {
+                const int32_t *x = sample + ((origin_y + ky * dilation_h) * in_w + origin_x + kx * dilation_w) * channels;
+                const int32_t *w = weights + (ky * kernel_w + kx) * channels;
+                for (ptrdiff_t c = 0; c < channels; c++) a[c] += ((uint32_t)x[c] - (uint32_t)zin) * (uint32_t)w[c];
+            }
+        }
+    }
+}

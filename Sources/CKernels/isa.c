@@ -1,0 +1,251 @@
+// Run-time choice of the kernel level: cpuid + xgetbv once at load, `QCONVERT_ISA` honoured when the
+// CPU runs it, and the `qc_*` entry points forwarding to the chosen table (one indirect call per
+// micro-kernel call; a micro-kernel call does hundreds of multiply-adds).
+#include "kernels_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#if QC_X86
+#include <cpuid.h>
+#endif
+
+#define QC_TABLE(sfx, lvl)                                                                                       \
+    {lvl, qc_gemm_s16_4x16_##sfx, qc_gemm_s16_4x8_##sfx, qc_gemm_u8s8_4x16_##sfx, qc_gemm_u8s8_4x16_i16_##sfx,      \
+     qc_requant_rows_##sfx, qc_requant_flat_##sfx, qc_rescale_accumulate_##sfx, qc_sgemm_6x16_##sfx,               \
+     qc_sgemm_6x8_##sfx, qc_sgemm_6x4_##sfx, qc_depthwise_row_f32_##sfx, qc_fma_probe_##sfx,                      \
+     qc_depthwise_row_i32_##sfx}
+
+static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
+#if QC_X86
+static const qc_kernels qc_table_avx2 = QC_TABLE(avx2, QC_ISA_AVX2);
+#endif
+
+static const qc_kernels *qc_active_table = &qc_table_scalar;
+static int qc_env_status = 0;
+static char qc_env_text[64];
+static char qc_model[96] = "unknown";
+static char qc_features[160] = "";
+static int qc_supports[QC_ISA_COUNT];
+
+static const char *const qc_names[QC_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni"};
+
+const char *qc_isa_name(int level) { return level >= 0 && level < QC_ISA_COUNT ? qc_names[level] : "?"; }
+
+int qc_isa_parse(const char *name) {
+    for (int level = 0; level < QC_ISA_COUNT; level++) {
+        if (strcmp(name, qc_names[level]) == 0) return level;
+    }
+    return -1;
+}
+
+int qc_isa_built(int level) {
+#if QC_X86
+    return level == QC_ISA_SCALAR || level == QC_ISA_AVX2;
+#else
+    return level == QC_ISA_SCALAR;
+#endif
+}
+
+static void qc_append_feature(const char *name) {
+    size_t used = strlen(qc_features);
+    snprintf(qc_features + used, sizeof qc_features - used, "%s%s", used ? "," : "", name);
+}
+
+#if QC_X86
+/// XCR0: which register states the OS saves on a context switch (bit 1 XMM, 2 YMM, 5-7 opmask and ZMM).
+static uint64_t qc_xgetbv0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+#endif
+
+/// Fills `qc_supports`, the feature list and the brand string.
+static void qc_detect(void) {
+    qc_supports[QC_ISA_SCALAR] = 1;
+#if QC_X86
+    unsigned a, b, c, d;
+    unsigned max_leaf = __get_cpuid_max(0, 0);
+    if (max_leaf < 1 || !__get_cpuid(1, &a, &b, &c, &d)) return;
+    // Display family and model (the Intel/AMD rule: extended fields count when the base family is 15,
+    // or for the model also 6): virtual machines often hide the brand's model number, not these.
+    unsigned family = (a >> 8) & 0xF, model = (a >> 4) & 0xF;
+    if (family == 0xF) family += (a >> 20) & 0xFF;
+    if (family >= 6) model += ((a >> 16) & 0xF) << 4;
+    qc_append_feature("sse2");
+    int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1;
+    uint64_t xcr0 = osxsave ? qc_xgetbv0() : 0;
+    int ymm_state = (xcr0 & 0x6) == 0x6, zmm_state = (xcr0 & 0xE6) == 0xE6;
+    int avx2 = 0, avx512f = 0, avx512bw = 0, avx512vl = 0, avx512vnni = 0, avxvnni = 0;
+    if (max_leaf >= 7) {
+        __cpuid_count(7, 0, a, b, c, d);
+        avx2 = (b >> 5) & 1;
+        avx512f = (b >> 16) & 1;
+        avx512bw = (b >> 30) & 1;
+        avx512vl = (b >> 31) & 1;
+        avx512vnni = (c >> 11) & 1;
+        __cpuid_count(7, 1, a, b, c, d);
+        avxvnni = (a >> 4) & 1;
+    }
+    if (avx && ymm_state) qc_append_feature("avx");
+    if (avx2 && ymm_state) qc_append_feature("avx2");
+    if (fma && ymm_state) qc_append_feature("fma");
+    if (avxvnni && ymm_state) qc_append_feature("avxvnni");
+    if (avx512f && zmm_state) qc_append_feature("avx512f");
+    if (avx512bw && zmm_state) qc_append_feature("avx512bw");
+    if (avx512vl && zmm_state) qc_append_feature("avx512vl");
+    if (avx512vnni && zmm_state) qc_append_feature("avx512vnni");
+    if (!ymm_state) qc_append_feature("(OS does not save YMM)");
+    else if ((avx512f || avx512bw) && !zmm_state) qc_append_feature("(OS does not save ZMM)");
+    qc_supports[QC_ISA_AVX2] = avx && avx2 && fma && ymm_state;
+    qc_supports[QC_ISA_AVX512] = qc_supports[QC_ISA_AVX2] && avx512f && avx512bw && avx512vl && zmm_state;
+    qc_supports[QC_ISA_AVX512VNNI] = qc_supports[QC_ISA_AVX512] && avx512vnni;
+
+    if (__get_cpuid_max(0x80000000, 0) >= 0x80000004) {
+        unsigned words[12];
+        for (unsigned leaf = 0; leaf < 3; leaf++) {
+            __get_cpuid(0x80000002 + leaf, &words[4 * leaf], &words[4 * leaf + 1], &words[4 * leaf + 2],
+                        &words[4 * leaf + 3]);
+        }
+        char brand[49];
+        memcpy(brand, words, 48);
+        brand[48] = 0;
+        const char *start = brand;
+        while (*start == ' ') start++;
+        size_t length = strlen(start);
+        while (length > 0 && start[length - 1] == ' ') length--;
+        if (length > 0) {
+            if (length >= sizeof qc_model) length = sizeof qc_model - 1;
+            memcpy(qc_model, start, length);
+            qc_model[length] = 0;
+        }
+    }
+    size_t used = strlen(qc_model);
+    snprintf(qc_model + used, sizeof qc_model - used, " (family %u model %u)", family, model);
+#elif defined(__aarch64__)
+    qc_append_feature("neon");
+#endif
+}
+
+int qc_isa_cpu_supports(int level) { return level >= 0 && level < QC_ISA_COUNT ? qc_supports[level] : 0; }
+
+const qc_kernels *qc_kernels_for(int level) {
+    if (!qc_isa_built(level) || !qc_isa_cpu_supports(level)) return NULL;
+#if QC_X86
+    if (level == QC_ISA_AVX2) return &qc_table_avx2;
+#endif
+    return &qc_table_scalar;
+}
+
+int qc_isa_best(void) {
+    for (int level = QC_ISA_COUNT - 1; level > 0; level--) {
+        if (qc_kernels_for(level)) return level;
+    }
+    return QC_ISA_SCALAR;
+}
+
+int qc_isa_active(void) { return qc_active_table->level; }
+
+int qc_isa_select(int level) {
+    if (level < 0 || level >= QC_ISA_COUNT) return -3;
+    if (!qc_isa_cpu_supports(level)) return -1;
+    if (!qc_isa_built(level)) return -2;
+    qc_active_table = qc_kernels_for(level);
+    return 0;
+}
+
+int qc_isa_env_status(void) { return qc_env_status; }
+const char *qc_isa_env_value(void) { return qc_env_text; }
+const char *qc_cpu_model(void) { return qc_model; }
+const char *qc_cpu_features(void) { return qc_features; }
+
+/// Runs when the library is loaded, before any kernel: detect, then the best level or `QCONVERT_ISA`.
+/// A request this CPU or build cannot honour leaves the portable level active (always correct) and is
+/// reported through `qc_isa_env_status`, which the CLI turns into an error.
+__attribute__((constructor)) static void qc_isa_init(void) {
+    qc_detect();
+    qc_active_table = qc_kernels_for(qc_isa_best());
+    const char *request = getenv("QCONVERT_ISA");
+    if (!request || !*request) return;
+    snprintf(qc_env_text, sizeof qc_env_text, "%s", request);
+    int level = qc_isa_parse(request);
+    int status = level < 0 ? -3 : qc_isa_select(level);
+    if (status != 0) {
+        qc_env_status = status;
+        qc_active_table = &qc_table_scalar;
+    }
+}
+
+// ---- Entry points -----------------------------------------------------------------------------------
+
+void qc_gemm_s16_4x16(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c, ptrdiff_t ldc,
+                      int accumulate) {
+    qc_active_table->gemm_s16_4x16(a, lda, b, kpairs, c, ldc, accumulate);
+}
+
+void qc_gemm_s16_4x8(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c, ptrdiff_t ldc,
+                     int accumulate) {
+    qc_active_table->gemm_s16_4x8(a, lda, b, kpairs, c, ldc, accumulate);
+}
+
+void qc_gemm_u8s8_4x16(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c, ptrdiff_t ldc,
+                       int accumulate) {
+    qc_active_table->gemm_u8s8_4x16(a, lda, b, kquads, c, ldc, accumulate);
+}
+
+void qc_gemm_u8s8_4x16_i16(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c, ptrdiff_t ldc,
+                           int accumulate, ptrdiff_t chunk) {
+    qc_active_table->gemm_u8s8_4x16_i16(a, lda, b, kquads, c, ldc, accumulate, chunk);
+}
+
+void qc_requant_rows(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels, const int32_t *bias,
+                     const int32_t *mult, const int32_t *shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out,
+                     ptrdiff_t out_stride, int profile) {
+    qc_active_table->requant_rows(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, out, out_stride, profile);
+}
+
+void qc_requant_flat(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, int32_t zout, int32_t lo, int32_t hi,
+                     int32_t *out, int profile) {
+    qc_active_table->requant_flat(x, n, m, shift, zout, lo, hi, out, profile);
+}
+
+void qc_rescale_accumulate(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m, int32_t shift,
+                           int32_t sign, int32_t *acc, int accumulate, int profile) {
+    qc_active_table->rescale_accumulate(x, n, z, left, m, shift, sign, acc, accumulate, profile);
+}
+
+void qc_sgemm_6x16(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
+                   ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    qc_active_table->sgemm_6x16(kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+}
+
+void qc_sgemm_6x8(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
+                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    qc_active_table->sgemm_6x8(kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+}
+
+void qc_sgemm_6x4(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
+                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    qc_active_table->sgemm_6x4(kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+}
+
+void qc_depthwise_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, const float *weights,
+                          const float *bias, ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h,
+                          ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w, ptrdiff_t pad_top,
+                          ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, float *out, int clamps, float lo,
+                          float hi) {
+    qc_active_table->depthwise_row_f32(sample, in_h, in_w, channels, weights, bias, kernel_h, kernel_w, stride_h,
+                                       stride_w, dilation_h, dilation_w, pad_top, pad_left, out_y, out_w, out, clamps,
+                                       lo, hi);
+}
+
+float qc_fma_probe(ptrdiff_t iterations, float seed) { return qc_active_table->fma_probe(iterations, seed); }
+
+void qc_depthwise_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                          const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h,
+                          ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w, ptrdiff_t pad_top,
+                          ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
+    qc_active_table->depthwise_row_i32(sample, in_h, in_w, channels, weights, zin, kernel_h, kernel_w, stride_h, stride_w,
+                                       dilation_h, dilation_w, pad_top, pad_left, out_y, out_w, acc);
+}

@@ -1,0 +1,154 @@
+import CKernels
+import XCTest
+
+/// Every integer kernel of every level this CPU runs (`qc_kernels_for`), bit for bit against the
+/// portable `scalar` level, on random data at the extremes of each layout's exactness bound
+/// (Sources/CKernels/int8_avx2.c): s16 operands at |a| = 255 and w = -128, u8 weights at |w| = 64, the
+/// int16-chunked u8 kernel at the largest chunk its weights allow, and requantization over every
+/// shift, the saturating multiplier and int32 extremes.
+final class ISALevelTests: XCTestCase {
+    /// The levels to check against scalar; `scalar` itself is compared too (it must equal itself, and
+    /// this keeps the test meaningful on a CPU with no vector level).
+    private var levels: [UnsafePointer<qc_kernels>] {
+        (0..<Int32(QC_ISA_COUNT.rawValue)).compactMap { qc_kernels_for($0) }
+    }
+    private var scalar: qc_kernels { qc_kernels_for(Int32(QC_ISA_SCALAR.rawValue))!.pointee }
+
+    private func name(_ table: UnsafePointer<qc_kernels>) -> String {
+        String(cString: qc_isa_name(Int32(table.pointee.level.rawValue)))
+    }
+
+    func testTheMachinesLevelsAreDetected() {
+        XCTAssertNotNil(qc_kernels_for(Int32(QC_ISA_SCALAR.rawValue)), "the portable level is always available")
+        XCTAssertNotNil(qc_kernels_for(qc_isa_best()))
+        #if arch(x86_64)
+        // Every x86-64 CPU this project has run on (Zen 1, 3, 4) has AVX2 + FMA: the fast level must be found there.
+        if String(cString: qc_cpu_features()).split(separator: ",").contains("avx2") {
+            XCTAssertNotNil(qc_kernels_for(Int32(QC_ISA_AVX2.rawValue)), "cpuid reports AVX2 but the avx2 level is not used")
+        }
+        #endif
+    }
+
+    func testInt16PairGEMMMatchesScalar() {
+        var rng = TestRNG(seed: 31)
+        for table in levels {
+            for trial in 0..<24 {
+                let kpairs = [1, 2, 7, 64, 256, 300][trial % 6], lda = 2 * kpairs + 2 * (trial % 3), ldc = 16 + trial % 5
+                // Full-range operands: a = x - zin in -255...255, weights -128...127, with runs at the extremes.
+                let a: [Int16] = (0..<(4 * lda)).map { i in i % 7 == 0 ? (i % 2 == 0 ? 255 : -255) : Int16(rng.int(-255...255)) }
+                let b: [Int16] = (0..<(32 * kpairs)).map { i in i % 5 == 0 ? -128 : Int16(rng.int(-128...127)) }
+                let start: [Int32] = (0..<(4 * ldc)).map { _ in rng.int32(-1_000_000...1_000_000) }
+                for accumulate: Int32 in [0, 1] {
+                    for half in [false, true] {
+                        var expected = start, actual = start
+                        let s = half ? scalar.gemm_s16_4x8! : scalar.gemm_s16_4x16!
+                        let f = half ? table.pointee.gemm_s16_4x8! : table.pointee.gemm_s16_4x16!
+                        s(a, lda, b, kpairs, &expected, ldc, accumulate)
+                        f(a, lda, b, kpairs, &actual, ldc, accumulate)
+                        XCTAssertEqual(actual, expected, "\(name(table)) s16 \(half ? "4x8" : "4x16") K pairs \(kpairs) accumulate \(accumulate)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testUnsignedByteGEMMMatchesScalarAtItsWeightBound() {
+        var rng = TestRNG(seed: 37)
+        for table in levels {
+            for trial in 0..<24 {
+                let kquads = [1, 3, 16, 128, 200, 9][trial % 6], lda = 4 * kquads + 4 * (trial % 2), ldc = 16 + trial % 3
+                let bound = [64, 7, 1][trial % 3]  // 7-bit, 4-bit and 2-bit weights
+                let a: [UInt8] = (0..<(4 * lda)).map { i in i % 3 == 0 ? 255 : UInt8(rng.int(0...255)) }
+                let b: [Int8] = (0..<(64 * kquads)).map { i in i % 4 == 0 ? Int8(-bound) : Int8(rng.int(-bound...bound)) }
+                // The largest chunk the packer derives for these weights (PackedGEMMWeights.int16Chunk).
+                let chunk = min(64, max(1, Int(Int16.max) / (2 * 255 * bound)))
+                let start: [Int32] = (0..<(4 * ldc)).map { _ in rng.int32(-1_000_000...1_000_000) }
+                for accumulate: Int32 in [0, 1] {
+                    var expected = start, actual = start, chunked = start
+                    scalar.gemm_u8s8_4x16!(a, lda, b, kquads, &expected, ldc, accumulate)
+                    table.pointee.gemm_u8s8_4x16!(a, lda, b, kquads, &actual, ldc, accumulate)
+                    table.pointee.gemm_u8s8_4x16_i16!(a, lda, b, kquads, &chunked, ldc, accumulate, chunk)
+                    XCTAssertEqual(actual, expected, "\(name(table)) u8 |w| <= \(bound) K quads \(kquads)")
+                    XCTAssertEqual(chunked, expected, "\(name(table)) u8 int16 chunk \(chunk) |w| <= \(bound) K quads \(kquads)")
+                }
+            }
+        }
+    }
+
+    func testRequantizationMatchesScalarOnEveryLane() {
+        var rng = TestRNG(seed: 41)
+        let special: [Int32] = [0, 1, -1, Int32.min, Int32.max, Int32.min + 1, 1 << 30, -(1 << 30), 12345, -12345]
+        for table in levels {
+            for profile: Int32 in [0, 1] {
+                for trial in 0..<64 {
+                    let channels = [1, 7, 8, 9, 16, 23, 31, 40][trial % 8], rows = 1 + trial % 4
+                    let usual = trial >= 32  // the hoisted case: shift <= 0, no Int32.min multiplier
+                    let mult: [Int32] = (0..<channels).map { j in
+                        usual ? [1, 1 << 30, Int32.max, -Int32.max][(trial + j) % 4] : [0, 1, 1 << 30, Int32.max, Int32.min][(trial + j) % 5]
+                    }
+                    let shift: [Int32] = (0..<channels).map { j in usual ? -Int32((trial * 5 + j * 3) % 32) : Int32((trial * 7 + j * 3) % 62 - 31) }
+                    let ldc = channels + 3, stride = channels + 2
+                    let c = (0..<(rows * ldc)).map { i in i % 4 == 0 ? special[(i / 4) % special.count] : rng.int32(Int64(Int32.min)...Int64(Int32.max)) }
+                    let bias = (0..<channels).map { j in j % 5 == 0 ? Int32.max : rng.int32(-100_000...100_000) }
+                    let zout = rng.int32(-300...300)
+                    let (lo, hi): (Int32, Int32) = trial % 3 == 0 ? (Int32.min, Int32.max) : (-128, 127)
+                    var expected = [Int32](repeating: 0, count: rows * stride), actual = expected
+                    scalar.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &expected, stride, profile)
+                    table.pointee.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &actual, stride, profile)
+                    XCTAssertEqual(actual, expected, "\(name(table)) requant_rows profile \(profile) trial \(trial)")
+
+                    // Per-tensor: one multiplier and shift for a flat array, and the Add input rescale.
+                    let m = mult[0], s = shift[0], n = rows * ldc
+                    var flatExpected = [Int32](repeating: 0, count: n), flatActual = flatExpected
+                    scalar.requant_flat!(c, n, m, s, zout, lo, hi, &flatExpected, profile)
+                    table.pointee.requant_flat!(c, n, m, s, zout, lo, hi, &flatActual, profile)
+                    XCTAssertEqual(flatActual, flatExpected, "\(name(table)) requant_flat profile \(profile) trial \(trial)")
+                    let left = Int32(trial % 21), sign: Int32 = trial % 2 == 0 ? 1 : -1
+                    for accumulate: Int32 in [0, 1] {
+                        var accExpected = bias + c.prefix(n - channels), accActual = accExpected
+                        scalar.rescale_accumulate!(c, n, zout, left, m, s, sign, &accExpected, accumulate, profile)
+                        table.pointee.rescale_accumulate!(c, n, zout, left, m, s, sign, &accActual, accumulate, profile)
+                        XCTAssertEqual(accActual, accExpected, "\(name(table)) rescale_accumulate profile \(profile) trial \(trial)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The depthwise accumulators over strides, dilations, padding on every side and channel counts
+    /// around the 8 / 16 vector widths, with int32 inputs and weights at the extremes (sums wrap).
+    func testDepthwiseRowMatchesScalar() {
+        var rng = TestRNG(seed: 43)
+        for table in levels {
+            for trial in 0..<60 {
+                let channels = [1, 3, 8, 9, 16, 17, 24, 40][trial % 8], k = [1, 3, 5][trial % 3]
+                let stride = 1 + trial % 2, dilation = trial % 5 == 4 ? 2 : 1, span = (k - 1) * dilation + 1
+                let inH = span + rng.int(0...4), inW = span + rng.int(0...6), pad = trial % 2 == 0 ? span / 2 : 0
+                let outH = (inH + 2 * pad - span) / stride + 1, outW = (inW + 2 * pad - span) / stride + 1
+                let wide = trial % 4 == 0  // full int32 range: only the wrapping must agree
+                let sample: [Int32] = (0..<(inH * inW * channels)).map { _ in wide ? rng.int32(Int64(Int32.min)...Int64(Int32.max)) : rng.int32(-128...255) }
+                let weights: [Int32] = (0..<(k * k * channels)).map { _ in wide ? rng.int32(Int64(Int32.min)...Int64(Int32.max)) : rng.int32(-128...127) }
+                let zin = wide ? Int32.min : rng.int32(-128...127)
+                for outY in 0..<outH {
+                    var expected = [Int32](repeating: 7, count: outW * channels), actual = expected
+                    scalar.depthwise_row_i32!(sample, inH, inW, channels, weights, zin, k, k, stride, stride, dilation, dilation,
+                                              pad, pad, outY, outW, &expected)
+                    table.pointee.depthwise_row_i32!(sample, inH, inW, channels, weights, zin, k, k, stride, stride, dilation,
+                                                     dilation, pad, pad, outY, outW, &actual)
+                    XCTAssertEqual(actual, expected, "\(name(table)) depthwise \(k)x\(k) stride \(stride) C \(channels) row \(outY)")
+                }
+            }
+        }
+    }
+
+    func testSelectingALevelTheCPULacksIsRefused() {
+        let before = qc_isa_active()
+        for level in 0..<Int32(QC_ISA_COUNT.rawValue) where qc_kernels_for(level) == nil {
+            XCTAssertNotEqual(qc_isa_select(level), 0, "\(String(cString: qc_isa_name(level))) is not available here")
+            XCTAssertEqual(qc_isa_active(), before, "a refused selection must leave the active level alone")
+        }
+        XCTAssertEqual(qc_isa_select(Int32(QC_ISA_COUNT.rawValue)), -3)
+        XCTAssertEqual(qc_isa_parse("avx512vnni"), Int32(QC_ISA_AVX512VNNI.rawValue))
+        XCTAssertEqual(qc_isa_parse("sse9"), -1)
+    }
+}

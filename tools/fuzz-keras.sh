@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Fuzzes the Keras importer (model_config JSON against real weights, and whole .h5 files) with
+# libFuzzer for ${1:-60} seconds (docs/robustness.md, "Fuzzing").
+#   tools/fuzz-keras.sh [seconds] [extra libFuzzer flags...]
+#   QC_FUZZ_MODE=config|file tools/fuzz-keras.sh ...   only one kind of input
+#   QC_FUZZ_TARGET=calibration tools/fuzz-keras.sh ...  calibration / evaluation files instead
+# Builds QCore and HDF5 as modules and KerasImport with the entry as the fuzzed module, all with
+# coverage and AddressSanitizer, into .build-fuzz/keras/; seeds the corpus with every fixture's
+# model_config (mode byte 0) and the smallest fixture file (mode byte 1). Exit != 0 on a crash,
+# leaving the reproducer in .build-fuzz/keras/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+shift || true
+root="$(pwd)"
+out=.build-fuzz/keras
+mkdir -p "$out/corpus" "$out/seeds"
+hdf5_cflags=$(pkg-config --cflags hdf5 2>/dev/null || true)
+hdf5_libs=$(pkg-config --libs hdf5 2>/dev/null || echo "-lhdf5")
+flags=(-O -sanitize=fuzzer,address -parse-as-library -I "$out" -I Sources/CHDF5)
+for f in $hdf5_cflags; do flags+=(-Xcc "$f"); done
+
+build_module() {  # name sources...
+    local name=$1; shift
+    swiftc "${flags[@]}" -emit-module -emit-module-path "$out/$name.swiftmodule" -module-name "$name" \
+        -emit-object -wmo "$@" -o "$out/$name.o" 2> >(grep -v "Cannot export local symbol" >&2)
+}
+build_module QCore Sources/QCore/*.swift
+build_module HDF5 Sources/HDF5/*.swift
+if [ "${QC_FUZZ_TARGET:-keras}" = calibration ]; then
+    swiftc "${flags[@]}" -module-name CalibrationFuzz Fuzz/CalibrationFuzz/FuzzEntry.swift "$out/QCore.o" "$out/HDF5.o" \
+        $hdf5_libs -o "$out/calibration-fuzz" 2> >(grep -v "Cannot export local symbol" >&2)
+    mkdir -p "$out/calibration-corpus" "$out/calibration-seeds"
+    cp fixtures/resnet_bn/calib.h5 fixtures/resnet_bn/data.h5 "$out/calibration-seeds/"
+    cd "$out"
+    exec ./calibration-fuzz -max_total_time="$seconds" -max_len=700000 -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 "$@" calibration-corpus calibration-seeds
+fi
+swiftc "${flags[@]}" -module-name KerasFuzz Sources/KerasImport/*.swift Fuzz/KerasFuzz/FuzzEntry.swift \
+    "$out/QCore.o" "$out/HDF5.o" $hdf5_libs -o "$out/keras-fuzz" 2> >(grep -v "Cannot export local symbol" >&2)
+
+# Seeds: "\0" + model_config of every fixture, "\1" + the smallest fixture file (written by the
+# fuzzer binary itself, through LLVMFuzzerInitialize, so no Python or h5dump is needed).
+QC_FUZZ_WRITE_SEEDS="$out/seeds" "$out/keras-fuzz" fixtures/*/model.h5
+
+cd "$out"
+QC_FUZZ_WEIGHTS="$root/fixtures/resnet_bn/model.h5" ./keras-fuzz -max_total_time="$seconds" -max_len=600000 -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 "$@" corpus seeds
