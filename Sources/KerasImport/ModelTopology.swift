@@ -18,6 +18,11 @@ struct ModelTopology {
 
     static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
 
+    /// The layers as Keras 3's weights layout addresses them, in config order.
+    var keras3Entries: [Keras3LayerEntry] {
+        layers.map { Keras3LayerEntry(key: $0.config.name, name: $0.config.name, className: $0.config.className) }
+    }
+
     /// Parses the JSON text of the root `model_config` attribute.
     static func parse(json: String, path: String) throws(KerasImportError) -> ModelTopology {
         let object: Any
