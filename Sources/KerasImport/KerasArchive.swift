@@ -30,8 +30,11 @@ struct KerasArchive {
     /// The zip local-file-header signature `PK\3\4` that starts every `.keras` file.
     static let magic: [UInt8] = [0x50, 0x4b, 0x03, 0x04]
 
-    /// True when the file at `path` starts with the zip signature.
+    /// True when the file at `path` is a regular file starting with the zip signature (a FIFO or
+    /// device is never opened: reading it could block; the HDF5 reader refuses it).
     static func hasZipMagic(path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         guard let head = try? handle.read(upToCount: magic.count) else { return false }
