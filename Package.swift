@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Reading Keras 3 `.keras` archives (a zip of config.json + model.weights.h5).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // HDF5: system library + shim for the macros Swift cannot import, then an owning wrapper.
@@ -27,12 +29,13 @@ let package = Package(
         // Fixed-point arithmetic of the integer runtime: rounding profiles, multipliers and shifts.
         .target(name: "FixedPoint"),
         // The packed low-bit model file: spec in docs/qbin-format.md.
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "QBin", dependencies: ["QCore", "CZlib"]),
+        // Named QCZlib, not CZlib: ZIPFoundation declares a clang module CZlib of its own on Linux.
+        .systemLibrary(name: "QCZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "QBin", dependencies: ["QCore", "QCZlib"]),
         // Integer-only simulator of a .qbin model: scalar reference kernels and fast int8 GEMM kernels.
         .target(name: "Simulator", dependencies: ["QBin", "QCore", "FixedPoint", "CKernels"]),
         // Importers.
-        .target(name: "KerasImport", dependencies: ["QCore", "HDF5"]),
+        .target(name: "KerasImport", dependencies: ["QCore", "HDF5", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Calibration: streaming activation statistics and clipping-range choice.
         .target(name: "Calibration", dependencies: ["QCore", "FloatEngine"]),
         // Quantizer: float graph + statistics -> QModel (folding, fusion, per-channel weights, requantization).
@@ -59,7 +62,8 @@ let package = Package(
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint"]),
         .testTarget(name: "QBinTests", dependencies: ["QBin", "QCore"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "QBin", "FixedPoint", "CKernels"]),
-        .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5"]),
+        .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5",
+                                                            .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "QConvertKitTests", dependencies: ["QConvertKit", "QCTestSupport", "HDF5", "FloatEngine", "KerasImport", "QCore",
                                                              "Report", "Quantizer", "QBin"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "FloatEngine", "QCore", "KerasImport", "QCTestSupport"]),

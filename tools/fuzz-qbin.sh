@@ -11,10 +11,10 @@ out=.build-fuzz
 mkdir -p "$out/corpus" "$out/seeds"
 
 # The seed writer (no sanitizer), then the fuzzer: QBin's sources and the entry in one module.
-swiftc -O -parse-as-library -module-name QBinSeed -I Sources/CZlib \
+swiftc -O -parse-as-library -module-name QBinSeed -I Sources/QCZlib \
     Sources/QBin/*.swift Fuzz/QBinFuzz/SeedModel.swift Fuzz/QBinSeed/main.swift -o "$out/qbin-seed"
 "$out/qbin-seed" "$out/seeds"
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name QBinFuzz -I Sources/CZlib \
+swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name QBinFuzz -I Sources/QCZlib \
     Sources/QBin/*.swift Fuzz/QBinFuzz/*.swift -o "$out/qbin-fuzz" 2> >(grep -v "Cannot export local symbol" >&2)
 
 cd "$out"

@@ -51,11 +51,19 @@ struct OpFactory {
             return EmulatedAdd(inputZeros: zeros, factors: factors, outputZero: try zero(out, at), lower: clamp[0], upper: clamp[1])
         case .multiply:
             let x0 = input(op, 0), x1 = input(op, 1), out = output(op)
-            guard x0.shape == out.shape, x1.shape == out.shape else {
-                throw at.invalid("inputs \(x0.shape), \(x1.shape) and output \(out.shape) differ (no broadcasting)")
+            // One operand may be [1, ..., 1, C] against a [..., C] output (shapes per sample) (squeeze-excite).
+            var broadcast: (input: Int, channels: Int, perSample: Int)?
+            for (k, x) in [x0, x1].enumerated() where x.shape != out.shape {
+                let other = k == 0 ? x1 : x0
+                guard other.shape == out.shape, x.shape.count == out.shape.count, x.shape.last == out.shape.last,
+                      x.shape.dropLast().allSatisfy({ $0 == 1 }), let c = out.shape.last else {
+                    throw at.invalid("inputs \(x0.shape), \(x1.shape) and output \(out.shape) differ beyond a 1 x 1 x C channel broadcast")
+                }
+                broadcast = (k, c, out.shape.reduce(1, *))
             }
             return EmulatedMultiply(zero0: try zero(x0, at), zero1: try zero(x1, at),
-                                    rescale: try rescale(op, factors: [Double(x0.scales[0]) * Double(x1.scales[0]) / Double(out.scales[0])], at))
+                                    rescale: try rescale(op, factors: [Double(x0.scales[0]) * Double(x1.scales[0]) / Double(out.scales[0])], at),
+                                    broadcast: broadcast)
         case .requantize:
             let x = input(op, 0), out = output(op)
             guard x.elementCount == out.elementCount else {

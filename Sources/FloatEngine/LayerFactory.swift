@@ -34,6 +34,8 @@ enum LayerFactory {
             return MergeLayer(kind: .add, inputShape: node.shape)
         case .subtract:
             return MergeLayer(kind: .subtract, inputShape: node.shape)
+        case .multiply where inputShapes.count == 2 && inputShapes[0] != inputShapes[1]:
+            return BroadcastMultiplyLayer(outputShape: node.shape, smallInput: inputShapes[0] == node.shape ? 1 : 0)
         case .multiply:
             return MergeLayer(kind: .multiply, inputShape: node.shape)
         case .concatenate(let axis):

@@ -83,7 +83,7 @@ public final class HDF5File: @unchecked Sendable {
         return access
     }
 
-    private static func finishOpening(path: String, id: hid_t, isWritable: Bool) throws(HDF5Error) -> HDF5File {
+    static func finishOpening(path: String, id: hid_t, isWritable: Bool) throws(HDF5Error) -> HDF5File {
         let rootID = H5Gopen2(id, "/", qc_h5p_default())
         guard rootID >= 0 else {
             let detail = H5Library.errorText()

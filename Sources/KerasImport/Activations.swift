@@ -16,7 +16,7 @@ struct ImportContext {
 /// Turning Keras activation identifiers into `Activation`.
 enum Activations {
     /// Names accepted in `activation` fields and Activation layers.
-    static let supported = ["linear", "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "hard_sigmoid", "swish", "silu"]
+    static let supported = ["linear", "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "hard_sigmoid", "swish", "silu", "hard_silu", "hard_swish", "gelu"]
 
     /// Reads `config[key]`: a name (`"relu"`), a registered name (`"keras.activations.relu"`), or a
     /// Keras 3 object (`{"class_name": "function", "config": "relu"}`, or a ReLU/LeakyReLU layer).
@@ -51,6 +51,8 @@ enum Activations {
         case "softmax": return .softmax
         case "hard_sigmoid", "hardsigmoid": return context.hardSigmoid
         case "swish", "silu": return .swish
+        case "hard_silu", "hard_swish", "hardswish": return .hardSwish
+        case "gelu": return .gelu
         default: throw layer.unsupported(key, raw)
         }
     }

@@ -7,6 +7,8 @@ struct HDF5Weights: WeightSource {
     let group: HDF5Group?
     let path: String
 
+    func location(layer: String) -> String { "model_weights/\(layer)" }
+
     func weightList(layer: String) throws(KerasImportError) -> [(name: String, shape: [Int])]? {
         guard let group, group.contains(layer) else { return nil }
         do {

@@ -15,6 +15,10 @@ public enum KerasImportError: Error, CustomStringConvertible {
     /// A stored weight value no model can hold (NaN or infinite weights, a negative BatchNorm
     /// variance); `index` is the first bad element, row-major.
     case badWeightValue(path: String, layer: String, weight: String, index: Int, detail: String)
+    /// A `.keras` zip that cannot be read safely (damaged, a member missing, over a size limit, unsafe names).
+    case archive(path: String, detail: String)
+    /// A Keras 3 `.weights.h5` without an architecture next to it.
+    case weightsWithoutConfig(path: String, tried: [String])
 
     public var description: String {
         switch self {
@@ -33,7 +37,7 @@ public enum KerasImportError: Error, CustomStringConvertible {
                 + "rebuild the layer without it (or replace it by a supported equivalent) and save again"
         case .missingWeights(let path, let layer, let detail):
             return "\(path): weights of layer '\(layer)' are missing or incomplete: \(detail); "
-                + "save the full model with model.save('x.h5') after building it"
+                + "save the full model again (model.save('m.keras') or model.save('m.h5')) after building it"
         case .weightShapeMismatch(let path, let layer, let weight, let expected, let found):
             return "\(path): layer '\(layer)' weight '\(weight)' has shape \(Self.format(found)), "
                 + "but the layer's config implies \(Self.format(expected)); the file is inconsistent or was edited"
@@ -42,6 +46,12 @@ public enum KerasImportError: Error, CustomStringConvertible {
         case .badWeightValue(let path, let layer, let weight, let index, let detail):
             return "\(path): layer '\(layer)' weight '\(weight)' element \(index) \(detail); "
                 + "the model is broken (diverged training or a damaged file): fix or retrain it and save again"
+        case .archive(let path, let detail):
+            return "\(path): not a usable .keras archive: \(detail)"
+        case .weightsWithoutConfig(let path, let tried):
+            return "\(path) holds Keras 3 weights only (no architecture), and no config was found next to it (tried "
+                + tried.joined(separator: ", ") + "); write the architecture with open('<name>.json', 'w').write(model.to_json()) "
+                + "beside it, or save the whole model with model.save('m.keras')"
         }
     }
 

@@ -9,7 +9,8 @@ extension GraphBuilder {
         "Activation", "ReLU", "LeakyReLU", "Softmax",
         "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
         "Add", "Subtract", "Multiply", "Concatenate",
-        "Flatten", "Reshape", "ZeroPadding2D", "Rescaling",
+        "Flatten", "Reshape", "ZeroPadding2D", "Cropping2D", "Rescaling", "Normalization", "LayerScale", "StochasticDepth",
+        "ops.Add", "ops.Subtract", "ops.Multiply", "ops.TrueDivide", "ops.Divide",
         "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
         "TVSmoothing",
     ]
@@ -48,9 +49,14 @@ extension GraphBuilder {
         case "Flatten": return try addFlatten(layer, name: name, inputs: inputs)
         case "Reshape": return try addReshape(layer, name: name, inputs: inputs)
         case "ZeroPadding2D": return try addZeroPadding(layer, name: name, inputs: inputs)
+        case "Cropping2D": return try addCropping(layer, name: name, inputs: inputs)
         case "Rescaling": return try addRescaling(layer, name: name, inputs: inputs)
         case "TVSmoothing": return try addTVSmoothing(layer, name: name, inputs: inputs)
-        case "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization":
+        case "Normalization": return try addNormalization(layer, name: name, inputs: inputs)
+        case "LayerScale": return try addLayerScale(layer, name: name, inputs: inputs)
+        case "ops.Add", "ops.Subtract", "ops.Multiply", "ops.TrueDivide", "ops.Divide":
+            return try addScalarOp(layer, name: name, inputs: inputs, op: String(layer.className.dropFirst(4)))
+        case "StochasticDepth", "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization":
             // Training-time only: identity at inference.
             return try add(name, layer, .identity, inputs: [single(inputs, name, layer)])
         default:

@@ -18,6 +18,45 @@ struct ModelTopology {
 
     static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
 
+    /// The layers as Keras 3's weights layout addresses them, in config order (functional ops such as
+    /// `ops.Add` are operations, not layers: the weights file has no slot for them).
+    var keras3Entries: [Keras3LayerEntry] {
+        layers.filter { !$0.config.className.hasPrefix("ops.") }
+            .map { Keras3LayerEntry(key: $0.config.name, name: $0.config.name, className: $0.config.className) }
+    }
+
+    /// Config keys under which a functional op's number operand is recorded (`x + 3.0`).
+    static let opConstantKey = "__qconvert_constant"
+    static let opConstantFirstKey = "__qconvert_constant_first"
+
+    /// Whether a layer entry is a Keras 3 functional op rather than a layer: its module is
+    /// `keras.src.ops.*`, or (legacy `.h5` drops the module) an Add / Subtract / Multiply / TrueDivide
+    /// whose call takes a tensor or number as a direct argument, where the merge layers take one list.
+    private static func isOpCall(_ spec: LayerConfig, _ layer: [String: Any]) -> Bool {
+        if let module = layer["module"] as? String { return module.hasPrefix("keras.src.ops") || module.hasPrefix("keras.ops") }
+        guard ["Add", "Subtract", "Multiply", "TrueDivide", "Divide"].contains(spec.className),
+              let nodes = layer["inbound_nodes"] as? [Any], let node = nodes.first as? [String: Any],
+              let args = node["args"] as? [Any], let first = args.first else { return false }
+        return !(first is [Any])
+    }
+
+    /// A Keras 3 functional op (module `keras.src.ops.*`, e.g. `x + 3.0` in MobileNetV3) becomes class
+    /// `ops.<Class>`, with its number operand (if any) and whether it came first recorded in the config.
+    private static func opLayer(_ spec: LayerConfig, _ layer: [String: Any], path: String) throws(KerasImportError) -> LayerConfig {
+        var values = spec.values
+        if let nodes = layer["inbound_nodes"] as? [Any], let node = nodes.first as? [String: Any], let args = node["args"] as? [Any] {
+            guard nodes.count == 1 else {
+                throw .invalidConfig(path: path, detail: "op '\(spec.name)' is called \(nodes.count) times; only single calls are supported")
+            }
+            for (position, arg) in args.enumerated() where !(arg is [String: Any]) && !(arg is [Any]) {
+                guard !JSONNumber.isBoolean(arg), let number = JSONNumber.double(arg) else { continue }
+                values[opConstantKey] = number
+                values[opConstantFirstKey] = position == 0
+            }
+        }
+        return LayerConfig(path: path, name: spec.name, className: "ops." + spec.className, values: values)
+    }
+
     /// Parses the JSON text of the root `model_config` attribute.
     static func parse(json: String, path: String) throws(KerasImportError) -> ModelTopology {
         let object: Any
@@ -74,7 +113,8 @@ struct ModelTopology {
         var layers: [LayerSpec] = []
         var seen = Set<String>()
         for layer in try layerList(config["layers"], path: path) {
-            let spec = try layerConfig(layer, path: path)
+            var spec = try layerConfig(layer, path: path)
+            if isOpCall(spec, layer) { spec = try opLayer(spec, layer, path: path) }
             guard seen.insert(spec.name).inserted else {
                 throw .invalidConfig(path: path, detail: "two layers are named '\(spec.name)'")
             }

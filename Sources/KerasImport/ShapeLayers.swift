@@ -18,8 +18,11 @@ extension GraphBuilder {
     mutating func addGlobalPool(_ layer: LayerConfig, name: String, inputs: [Int], max: Bool) throws(KerasImportError) -> Int {
         let input = try image(inputs, name, layer)
         try layer.requireChannelsLast()
-        if try layer.bool("keepdims", default: false) { throw layer.unsupported("keepdims", "true") }
-        return try add(name, layer, max ? .globalMaxPool2D : .globalAveragePool2D, inputs: [input.node])
+        let op: Op = max ? .globalMaxPool2D : .globalAveragePool2D
+        guard try layer.bool("keepdims", default: false) else { return try add(name, layer, op, inputs: [input.node]) }
+        // keepdims=True: the pool, then a reshape to 1 x 1 x C that carries the layer's name.
+        let pooled = try add(name + "/pool", layer, op, inputs: [input.node])
+        return try add(name, layer, .reshape([1, 1, input.c]), inputs: [pooled])
     }
 
     /// Add / Subtract / Multiply of equally shaped inputs (no broadcasting).
@@ -55,12 +58,29 @@ extension GraphBuilder {
         return try add(name, layer, .reshape(target), inputs: [input])
     }
 
+    /// Cropping2D: `zeroPadding2D` with negative padding (`cropping` is read like ZeroPadding2D's `padding`).
+    mutating func addCropping(_ layer: LayerConfig, name: String, inputs: [Int]) throws(KerasImportError) -> Int {
+        let input = try image(inputs, name, layer)
+        try layer.requireChannelsLast()
+        let c = try paddingValue(layer, key: "cropping")
+        guard c.top + c.bottom < input.h, c.left + c.right < input.w else {
+            throw layer.invalid("cropping \(c) leaves nothing of the \(input.h) x \(input.w) input")
+        }
+        let crop = Padding2D(top: -c.top, bottom: -c.bottom, left: -c.left, right: -c.right)
+        return try add(name, layer, .zeroPadding2D(crop), inputs: [input.node])
+    }
+
     /// ZeroPadding2D: `padding` is `p`, `[ph, pw]` (symmetric) or `[[top, bottom], [left, right]]`.
     mutating func addZeroPadding(_ layer: LayerConfig, name: String, inputs: [Int]) throws(KerasImportError) -> Int {
         let input = try image(inputs, name, layer)
         try layer.requireChannelsLast()
+        return try add(name, layer, .zeroPadding2D(try paddingValue(layer, key: "padding")), inputs: [input.node])
+    }
+
+    /// `p`, `[ph, pw]` or `[[top, bottom], [left, right]]`, all >= 0.
+    func paddingValue(_ layer: LayerConfig, key: String) throws(KerasImportError) -> Padding2D {
         let padding: Padding2D
-        let value = layer.raw("padding") ?? 1
+        let value = layer.raw(key) ?? 1
         if let p = JSONNumber.int(value) {
             padding = Padding2D(top: p, bottom: p, left: p, right: p)
         } else if let list = value as? [Any], list.count == 2 {
@@ -71,14 +91,14 @@ extension GraphBuilder {
                       let l = JSONNumber.int(cols[0]), let r = JSONNumber.int(cols[1]) {
                 padding = Padding2D(top: t, bottom: b, left: l, right: r)
             } else {
-                throw layer.invalid("'padding' is \(JSONNumber.describe(value)), expected p, [ph, pw] or [[top, bottom], [left, right]]")
+                throw layer.invalid("'\(key)' is \(JSONNumber.describe(value)), expected p, [ph, pw] or [[top, bottom], [left, right]]")
             }
         } else {
-            throw layer.invalid("'padding' is \(JSONNumber.describe(value)), expected p, [ph, pw] or [[top, bottom], [left, right]]")
+            throw layer.invalid("'\(key)' is \(JSONNumber.describe(value)), expected p, [ph, pw] or [[top, bottom], [left, right]]")
         }
         guard padding.top >= 0, padding.bottom >= 0, padding.left >= 0, padding.right >= 0 else {
-            throw layer.invalid("negative padding \(padding)")
+            throw layer.invalid("negative \(key) \(padding)")
         }
-        return try add(name, layer, .zeroPadding2D(padding), inputs: [input.node])
+        return padding
     }
 }

@@ -7,6 +7,8 @@ protocol WeightSource {
     func weightList(layer: String) throws(KerasImportError) -> [(name: String, shape: [Int])]?
     /// The values of one weight named by `weightList`, row-major.
     func read(layer: String, weight: String) throws(KerasImportError) -> [Float]
+    /// Where the file keeps a layer's weights, for messages (`model_weights/conv`, `layers/conv2d/vars`).
+    func location(layer: String) -> String
 }
 
 /// One weight a layer's config implies: its role (`kernel`, `gamma`, ...) and shape.
@@ -23,12 +25,12 @@ extension WeightSource {
         let roles = expected.map(\.role).joined(separator: ", ")
         guard let stored = try weightList(layer: layer.name) else {
             throw .missingWeights(path: layer.path, layer: layer.name,
-                                  detail: "the file has no group model_weights/\(layer.name) (expected \(roles))")
+                                  detail: "the file has no group \(location(layer: layer.name)) (expected \(roles))")
         }
         guard stored.count == expected.count else {
             let names = stored.isEmpty ? "none" : stored.map(\.name).joined(separator: ", ")
             throw .missingWeights(path: layer.path, layer: layer.name,
-                                  detail: "expected \(expected.count) weights (\(roles)), weight_names lists \(stored.count) (\(names))")
+                                  detail: "expected \(expected.count) weights (\(roles)), \(location(layer: layer.name)) holds \(stored.count) (\(names))")
         }
         var tensors: [Tensor] = []
         for (want, have) in zip(expected, stored) {
@@ -59,6 +61,8 @@ struct InMemoryWeights: WeightSource {
     func weightList(layer: String) throws(KerasImportError) -> [(name: String, shape: [Int])]? {
         layers[layer].map { $0.map { ($0.name, $0.tensor.shape) } }
     }
+
+    func location(layer: String) -> String { "<memory>/\(layer)" }
 
     func read(layer: String, weight: String) throws(KerasImportError) -> [Float] {
         guard let tensor = layers[layer]?.first(where: { $0.name == weight })?.tensor else {

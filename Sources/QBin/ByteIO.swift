@@ -1,4 +1,4 @@
-import CZlib
+import QCZlib
 
 /// zlib's CRC-32 (`crc32(0, bytes, n)`) of `bytes[range]`, continuing from `initial`.
 func qbinCRC32(_ bytes: [UInt8], _ range: Range<Int>, initial: UInt32 = 0) -> UInt32 {

@@ -109,7 +109,8 @@ extension QModel {
                 throw .invalidModel(reason: "\(at): attribute '\(key)' is \(v), every value must be >= 1")
             }
         }
-        if let p = op.attribute("padding"), p.contains(where: { $0 < 0 }) {
+        // zeroPadding2D's negative padding crops (Keras Cropping2D); its output shape is checked by the runtimes.
+        if op.kind != .zeroPadding2D, let p = op.attribute("padding"), p.contains(where: { $0 < 0 }) {
             throw .invalidModel(reason: "\(at): attribute 'padding' is \(p), every value must be >= 0")
         }
         if let c = op.attribute("clamp"), c.count == 2 {

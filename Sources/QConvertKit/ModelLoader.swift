@@ -12,12 +12,19 @@ public struct LoadedModel: Sendable {
 }
 
 public enum ModelLoader {
-    /// Loads a float model from a Keras legacy `.h5` file.
+    /// Loads a float model from a Keras file: a legacy `.h5`, a `.keras` archive, or a Keras 3
+    /// `.weights.h5` with its JSON architecture beside it (see `KerasImporter.load`).
     public static func load(path: String) throws(QConvertError) -> LoadedModel {
         do {
             let imported = try KerasImporter.load(path: path)
             let version = imported.kerasVersion.map { " \($0)" } ?? ""
-            let origin = "Keras\(version) (\(imported.format == .keras2 ? "Keras 2" : "Keras 3") legacy .h5)"
+            let container: String
+            switch imported.container {
+            case .legacyH5: container = "\(imported.format == .keras2 ? "Keras 2" : "Keras 3") legacy .h5"
+            case .kerasArchive: container = ".keras archive"
+            case .weightsWithConfig: container = "Keras 3 .weights.h5 + JSON config"
+            }
+            let origin = "Keras\(version) (\(container))"
             return LoadedModel(graph: imported.graph, path: path, origin: origin)
         } catch {
             throw .keras(error)

@@ -15,6 +15,11 @@ public enum Activation: Sendable, Equatable, Hashable {
     case hardSigmoid(slope: Float, offset: Float)
     /// `x * sigmoid(x)`.
     case swish
+    /// Keras 3 `hard_silu` / `hard_swish`: `x * relu6(x + 3) / 6` (MobileNetV3).
+    case hardSwish
+    /// Keras `gelu` (exact form, `approximate=False`): `0.5 x (1 + erf(x / sqrt(2)))`, computed as
+    /// TensorFlow does, `0.5 x erfc(-x / sqrt(2))`.
+    case gelu
     /// Softmax over the last axis.
     case softmax
 
@@ -40,6 +45,8 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .tanh: return "tanh"
         case .hardSigmoid: return "hard_sigmoid"
         case .swish: return "swish"
+        case .hardSwish: return "hard_swish"
+        case .gelu: return "gelu"
         case .softmax: return "softmax"
         }
     }

@@ -182,6 +182,7 @@ public enum Op: Sendable, Equatable {
     case concatenate(axis: Int)
     case flatten
     case reshape([Int])
+    /// Zero padding of the spatial axes; negative values crop (Keras Cropping2D).
     case zeroPadding2D(Padding2D)
     /// `y = x * scale[c] + offset[c]`, scale and offset broadcast over the last axis (length 1 or C).
     case rescaling(scale: [Float], offset: [Float])

@@ -57,6 +57,13 @@ public enum ShapeInference {
         case .globalAveragePool2D, .globalMaxPool2D:
             let s = try single(rank: 3)
             return [s[2]]
+        case .multiply where inputShapes.count == 2 && inputShapes[0] != inputShapes[1]:
+            // Channel broadcast (squeeze-excite: H x W x C times 1 x 1 x C), either operand.
+            let (a, b) = (inputShapes[0], inputShapes[1])
+            guard let out = ChannelBroadcast.output(a, b) else {
+                throw mismatch("two inputs of one shape, or H x W x C and 1 x 1 x C")
+            }
+            return out
         case .add, .subtract, .multiply:
             guard inputShapes.count >= 2, inputShapes.allSatisfy({ $0 == inputShapes[0] }) else {
                 throw mismatch("two or more inputs of one shape")
@@ -91,8 +98,11 @@ public enum ShapeInference {
             if let reason = tv.invalidReason { throw mismatch("valid TV parameters (\(reason))") }
             return try single(rank: 3)
         case .zeroPadding2D(let p):
+            // Negative padding crops (Keras Cropping2D).
             let s = try single(rank: 3)
-            return [s[0] + p.top + p.bottom, s[1] + p.left + p.right, s[2]]
+            let h = s[0] + p.top + p.bottom, w = s[1] + p.left + p.right
+            guard h > 0, w > 0 else { throw mismatch("an input larger than its cropping \(p)") }
+            return [h, w, s[2]]
         }
     }
 }

@@ -57,6 +57,8 @@ extension ModelBuilder {
         case .tanh: return Foundation.tanh(x)
         case .hardSigmoid(let slope, let offset): return Swift.min(Swift.max(Double(slope) * x + Double(offset), 0), 1)
         case .swish: return x / (1 + exp(-x))
+        case .hardSwish: return x * Swift.min(Swift.max(x + 3, 0), 6) / 6
+        case .gelu: return 0.5 * x * erfc(-x / 2.0.squareRoot())
         }
     }
 }

@@ -62,11 +62,18 @@ struct LayerBuilder {
             return reference ? add : FastAdd(add)
         case .multiply:
             let out = output(op)
-            guard input(op, 0).shape == out.shape, input(op, 1).shape == out.shape else {
-                throw at.invalid("inputs \(input(op, 0).shape), \(input(op, 1).shape) and output \(out.shape) differ (no broadcasting)")
+            let shapes = [input(op, 0).shape, input(op, 1).shape]
+            var broadcast: (input: Int, channels: Int, perSample: Int)?
+            for k in 0..<2 where shapes[k] != out.shape {
+                // The other operand has the output's shape; this one is [1, ..., 1, C] (per sample).
+                guard shapes[1 - k] == out.shape, shapes[k].count == out.shape.count, shapes[k].last == out.shape.last,
+                      shapes[k].dropLast().allSatisfy({ $0 == 1 }), let c = out.shape.last else {
+                    throw at.invalid("inputs \(shapes[0]), \(shapes[1]) and output \(out.shape) differ beyond a 1 x 1 x C channel broadcast")
+                }
+                broadcast = (k, c, out.shape.reduce(1, *))
             }
             let multiply = ReferenceMultiply(zero0: try zero(input(op, 0), at), zero1: try zero(input(op, 1), at),
-                                             requant: try requantizer(op, channels: 1, at))
+                                             requant: try requantizer(op, channels: 1, at), broadcast: broadcast)
             return reference ? multiply : FastMultiply(multiply)
         case .concatenate:
             return try concatenate(op, at)

@@ -12,7 +12,7 @@ final class KernelActivationTests: XCTestCase {
     static let activations: [Activation] = [
         .linear, .relu, .relu6, .leakyRelu(alpha: 0.3),
         .generalRelu(maxValue: 4, negativeSlope: 0.1, threshold: 0.5), .generalRelu(maxValue: nil, negativeSlope: 0, threshold: -1),
-        .sigmoid, .tanh, .hardSigmoid(slope: 0.2, offset: 0.5), .hardSigmoid(slope: 1.0 / 6, offset: 0.5), .swish, .softmax,
+        .sigmoid, .tanh, .hardSigmoid(slope: 0.2, offset: 0.5), .hardSigmoid(slope: 1.0 / 6, offset: 0.5), .swish, .hardSwish, .gelu, .softmax,
     ]
 
     func testEveryActivationMatchesReference() {
@@ -33,6 +33,14 @@ final class KernelActivationTests: XCTestCase {
                     if case .hardSigmoid(let slope, let offset) = activation {
                         // `slope * x + offset` cancels near 0: float32 rounding is an ulp of its terms, not of the result.
                         allowed += 2 * Float.ulpOfOne * (abs(slope * input[i]) + abs(offset))
+                    }
+                    if case .gelu = activation {
+                        // erfc(z) changes by 2z per unit of z relatively: the ulp of z = -x / sqrt(2) costs ~x^2 ulps.
+                        allowed += 2 * Float.ulpOfOne * input[i] * input[i] * abs(expected[i])
+                    }
+                    if case .hardSwish = activation {
+                        // `x + 3` cancels near -3 in float32: an ulp of the terms, times |x| / 6.
+                        allowed += 2 * Float.ulpOfOne * (abs(input[i]) + 3) * abs(input[i]) / 6
                     }
                     if !(abs(actual[i] - expected[i]) <= allowed) {
                         XCTFail("\(activation.name), \(threads) threads: f(\(input[i])) = \(actual[i]), reference \(expected[i])")

@@ -275,7 +275,10 @@ final class ConfigParsingTests: XCTestCase {
                        .activation(.hardSigmoid(slope: 0.2, offset: 0.5)))
         XCTAssertEqual(try singleLayerOp("Activation", ["activation": "hard_sigmoid"], version: "3.4.1"),
                        .activation(.hardSigmoid(slope: 1.0 / 6.0, offset: 0.5)))
-        for name in ["elu", "gelu", "selu"] {
+        XCTAssertEqual(try singleLayerOp("Activation", ["activation": "gelu"]), .activation(.gelu))
+        XCTAssertEqual(try singleLayerOp("Activation", ["activation": "hard_silu"]), .activation(.hardSwish))
+        XCTAssertEqual(try singleLayerOp("Activation", ["activation": "hard_swish"]), .activation(.hardSwish))
+        for name in ["elu", "selu", "mish"] {
             XCTAssertThrowsError(try singleLayerOp("Activation", ["activation": name])) { error in
                 guard case KerasImportError.unsupportedOption(_, "layer", "activation", name)? = error as? KerasImportError else {
                     return XCTFail("\(error)")
@@ -302,7 +305,9 @@ final class ConfigParsingTests: XCTestCase {
         XCTAssertEqual(try singleLayerOp("Reshape", ["target_shape": [16, 2]]), .reshape([16, 2]))
         XCTAssertEqual(try singleLayerOp("Softmax", ["axis": -1]), .activation(.softmax))
         XCTAssertEqual(try singleLayerOp("GlobalMaxPooling2D", ["keepdims": false]), .globalMaxPool2D)
-        XCTAssertThrowsError(try singleLayerOp("GlobalAveragePooling2D", ["keepdims": true]))
+        // keepdims=True: the pool, then a reshape to 1 x 1 x C under the layer's name.
+        XCTAssertEqual(try singleLayerOp("GlobalAveragePooling2D", ["keepdims": true]), .globalAveragePool2D)
+        XCTAssertThrowsError(try singleLayerOp("LayerNormalization", ["axis": [-1]]))
         XCTAssertThrowsError(try singleLayerOp("Softmax", ["axis": 1]))
         XCTAssertThrowsError(try singleLayerOp("Conv2DTranspose", ["filters": 1, "kernel_size": 1, "output_padding": [1, 1]]))
     }

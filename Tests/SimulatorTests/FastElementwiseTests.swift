@@ -125,6 +125,29 @@ final class FastElementwiseTests: XCTestCase {
         }
     }
 
+    /// A channel-broadcast `multiply` (squeeze-excite: `H x W x C` times a `1 x 1 x C` from a global
+    /// average pool and reshape), either operand order, against the reference.
+    func testChannelBroadcastMultiplyMatchesReference() throws {
+        var rng = TestRNG(seed: 31)
+        for trial in 0..<24 {
+            let c = rng.int(1...19), shape = [rng.int(1...6), rng.int(1...6), c]
+            let inType = [u8, s8][trial % 2], outType = [u8, s8, s32][rng.int(0...2)]
+            var b = ModelBuilder()
+            let zin = rng.int32(inType.minValue...inType.maxValue)
+            let x = b.input(shape, inType, zero: zin)
+            let pooled = b.activation("pooled", [c], inType, zero: rng.int32(inType.minValue...inType.maxValue))
+            b.op(.globalAveragePool2D, [x], pooled, ["clamp": clamp(&rng, inType)])
+            let gate = b.activation("gate", [1, 1, c], inType, zero: zin)
+            b.op(.reshape, [pooled], gate, ["shape": [1, 1, Int32(c)]])
+            let y = b.activation("y", shape, outType, zero: outType == s32 ? rng.int32(-100...100) : rng.int32(outType.minValue...outType.maxValue))
+            let (m, s) = multiplier(&rng, shifts: -20...0)
+            b.op(.multiply, trial % 2 == 0 ? [x, gate] : [gate, x], y, ["multiplier": [m], "shift": [s], "clamp": clamp(&rng, outType)])
+            let batch = [1, 3, 5][trial % 3]
+            try assertMatches(b.finished(outputs: [y]), edgyInput(&rng, batch * shape.reduce(1, *), inType, zero: zin), batch: batch,
+                              "broadcast multiply trial \(trial), shape \(shape), gate operand \(trial % 2 == 0 ? 1 : 0)")
+        }
+    }
+
     /// `FastConcatenate` against the reference: the input and 1-2 requantized copies of it (other types
     /// and encodings) along every axis, identity multipliers (2^30, shift 1) among the random ones.
     func testConcatenateMatchesReference() throws {

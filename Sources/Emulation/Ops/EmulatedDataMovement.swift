@@ -18,13 +18,16 @@ final class EmulatedZeroPadding2D: EmulatedOp {
     }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int) {
+        // Row-wise: the input columns that land inside the output (negative padding crops).
         output.update(repeating: zero)
-        let rowLength = inW * channels
+        let firstX = Swift.max(0, -left), lastX = Swift.min(inW, outW - left)
+        guard firstX < lastX else { return }
+        let count = (lastX - firstX) * channels
         for b in 0..<batch {
-            for inY in 0..<inH {
-                let from = (b * inH + inY) * rowLength
-                let to = ((b * outH + inY + top) * outW + left) * channels
-                for i in 0..<rowLength { output[to + i] = inputs[0][from + i] }
+            for inY in Swift.max(0, -top)..<Swift.max(Swift.max(0, -top), Swift.min(inH, outH - top)) {
+                let from = ((b * inH + inY) * inW + firstX) * channels
+                let to = ((b * outH + inY + top) * outW + firstX + left) * channels
+                for i in 0..<count { output[to + i] = inputs[0][from + i] }
             }
         }
     }

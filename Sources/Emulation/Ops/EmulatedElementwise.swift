@@ -50,12 +50,21 @@ final class EmulatedAdd: EmulatedOp {
 final class EmulatedMultiply: EmulatedOp {
     let zero0: Int32, zero1: Int32
     let rescale: RealRescale
+    /// A `1 x 1 x C` operand (0 or 1), its channels and the output's per-sample size; nil without one.
+    let broadcast: (input: Int, channels: Int, perSample: Int)?
 
-    init(zero0: Int32, zero1: Int32, rescale: RealRescale) { self.zero0 = zero0; self.zero1 = zero1; self.rescale = rescale }
+    init(zero0: Int32, zero1: Int32, rescale: RealRescale, broadcast: (input: Int, channels: Int, perSample: Int)? = nil) {
+        self.zero0 = zero0; self.zero1 = zero1; self.rescale = rescale; self.broadcast = broadcast
+    }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int) {
         for i in 0..<output.count {
-            let acc = Int64(inputs[0][i] &- zero0) * Int64(inputs[1][i] &- zero1)
+            var j0 = i, j1 = i
+            if let b = broadcast {
+                let j = (i / b.perSample) * b.channels + i % b.channels
+                if b.input == 0 { j0 = j } else { j1 = j }
+            }
+            let acc = Int64(inputs[0][j0] &- zero0) * Int64(inputs[1][j1] &- zero1)
             output[i] = rescale.apply(acc, channel: 0)
         }
     }

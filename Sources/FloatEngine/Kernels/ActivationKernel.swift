@@ -52,6 +52,12 @@ public enum ActivationKernel {
             for i in 0..<count { x[i] = min(max(slope * x[i] + offset, 0), 1) }
         case .swish:
             vectorised(x, count: count) { $0 * VectorMath.sigmoid($0) }
+        case .hardSwish:
+            // TensorFlow's order: relu6(x + 3) / 6, then times x.
+            for i in 0..<count { let v = x[i]; x[i] = v * (min(max(v + 3, 0), 6) / 6) }
+        case .gelu:
+            // TensorFlow's exact form, 0.5 x erfc(-x / sqrt(2)): no cancellation in 1 + erf for x << 0.
+            for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * Foundation.erfc(-v * Float(0.5).squareRoot()) }
         }
     }
 

@@ -61,6 +61,33 @@ final class MergeLayer: FloatLayer {
     }
 }
 
+/// `out = a * b` where one operand is `1 x 1 x C` per sample (`ChannelBroadcast`): squeeze-excite.
+final class BroadcastMultiplyLayer: FloatLayer {
+    let perSample: Int, channels: Int
+    /// Which input (0 or 1) holds the `1 x 1 x C` operand.
+    let smallInput: Int
+
+    init(outputShape: [Int], smallInput: Int) {
+        perSample = outputShape.reduce(1, *)
+        channels = outputShape.last ?? 1
+        self.smallInput = smallInput
+    }
+
+    func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>) {
+        let full = inputs[1 - smallInput], small = inputs[smallInput]
+        let pixels = perSample / max(channels, 1), channels = self.channels, perSample = self.perSample
+        let chunks = Parallel.chunkCount(batch &* perSample)
+        Parallel.forEach(chunks) { chunk in
+            let range = Parallel.alignedRange(chunk, chunks: chunks, count: batch &* pixels, alignment: 1)
+            for pixel in range {
+                let base = pixel &* channels, scales = small + (pixel / pixels) &* channels
+                for c in 0..<channels { output[base &+ c] = full[base &+ c] * scales[c] }
+            }
+        }
+    }
+}
+
 /// An activation as its own layer (Activation, ReLU, LeakyReLU, Softmax classes).
 final class ActivationLayer: FloatLayer {
     let activation: Activation

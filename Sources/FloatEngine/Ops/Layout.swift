@@ -46,9 +46,13 @@ final class ZeroPadding2DLayer: FloatLayer {
             let dst = output + n &* self.outH &* self.outW &* self.channels
             dst.update(repeating: 0, count: self.outH &* self.outW &* self.channels)
             let src = input + n &* self.inH &* self.inW &* self.channels
-            for y in 0..<self.inH {
-                let to = dst + ((y &+ self.padding.top) &* self.outW &+ self.padding.left) &* self.channels
-                to.update(from: src + y &* self.inW &* self.channels, count: self.inW &* self.channels)
+            // Negative padding crops (Cropping2D): copy only the input rows / columns inside the output.
+            let firstX = max(0, -self.padding.left), lastX = min(self.inW, self.outW - self.padding.left)
+            let firstY = max(0, -self.padding.top), lastY = min(self.inH, self.outH - self.padding.top)
+            guard firstX < lastX, firstY < lastY else { return }
+            for y in firstY..<lastY {
+                let to = dst + ((y &+ self.padding.top) &* self.outW &+ firstX &+ self.padding.left) &* self.channels
+                to.update(from: src + (y &* self.inW &+ firstX) &* self.channels, count: (lastX &- firstX) &* self.channels)
             }
         }
     }

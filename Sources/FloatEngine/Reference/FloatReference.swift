@@ -70,6 +70,8 @@ public enum FloatReference {
         case .tanh: return Float(Foundation.tanh(x))
         case .hardSigmoid(let slope, let offset): return Float(min(max(Double(slope) * x + Double(offset), 0), 1))
         case .swish: return Float(x / (1 + Foundation.exp(-x)))
+        case .hardSwish: return Float(x * Swift.min(Swift.max(x + 3, 0), 6) / 6)
+        case .gelu: return Float(0.5 * x * Foundation.erfc(-x / 2.0.squareRoot()))
         }
     }
 }

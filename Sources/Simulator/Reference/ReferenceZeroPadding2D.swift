@@ -1,5 +1,6 @@
 /// `zeroPadding2D`: copies `[H, W, C]` into `[H + top + bottom, W + left + right, C]`, the border filled
-/// with `zin` (the quantized real zero).
+/// with `zin` (the quantized real zero). Negative padding crops: `out[y][x] = in[y - top][x - left]`
+/// where that lies inside the input, else `zin`.
 final class ReferenceZeroPadding2D: IntegerLayer {
     let inH: Int, inW: Int, channels: Int
     let top: Int, left: Int, outH: Int, outW: Int
@@ -11,13 +12,14 @@ final class ReferenceZeroPadding2D: IntegerLayer {
     }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
-        for i in 0..<output.count { output[i] = zero }
         for b in 0..<batch {
-            for inY in 0..<inH {
-                for inX in 0..<inW {
+            for outY in 0..<outH {
+                for outX in 0..<outW {
+                    let inY = outY - top, inX = outX - left
+                    let inside = inY >= 0 && inY < inH && inX >= 0 && inX < inW
                     for channel in 0..<channels {
-                        let outIndex = ((b * outH + inY + top) * outW + inX + left) * channels + channel
-                        output[outIndex] = inputs[0][((b * inH + inY) * inW + inX) * channels + channel]
+                        output[((b * outH + outY) * outW + outX) * channels + channel] =
+                            inside ? inputs[0][((b * inH + inY) * inW + inX) * channels + channel] : zero
                     }
                 }
             }
