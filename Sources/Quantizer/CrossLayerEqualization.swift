@@ -32,8 +32,15 @@ public enum CrossLayerEqualization {
         let outputs = Set(g.outputs)
         var pairs: [(Int, Int)] = []
         for a in g.nodes.indices where !outputs.contains(a) && readers[a].count == 1 {
-            let b = readers[a][0]
-            guard g.nodes[b].inputs == [a], let ra = producerRanges(g.nodes[a].op), let rb = consumerRanges(g.nodes[b].op),
+            // Max / average pooling and zero padding commute with a positive per-channel scale: walk through them.
+            var k = a
+            while readers[k].count == 1, !outputs.contains(k), passesScale(g.nodes[readers[k][0]].op),
+                  g.nodes[readers[k][0]].inputs == [k] {
+                k = readers[k][0]
+            }
+            guard readers[k].count == 1, !outputs.contains(k) else { continue }
+            let b = readers[k][0]
+            guard g.nodes[b].inputs == [k], let ra = producerRanges(g.nodes[a].op), let rb = consumerRanges(g.nodes[b].op),
                   ra.count == rb.count else { continue }
             pairs.append((a, b))
         }
@@ -52,6 +59,15 @@ public enum CrossLayerEqualization {
                  spreadAfter: spread(producerRanges(g.nodes[p.0].op)!))
         }
         return (g, result)
+    }
+
+    /// Ops between a pair that a positive per-channel scale passes through unchanged:
+    /// `max(x / s) = max(x) / s`, `mean(x / s) = mean(x) / s`, `0 / s = 0`.
+    static func passesScale(_ op: Op) -> Bool {
+        switch op {
+        case .maxPool2D, .averagePool2D, .zeroPadding2D: return true
+        default: return false
+        }
     }
 
     static func spread(_ r: [Float]) -> Float {

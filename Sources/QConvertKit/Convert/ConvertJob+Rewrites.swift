@@ -35,7 +35,7 @@ extension ConvertJob {
         let eqStatistics = try calibrate(eqExecutor, calibration)
         let before = try probe.error(graph: canonical.graph, statistics: statistics)
         let after = try probe.error(graph: equalized.graph, statistics: eqStatistics)
-        let keep = after <= before
+        let keep = after < FoldSearch.margin * before
         let spreads = equalized.pairs.map {
             "\($0.producer) -> \($0.consumer) (channel range spread \(FoldSearch.format(Double($0.spreadBefore)))x -> \(FoldSearch.format(Double($0.spreadAfter)))x)"
         }.joined(separator: ", ")
@@ -47,6 +47,30 @@ extension ConvertJob {
             canonical.graph = equalized.graph
             statistics = eqStatistics
             executor = eqExecutor
+        }
+        // A fold declined on its own may win once equalized (the folded pair's per-channel gains are what
+        // equalization balances): try every candidate folded and equalized against the choice so far.
+        let declined = records.filter { $0.rewrite == "batchnorm-forward-fold" && !$0.applied }.map(\.layer)
+        guard !declined.isEmpty else { return (canonical, statistics, executor, records) }
+        let allFolded: (graph: Graph, nodeMap: [Int])
+        do { allFolded = try GraphCanonicalizer.canonicalize(original, forwardFold: { foldCandidates.contains($0) }) } catch { throw .quantizer(error) }
+        let combined = CrossLayerEqualization.equalize(allFolded.graph)
+        guard !combined.pairs.isEmpty else { return (canonical, statistics, executor, records) }
+        let combinedExecutor: FloatExecutor
+        do { combinedExecutor = try FloatExecutor(graph: combined.graph, maxBatch: o.batchSize) } catch { throw .graph(path: o.modelPath, error) }
+        let combinedStatistics = try calibrate(combinedExecutor, calibration)
+        let best = keep ? after : before
+        let both = try probe.error(graph: combined.graph, statistics: combinedStatistics)
+        let win = both < FoldSearch.margin * best
+        records.append(RewriteRecord(
+            rewrite: "batchnorm-forward-fold+cross-layer-equalization", layer: declined.joined(separator: ","), applied: win,
+            reason: "every forward fold taken, then equalized (\(combined.pairs.map { "\($0.producer) -> \($0.consumer)" }.joined(separator: ", "))): "
+                + "output relative error on \(probe.count) calibration samples \(FoldSearch.format(both)), against \(FoldSearch.format(best)) "
+                + "for the choice above" + (win ? "" : ": declined")))
+        if win {
+            canonical = (combined.graph, allFolded.nodeMap)
+            statistics = combinedStatistics
+            executor = combinedExecutor
         }
         return (canonical, statistics, executor, records)
     }

@@ -116,6 +116,9 @@ public struct ConvertJob {
             throw .io(path: o.calibrationPath ?? o.modelPath, detail: "calibration failed: \(error)")
         }
         if let warning = garbage.warning(source: o.calibrationPath ?? "the synthetic inputs") { warnings.append(warning) }
+        // Before any measured rewrite: equalization rescales channels the BatchNorm check compares.
+        warnings += try InputScaleCheck.warnings(options: o, original: loaded.graph, canonical: canonical.graph,
+                                                 nodeMap: canonical.nodeMap, statistics: statistics, evaluation: evaluation)
         // Measured rewrites (forward BatchNorm folds, cross-layer equalization): ConvertJob+Rewrites.swift.
         var rewrites: [RewriteRecord] = []
         if o.calibrationPath != nil {
@@ -143,8 +146,6 @@ public struct ConvertJob {
             }
         }
         let calibrationSeconds = Double(DispatchTime.now().uptimeNanoseconds - calibrationStart) / 1e9
-        warnings += try InputScaleCheck.warnings(options: o, original: loaded.graph, canonical: canonical.graph,
-                                                 nodeMap: canonical.nodeMap, statistics: statistics, evaluation: evaluation)
 
         // Quantize and write.
         var quantizer = Quantizer(graph: canonical.graph, statistics: statistics, recipe: recipe)
