@@ -9,6 +9,9 @@ public final class TensorStatistics {
     let histogram: StreamingHistogram
     private(set) var moments = Moments()
     private var channelSums: [Double]
+    /// Least and largest value seen in each last-axis channel (+inf / -inf before any row).
+    public private(set) var channelMins: [Float]
+    public private(set) var channelMaxs: [Float]
     private var rows = 0
     public private(set) var min: Float = .infinity
     public private(set) var max: Float = -.infinity
@@ -22,6 +25,8 @@ public final class TensorStatistics {
         self.channels = Swift.max(1, channels)
         histogram = StreamingHistogram(binsPerSide: 2 * Swift.max(bins, 2))
         channelSums = [Double](repeating: 0, count: self.channels)
+        channelMins = [Float](repeating: .infinity, count: self.channels)
+        channelMaxs = [Float](repeating: -.infinity, count: self.channels)
     }
 
     /// Adds a batch of values; `values.count` must be a multiple of `channels` (whole rows, channel
@@ -63,18 +68,36 @@ public final class TensorStatistics {
         histogram.add(values, absMax: Swift.max(Swift.abs(summary.min), Swift.abs(summary.max)))
     }
 
-    /// Per-channel sums in a row-major loop: the inner loop over channels has no carried dependency
-    /// and vectorises.
+    /// Per-channel sums, minima and maxima in a row-major loop: the inner loop over channels has no
+    /// carried dependency and vectorises.
     private func addChannelSums(_ values: UnsafeBufferPointer<Float>) {
         let c = channels, batchRows = values.count / c
         channelSums.withUnsafeMutableBufferPointer { sums in
-            var offset = 0
-            for _ in 0..<batchRows {
-                for k in 0..<c { sums[k] += Double(values[offset &+ k]) }
-                offset &+= c
+            channelMins.withUnsafeMutableBufferPointer { lows in
+                channelMaxs.withUnsafeMutableBufferPointer { highs in
+                    var offset = 0
+                    for _ in 0..<batchRows {
+                        for k in 0..<c {
+                            let v = values[offset &+ k]
+                            sums[k] += Double(v)
+                            lows[k] = Swift.min(lows[k], v)
+                            highs[k] = Swift.max(highs[k], v)
+                        }
+                        offset &+= c
+                    }
+                }
             }
         }
         rows += batchRows
+    }
+
+    /// Channels whose every calibration value was the same (a ReLU channel that never fired, a
+    /// zero-variance channel), with that value; channels with no finite value are left out.
+    public var constantChannels: [(channel: Int, value: Float)] {
+        guard rows > 0 else { return [] }
+        return (0..<channels).compactMap { k in
+            channelMins[k] == channelMaxs[k] && channelMins[k].isFinite ? (k, channelMins[k]) : nil
+        }
     }
 
     /// Slow path for a batch holding NaN or infinities: statistics of the finite values only.

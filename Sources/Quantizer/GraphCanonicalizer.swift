@@ -15,12 +15,16 @@ import QCore
 public enum GraphCanonicalizer {
     /// The canonical graph and, for each node of the original graph, the canonical node computing its
     /// value (folded BatchNorms and fused activations map to the op they merged into).
-    public static func canonicalize(_ graph: Graph) throws(QuantizerError) -> (graph: Graph, nodeMap: [Int]) {
+    /// `forwardFold(name)` says whether the BatchNorm `name` may fold forward (`foldForward`); a
+    /// conversion asks the calibration data (`FoldSearch`), since the fold is exact in float but can
+    /// widen the next layer's weight ranges.
+    public static func canonicalize(_ graph: Graph, forwardFold: (String) -> Bool = { _ in true })
+        throws(QuantizerError) -> (graph: Graph, nodeMap: [Int]) {
         let first = try rewrite(graph)
         // BatchNorms that could not fold backward (after an activation) fold forward into the next
         // dense / unpadded conv where the path allows it; the second pass removes them.
         var forward = first.graph
-        guard foldForward(&forward) else { return first }
+        guard !foldForward(&forward, allowed: forwardFold).isEmpty else { return first }
         let second = try rewrite(forward)
         return (second.graph, first.nodeMap.map { second.nodeMap[$0] })
     }
@@ -87,14 +91,15 @@ public enum GraphCanonicalizer {
     /// average pooling / flatten (each read by one op), or feeds an unpadded conv directly, into that
     /// layer: `w'[f, o] = a[c(f)] w[f, o]`, `bias'[o] = bias[o] + sum_f b[c(f)] w[f, o]` (exact: those
     /// ops are linear per channel, and no zero padding mixes in). The BatchNorm becomes an identity.
-    /// Returns whether anything changed.
-    static func foldForward(_ graph: inout Graph) -> Bool {
+    /// Returns the names of the BatchNorms folded (those `allowed` and possible).
+    @discardableResult
+    static func foldForward(_ graph: inout Graph, allowed: (String) -> Bool = { _ in true }) -> [String] {
         var readers = [[Int]](repeating: [], count: graph.nodes.count)
         for (i, node) in graph.nodes.enumerated() { for p in node.inputs { readers[p].append(i) } }
         let outputs = Set(graph.outputs)
-        var changed = false
+        var folded: [String] = []
         for j in graph.nodes.indices {
-            guard case .batchNorm(let bn) = graph.nodes[j].op, !outputs.contains(j) else { continue }
+            guard case .batchNorm(let bn) = graph.nodes[j].op, !outputs.contains(j), allowed(graph.nodes[j].name) else { continue }
             var k = j
             var flattenedFrom: [Int]? // the HWC shape a flatten on the path unrolled (channel = f % C)
             var path: [Int] = []
@@ -141,9 +146,15 @@ public enum GraphCanonicalizer {
                 continue
             }
             graph.nodes[j].op = .identity
-            changed = true
+            folded.append(graph.nodes[j].name)
         }
-        return changed
+        return folded
+    }
+
+    /// The BatchNorms of `graph` that `canonicalize` would fold forward, by name, in graph order.
+    public static func forwardFoldCandidates(_ graph: Graph) throws(QuantizerError) -> [String] {
+        var first = try rewrite(graph).graph
+        return foldForward(&first)
     }
 
     private static func append(_ nodes: inout [Node], _ node: Node) -> Int {

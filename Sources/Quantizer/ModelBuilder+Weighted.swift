@@ -79,9 +79,10 @@ extension ModelBuilder {
     mutating func lowerWeighted(_ i: Int, bits: (weights: Int, activations: Int)) throws(QuantizerError) {
         let node = graph.nodes[i]
         let recipe = quantizer.recipe
-        let layout = WeightLayout(node.op)
+        var layout = WeightLayout(node.op)
         try Self.checkFinite(layout.rows, layer: node.name, what: "weights")
         try Self.checkFinite(layout.bias, layer: node.name, what: "bias")
+        moveConstantInputsToBias(i, &layout)
         let x = input(i)
         let perChannel = recipe.granularity == .perChannel
         var gptq: [GPTQ?] = []

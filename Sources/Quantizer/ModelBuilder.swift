@@ -14,6 +14,8 @@ struct ModelBuilder {
     var layers: [LayerQuantization] = []
     var calibrationMethods: [(String, String)] = []
     var warnings: [String] = []
+    /// Rewrites considered while lowering (applied or declined, with the reason), in order.
+    var rewrites: [RewriteRecord] = []
     var outputActivation: Activation?
     /// `fusedReLU[i] = j`: node j is a ReLU / ReLU6 that is node i's sole consumer and becomes i's clamp.
     let fusedReLU: [Int: Int]
@@ -63,6 +65,8 @@ struct ModelBuilder {
     }
 
     // MARK: helpers
+
+    mutating func addRewrite(_ r: RewriteRecord) { rewrites.append(r) }
 
     /// The encoding of node `i`'s output (from the fused ReLU's statistics when it has one).
     mutating func outputParams(_ i: Int, bits: Int) throws(QuantizerError) -> ActivationParameters {

@@ -49,6 +49,10 @@ public struct QuantizationRecipe: Sendable, Equatable {
     /// Least bits of a tensor read by a lookup-table activation (with the first/last rule on): a table
     /// of 2^4 entries cannot place a nonlinearity (or a threshold) finely enough; nil = no rule.
     public var lookupTableInputBits: Int? = 8
+    /// Input channels that calibration saw constant (dead after a ReLU, zero variance) move into the
+    /// next weighted layer's bias and out of its weight ranges (`RewriteRecord` "constant-input-channels").
+    /// Off for data-free conversions: a channel constant on synthetic inputs need not be on real ones.
+    public var constantChannelsToBias = true
 
     public init() {}
 
@@ -60,6 +64,7 @@ public struct QuantizationRecipe: Sendable, Equatable {
          ("calibration_method", calibrationMethod.name), ("weight_granularity", granularity.rawValue),
          ("bias_correction", biasCorrection ? "on" : "off"),
          ("weight_rounding", weightRoundingRule), ("output_bits", wideOutput ? "32" : "same"),
-         ("lookup_table_input_bits", lookupTableInputBits.map(String.init) ?? "same")]
+         ("lookup_table_input_bits", lookupTableInputBits.map(String.init) ?? "same"),
+         ("constant_channels_to_bias", constantChannelsToBias ? "on" : "off")]
     }
 }

@@ -45,4 +45,6 @@ public struct QuantizationResult: Sendable {
     /// (metadata `output.activation = softmax`): the model's output is the logits.
     public var outputActivation: Activation?
     public var warnings: [String]
+    /// Graph rewrites considered (canonicalization's measured folds, lowering's constant channels), applied or not.
+    public var rewrites: [RewriteRecord] = []
 }

@@ -49,7 +49,8 @@ public struct Quantizer {
         }
         do { try model.validate() } catch { throw .format(error) }
         return QuantizationResult(model: model, layers: builder.layers, tensorForNode: builder.tensorOf,
-                                  outputActivation: builder.outputActivation, warnings: builder.warnings)
+                                  outputActivation: builder.outputActivation, warnings: builder.warnings,
+                                  rewrites: builder.rewrites)
     }
 
     /// Bits within 2...8 and `--layer-bits` naming layers of the graph.

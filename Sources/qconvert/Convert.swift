@@ -10,7 +10,7 @@ struct Convert: ParsableCommand {
         discussion: """
             Writes OUT.qbin and OUT.report.json (docs/report.md). The first and last weighted layers stay at 8 bits \
             unless --first-last-bits says otherwise. Without --calibration the conversion is data-free (ranges from \
-            BatchNorm statistics and synthetic inputs) and says so. Exit codes: 0 ok, 1 a fidelity gate failed, \
+            BatchNorm statistics and synthetic inputs) and says so. Exit codes: 0 ok, 1 a fidelity gate failed (or, with --strict, a warning), \
             2 bad input, 64 usage error.
 
             Examples:
@@ -40,6 +40,9 @@ struct Convert: ParsableCommand {
     @Option(help: "TV smoothing of the activations convolutions read (docs/tv-smoothing.md): off, auto (gamma per point chosen on the calibration data; nothing where none helps) or a relative gamma (times each point's 99.9th percentile of |x|).") var tvSmoothing = "off"
     @Option(help: "Explicit TV steps per inserted op (1...8).") var tvSteps = 1
     @Option(help: "Insert TV smoothing after these layers (comma-separated) instead of before every convolution.") var tvLayers: String?
+    @Option(help: "Forward BatchNorm folds (a BatchNorm after an activation into the next layer): measured (kept where the quantized error on calibration samples does not grow; default), always, or never.") var forwardFolds = "measured"
+    @Option(help: "Constant input channels (dead after a ReLU) into the next layer's bias: on (default) or off.") var constantChannels = "on"
+    @Option(help: "Cross-layer equalization through linear / ReLU activations: on (default: kept where it measures better on the calibration data) or off.") var equalization = "on"
     @Option(help: "Evaluation file (/inputs, optional /outputs and /labels); default: a held-out part of the calibration file.") var eval: String?
 
     @Option(help: "Fixed-point rounding the file is made for (recorded in it as metadata rounding) and the simulator check uses: gemmlowp or single.") var rounding: RoundingProfile = .gemmlowp
@@ -83,6 +86,11 @@ struct Convert: ParsableCommand {
         if tvSmoothing == "auto", calibration == nil {
             throw ValidationError("--tv-smoothing auto chooses gamma on calibration data: pass --calibration DATA.h5 (or a fixed gamma)")
         }
+        guard ForwardFoldPolicy(rawValue: forwardFolds) != nil else {
+            throw ValidationError("--forward-folds must be measured, always or never, got '\(forwardFolds)'")
+        }
+        guard ["on", "off"].contains(constantChannels) else { throw ValidationError("--constant-channels must be on or off, got '\(constantChannels)'") }
+        guard ["on", "off"].contains(equalization) else { throw ValidationError("--equalization must be on or off, got '\(equalization)'") }
         if let n = calibrationSamples, n < 1 { throw ValidationError("--calibration-samples must be at least 1, got \(n)") }
         guard (0...1000).contains(noiseFloorDraws) else { throw ValidationError("--noise-floor-draws must be between 0 and 1000, got \(noiseFloorDraws)") }
         guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
@@ -142,6 +150,9 @@ struct Convert: ParsableCommand {
         options.recipe.granularity = weightGranularity == "per-tensor" ? .perTensor : .perChannel
         options.recipe.biasCorrection = !noBiasCorrection
         if weightRounding == "nearest" { options.recipe.gptqBelowBits = nil }
+        options.forwardFolds = ForwardFoldPolicy(rawValue: forwardFolds)!
+        options.recipe.constantChannelsToBias = constantChannels == "on"
+        options.equalization = equalization == "on"
         options.calibrationPath = calibration
         options.dataset = dataset
         options.calibrationSamples = calibrationSamples

@@ -26,13 +26,22 @@ public struct ConvertJob {
         try MemoryBudget.check(modelBytes, for: "hashing the model file", path: o.modelPath, hint: "raise --max-memory")
         let sha: String
         do { sha = try SHA256.hex(fileAt: o.modelPath) } catch { throw .io(path: o.modelPath, detail: "cannot read: \(error)") }
-        let canonical: (graph: Graph, nodeMap: [Int])
-        do { canonical = try GraphCanonicalizer.canonicalize(loaded.graph) } catch { throw .quantizer(error) }
+        // Forward BatchNorm folds are decided on the calibration data (FoldSearch): calibrate without them.
+        let foldCandidates: [String]
+        let measure = o.forwardFolds == .measured && o.calibrationPath != nil
+        do { foldCandidates = measure ? try GraphCanonicalizer.forwardFoldCandidates(loaded.graph) : [] } catch {
+            throw .quantizer(error)
+        }
+        let foldAll = foldCandidates.isEmpty && o.forwardFolds != .never
+        var canonical: (graph: Graph, nodeMap: [Int])
+        do { canonical = try GraphCanonicalizer.canonicalize(loaded.graph, forwardFold: { _ in foldAll }) } catch {
+            throw .quantizer(error)
+        }
         // Evaluation holds the float model, the integer simulator and the float emulation side by side.
         try MemoryBudget.check(MemoryBudget.multiplying(MemoryBudget.floatPeak(canonical.graph, batch: o.batchSize), 3),
                                for: "converting (float model, simulator and emulation) at --batch-size \(o.batchSize)",
                                path: o.modelPath, hint: "lower --batch-size, or convert the model at a smaller input size")
-        let executor: FloatExecutor
+        var executor: FloatExecutor
         do { executor = try FloatExecutor(graph: canonical.graph, maxBatch: o.batchSize) } catch { throw .graph(path: o.modelPath, error) }
         try checkLayerBits(canonical.graph)
 
@@ -76,6 +85,7 @@ public struct ConvertJob {
                                            low: range.low, high: range.high, seed: o.seed)
             rangeOverrides = DataFree.batchNormRanges(original: loaded.graph, canonical: canonical.graph, nodeMap: canonical.nodeMap)
             recipe.biasCorrection = false
+            recipe.constantChannelsToBias = false
             if evaluation == nil {
                 evaluation = SyntheticSamples(count: 64, sampleSize: executor.inputShape.reduce(1, *),
                                               low: range.low, high: range.high, seed: o.seed &+ 1)
@@ -90,7 +100,7 @@ public struct ConvertJob {
         if let path = o.calibrationPath { warnings += SampleCountWarnings.calibration(calibration.count, path: path) }
 
         // Calibrate.
-        let statistics: [TensorStatistics]
+        var statistics: [TensorStatistics]
         let calibrationStart = DispatchTime.now().uptimeNanoseconds
         var garbage = GarbageCount()
         do {
@@ -106,6 +116,19 @@ public struct ConvertJob {
             throw .io(path: o.calibrationPath ?? o.modelPath, detail: "calibration failed: \(error)")
         }
         if let warning = garbage.warning(source: o.calibrationPath ?? "the synthetic inputs") { warnings.append(warning) }
+        // Before any measured rewrite: equalization rescales channels the BatchNorm check compares.
+        warnings += try InputScaleCheck.warnings(options: o, original: loaded.graph, canonical: canonical.graph,
+                                                 nodeMap: canonical.nodeMap, statistics: statistics, evaluation: evaluation)
+        // Measured rewrites (forward BatchNorm folds, cross-layer equalization): ConvertJob+Rewrites.swift.
+        var rewrites: [RewriteRecord] = []
+        if o.calibrationPath != nil {
+            let chosen = try measuredRewrites(original: loaded.graph, canonical: canonical, statistics: statistics,
+                                              foldCandidates: foldCandidates, recipe: recipe, calibration: calibration)
+            canonical = chosen.canonical
+            statistics = chosen.statistics
+            rewrites = chosen.records
+            if let e = chosen.executor { executor = e }
+        }
         // TV smoothing (docs/tv-smoothing.md): may replace the graph, executor and statistics the quantizer sees.
         let tvStage = TVSmoothingStage(canonical: canonical.graph, executor: executor, statistics: statistics, calibration: calibration,
                                      recipe: recipe, rangeOverrides: rangeOverrides, rounding: o.rounding, batchSize: o.batchSize,
@@ -145,8 +168,9 @@ public struct ConvertJob {
             quantizer.metadata.append(QMetadataEntry("option.tv_smoothing", "\(o.tvSmoothing)"))
             quantizer.metadata.append(QMetadataEntry("option.tv_steps", "\(o.tvSteps)"))
         }
-        let result: QuantizationResult
+        var result: QuantizationResult
         do { result = try quantizer.quantize() } catch { throw .quantizer(error) }
+        result.rewrites = rewrites + result.rewrites
         warnings.append(contentsOf: result.warnings)
         // Written to a temporary file that `ConvertOutcome.commit` renames into place after the reports.
         let stage = OutputStage()

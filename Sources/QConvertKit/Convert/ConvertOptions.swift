@@ -44,6 +44,12 @@ public struct ConvertOptions: Sendable {
     public var tvSmoothing: TVSmoothingMode = .off
     public var tvSteps = 1
     public var tvLayers: [String]?
+    /// Forward BatchNorm folds: decided on calibration samples (`FoldSearch`, the default), always
+    /// taken where exact (the algebraic rule before measurement), or never.
+    public var forwardFolds: ForwardFoldPolicy = .measured
+    /// Cross-layer equalization (`CrossLayerEqualization`), kept where it measures better on the
+    /// calibration data; never applied without calibration data.
+    public var equalization = true
 
     public init(modelPath: String, outputPath: String) {
         self.modelPath = modelPath; self.outputPath = outputPath
@@ -55,4 +61,9 @@ public struct ConvertOptions: Sendable {
         let base = outputPath.hasSuffix(".qbin") ? String(outputPath.dropLast(5)) : outputPath
         return base + ".report.json"
     }
+}
+
+/// How forward BatchNorm folds (a BatchNorm after an activation folded into the next layer) are chosen.
+public enum ForwardFoldPolicy: String, Sendable, CaseIterable {
+    case measured, always, never
 }

@@ -23,7 +23,10 @@ enum ReportBuilder {
             calibrationMethod: recipe.calibrationMethod.name, roundingProfile: o.options.rounding.rawValue, seed: o.options.seed,
             dataFree: o.options.calibrationPath == nil, calibrationFile: o.options.calibrationPath,
             calibrationSamples: o.calibrationSamples,
-            weightRounding: recipe.weightRoundingRule)
+            weightRounding: recipe.weightRoundingRule,
+            rewrites: o.result.rewrites.isEmpty ? nil : o.result.rewrites.map {
+                RewriteReport(rewrite: $0.rewrite, layer: $0.layer, applied: $0.applied, reason: $0.reason)
+            })
         let size = sizeSummary(o.writtenModel, fileBytes: o.fileSize, floatParams: FloatModelSize.parameters(o.writtenModel))
 
         let e = o.evaluation
@@ -58,10 +61,11 @@ enum ReportBuilder {
                 weightRounding: q?.weightRounding))
         }
         let name = ReportBuilder.displayName(o.options.modelPath)
+        let warnings = o.warnings + [FidelityWarnings.belowNoiseFloor(summary, layers: layers, model: o.writtenModel)].compactMap { $0 }
         return FidelityReport(kind: .convert,
                               model: ModelInfo(name: name, sourceFile: o.options.modelPath, quantizedFile: o.options.outputPath,
                                                generator: ConvertJob.producer, quantizedSHA256: o.modelSHA256),
-                              recipe: reportRecipe, size: size, evaluation: summary, layers: layers, warnings: o.warnings,
+                              recipe: reportRecipe, size: size, evaluation: summary, layers: layers, warnings: warnings,
                               gates: gates(o.options.gates, summary, maxLSB: maxLSB(e)), tvSmoothing: tvReport(o))
     }
 

@@ -26,10 +26,16 @@ public struct Recipe: Codable, Sendable, Equatable {
     public var calibrationSamples: Int?
     /// Weight rounding rule, e.g. `"gptq below 8 bits, depthwise at every width"` or `"nearest"` (schema 1.1; absent in 1.0 files).
     public var weightRounding: String?
+    /// Graph rewrites that change which numbers are quantized (constant channels moved into a bias,
+    /// measured BatchNorm folds, ...), each applied or declined with the measured reason; absent when
+    /// none was considered (schema 1.2 addition, optional).
+    public var rewrites: [RewriteReport]?
 
     public init(weightBits: Int, activationBits: Int, firstLastEightBit: Bool, bitOverrides: [BitOverride],
                 weightGranularity: Granularity, calibrationMethod: String, roundingProfile: String, seed: UInt64,
-                dataFree: Bool, calibrationFile: String?, calibrationSamples: Int?, weightRounding: String? = nil) {
+                dataFree: Bool, calibrationFile: String?, calibrationSamples: Int?, weightRounding: String? = nil,
+                rewrites: [RewriteReport]? = nil) {
+        self.rewrites = rewrites
         self.weightBits = weightBits
         self.activationBits = activationBits
         self.firstLastEightBit = firstLastEightBit
@@ -42,6 +48,20 @@ public struct Recipe: Codable, Sendable, Equatable {
         self.calibrationFile = calibrationFile
         self.calibrationSamples = calibrationSamples
         self.weightRounding = weightRounding
+    }
+}
+
+/// One graph rewrite considered by the conversion.
+public struct RewriteReport: Codable, Sendable, Equatable {
+    /// e.g. `"constant-input-channels"`, `"batchnorm-forward-fold"`.
+    public var rewrite: String
+    public var layer: String
+    public var applied: Bool
+    /// Why it was applied or declined, with the measured numbers.
+    public var reason: String
+
+    public init(rewrite: String, layer: String, applied: Bool, reason: String) {
+        self.rewrite = rewrite; self.layer = layer; self.applied = applied; self.reason = reason
     }
 }
 
