@@ -11,6 +11,7 @@ extension HDF5File {
         guard image.count >= signature.count, Array(image.prefix(signature.count)) == signature else {
             throw .notHDF5(path: name)
         }
+        try HDF5GlobalHeapCheck.check(image, name: name)
         H5Library.enter(); defer { H5Library.leave() }
         let access = H5Pcreate(qc_h5p_file_access())
         guard access >= 0 else { throw .openFailed(path: name, detail: H5Library.errorText()) }

@@ -50,6 +50,7 @@ public final class HDF5File: @unchecked Sendable {
         H5Library.enter(); defer { H5Library.leave() }
         // H5Fis_hdf5 looks for the signature; it fails rather than answering for an empty file.
         guard H5Fis_hdf5(path) > 0 else { throw .notHDF5(path: path) }
+        try HDF5GlobalHeapCheck.check(path: path)
         let access = fileAccessList()
         defer { close(access, H5Pclose) }
         let id = H5Fopen(path, qc_h5f_acc_rdonly(), access)

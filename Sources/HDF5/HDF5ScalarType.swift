@@ -73,6 +73,9 @@ public enum HDF5ScalarType: Sendable, Equatable {
 
 /// A short name for any HDF5 datatype, for messages ("string", "compound", "float16").
 func describeDatatype(_ type: hid_t) -> String {
+    if let damage = damagedNumericLayout(type) {
+        return "damaged \(H5Tget_class(type) == H5T_FLOAT ? "float" : "integer") type (\(damage); the file is corrupt or crafted)"
+    }
     if let scalar = HDF5ScalarType(datatype: type) { return "\(scalar)" }
     let bits = H5Tget_size(type) * 8
     switch H5Tget_class(type) {
@@ -91,8 +94,33 @@ func describeDatatype(_ type: hid_t) -> String {
     }
 }
 
-/// True for the classes HDF5 converts to and from native numbers.
+/// True for the classes HDF5 converts to and from native numbers, with a layout a conversion can trust.
 func isNumeric(_ type: hid_t) -> Bool {
     let typeClass = H5Tget_class(type)
-    return typeClass == H5T_FLOAT || typeClass == H5T_INTEGER
+    return (typeClass == H5T_FLOAT || typeClass == H5T_INTEGER) && damagedNumericLayout(type) == nil
+}
+
+/// Why a numeric datatype's header cannot be right, or nil. libhdf5 1.10 converts whatever a file
+/// declares: a float of 106 bytes with 32 bits of precision (a fuzzed calibration file) made
+/// `H5Dread` copy past its own conversion buffer (heap overflow, docs/robustness.md "Fuzzing").
+/// Newer libhdf5 refuses such types on open; this is the same check, done before any read.
+func damagedNumericLayout(_ type: hid_t) -> String? {
+    let typeClass = H5Tget_class(type)
+    guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else { return nil }
+    let size = H5Tget_size(type)
+    let allowed: Set<Int> = typeClass == H5T_FLOAT ? [2, 4, 8] : [1, 2, 4, 8]
+    guard allowed.contains(size) else { return "\(size) bytes per element" }
+    let precision = H5Tget_precision(type), offset = Int(H5Tget_offset(type))
+    guard precision >= 1, offset >= 0, offset + precision <= size * 8 else {
+        return "\(precision) bits of precision at bit offset \(offset) in \(size) bytes"
+    }
+    if typeClass == H5T_FLOAT {
+        var spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0
+        guard H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) >= 0 else { return "unreadable float fields" }
+        let end = offset + precision
+        let fits = spos < end && esize >= 1 && epos + esize <= end && msize >= 1 && mpos + msize <= end
+            && esize <= 16 && msize <= 112
+        guard fits else { return "float fields (sign \(spos), exponent \(epos)+\(esize), mantissa \(mpos)+\(msize)) outside its \(precision) bits" }
+    }
+    return nil
 }

@@ -12,9 +12,16 @@ public struct LoadedModel: Sendable {
 }
 
 public enum ModelLoader {
+    /// Runs before a model file is read in this process: the CLI sets it to `IsolatedRead.check`, which
+    /// reads the file first in a child process with a time limit (a crafted HDF5 file can hang or
+    /// corrupt memory inside libhdf5 1.10 before any check of ours sees the data; docs/robustness.md).
+    /// Library users get the plain in-process read.
+    nonisolated(unsafe) public static var isolatedReadCheck: ((String) throws(QConvertError) -> Void)?
+
     /// Loads a float model from a Keras file: a legacy `.h5`, a `.keras` archive, or a Keras 3
     /// `.weights.h5` with its JSON architecture beside it (see `KerasImporter.load`).
     public static func load(path: String) throws(QConvertError) -> LoadedModel {
+        try isolatedReadCheck?(path)
         do {
             let imported = try KerasImporter.load(path: path)
             let version = imported.kerasVersion.map { " \($0)" } ?? ""

@@ -31,7 +31,7 @@ struct QConvert: ParsableCommand {
             Run 'qconvert help SUBCOMMAND' for a subcommand's options.
             """,
         version: QConvertVersion.number,
-        subcommands: [Convert.self, Inspect.self, Run.self, Validate.self],
+        subcommands: [Convert.self, Inspect.self, Run.self, Validate.self, ReadModel.self],
         defaultSubcommand: Convert.self)
 
     /// Refuses a `QCONVERT_ISA` this CPU or build cannot honour (usage error, 64) before any work, and
@@ -49,6 +49,7 @@ struct QConvert: ParsableCommand {
             Terminal.printError("usage: qconvert \(guess) ... (see 'qconvert --help')")
             Foundation.exit(ExitCodes.usage)
         }
+        IsolatedRead.install()
         main(arguments)
     }
 }

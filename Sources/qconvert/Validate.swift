@@ -6,7 +6,7 @@ import QConvertKit
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a .qbin in the integer simulator on reference inputs and check fidelity gates (for CI).",
-        discussion: "REF.h5 holds /inputs, /outputs (the source framework's outputs) and optionally /labels. Exit codes: 0 all gates pass, 1 a gate failed, 2 bad input, 64 usage error.")
+        discussion: "REF.h5 holds /inputs, /outputs (the source framework's outputs) and optionally /labels. Exit codes: 0 all gates pass, 1 a gate failed (or, with --strict, a warning), 2 bad input, 64 usage error.")
 
     @Argument(help: "The .qbin model.") var model: String
     @Option(help: "Reference HDF5 file: /inputs, /outputs, optional /labels.") var reference: String
@@ -19,6 +19,7 @@ struct Validate: ParsableCommand {
     @Option(help: "Fixed-point rounding, gemmlowp or single: overrides the profile the file records (docs/numerics.md).") var rounding: RoundingProfile?
     @Option(help: "Samples per batch (1...4096).") var batchSize = 32
     @Flag(help: "Print the report JSON on stdout.") var json = false
+    @Flag(help: "Treat warnings as failures: exit 1 when validation printed any warning.") var strict = false
     @Option(help: "Memory budget, e.g. 4G or 512M (default: half of physical memory); larger needs are refused with exit 2.") var maxMemory: String?
 
     func validate() throws {
@@ -57,5 +58,9 @@ struct Validate: ParsableCommand {
         for w in summary.warnings { Terminal.printError("warning: \(w)") }
         if summary.report.gates.isEmpty { Terminal.printError("no gates given (--min-agreement, --max-accuracy-drop, --min-output-sqnr, --max-lsb-error)") }
         try failIfGatesFailed(summary)
+        if strict, !summary.warnings.isEmpty {
+            Terminal.printError("--strict: \(summary.warnings.count) warning(s); failing")
+            throw ExitCode(ExitCodes.gateFailed)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 @testable import HDF5
 import XCTest
 
@@ -254,5 +255,61 @@ final class ErrorTests: HDF5TestCase {
         let text = H5Library.errorText()
         XCTAssertTrue(text.contains("H5Fopen()"), text)
         XCTAssertFalse(text.contains("\n"))
+    }
+}
+
+/// A fuzzed calibration file declared its float32 dataset's type as 106 bytes wide with 32 bits of
+/// precision; libhdf5 1.10 converted it anyway and overran its own conversion buffer (ASan: heap
+/// overflow in H5VM_memcpyvv). Such a type is refused before any read.
+final class DamagedDatatypeTests: HDF5TestCase {
+    func testFloatTypeWithImpossibleSizeIsRefusedBeforeReading() throws {
+        let path = file("damaged-type.h5")
+        do {
+            let h5 = try HDF5File.create(path)
+            let dataset = try h5.root.createDataset("inputs", shape: [4, 8], type: .float32)
+            let values = [Float](repeating: 1.5, count: 32)
+            try values.withUnsafeBufferPointer { try dataset.writeFloats(rows: 0..<4, from: $0) }
+        }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        // The IEEE little-endian float32 datatype message body: size 4, offset 0, precision 32,
+        // exponent at 23 (8 bits), mantissa at 0 (23 bits), bias 127.
+        let body: [UInt8] = [4, 0, 0, 0, 0, 0, 32, 0, 23, 8, 0, 23, 127, 0, 0, 0]
+        let at = try XCTUnwrap((0...(bytes.count - body.count)).first { Array(bytes[$0..<$0 + body.count]) == body },
+                               "float32 datatype message not found")
+        bytes[at] = 106
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let h5 = try HDF5File.open(path)
+        let dataset = try h5.root.dataset("inputs")
+        XCTAssertNil(dataset.scalarType)
+        XCTAssertTrue(dataset.typeDescription.contains("damaged float type (106 bytes per element"), dataset.typeDescription)
+        XCTAssertThrowsError(try dataset.readFloats()) { error in
+            guard case .unsupportedType(_, _, let type)? = error as? HDF5Error else { return XCTFail("\(error)") }
+            XCTAssertTrue(type.contains("corrupt or crafted"), type)
+        }
+        var row = [Float](repeating: 0, count: 8)
+        XCTAssertThrowsError(try row.withUnsafeMutableBufferPointer { try dataset.readFloats(rows: 0..<1, into: $0) })
+    }
+}
+
+/// fixtures/hostile/libhdf5-global-heap-hang.h5 (a fuzzed model) makes libhdf5 1.10 loop forever; the
+/// global heap check refuses it before libhdf5 reads it, and passes every committed fixture.
+final class GlobalHeapCheckTests: HDF5TestCase {
+    func testFuzzedHangFileIsRefusedAndFixturesPass() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("fixtures")
+        let hang = root.appendingPathComponent("hostile/libhdf5-global-heap-hang.h5").path
+        XCTAssertThrowsError(try HDF5File.open(hang)) { error in
+            guard case .openFailed(_, let detail)? = error as? HDF5Error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("global heap collection at byte"), detail)
+        }
+        var checked = 0
+        let walker = FileManager.default.enumerator(atPath: root.path)
+        while let name = walker?.nextObject() as? String {
+            guard name.hasSuffix(".h5"), !name.hasPrefix("hostile/") else { continue }
+            XCTAssertNoThrow(try HDF5GlobalHeapCheck.check(path: root.appendingPathComponent(name).path), name)
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 20)
     }
 }
