@@ -16,7 +16,7 @@ OP_KINDS = {
     1: "conv2D", 2: "depthwiseConv2D", 3: "conv2DTranspose", 4: "dense", 5: "channelAffine",
     6: "add", 7: "subtract", 8: "multiply", 9: "concatenate", 10: "maxPool2D",
     11: "averagePool2D", 12: "globalAveragePool2D", 13: "globalMaxPool2D", 14: "flatten",
-    15: "reshape", 16: "zeroPadding2D", 17: "requantize", 18: "lookupTable",
+    15: "reshape", 16: "zeroPadding2D", 17: "requantize", 18: "lookupTable", 19: "tvSmoothing", 20: "layerNorm",
 }
 ACCUMULATING = {"conv2D", "depthwiseConv2D", "conv2DTranspose", "dense", "channelAffine"}
 

@@ -284,8 +284,13 @@ def op_zero_padding(m, op, xs, prof, out_t):
     zin = int(m.tensors[op.inputs[0]].zero_point[0])
     pt, pb, pl, pr = op.attrs["padding"]
     b, h, w_, c = xs[0].shape
-    out = np.full((b, h + pt + pb, w_ + pl + pr, c), zin, dtype=np.int64)
-    out[:, pt: pt + h, pl: pl + w_, :] = xs[0]
+    oh, ow = h + pt + pb, w_ + pl + pr
+    out = np.full((b, oh, ow, c), zin, dtype=np.int64)
+    # Input pixel (y, x) lands at (y + top, x + left); a negative padding crops (F 5.1).
+    ys, xs_ = max(0, -pt), max(0, -pl)
+    ye, xe = min(h, oh - pt), min(w_, ow - pl)
+    if ys < ye and xs_ < xe:
+        out[:, ys + pt: ye + pt, xs_ + pl: xe + pl, :] = xs[0][:, ys:ye, xs_:xe, :]
     return out
 
 
@@ -298,6 +303,76 @@ def op_lookup(m, op, xs, prof, out_t):
     return table.value.reshape(-1)[xs[0] - xt.type.min]
 
 
+def isqrt_fixed(n):
+    """1/sqrt(n) ~= R * 2^-(30 + e) for an int n in 1 ..< 2^62 (N 7, five Newton steps; Python ints)."""
+    e = (n.bit_length() + 1) // 2
+    y = n >> (2 * e - 30) if 2 * e >= 30 else n << (30 - 2 * e)
+    r = 2505397589 - ((y * 1431655765) >> 30)
+    for _ in range(5):
+        t = (r * r) >> 30
+        t = (y * t) >> 30
+        r = (r * (3 * 2 ** 30 - t)) >> 31
+    return r, e
+
+
+def rdbpot64(v, k):
+    """v / 2^k rounded to nearest, ties away from zero (Python ints)."""
+    mask = (1 << k) - 1
+    rem = v & mask
+    threshold = (mask >> 1) + (1 if v < 0 else 0)
+    return (v >> k) + (1 if rem > threshold else 0)
+
+
+def op_tv_smoothing(m, op, xs, prof, out_t):
+    """F 5.1 tvSmoothing, N 7: explicit TV-flow steps per sample and channel in exact integers."""
+    zin = int(m.tensors[op.inputs[0]].zero_point[0])
+    f, steps, g = int(op.attrs["fraction_bits"][0]), int(op.attrs["steps"][0]), int(op.attrs["gamma"][0])
+    eps = (int(op.attrs["epsilon"][0]) << 31) | int(op.attrs["epsilon"][1])
+    b, h, w_, c = xs[0].shape
+    out = np.zeros(xs[0].shape, dtype=np.int64)
+    for n in range(b):
+        for ch in range(c):
+            u = [[(int(xs[0][n, y, x, ch]) - zin) << f for x in range(w_)] for y in range(h)]
+            for _ in range(steps):
+                px = [[0] * w_ for _ in range(h)]
+                py = [[0] * w_ for _ in range(h)]
+                for y in range(h):
+                    for x in range(w_):
+                        dx = u[y][x + 1] - u[y][x] if x + 1 < w_ else 0
+                        dy = u[y + 1][x] - u[y][x] if y + 1 < h else 0
+                        r, e = isqrt_fixed(dx * dx + dy * dy + eps)
+                        px[y][x], py[y][x] = rdbpot64(dx * r, e), rdbpot64(dy * r, e)
+                for y in range(h):
+                    for x in range(w_):
+                        div = px[y][x] + py[y][x] - (px[y][x - 1] if x > 0 else 0) - (py[y - 1][x] if y > 0 else 0)
+                        u[y][x] += rdbpot64(g * div, 30)
+            for y in range(h):
+                for x in range(w_):
+                    out[n, y, x, ch] = u[y][x]
+    return finish(out, op, int(out_t.zero_point[0]), prof, 1)
+
+
+def op_layer_norm(m, op, xs, prof, out_t):
+    """F 5.1 layerNorm, N 8: per row of the last axis, in exact integers."""
+    x = xs[0]
+    c = x.shape[-1]
+    av = m.tensors[op.inputs[1]].value.reshape(-1)
+    bv = m.tensors[op.inputs[2]].value.reshape(-1)
+    f = int(op.attrs["fraction_bits"][0])
+    eps = (int(op.attrs["epsilon"][0]) << 31) | int(op.attrs["epsilon"][1])
+    rows = x.reshape(-1, c)
+    acc = np.zeros(rows.shape, dtype=np.int64)
+    for i, row in enumerate(rows):
+        q = [int(v) for v in row]
+        s = sum(q)
+        total = c * sum(v * v for v in q) - s * s + eps
+        r, k = isqrt_fixed(total) if total > 0 else (0, 1)  # a constant row without epsilon: n = 0
+        for j in range(c):
+            n = rdbpot64((c * q[j] - s) * r, 30 + k - f)
+            acc[i, j] = min(max(n * int(av[j]) + int(bv[j]), INT32_MIN), INT32_MAX)
+    return finish(acc.reshape(x.shape), op, int(out_t.zero_point[0]), prof, c)
+
+
 OPS = {
     "conv2D": op_conv2d, "depthwiseConv2D": op_conv2d, "conv2DTranspose": op_conv2d_transpose,
     "dense": op_dense, "channelAffine": op_channel_affine, "add": op_add_sub,
@@ -305,6 +380,7 @@ OPS = {
     "maxPool2D": op_pool, "averagePool2D": op_pool, "globalAveragePool2D": op_pool,
     "globalMaxPool2D": op_pool, "flatten": op_reshape, "reshape": op_reshape,
     "zeroPadding2D": op_zero_padding, "requantize": op_requantize, "lookupTable": op_lookup,
+    "tvSmoothing": op_tv_smoothing, "layerNorm": op_layer_norm,
 }
 
 

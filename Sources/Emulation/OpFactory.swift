@@ -115,7 +115,26 @@ struct OpFactory {
             return EmulatedTVSmoothing(height: x.shape[0], width: x.shape[1], channels: x.shape[2], inputZero: try zero(x, at),
                                        steps: Int(steps), fractionBits: Int(fractionBits), gamma: Int64(gamma),
                                        epsilon: TVSmoothingLimits.epsilon(epsilon), rescale: try rescale(op, factors: [factor], at))
+        case .layerNorm:
+            return try layerNorm(op, at)
         }
+    }
+
+    private func layerNorm(_ op: QOp, _ at: OpSite) throws(EmulationError) -> any EmulatedOp {
+        let x = input(op, 0), a = try constant(op, 1, at), out = output(op)
+        let channels = x.shape.last ?? 1
+        guard out.shape == x.shape, a.elementCount == channels else {
+            throw at.invalid("input \(x.shape), gamma \(a.shape) and output \(out.shape) do not match (gamma [C], C the last axis)")
+        }
+        let f = try at.values("fraction_bits", 1)[0], e = try at.values("epsilon", 2)
+        if let reason = LayerNormLimits.check(inputBits: x.type.bits, channels: channels, fractionBits: f, epsilon: e) {
+            throw at.invalid(reason)
+        }
+        guard a.scales.count == 1 || a.scales.count == channels else { throw at.invalid("gamma has \(a.scales.count) scales, expected 1 or \(channels)") }
+        let unit = 1 / Double(Int64(1) << Int64(f)), sOut = Double(out.scales[0])
+        let factors = (0..<channels).map { unit * Double(a.scales[a.scales.count == 1 ? 0 : $0]) / sOut }
+        return EmulatedLayerNorm(channels: channels, fractionBits: Int(f), epsilon: LayerNormLimits.epsilon(e), gamma: try values(a),
+                                 beta: try bias(op, channels: channels, at), rescale: try rescale(op, factors: factors, at))
     }
 
     // MARK: Op families

@@ -18,6 +18,8 @@ enum LayerFactory {
         case .batchNorm(let bn):
             let (scale, shift) = bn.scaleAndShift
             return ChannelAffineLayer(scale: scale, shift: shift, inputShape: inputShapes[0])
+        case .layerNorm(let ln):
+            return LayerNormLayer(ln, inputShape: inputShapes[0])
         case .rescaling(let scale, let offset):
             return ChannelAffineLayer(scale: scale, shift: offset, inputShape: inputShapes[0])
         case .activation(let activation):

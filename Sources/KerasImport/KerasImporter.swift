@@ -53,8 +53,9 @@ public enum KerasImporter {
             let version = root.hasAttribute("keras_version") ? try root.stringAttribute("keras_version") : nil
             let backend = root.hasAttribute("backend") ? try root.stringAttribute("backend") : nil
             let weightsGroup = root.contains("model_weights") ? try root.group("model_weights") : nil
-            return try importModel(json: json, path: path, kerasVersion: version, backend: backend,
-                                   weights: HDF5Weights(group: weightsGroup, path: path))
+            let topology = try ModelTopology.parse(json: json, path: path)
+            return try importModel(topology: topology, path: path, kerasVersion: version, backend: backend,
+                                   weights: HDF5Weights(group: weightsGroup, path: path, owners: topology.nestedOwners))
         } catch let error as KerasImportError {
             throw error
         } catch let error as HDF5Error {

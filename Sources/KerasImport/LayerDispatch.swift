@@ -5,7 +5,7 @@ extension GraphBuilder {
     static let supportedClasses = [
         "InputLayer",
         "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose", "Dense",
-        "BatchNormalization",
+        "BatchNormalization", "LayerNormalization",
         "Activation", "ReLU", "LeakyReLU", "Softmax",
         "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
         "Add", "Subtract", "Multiply", "Concatenate",
@@ -32,6 +32,7 @@ extension GraphBuilder {
         case "Conv2DTranspose": return try addConv2DTranspose(layer, name: name, inputs: inputs)
         case "Dense": return try addDense(layer, name: name, inputs: inputs)
         case "BatchNormalization": return try addBatchNorm(layer, name: name, inputs: inputs)
+        case "LayerNormalization": return try addLayerNormalization(layer, name: name, inputs: inputs)
         case "Activation": return try addActivationLayer(layer, name: name, inputs: inputs)
         case "ReLU":
             return try add(name, layer, .activation(try Activations.relu(layer)), inputs: [single(inputs, name, layer)])

@@ -15,15 +15,14 @@ struct ModelTopology {
     var outputs: [TensorRef]
     /// True when the config uses Keras 3 conventions (`batch_shape`, dict-form inbound nodes).
     var looksLikeKeras3: Bool
+    /// The layers as Keras 3's weights layout addresses them, in config order, a nested model with its
+    /// own layers as children (functional ops such as `ops.Add` are operations, not layers: the weights
+    /// file has no slot for them).
+    var keras3Entries: [Keras3LayerEntry] = []
+    /// Layer of a flattened nested model -> the top-level nested model whose `.h5` group holds its weights.
+    var nestedOwners: [String: String] = [:]
 
     static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
-
-    /// The layers as Keras 3's weights layout addresses them, in config order (functional ops such as
-    /// `ops.Add` are operations, not layers: the weights file has no slot for them).
-    var keras3Entries: [Keras3LayerEntry] {
-        layers.filter { !$0.config.className.hasPrefix("ops.") }
-            .map { Keras3LayerEntry(key: $0.config.name, name: $0.config.name, className: $0.config.className) }
-    }
 
     /// Config keys under which a functional op's number operand is recorded (`x + 3.0`).
     static let opConstantKey = "__qconvert_constant"
@@ -65,10 +64,18 @@ struct ModelTopology {
         } catch {
             throw .invalidConfig(path: path, detail: "model_config is not valid JSON (\(error.localizedDescription))")
         }
-        guard let root = object as? [String: Any], let className = root["class_name"] as? String else {
+        guard let root = object as? [String: Any] else {
             throw .invalidConfig(path: path, detail: "model_config has no 'class_name'")
         }
         let keras3 = json.contains("\"__keras_tensor__\"") || json.contains("\"batch_shape\"")
+        return try parse(object: root, path: path, keras3: keras3)
+    }
+
+    /// Parses one model object (`{"class_name": ..., "config": ...}`), the root or a nested model.
+    static func parse(object root: [String: Any], path: String, keras3: Bool) throws(KerasImportError) -> ModelTopology {
+        guard let className = root["class_name"] as? String else {
+            throw .invalidConfig(path: path, detail: "model_config has no 'class_name'")
+        }
         switch className {
         case "Sequential":
             return try sequential(root["config"], path: path, keras3: keras3)
@@ -100,10 +107,6 @@ struct ModelTopology {
         guard let name = values["name"] as? String ?? layer["name"] as? String else {
             throw .invalidConfig(path: path, detail: "a \(className) layer has no name")
         }
-        if modelClasses.contains(className) {
-            throw .invalidConfig(path: path, detail: "layer '\(name)' is a nested \(className) model, which is not supported; "
-                + "build the model flat (call the inner model's layers directly) and save it again")
-        }
         return LayerConfig(path: path, name: name, className: className, values: values)
     }
 
@@ -112,8 +115,15 @@ struct ModelTopology {
         guard let config = value as? [String: Any] else { throw .invalidConfig(path: path, detail: "'config' is missing") }
         var layers: [LayerSpec] = []
         var seen = Set<String>()
+        var nested = NestedModels()
         for layer in try layerList(config["layers"], path: path) {
             var spec = try layerConfig(layer, path: path)
+            if modelClasses.contains(spec.className) {
+                let calls = try InboundNodes.parse(layer["inbound_nodes"], layer: spec.name, path: path)
+                try nested.splice(layer, name: spec.name, className: spec.className, calls: calls,
+                                  into: &layers, seen: &seen, path: path, keras3: keras3)
+                continue
+            }
             if isOpCall(spec, layer) { spec = try opLayer(spec, layer, path: path) }
             guard seen.insert(spec.name).inserted else {
                 throw .invalidConfig(path: path, detail: "two layers are named '\(spec.name)'")
@@ -121,12 +131,15 @@ struct ModelTopology {
             let calls = spec.className == "InputLayer"
                 ? [[]] : try InboundNodes.parse(layer["inbound_nodes"], layer: spec.name, path: path)
             layers.append(LayerSpec(config: spec, calls: calls))
+            nested.addEntry(spec)
         }
-        return ModelTopology(
+        var topology = ModelTopology(
             modelClass: className, layers: layers,
             inputs: try InboundNodes.tensorList(config["input_layers"], key: "input_layers", path: path),
             outputs: try InboundNodes.tensorList(config["output_layers"], key: "output_layers", path: path),
             looksLikeKeras3: keras3)
+        nested.apply(to: &topology)
+        return topology
     }
 
     /// Sequential: layers in order, each called once on the previous one's output. The input is an
@@ -135,9 +148,9 @@ struct ModelTopology {
     static func sequential(_ value: Any?, path: String, keras3: Bool) throws(KerasImportError) -> ModelTopology {
         let config = value as? [String: Any] ?? [:]
         let rawLayers = try layerList(value is [Any] ? value : config["layers"], path: path)
-        var specs: [LayerConfig] = []
-        for layer in rawLayers { specs.append(try layerConfig(layer, path: path)) }
-        guard let first = specs.first else { throw .invalidConfig(path: path, detail: "the Sequential model has no layers") }
+        var specs: [(config: LayerConfig, raw: [String: Any])] = []
+        for layer in rawLayers { specs.append((try layerConfig(layer, path: path), layer)) }
+        guard let first = specs.first?.config else { throw .invalidConfig(path: path, detail: "the Sequential model has no layers") }
 
         var layers: [LayerSpec] = []
         var previous: TensorRef
@@ -163,7 +176,14 @@ struct ModelTopology {
         }
         let input = previous
         var seen: Set<String> = [input.layer]
-        for spec in specs {
+        var nested = NestedModels()
+        nested.addEntry(layers[0].config)
+        for (spec, raw) in specs {
+            if modelClasses.contains(spec.className) {
+                previous = try nested.splice(raw, name: spec.name, className: spec.className, calls: [[previous]],
+                                             into: &layers, seen: &seen, path: path, keras3: keras3)
+                continue
+            }
             guard seen.insert(spec.name).inserted else {
                 throw .invalidConfig(path: path, detail: "two layers are named '\(spec.name)'")
             }
@@ -171,8 +191,11 @@ struct ModelTopology {
                 throw .invalidConfig(path: path, detail: "InputLayer '\(spec.name)' is not the first layer of the Sequential model")
             }
             layers.append(LayerSpec(config: spec, calls: [[previous]]))
+            nested.addEntry(spec)
             previous = TensorRef(layer: spec.name, node: 0, tensor: 0)
         }
-        return ModelTopology(modelClass: "Sequential", layers: layers, inputs: [input], outputs: [previous], looksLikeKeras3: keras3)
+        var topology = ModelTopology(modelClass: "Sequential", layers: layers, inputs: [input], outputs: [previous], looksLikeKeras3: keras3)
+        nested.apply(to: &topology)
+        return topology
     }
 }

@@ -82,3 +82,28 @@ extension GraphBuilder {
         return try add(name, layer, .rescaling(scale: [scale], offset: [offset]), inputs: [input])
     }
 }
+
+extension GraphBuilder {
+    /// `LayerNormalization` over the last (channel) axis: weights gamma (with `scale`) then beta (with
+    /// `center`), in Keras' order; `rms_scaling` is refused.
+    mutating func addLayerNormalization(_ layer: LayerConfig, name: String, inputs: [Int]) throws(KerasImportError) -> Int {
+        let input = try single(inputs, name, layer)
+        let s = shape(input)
+        let channels = s.last ?? 1
+        let axes = layer.has("axis") ? try layer.intList("axis") : [-1]
+        guard axes.count == 1, axes[0] == -1 || axes[0] == s.count else {
+            throw layer.unsupported("axis", "\(axes) (only the last, channel axis is supported)")
+        }
+        if try layer.bool("rms_scaling", default: false) { throw layer.unsupported("rms_scaling", "true") }
+        let scale = try layer.bool("scale", default: true), center = try layer.bool("center", default: true)
+        let epsilon = try layer.double("epsilon", default: 1e-3)
+        guard epsilon.isFinite, epsilon >= 0 else { throw layer.invalid("epsilon \(epsilon) must be finite and >= 0") }
+        var expected: [ExpectedWeight] = []
+        if scale { expected.append(ExpectedWeight(role: "gamma", shape: [channels])) }
+        if center { expected.append(ExpectedWeight(role: "beta", shape: [channels])) }
+        let tensors = try weights.load(layer, expected: expected)
+        let gamma = scale ? tensors[0].data : [Float](repeating: 1, count: channels)
+        let beta = center ? tensors[scale ? 1 : 0].data : [Float](repeating: 0, count: channels)
+        return try add(name, layer, .layerNorm(LayerNorm(gamma: gamma, beta: beta, epsilon: Float(epsilon))), inputs: [input])
+    }
+}

@@ -101,6 +101,9 @@ extension QModel {
         if op.kind == .tvSmoothing, let reason = TVSmoothingLimits.check(op, in: self) {
             throw .invalidModel(reason: "\(at): \(reason)")
         }
+        if op.kind == .layerNorm, let reason = LayerNormLimits.check(op, in: self) {
+            throw .invalidModel(reason: "\(at): \(reason)")
+        }
         if let m = op.attribute("multiplier"), let s = op.attribute("shift"), m.count != s.count {
             throw .invalidModel(reason: "\(at): \(m.count) multipliers but \(s.count) shifts")
         }

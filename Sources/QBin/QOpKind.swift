@@ -1,5 +1,5 @@
 /// The op kinds of the format (`docs/qbin-format.md`, section 5.1). On-disk numbers: never renumber
-/// a case, retire it. 20 and up are free (planned: graph convolution).
+/// a case, retire it. 21 and up are free (planned: graph convolution).
 public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case conv2D = 1
     case depthwiseConv2D = 2
@@ -22,6 +22,8 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case lookupTable = 18
     /// Total-variation smoothing in fixed point (docs/tv-smoothing.md).
     case tvSmoothing = 19
+    /// Layer normalization over the last axis in fixed point (docs/numerics.md, "Layer normalization").
+    case layerNorm = 20
 
     public var description: String {
         switch self {
@@ -44,6 +46,7 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .requantize: return "requantize"
         case .lookupTable: return "lookupTable"
         case .tvSmoothing: return "tvSmoothing"
+        case .layerNorm: return "layerNorm"
         }
     }
 
@@ -61,6 +64,7 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     public var inputCount: ClosedRange<Int> {
         switch self {
         case .conv2D, .depthwiseConv2D, .conv2DTranspose, .dense, .channelAffine: return 2...3
+        case .layerNorm: return 3...3
         case .add, .concatenate: return 2...Int(UInt16.max)
         case .subtract, .multiply, .lookupTable: return 2...2
         default: return 1...1
@@ -70,7 +74,7 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     /// True when input 1 must be a constant (weights, affine scale, lookup table) and inputs 2+ too.
     public var hasConstantInputs: Bool {
         switch self {
-        case .conv2D, .depthwiseConv2D, .conv2DTranspose, .dense, .channelAffine, .lookupTable: return true
+        case .conv2D, .depthwiseConv2D, .conv2DTranspose, .dense, .channelAffine, .lookupTable, .layerNorm: return true
         default: return false
         }
     }
@@ -97,6 +101,7 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .reshape: return [("shape", .any)]
         case .zeroPadding2D: return [("padding", .fixed(4))]
         case .globalMaxPool2D, .flatten, .lookupTable: return []
+        case .layerNorm: return [("fraction_bits", .fixed(1)), ("epsilon", .fixed(2))] + requant
         case .tvSmoothing: return [("steps", .fixed(1)), ("fraction_bits", .fixed(1)), ("gamma", .fixed(1)), ("epsilon", .fixed(2))] + scalarRequant
         }
     }

@@ -8,6 +8,7 @@ public enum GraphStatistics {
         case .conv2DTranspose(let c): return c.weights.count + (c.hasBias ? c.bias.count : 0)
         case .dense(let d): return d.weights.count + (d.hasBias ? d.bias.count : 0)
         case .batchNorm(let b): return 4 * b.channels
+        case .layerNorm(let l): return 2 * l.channels
         // Rescaling constants are configuration, not weights (Keras does not count them either).
         default: return 0
         }

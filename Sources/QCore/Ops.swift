@@ -170,6 +170,8 @@ public enum Op: Sendable, Equatable {
     case conv2DTranspose(Conv2DTranspose)
     case dense(Dense)
     case batchNorm(BatchNorm)
+    /// Layer normalization over the last axis (`LayerNorm`).
+    case layerNorm(LayerNorm)
     case activation(Activation)
     case maxPool2D(Pool2D)
     case averagePool2D(Pool2D)
@@ -200,6 +202,7 @@ public enum Op: Sendable, Equatable {
         case .conv2DTranspose: return "Conv2DTranspose"
         case .dense: return "Dense"
         case .batchNorm: return "BatchNorm"
+        case .layerNorm: return "LayerNorm"
         case .activation(let a): return "Activation(\(a.name))"
         case .maxPool2D: return "MaxPool2D"
         case .averagePool2D: return "AveragePool2D"

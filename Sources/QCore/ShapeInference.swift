@@ -41,6 +41,10 @@ public enum ShapeInference {
             let s = try single()
             guard s.last == bn.channels else { throw mismatch("last axis \(bn.channels)") }
             return s
+        case .layerNorm(let ln):
+            let s = try single()
+            guard s.last == ln.channels, ln.beta.count == ln.channels else { throw mismatch("last axis \(ln.channels)") }
+            return s
         case .activation, .identity:
             return try single()
         case .rescaling(let scale, let offset):

@@ -195,12 +195,29 @@ extension ModelBuilder {
         try Self.checkFinite(b, layer: node.name, what: "offset")
         let x = input(i)
         let p = try outputParams(i, bits: bits)
+        let zx = Int64(x.params.zeroPoint)
+        let maxX = Swift.max(zx - x.params.type.minValue, x.params.type.maxValue - zx)
+        let q = try affineConstants(i, scale: a, offset: b, inputScale: Double(x.params.scale), maxInput: maxX, outputScale: Double(p.scale))
+        let at = model.addTensor(.constant(node.name + "/scale", shape: [a.count], type: .signed(8)!, scales: q.sa, values: q.qa))
+        let bt = model.addTensor(.constant(node.name + "/offset", shape: [a.count], type: .int32, scales: q.sb, values: q.qb))
+        let t = addOutput(i, p)
+        model.ops.append(QOp(kind: .channelAffine, name: node.name, inputs: [x.tensor, at, bt], outputs: [t],
+                             attributes: [QAttribute("multiplier", q.multipliers), QAttribute("shift", q.shifts),
+                                          QAttribute("clamp", clamp(i, p))]))
+        record(i, kind: .channelAffine, tensor: t, p: p, weightBits: 8, weightRounding: "nearest")
+    }
+
+    /// The int8 scale `q_a` and int32 offset `q_b` of `acc = x * q_a[c] + q_b[c]` per channel, for an
+    /// integer input `x` of scale `inputScale` and magnitude at most `maxInput`, with the multipliers
+    /// of `acc * s_x * s_a[c] / s_out`.
+    mutating func affineConstants(_ i: Int, scale a: [Float], offset b: [Float], inputScale sx: Double, maxInput maxX: Int64,
+                                  outputScale: Double) throws(QuantizerError)
+        -> (qa: [Int32], sa: [Float], qb: [Int32], sb: [Float], multipliers: [Int32], shifts: [Int32]) {
+        let node = graph.nodes[i]
         let channels = a.count
         var qa = [Int32](repeating: 0, count: channels), sa = [Float](repeating: 1, count: channels)
         var qb = [Int32](repeating: 0, count: channels), sb = [Float](repeating: 1, count: channels)
         var multipliers: [Int32] = [], shifts: [Int32] = []
-        let sx = Double(x.params.scale), zx = Int64(x.params.zeroPoint)
-        let maxX = Swift.max(zx - x.params.type.minValue, x.params.type.maxValue - zx)
         let limit = Double(QAccumulatorBound.limit)
         for c in 0..<channels {
             // |q_a| = 127 unless the bound |q_b| + max|q_x - z_x| * |q_a| (both terms ~ |q_a|) exceeds
@@ -217,16 +234,10 @@ extension ModelBuilder {
                 if bound <= QAccumulatorBound.limit || magnitude == 0 { break }
                 magnitude = Swift.max(0, Swift.min(magnitude - 1, Int64(Double(magnitude) * limit / Double(bound))))
             }
-            let m = try quantizer.multiplier(s / Double(p.scale), layer: node.name)
+            let m = try quantizer.multiplier(s / outputScale, layer: node.name)
             multipliers.append(m.multiplier); shifts.append(m.shift)
         }
-        let at = model.addTensor(.constant(node.name + "/scale", shape: [channels], type: .signed(8)!, scales: sa, values: qa))
-        let bt = model.addTensor(.constant(node.name + "/offset", shape: [channels], type: .int32, scales: sb, values: qb))
-        let t = addOutput(i, p)
-        model.ops.append(QOp(kind: .channelAffine, name: node.name, inputs: [x.tensor, at, bt], outputs: [t],
-                             attributes: [QAttribute("multiplier", multipliers), QAttribute("shift", shifts),
-                                          QAttribute("clamp", clamp(i, p))]))
-        record(i, kind: .channelAffine, tensor: t, p: p, weightBits: 8, weightRounding: "nearest")
+        return (qa, sa, qb, sb, multipliers, shifts)
     }
 
     /// Residual add / subtract, TFLite's scheme: both inputs to a common fine scale `2 max(s_i) / 2^20`,

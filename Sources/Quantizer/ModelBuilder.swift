@@ -127,6 +127,8 @@ struct ModelBuilder {
         case .batchNorm(let bn):
             let (scale, shift) = bn.scaleAndShift
             try lowerAffine(i, scale: scale, offset: shift, bits: bits.activations)
+        case .layerNorm(let norm):
+            try lowerLayerNorm(i, norm, bits: bits.activations)
         case .rescaling(let scale, let offset):
             let channels = node.shape.last ?? 1
             let s = scale.count == 1 ? [Float](repeating: scale[0], count: channels) : scale

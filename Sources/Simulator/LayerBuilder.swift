@@ -123,7 +123,25 @@ struct LayerBuilder {
             return ReferenceLookupTable(inputMin: Int32(x.type.minValue), table: entries)
         case .tvSmoothing:
             return try tvSmoothing(op, at)
+        case .layerNorm:
+            return try layerNorm(op, at)
         }
+    }
+
+    private func layerNorm(_ op: QOp, _ at: OpContext) throws(SimulatorError) -> any IntegerLayer {
+        let x = input(op, 0), a = try constant(op, 1, at), out = output(op)
+        let channels = x.shape.last ?? 1
+        guard out.shape == x.shape, a.elementCount == channels else {
+            throw at.invalid("input \(x.shape), gamma \(a.shape) and output \(out.shape) do not match (gamma [C], C the last axis)")
+        }
+        let f = try at.values("fraction_bits", 1)[0], e = try at.values("epsilon", 2)
+        if let reason = LayerNormLimits.check(inputBits: x.type.bits, channels: channels, fractionBits: f, epsilon: e) {
+            throw at.invalid(reason)
+        }
+        _ = try zero(x, at)
+        return ReferenceLayerNorm(channels: channels, fractionBits: Int(f), epsilon: LayerNormLimits.epsilon(e),
+                                  gamma: try values(a, at), beta: try bias(op, channels: channels, at),
+                                  requant: try requantizer(op, channels: channels, at))
     }
 
     private func tvSmoothing(_ op: QOp, _ at: OpContext) throws(SimulatorError) -> any IntegerLayer {

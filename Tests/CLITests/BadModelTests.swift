@@ -23,10 +23,10 @@ final class BadModelTests: XCTestCase {
         let path = try rewrittenFixture("unsupported.h5") { layers in
             let index = try XCTUnwrap(layers.firstIndex { $0["class_name"] as? String == "BatchNormalization" },
                                       "\(fixture) has no BatchNormalization layer to replace")
-            layers[index]["class_name"] = "LayerNormalization"
+            layers[index]["class_name"] = "GroupNormalization"
             renamed = try XCTUnwrap((layers[index]["config"] as? [String: Any])?["name"] as? String)
         }
-        try assertBadModel(path, mentions: [path, "'\(renamed)'", "LayerNormalization", "supported classes",
+        try assertBadModel(path, mentions: [path, "'\(renamed)'", "GroupNormalization", "supported classes",
                                             "Conv2D", "BatchNormalization", "Dense"])
     }
 

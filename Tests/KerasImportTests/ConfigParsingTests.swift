@@ -155,12 +155,20 @@ final class ConfigParsingTests: XCTestCase {
         }
     }
 
-    func testNestedModelIsRejected() {
-        let json = Config.functional([Config.input("x", [4]), Config.k3("Sequential", "inner", ["layers": []], inputs: [["x"]])],
-                                     inputs: ["x"], outputs: ["inner"])
-        XCTAssertThrowsError(try TestWeights().load(json)) { error in
-            guard case KerasImportError.invalidConfig(_, let detail)? = error as? KerasImportError else { return XCTFail("\(error)") }
-            XCTAssertTrue(detail.contains("nested Sequential"), detail)
+    /// Nested models are flattened (fixtures/applications/convnext); one that is empty or called twice
+    /// is an invalid config naming it.
+    func testEmptyOrSharedNestedModelIsInvalidConfig() {
+        let empty = Config.functional([Config.input("x", [4]), Config.k3("Sequential", "inner", ["layers": []], inputs: [["x"]])],
+                                      inputs: ["x"], outputs: ["inner"])
+        let relu: [String: Any] = ["class_name": "ReLU", "config": ["name": "r"]]
+        let twice = Config.functional([Config.input("x", [4]),
+                                       Config.k3("Sequential", "inner", ["layers": [Config.input("i", [4]), relu]], inputs: [["x"], ["x"]])],
+                                      inputs: ["x"], outputs: ["inner"])
+        for (json, expected) in [(empty, "nested Sequential model 'inner'"), (twice, "is called 2 times")] {
+            XCTAssertThrowsError(try TestWeights().load(json)) { error in
+                guard case KerasImportError.invalidConfig(_, let detail)? = error as? KerasImportError else { return XCTFail("\(error)") }
+                XCTAssertTrue(detail.contains(expected), detail)
+            }
         }
     }
 

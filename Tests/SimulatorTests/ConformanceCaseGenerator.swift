@@ -229,6 +229,36 @@ struct CaseGenerator {
                                     ("multiplier", m[0]), ("shift", m[1]), ("clamp", clamp(out))])
     }
 
+    /// `layerNorm` over the last axis: gamma of the op's width per channel, an i32 beta, `F` 8 ... 16,
+    /// epsilon 1 ... 2^20 (or the given one), requantized so `|n a|` up to about `2^F 2^(bits-1)` spreads
+    /// over the output type.
+    mutating func layerNorm(_ x: Int, epsilon fixedEpsilon: Int64? = nil) {
+        let shape = model.tensors[x].shape, channels = shape.last!
+        let t = QType.signed(bits)!
+        let a = model.addTensor(.constant("layerNorm/gamma", shape: [channels], type: t, scales: (0..<channels).map { _ in scale() },
+                                          values: rng.values(channels, t)))
+        let f = rng.int(8...16)
+        let b = model.addTensor(.constant("layerNorm/beta", shape: [channels], type: .int32, scales: [0.001],
+                                          values: (0..<channels).map { _ in rng.int32(-(Int64(1) << (f + bits - 1))...(Int64(1) << (f + bits - 1))) }))
+        let out = tensor(shape, type(signed: rng.bool()))
+        let epsilon = fixedEpsilon ?? Int64(rng.int(1...(1 << 20)))
+        let requant = (0..<channels).map { _ in QuantizedMultiplier(spread(Double(1 << f) * Double(1 << (bits - 1))), for: profile) }
+        op(.layerNorm, [x, a, b], out, [("fraction_bits", [Int32(f)]), ("epsilon", [Int32(epsilon >> 31), Int32(epsilon & 0x7fff_ffff)]),
+                                        ("multiplier", requant.map(\.multiplier)), ("shift", requant.map(\.shift)), ("clamp", clamp(out))])
+    }
+
+    /// `multiply` of an `H x W x C` map and a `1 x 1 x C` gate (a requantized global average of it).
+    mutating func broadcastMultiply(_ x: Int, gateFirst: Bool) {
+        let s = model.tensors[x].shape
+        let pooled = sameParameters(x, [s[2]])
+        op(.globalAveragePool2D, [x], pooled, [("clamp", clamp(pooled))])
+        let gate = sameParameters(pooled, [1, 1, s[2]])
+        op(.reshape, [pooled], gate, [("shape", [1, 1, Int32(s[2])])])
+        let out = tensor(s, type(signed: rng.bool()))
+        let f = fixed(spread(maxInput(x) * maxInput(gate) / 2))
+        op(.multiply, gateFirst ? [gate, x] : [x, gate], out, [("multiplier", f[0]), ("shift", f[1]), ("clamp", clamp(out))])
+    }
+
     mutating func lookupTable(_ x: Int, packedTable: Bool) {
         let out = tensor(model.tensors[x].shape, type(signed: rng.bool()))
         let outType = model.tensors[out].type

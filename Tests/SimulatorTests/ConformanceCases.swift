@@ -97,12 +97,41 @@ enum ConformanceCases {
         case .tvSmoothing:
             let x = g.input([5, 6, 2], signed: signedInput)
             g.tvSmoothing(x)
+        case .layerNorm:
+            // Rows of 1 to 9 values (a 1-value row normalizes to 0: the output is beta).
+            let x = g.input(bits % 2 == 0 ? [2, 3, 2 * bits - 3] : [4, bits == 3 ? 1 : bits], signed: signedInput)
+            g.layerNorm(x)
         }
         return g.finished()
     }
 
     static func edgeCases() -> [ConformanceCase] {
         var cases: [ConformanceCase] = []
+        // Squeeze-excite: H x W x C times a 1 x 1 x C gate, the gate as either operand.
+        for (bits, gateFirst) in [(8, false), (5, true)] {
+            var g = CaseGenerator(name: "multiply_channel_broadcast_\(bits)bit", bits: bits, profile: profile(bits))
+            let x = g.input([3, 4, 5], signed: bits == 5)
+            g.broadcastMultiply(x, gateFirst: gateFirst)
+            cases.append(g.finished())
+        }
+        // Negative padding crops (Keras Cropping2D), alone and mixed with padding on other sides.
+        for (bits, p) in [(8, (-1, 0, -1, 0)), (4, (-2, -1, 1, -3))] {
+            var g = CaseGenerator(name: "zeroPadding2D_crop_\(bits)bit", bits: bits, profile: profile(bits))
+            let x = g.input([5, 6, 2], signed: bits == 4)
+            g.zeroPadding(x, p)
+            cases.append(g.finished())
+        }
+        // layerNorm rows where the variance is 0 with epsilon 0 (V + E = 0: n = 0, out = requant(beta)),
+        // and the extremes of an 8-bit row of 64 values with epsilon 1.
+        for name in ["constant_rows", "extreme_rows"] {
+            var g = CaseGenerator(name: "layerNorm_\(name)", bits: 8, profile: .gemmlowp)
+            let x = g.input([64], signed: true)
+            g.layerNorm(x, epsilon: name == "extreme_rows" ? 1 : 0)
+            var c = g.finished()
+            c.input = name == "constant_rows" ? [Int32](repeating: 17, count: 64) + [Int32](repeating: -128, count: 64)
+                : [-128] + [Int32](repeating: 127, count: 63) + (0..<64).map { Int32($0 % 2 == 0 ? -128 : 127) }
+            cases.append(c)
+        }
         // Pool windows wholly in the padding: out = floor((2 + 3 + 3 - 2) / 2) + 1 = 4 rows, the first
         // and last windows see no input pixel (max gives zin, average clamp(zin)).
         for kind in [QOpKind.maxPool2D, .averagePool2D] {

@@ -204,6 +204,27 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// ConvNeXt's 7x7 `same` depthwise conv (Conv2D with groups = C) on maps of 1 to 5 pixels, and the
+    /// ungrouped form: every tap of the outer filter columns lies outside the input (this crashed im2col
+    /// with a reversed range before the run's pixel range was clamped).
+    func testKernelWiderThanInputMatchesReference() throws {
+        var rng = TestRNG(seed: 43)
+        for trial in 0..<8 {
+            let side = [1, 2, 4, 5][trial % 4], channels = trial < 4 ? 16 : 3
+            let groups = trial < 4 ? channels : 1
+            var b = ModelBuilder()
+            let x = b.input([side, side, channels], s8, zero: rng.int32(-128...127))
+            let y = b.activation("y", [side, side, channels], s8, zero: rng.int32(-128...127))
+            let cinG = channels / groups
+            b.op(.conv2D, [x, b.constant("w", [channels, 7, 7, cinG], s8, rng.values(channels * 49 * cinG, s8), perChannel: true)], y,
+                 window(kernel: (7, 7), padding: (3, 3, 3, 3)).merging(["groups": [Int32(groups)]])
+                    .merging(requant(&rng, channels: channels, shifts: -12...(-6), type: s8)))
+            let model = b.finished(outputs: [y])
+            try assertFastMatchesReference(model, profile: .gemmlowp, batch: 2, seed: UInt64(trial),
+                                           context: "7x7 conv on \(side)x\(side)x\(channels), \(groups) groups")
+        }
+    }
+
     /// Ungrouped convs with 8-bit weights (the int16 path) and no horizontal dilation, where im2col
     /// copies whole filter rows for interior pixels: strides, vertical dilation up to 3, padding on every
     /// side, 3 to 21 output channels, blocks of 64 rows crossing samples, against the reference.

@@ -106,3 +106,28 @@ final class ActivationLayer: FloatLayer {
         ActivationKernel.apply(activation, to: output, count: count, channels: channels)
     }
 }
+
+/// `LayerNorm` over the last axis, one row (every leading position) at a time.
+final class LayerNormLayer: FloatLayer {
+    let norm: LayerNorm
+    let channels: Int, perSample: Int
+
+    init(_ norm: LayerNorm, inputShape: [Int]) {
+        self.norm = norm
+        channels = inputShape.last ?? 1
+        perSample = inputShape.reduce(1, *)
+    }
+
+    func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>) {
+        let input = inputs[0]
+        let rows = batch &* perSample / channels
+        Parallel.forEach(Parallel.chunkCount(rows)) { chunk in
+            for row in Parallel.chunkRange(chunk, of: rows) {
+                let base = row &* self.channels
+                (output + base).update(from: input + base, count: self.channels)
+                self.norm.apply(UnsafeMutableBufferPointer(start: output + base, count: self.channels))
+            }
+        }
+    }
+}

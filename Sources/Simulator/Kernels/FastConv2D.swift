@@ -185,7 +185,8 @@ final class FastConv2D: IntegerLayer {
             let tap = taps + filterX &* cinG
             var lo = x0, hi = x0
             if rowInside {
-                lo = Swift.max(x0, columnLow[filterX])
+                // A tap may reach the input only beyond this run's pixels (a kernel wider than the input).
+                lo = Swift.min(Swift.max(x0, columnLow[filterX]), x1)
                 hi = Swift.min(x1, columnHigh[filterX])
                 if hi < lo { hi = lo }
             }
