@@ -50,8 +50,8 @@ public enum KerasImportError: Error, CustomStringConvertible {
             return "\(path): not a usable .keras archive: \(detail)"
         case .weightsWithoutConfig(let path, let tried):
             return "\(path) holds Keras 3 weights only (no architecture), and no config was found next to it (tried "
-                + tried.joined(separator: ", ") + "); write the architecture with open('<name>.json', 'w').write(model.to_json()) "
-                + "beside it, or save the whole model with model.save('m.keras')"
+                + tried.joined(separator: ", ") + "); pass the architecture JSON with --config FILE.json, write it with "
+                + "open('<name>.json', 'w').write(model.to_json()) beside the weights, or save the whole model with model.save('m.keras')"
         }
     }
 

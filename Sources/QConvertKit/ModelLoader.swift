@@ -16,14 +16,15 @@ public enum ModelLoader {
     /// reads the file first in a child process with a time limit (a crafted HDF5 file can hang or
     /// corrupt memory inside libhdf5 1.10 before any check of ours sees the data; docs/robustness.md).
     /// Library users get the plain in-process read.
-    nonisolated(unsafe) public static var isolatedReadCheck: ((String) throws(QConvertError) -> Void)?
+    /// Its arguments are the model path and the `--config` path (nil: none given).
+    nonisolated(unsafe) public static var isolatedReadCheck: ((String, String?) throws(QConvertError) -> Void)?
 
     /// Loads a float model from a Keras file: a legacy `.h5`, a `.keras` archive, or a Keras 3
-    /// `.weights.h5` with its JSON architecture beside it (see `KerasImporter.load`).
-    public static func load(path: String) throws(QConvertError) -> LoadedModel {
-        try isolatedReadCheck?(path)
+    /// `.weights.h5` with its JSON architecture from `configPath`, else found beside it (see `KerasImporter.load`).
+    public static func load(path: String, configPath: String? = nil) throws(QConvertError) -> LoadedModel {
+        try isolatedReadCheck?(path, configPath)
         do {
-            let imported = try KerasImporter.load(path: path)
+            let imported = try KerasImporter.load(path: path, configPath: configPath)
             let version = imported.kerasVersion.map { " \($0)" } ?? ""
             let container: String
             switch imported.container {

@@ -6,6 +6,8 @@ import QCore
 /// `/outputs` (N x output shape, float32) to a new HDF5 file.
 public struct RunJob {
     public var modelPath: String
+    /// Architecture JSON of a Keras 3 `.weights.h5` model (`--config`); nil: looked for beside it.
+    public var configPath: String?
     public var inputPath: String
     public var outputPath: String
     public var dataset: String = "inputs"
@@ -17,7 +19,7 @@ public struct RunJob {
 
     /// Runs the job; `progress(done, total)` is called after every batch.
     public func run(progress: (Int, Int) -> Void = { _, _ in }) throws(QConvertError) -> RunSummary {
-        let model = try ModelLoader.load(path: modelPath)
+        let model = try ModelLoader.load(path: modelPath, configPath: configPath)
         try MemoryBudget.check(MemoryBudget.floatPeak(model.graph, batch: batchSize), for: "the float model at --batch-size \(batchSize)",
                                path: modelPath, hint: "lower --batch-size")
         let executor: FloatExecutor

@@ -18,10 +18,12 @@ struct Convert: ParsableCommand {
               qconvert model.h5 model.qbin --bits 4 --calibration calib.h5 --eval data.h5 --min-agreement 0.95
               qconvert model.h5 model.qbin --bits 4 --first-last-bits same --layer-bits conv2d=8 --calibration calib.h5
               qconvert model.h5 model.qbin          (data-free: no calibration data)
+              qconvert model.weights.h5 model.qbin --config model.json --calibration calib.h5
             """)
 
     @Argument(help: "The Keras .h5 model.") var model: String
     @Argument(help: "The .qbin file to write.") var output: String
+    @Option(help: "Architecture JSON (model.to_json()) of a Keras 3 .weights.h5 model; default: <stem>.json, <stem>.config.json or config.json beside it.") var config: String?
 
     @Option(help: "Bits of weights and activations (2...8).") var bits = 8
     @Option(help: "Bits of the weights (2...8); overrides --bits.") var weightBits: Int?
@@ -67,7 +69,7 @@ struct Convert: ParsableCommand {
             if let value, !(2...8).contains(value) { throw ValidationError("\(name) must be between 2 and 8, got \(value)") }
         }
         let overrides = try parsedLayerBits()
-        if !overrides.isEmpty, let problem = ConvertOptions.layerBitsProblem(modelPath: model, names: Array(overrides.keys)) {
+        if !overrides.isEmpty, let problem = ConvertOptions.layerBitsProblem(modelPath: model, configPath: config, names: Array(overrides.keys)) {
             throw ValidationError(problem)
         }
         _ = try parsedFirstLast()
@@ -103,6 +105,7 @@ struct Convert: ParsableCommand {
         var outputs: [OutputClash.Role] = [("the output", output), ("--report", paths.resolvedReportPath)]
         if let reportHtml { outputs.append(("--report-html", reportHtml)) }
         var inputs: [OutputClash.Role] = [("the model", model)]
+        if let config { inputs.append(("--config", config)) }
         if let calibration { inputs.append(("--calibration", calibration)) }
         if let eval { inputs.append(("--eval", eval)) }
         if let clash = OutputClash.find(outputs: outputs, inputs: inputs) { throw ValidationError(clash) }
@@ -142,6 +145,7 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         var options = ConvertOptions(modelPath: model, outputPath: output)
+        options.configPath = config
         options.recipe.weightBits = weightBits ?? bits
         options.recipe.activationBits = activationBits ?? bits
         options.recipe.firstLastBits = try parsedFirstLast()

@@ -19,10 +19,10 @@ enum IsolatedRead {
 
     static func install() {
         guard enabled else { return }
-        ModelLoader.isolatedReadCheck = { path throws(QConvertError) in try check(path) }
+        ModelLoader.isolatedReadCheck = { path, config throws(QConvertError) in try check(path, config: config) }
     }
 
-    static func check(_ path: String) throws(QConvertError) {
+    static func check(_ path: String, config: String? = nil) throws(QConvertError) {
         // Missing files and the like are reported by the in-process read, which names them best.
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               attributes[.type] as? FileAttributeType == .typeRegular,
@@ -31,7 +31,7 @@ enum IsolatedRead {
         let limit = timeLimit(fileBytes: size)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["__read-model", path, "--max-memory", "\(MemoryBudget.bytes)"]
+        process.arguments = ["__read-model", path, "--max-memory", "\(MemoryBudget.bytes)"] + (config.map { ["--config", $0] } ?? [])
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -68,9 +68,10 @@ struct ReadModel: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "__read-model", shouldDisplay: false)
     @Argument var model: String
     @Option var maxMemory: String?
+    @Option var config: String?
 
     func run() throws {
         applyMemoryOption(maxMemory)
-        _ = try reportingErrors { () throws(QConvertError) in try ModelLoader.load(path: model) }
+        _ = try reportingErrors { () throws(QConvertError) in try ModelLoader.load(path: model, configPath: config) }
     }
 }

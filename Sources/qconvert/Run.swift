@@ -11,6 +11,8 @@ struct Run: ParsableCommand {
     @Argument(help: "A Keras .h5 model or a .qbin file (recognised by its magic bytes).")
     var model: String
 
+    @Option(help: "Architecture JSON (model.to_json()) of a Keras 3 .weights.h5 model; default: <stem>.json, <stem>.config.json or config.json beside it.")
+    var config: String?
     @Option(help: "HDF5 file holding the inputs (N x H x W x C, float or integer).")
     var input: String
 
@@ -41,7 +43,7 @@ struct Run: ParsableCommand {
             throw ValidationError("--threads must be between 1 and 256, got \(threads)")
         }
         try checkMemoryOption(maxMemory)
-        if let clash = OutputClash.find(outputs: [("--output", output)], inputs: [("the model", model), ("--input", input)]) {
+        if let clash = OutputClash.find(outputs: [("--output", output)], inputs: [("the model", model), ("--input", input)] + (config.map { [("--config", $0)] } ?? [])) {
             throw ValidationError(clash)
         }
         if raw || rounding != nil, ModelFileKind.detect(path: model) != .qbin {
@@ -66,6 +68,7 @@ struct Run: ParsableCommand {
         } else {
             if let threads { Parallel.threadCount = threads }
             var job = RunJob(modelPath: model, inputPath: input, outputPath: output)
+            job.configPath = config
             job.dataset = dataset
             job.batchSize = batchSize
             summary = try reportingErrors { () throws(QConvertError) in try job.run(progress: bar.update) }

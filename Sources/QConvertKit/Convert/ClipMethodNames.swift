@@ -14,8 +14,8 @@ extension ConvertOptions {
     /// the model, or a layer the conversion merges into another (a BatchNorm folded into a conv, an
     /// activation fused into it, a Dropout removed), in which case the sentence names the layer that
     /// carries it. nil when every name is fine or the model cannot be read (the conversion then says why).
-    public static func layerBitsProblem(modelPath: String, names: [String]) -> String? {
-        guard let model = try? ModelLoader.load(path: modelPath) else { return nil }
+    public static func layerBitsProblem(modelPath: String, configPath: String? = nil, names: [String]) -> String? {
+        guard let model = try? ModelLoader.load(path: modelPath, configPath: configPath) else { return nil }
         let graph = model.graph
         let canonical = try? GraphCanonicalizer.canonicalize(graph)
         let kept = Set(canonical?.graph.nodes.map(\.name) ?? graph.nodes.map(\.name))

@@ -21,7 +21,7 @@ public struct ConvertJob {
 
     public func run(progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws(QConvertError) -> ConvertOutcome {
         let o = options
-        let loaded = try ModelLoader.load(path: o.modelPath)
+        let loaded = try ModelLoader.load(path: o.modelPath, configPath: o.configPath)
         let modelBytes = (try? FileManager.default.attributesOfItem(atPath: o.modelPath)[.size] as? Int) ?? 0
         try MemoryBudget.check(modelBytes, for: "hashing the model file", path: o.modelPath, hint: "raise --max-memory")
         let sha: String

@@ -18,6 +18,8 @@ public struct FidelityGates: Sendable, Equatable {
 /// Everything `qconvert convert` needs, validated by the CLI.
 public struct ConvertOptions: Sendable {
     public var modelPath: String
+    /// Architecture JSON of a Keras 3 `.weights.h5` model (`--config`); nil: looked for beside it.
+    public var configPath: String?
     public var outputPath: String
     public var recipe = QuantizationRecipe()
     /// Calibration samples (`dataset`, default `inputs`); nil = data-free.
