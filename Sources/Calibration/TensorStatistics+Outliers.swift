@@ -17,3 +17,28 @@ extension TensorStatistics {
         return outside / Double(count)
     }
 }
+
+extension TensorStatistics {
+    /// Share of the values (0...1) in each of `bins` equal bins over `[low, high]`, from the histogram (a
+    /// histogram bin spread over several output bins in proportion to its overlap). Values outside the
+    /// range are left out, so the shares sum to at most 1.
+    public func shares(low: Double, high: Double, bins: Int) -> [Double] {
+        var result = [Double](repeating: 0, count: Swift.max(bins, 1))
+        guard count > 0, high > low else { return result }
+        let width = (high - low) / Double(result.count)
+        func bin(_ v: Double) -> Int { Swift.min(result.count - 1, Swift.max(0, Int(((v - low) / width).rounded(.down)))) }
+        for s in segments {
+            if s.high - s.low <= 0 {
+                if s.low >= low && s.low <= high { result[bin(s.low)] += s.mass }
+                continue
+            }
+            let a = Swift.max(s.low, low), b = Swift.min(s.high, high)
+            guard b > a else { continue }
+            for k in bin(a)...bin(b) {
+                let lo = Swift.max(a, low + Double(k) * width), hi = Swift.min(b, low + Double(k + 1) * width)
+                if hi > lo { result[k] += s.mass * (hi - lo) / (s.high - s.low) }
+            }
+        }
+        return result.map { $0 / Double(count) }
+    }
+}

@@ -22,7 +22,7 @@ final class ConvertValidateTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out))
         let reportPath = folder.appendingPathComponent("m.report.json").path
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
-        XCTAssertEqual(report?["schemaVersion"] as? String, "1.3")
+        XCTAssertEqual(report?["schemaVersion"] as? String, "1.4")
         let floor = (report?["evaluation"] as? [String: Any])?["noiseFloor"] as? [String: Any]
         XCTAssertEqual(floor?["draws"] as? Int, 2)
         XCTAssertEqual(floor?["shareAtGate"] as? Double, 1, "keras2_cnn's floor at W8A8 is far above the 0.98 gate")

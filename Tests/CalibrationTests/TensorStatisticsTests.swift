@@ -119,3 +119,19 @@ final class TensorStatisticsTests: XCTestCase {
         }
     }
 }
+
+extension TensorStatisticsTests {
+    /// The report's histogram shares: values spread evenly give even shares, a point mass lands in its
+    /// bin, values outside the range are left out.
+    func testSharesOverBins() {
+        let s = TensorStatistics(channels: 1)
+        var values = (0..<1000).map { Float($0) / 1000 * 4 } // uniform on [0, 4)
+        values += [Float](repeating: 10, count: 1000)             // a point mass at 10
+        values.withUnsafeBufferPointer { s.add($0) }
+        let shares = s.shares(low: 0, high: 4, bins: 4)
+        for share in shares { XCTAssertEqual(share, 0.125, accuracy: 0.01) }
+        let all = s.shares(low: 0, high: 10, bins: 5)
+        XCTAssertEqual(all.reduce(0, +), 1, accuracy: 1e-9)
+        XCTAssertEqual(all[4], 0.5, accuracy: 0.01)
+    }
+}

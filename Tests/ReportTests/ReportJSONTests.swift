@@ -28,7 +28,7 @@ final class ReportJSONTests: XCTestCase {
     func testLayoutSortedKeysAndVersion() throws {
         let text = String(decoding: try ReportWriter.json(SampleReport.resnet()), as: UTF8.self)
         XCTAssertTrue(text.hasSuffix("}\n"))
-        XCTAssertTrue(text.contains("\"schemaVersion\" : \"1.3\""), text.prefix(400).description)
+        XCTAssertTrue(text.contains("\"schemaVersion\" : \"1.4\""), text.prefix(400).description)
         let keys = ["\"evaluation\"", "\"gates\"", "\"kind\"", "\"layers\"", "\"model\"", "\"recipe\"", "\"schemaVersion\"", "\"size\"", "\"warnings\""]
         let positions = keys.compactMap { text.range(of: "\n  \($0)")?.lowerBound }
         XCTAssertEqual(positions.count, keys.count)

@@ -4,6 +4,7 @@ import FloatEngine
 import QBin
 import QCore
 import Quantizer
+import Report
 import Simulator
 
 /// The conversion step that inserts TV smoothing (docs/tv-smoothing.md): picks the insertion points,
@@ -23,8 +24,9 @@ struct TVSmoothingStage {
 
     /// Relative gammas `auto` tries at each point (times the point's `TVInsertion.scale`).
     static let autoCandidates: [Double] = [0.005, 0.01, 0.02, 0.05]
-    /// `auto` keeps a gamma only when it lowers the output error by more than this share: smaller gains
-    /// are within what another calibration sample would change, and would not carry to new data.
+    /// `auto` keeps a gamma only when it lowers the output error by more than this share on both halves of
+    /// the scoring samples (`Scorer.Score.improves`): smaller gains are within what another calibration
+    /// sample would change, and would not carry to new data.
     static let autoMinimumGain = 0.02
     /// Calibration samples `auto` scores candidates on.
     static let autoScoreSamples = 256
@@ -51,16 +53,16 @@ struct TVSmoothingStage {
             let off = try scorer.score(self, [:])
             var best = off
             for p in points {
-                var bestGamma: Double?
+                var pick: (gamma: Double, score: Scorer.Score)?
                 for g in Self.autoCandidates {
                     var trial = choices
                     trial[p] = g
                     let s = try scorer.score(self, trial)
-                    if s < best * (1 - Self.autoMinimumGain) { best = s; bestGamma = g }
+                    if s.improves(on: best, by: Self.autoMinimumGain), s.total < (pick?.score.total ?? .infinity) { pick = (g, s) }
                 }
-                if let bestGamma { choices[p] = bestGamma }
+                if let pick { choices[p] = pick.gamma; best = pick.score }
             }
-            scores = (off, best)
+            scores = (off.total, best.total)
         }
         var outcome = try build(choices)
         outcome.scores = scores
@@ -68,10 +70,12 @@ struct TVSmoothingStage {
             let before = statistics[p]
             let rel = choices[p]
             let tvNode = rel == nil ? nil : outcome.nodeMap[p] + 1
+            let after = tvNode.map { outcome.statistics[$0] }
             return TVPointSummary(layer: canonical.nodes[p].name, relativeGamma: rel,
                                   gamma: rel.map { $0 * TVInsertion.scale(before) }, steps: rel == nil ? nil : steps,
                                   before: Self.outliers(before, method: recipe.calibrationMethod, bits: recipe.activationBits),
-                                  after: tvNode.map { Self.outliers(outcome.statistics[$0], method: recipe.calibrationMethod, bits: recipe.activationBits) })
+                                  after: after.map { Self.outliers($0, method: recipe.calibrationMethod, bits: recipe.activationBits) },
+                                  histogram: Self.histograms(before, after))
         }
         return outcome
     }
@@ -98,6 +102,18 @@ struct TVSmoothingStage {
         return Outcome(graph: graph, nodeMap: map, statistics: stats, executor: smoothed, points: [])
     }
 
+    /// Bins of the report's histogram pair.
+    static let histogramBins = 48
+
+    /// Both maps' value shares over one axis spanning both ranges.
+    static func histograms(_ before: TensorStatistics, _ after: TensorStatistics?) -> TVHistogram {
+        var low = Double(before.min), high = Double(before.max)
+        if let after, after.count > 0 { low = Swift.min(low, Double(after.min)); high = Swift.max(high, Double(after.max)) }
+        if !(high > low) { high = low + 1 }
+        return TVHistogram(low: low, high: high, before: before.shares(low: low, high: high, bins: histogramBins),
+                           after: after?.shares(low: low, high: high, bins: histogramBins))
+    }
+
     /// Range, 99.9th percentile of |x|, excess kurtosis and the share the clip range at `bits` clips.
     static func outliers(_ s: TensorStatistics, method: ClipMethod, bits: Int) -> TVOutlierSummary {
         let r = s.clipRange(method: method, bits: bits)
@@ -106,12 +122,26 @@ struct TVSmoothingStage {
                                 clippedShare: s.fractionOutside(low: r.low, high: r.high), clipBits: bits)
     }
 
-    /// Scores a plan: the quantized model's output MSE against the ORIGINAL float model's outputs on the
+    /// Scores a plan: the quantized model's output error against the ORIGINAL float model's outputs on the
     /// first calibration samples (the quantizer, bias correction included, re-run on the smoothed graph).
+    /// The samples are scored as two halves: a plan must lower the error on both (and keep top-1
+    /// agreement) to win, so a gain that one half's images alone produce is not taken for a real one.
     struct Scorer {
         let inputs: [Float]
         let reference: [Float]
         let count: Int
+
+        /// Output MSE on each half of the scoring samples, and top-1 agreement on all of them.
+        struct Score {
+            var halves: (Double, Double)
+            var agreement: Double
+            var total: Double { (halves.0 + halves.1) / 2 }
+
+            /// Lower by more than `gain` (a share) on both halves, with no lower agreement.
+            func improves(on other: Score, by gain: Double) -> Bool {
+                halves.0 < other.halves.0 * (1 - gain) && halves.1 < other.halves.1 * (1 - gain) && agreement >= other.agreement
+            }
+        }
 
         init(stage: TVSmoothingStage) throws(QConvertError) {
             let n = Swift.min(stage.calibration.count, TVSmoothingStage.autoScoreSamples)
@@ -123,7 +153,7 @@ struct TVSmoothingStage {
             inputs = buffer
         }
 
-        func score(_ stage: TVSmoothingStage, _ choices: [Int: Double]) throws(QConvertError) -> Double {
+        func score(_ stage: TVSmoothingStage, _ choices: [Int: Double]) throws(QConvertError) -> Score {
             let built = try stage.build(choices)
             var quantizer = Quantizer(graph: built.graph, statistics: built.statistics, recipe: stage.recipe)
             var overrides: [Int: TensorRange] = [:]
@@ -137,12 +167,18 @@ struct TVSmoothingStage {
             }
             var outputs = inputs.withUnsafeBufferPointer { simulator.run(input: $0, batch: count)[0] }
             if result.outputActivation == .softmax { Evaluator.softmax(&outputs, rowLength: outputs.count / Swift.max(count, 1)) }
-            var sum = 0.0
-            for i in 0..<Swift.min(outputs.count, reference.count) {
-                let d = Double(outputs[i]) - Double(reference[i])
-                sum += d * d
+            let row = reference.count / Swift.max(count, 1)
+            let split = (count / 2) * row
+            func mse(_ range: Range<Int>) -> Double {
+                var sum = 0.0
+                for i in range where i < outputs.count {
+                    let d = Double(outputs[i]) - Double(reference[i])
+                    sum += d * d
+                }
+                return sum / Double(Swift.max(range.count, 1))
             }
-            return sum / Double(Swift.max(reference.count, 1))
+            let agreement = (try? ReportMetrics.top1Agreement(reference, outputs, classes: row)) ?? 0
+            return Score(halves: (mse(0..<split), mse(split..<reference.count)), agreement: agreement)
         }
     }
 }
@@ -157,6 +193,14 @@ public struct TVPointSummary: Sendable, Equatable {
     public var before: TVOutlierSummary
     /// The smoothed map's statistics; nil when nothing was inserted.
     public var after: TVOutlierSummary?
+    public var histogram: TVHistogram
+}
+
+/// Value shares of a map before and after smoothing over `before.count` bins of `[low, high]`.
+public struct TVHistogram: Sendable, Equatable {
+    public var low: Double, high: Double
+    public var before: [Double]
+    public var after: [Double]?
 }
 
 public struct TVOutlierSummary: Sendable, Equatable {

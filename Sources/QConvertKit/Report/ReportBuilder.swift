@@ -66,7 +66,8 @@ enum ReportBuilder {
                               model: ModelInfo(name: name, sourceFile: o.options.modelPath, quantizedFile: o.options.outputPath,
                                                generator: ConvertJob.producer, quantizedSHA256: o.modelSHA256),
                               recipe: reportRecipe, size: size, evaluation: summary, layers: layers, warnings: warnings,
-                              gates: gates(o.options.gates, summary, maxLSB: maxLSB(e)), tvSmoothing: tvReport(o))
+                              gates: gates(o.options.gates, summary, maxLSB: maxLSB(e)), tvSmoothing: tvReport(o),
+                              forwardStability: ForwardStabilityProfile.profile(o.writtenModel, layers: layers))
     }
 
     static func tvReport(_ o: ConvertOutcome) -> TVSmoothingReport? {
@@ -78,7 +79,9 @@ enum ReportBuilder {
         return TVSmoothingReport(mode: "\(o.options.tvSmoothing)", steps: o.options.tvSteps, autoScoreOff: o.tvScores?.off,
                                  autoScoreChosen: o.tvScores?.chosen,
                                  points: o.tvPoints.map { TVSmoothingPoint(layer: $0.layer, relativeGamma: $0.relativeGamma, gamma: $0.gamma,
-                                                                           before: map($0.before), after: $0.after.map(map)) })
+                                                                           before: map($0.before), after: $0.after.map(map),
+                                                                           histogram: TVHistogramPair(low: $0.histogram.low, high: $0.histogram.high,
+                                                                                                      before: $0.histogram.before, after: $0.histogram.after)) })
     }
 
     /// `fixtures/resnet_bn/model.h5` -> `resnet_bn/model` (a generic file name says little alone).

@@ -50,7 +50,7 @@ extension HTMLSections {
         return "<span class=\"bits \(HTMLFormat.bitsClass(bits))\">\(bits)</span>"
     }
 
-    private static func flagged(_ text: String, bad: Bool, warn: Bool = false) -> String {
+    static func flagged(_ text: String, bad: Bool, warn: Bool = false) -> String {
         bad ? "<span class=\"bad\">\(text)</span>" : warn ? "<span class=\"warn\">\(text)</span>" : text
     }
 

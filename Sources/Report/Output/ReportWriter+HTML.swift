@@ -5,7 +5,7 @@ extension ReportWriter {
     ///
     /// Sections: header with the gate verdict, summary cards (agreement, accuracy, size, output
     /// fidelity), gates, recipe and sizes, relative error through depth (log scale), SQNR per layer,
-    /// the layer table and the warnings. Every report string is escaped; the same report gives the
+    /// the forward-stability blocks, the layer table, TV smoothing points and the warnings. Every report string is escaped; the same report gives the
     /// same bytes.
     public static func html(_ report: FidelityReport) -> String {
         let e = HTMLFormat.escape
@@ -34,7 +34,13 @@ extension ReportWriter {
             page += HTMLSections.panel(title: "SQNR per layer",
                                        note: "bars: activation SQNR; diamonds: weight SQNR; higher is better",
                                        body: SVGCharts.sqnr(report.layers))
+            if let stability = report.forwardStability, !stability.blocks.isEmpty {
+                page += HTMLSections.forwardStability(stability)
+            }
             page += HTMLSections.layerTable(report.layers)
+        }
+        if let tv = report.tvSmoothing, !tv.points.isEmpty {
+            page += HTMLSections.tvSmoothing(tv)
         }
         page += """
         <footer>Fidelity report schema \(e(report.schemaVersion)) · written by \(e(report.model.generator))\(report.model.quantizedSHA256.map { " · .qbin sha256 " + e($0) } ?? "") · field reference: docs/report.md</footer>

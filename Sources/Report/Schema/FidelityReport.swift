@@ -7,7 +7,7 @@
 /// layer without weights); it is written as JSON `null`.
 public struct FidelityReport: Codable, Sendable, Equatable {
     /// The schema version this code writes. Minor: fields or enum cases added; major: anything else.
-    public static let currentSchemaVersion = "1.3"
+    public static let currentSchemaVersion = "1.4"
 
     /// `"major.minor"`; readers accept any minor of a major they know and ignore unknown fields.
     public var schemaVersion: String
@@ -29,11 +29,15 @@ public struct FidelityReport: Codable, Sendable, Equatable {
     public var gates: [Gate]
     /// TV smoothing insertion (`--tv-smoothing`); absent when off.
     public var tvSmoothing: TVSmoothingReport?
+    /// Error growth block by block through depth (schema 1.4); absent without a float reference.
+    public var forwardStability: ForwardStability?
 
     public init(schemaVersion: String = FidelityReport.currentSchemaVersion, kind: ReportKind, model: ModelInfo,
                 recipe: Recipe, size: SizeSummary, evaluation: EvaluationSummary?, layers: [LayerReport],
-                warnings: [String], gates: [Gate], tvSmoothing: TVSmoothingReport? = nil) {
+                warnings: [String], gates: [Gate], tvSmoothing: TVSmoothingReport? = nil,
+                forwardStability: ForwardStability? = nil) {
         self.tvSmoothing = tvSmoothing
+        self.forwardStability = forwardStability
         self.schemaVersion = schemaVersion
         self.kind = kind
         self.model = model

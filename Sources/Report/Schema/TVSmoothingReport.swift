@@ -24,9 +24,13 @@ public struct TVSmoothingPoint: Codable, Sendable, Equatable {
     public var before: TVMapStatistics
     /// nil when nothing was inserted.
     public var after: TVMapStatistics?
+    /// The value distributions before and after on one common axis (schema 1.4; the HTML's histogram pair).
+    public var histogram: TVHistogramPair?
 
-    public init(layer: String, relativeGamma: Double?, gamma: Double?, before: TVMapStatistics, after: TVMapStatistics?) {
+    public init(layer: String, relativeGamma: Double?, gamma: Double?, before: TVMapStatistics, after: TVMapStatistics?,
+                histogram: TVHistogramPair? = nil) {
         self.layer = layer; self.relativeGamma = relativeGamma; self.gamma = gamma; self.before = before; self.after = after
+        self.histogram = histogram
     }
 }
 
@@ -44,5 +48,20 @@ public struct TVMapStatistics: Codable, Sendable, Equatable {
     public init(min: Double, max: Double, absP999: Double, excessKurtosis: Double, clippedShare: Double, clipBits: Int) {
         self.min = min; self.max = max; self.absP999 = absP999; self.excessKurtosis = excessKurtosis
         self.clippedShare = clippedShare; self.clipBits = clipBits
+    }
+}
+
+/// Histograms of one insertion point's map before and after smoothing, over the same bins.
+public struct TVHistogramPair: Codable, Sendable, Equatable {
+    /// The common axis: `before.count` equal bins over `[low, high]` (the union of both ranges).
+    public var low: Double
+    public var high: Double
+    /// Share of the calibration values (0...1) in each bin.
+    public var before: [Double]
+    /// nil when nothing was inserted.
+    public var after: [Double]?
+
+    public init(low: Double, high: Double, before: [Double], after: [Double]?) {
+        self.low = low; self.high = high; self.before = before; self.after = after
     }
 }
