@@ -38,7 +38,13 @@ export LSAN_OPTIONS="suppressions=$root/$out/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPT
 # ASan aborts on such a request by default, while the real binary gets NULL and libhdf5 reports an error
 # (measured: `qconvert inspect` on those inputs exits 2 at 34 MB RSS). Let ASan return NULL too, so the
 # run goes on; real overflows and use-after-free still stop it.
-export ASAN_OPTIONS="allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# libhdf5 itself is not instrumented: ASan sees its bugs only where it calls an intercepted libc function.
+# libhdf5 1.10 over-reads a damaged attribute name with strdup in H5O__attr_decode (CVE-2025-2310,
+# fixed upstream in 1.14.6, not in Debian's 1.10; reproducer fixtures/hostile/libhdf5-attribute-name-
+# overread.h5, exit 2 in qconvert). Suppress exactly that report (the strdup interceptor called from
+# H5MM_strdup); every other libhdf5 report, and every memory error in our own code, still stops the run.
+printf 'interceptor_via_fun:H5MM_strdup\n' > "$out/asan.supp"
+export ASAN_OPTIONS="allocator_may_return_null=1:suppressions=$root/$out/asan.supp${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 if [ "${QC_FUZZ_TARGET:-keras}" = calibration ]; then
     swiftc "${flags[@]}" -module-name CalibrationFuzz Fuzz/CalibrationFuzz/FuzzEntry.swift "$out/QCore.o" "$out/HDF5.o" \
         $hdf5_libs -o "$out/calibration-fuzz" 2> >(grep -v "Cannot export local symbol" >&2)

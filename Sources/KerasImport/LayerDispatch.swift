@@ -20,7 +20,10 @@ extension GraphBuilder {
                                "AveragePool2D": "AveragePooling2D",
                                "Deconvolution2D": "Conv2DTranspose", "Deconv2D": "Conv2DTranspose",
                                "SeparableConvolution2D": "SeparableConv2D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
-                               "GlobalMaxPool2D": "GlobalMaxPooling2D"]
+                               "GlobalMaxPool2D": "GlobalMaxPooling2D",
+                               // Keras 3 writes a registered custom layer as "package>Name" in a legacy .h5
+                               // (tools/qconvert_layers.py registers TVSmoothing under package "qconvert").
+                               "qconvert>TVSmoothing": "TVSmoothing"]
 
     /// Adds the node(s) of one call of `layer`; returns the node holding the call's output.
     mutating func build(_ layer: LayerConfig, name: String, inputs: [Int]) throws(KerasImportError) -> Int {

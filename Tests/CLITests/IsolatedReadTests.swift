@@ -44,6 +44,22 @@ final class IsolatedReadTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
     }
 
+    /// fixtures/hostile/libhdf5-attribute-name-overread.h5 makes libhdf5 1.10 read past an attribute
+    /// name (CVE-2025-2310): whether or not the isolated reader is on, `inspect` and `convert` exit 2
+    /// with an error naming the file (no signal) and write nothing.
+    func testAttributeNameOverReadIsExit2() throws {
+        let model = Fixtures.path("hostile", "libhdf5-attribute-name-overread.h5")
+        for environment in [[:], ["QCONVERT_ISOLATED_READ": "0"]] {
+            let inspect = try CLIRunner.run(["inspect", model], environment: environment)
+            XCTAssertEqual(inspect.status, 2, inspect.stderr)
+            XCTAssertTrue(inspect.stderr.hasPrefix("error: ") && inspect.stderr.contains(model), inspect.stderr)
+            let output = path("overread.qbin")
+            let convert = try CLIRunner.run(["convert", model, output] + quick, environment: environment)
+            XCTAssertEqual(convert.status, 2, convert.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+        }
+    }
+
     /// A sound file goes through the isolated read unchanged (same exit, same output).
     func testIsolatedReadPassesSoundFilesAndCanBeTurnedOff() throws {
         let model = Fixtures.path("resnet_bn", "model.h5")

@@ -130,17 +130,18 @@ public struct ConvertJob {
             if let e = chosen.executor { executor = e }
         }
         // TV smoothing (docs/tv-smoothing.md): may replace the graph, executor and statistics the quantizer sees.
+        let leastWeightBits = ([recipe.weightBits] + Array(recipe.layerBits.values) + (recipe.firstLastBits.map { [$0] } ?? [])).min()!
+        let anyDepthwise = canonical.graph.nodes.contains { if case .depthwiseConv2D = $0.op { return true } else { return false } }
+        let usesGPTQ = o.calibrationPath != nil && recipe.usesGPTQ(depthwise: anyDepthwise, bits: leastWeightBits)
         let tvStage = TVSmoothingStage(canonical: canonical.graph, executor: executor, statistics: statistics, calibration: calibration,
                                      recipe: recipe, rangeOverrides: rangeOverrides, rounding: o.rounding, batchSize: o.batchSize,
-                                     steps: o.tvSteps, layers: o.tvLayers)
+                                     steps: o.tvSteps, layers: o.tvLayers, covarianceSamples: usesGPTQ ? o.covarianceSamples : nil)
         let tv = try tvStage.run(mode: o.tvSmoothing)
         var smoothedOverrides: [Int: TensorRange] = [:]
         for (node, range) in rangeOverrides { smoothedOverrides[tv.nodeMap[node]] = range }
         // Input covariances for GPTQ rounding (calibration data only; bias correction's data rule).
         var covariances: [Int: InputCovariance] = [:]
-        let leastWeightBits = ([recipe.weightBits] + Array(recipe.layerBits.values) + (recipe.firstLastBits.map { [$0] } ?? [])).min()!
-        let anyDepthwise = canonical.graph.nodes.contains { if case .depthwiseConv2D = $0.op { return true } else { return false } }
-        if o.calibrationPath != nil, recipe.usesGPTQ(depthwise: anyDepthwise, bits: leastWeightBits) {
+        if usesGPTQ {
             let count = min(calibration.count, o.covarianceSamples)
             do {
                 covariances = try InputCovariance.collect(executor: tv.executor, sampleCount: count, batchSize: o.batchSize) { start, n, buffer in

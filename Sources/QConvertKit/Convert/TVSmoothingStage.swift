@@ -21,6 +21,8 @@ struct TVSmoothingStage {
     let batchSize: Int
     let steps: Int
     let layers: [String]?
+    /// Calibration samples for GPTQ's input covariances when the recipe rounds with GPTQ; nil otherwise.
+    let covarianceSamples: Int?
 
     /// Relative gammas `auto` tries at each point (times the point's `TVInsertion.scale`).
     static let autoCandidates: [Double] = [0.005, 0.01, 0.02, 0.05]
@@ -28,8 +30,10 @@ struct TVSmoothingStage {
     /// the scoring samples (`Scorer.Score.improves`): smaller gains are within what another calibration
     /// sample would change, and would not carry to new data.
     static let autoMinimumGain = 0.02
-    /// Calibration samples `auto` scores candidates on.
+    /// Calibration samples `auto` scores candidates on (half on each half of the calibration samples).
     static let autoScoreSamples = 256
+    /// Fewer calibration samples than this: `auto` inserts nothing.
+    static let autoLeastSamples = 16
 
     struct Outcome {
         var graph: Graph
@@ -48,6 +52,8 @@ struct TVSmoothingStage {
         switch mode {
         case .off: break
         case .relative(let g): for p in points { choices[p] = g }
+        case .auto where calibration.count < Self.autoLeastSamples:
+            break // too few samples to calibrate on one half and score on the other: insert nothing
         case .auto:
             let scorer = try Scorer(stage: self)
             let off = try scorer.score(self, [:])
@@ -80,11 +86,14 @@ struct TVSmoothingStage {
         return outcome
     }
 
-    /// The graph with the chosen TV nodes, its executor and statistics.
-    func build(_ choices: [Int: Double]) throws(QConvertError) -> Outcome {
-        if choices.isEmpty {
+    /// The graph with the chosen TV nodes, its executor and statistics, calibrated on `samples` (default:
+    /// all calibration samples; without TV nodes and on all samples, the statistics already measured).
+    /// Gammas are relative to each point's scale on all calibration samples, so every fold inserts the same op.
+    func build(_ choices: [Int: Double], samples: (any SampleSource)? = nil) throws(QConvertError) -> Outcome {
+        if choices.isEmpty && samples == nil {
             return Outcome(graph: canonical, nodeMap: Array(canonical.nodes.indices), statistics: statistics, executor: executor, points: [])
         }
+        let source = samples ?? calibration
         var ops: [Int: TVSmoothing] = [:]
         for (p, g) in choices { ops[p] = TVSmoothing(gamma: Float(g * TVInsertion.scale(statistics[p])), steps: steps) }
         let (graph, map) = TVInsertion.insert(canonical, ops)
@@ -92,8 +101,8 @@ struct TVSmoothingStage {
         do { smoothed = try FloatExecutor(graph: graph, maxBatch: batchSize) } catch { throw .graph(path: "--tv-smoothing", error) }
         let stats: [TensorStatistics]
         do {
-            stats = try Calibrator.collect(executor: smoothed, sampleCount: calibration.count, batchSize: batchSize,
-                                           read: { start, count, buffer in try calibration.read(start..<start + count, into: buffer) })
+            stats = try Calibrator.collect(executor: smoothed, sampleCount: source.count, batchSize: batchSize,
+                                           read: { start, count, buffer in try source.read(start..<start + count, into: buffer) })
         } catch let e as QConvertError {
             throw e
         } catch {
@@ -122,16 +131,22 @@ struct TVSmoothingStage {
                                 clippedShare: s.fractionOutside(low: r.low, high: r.high), clipBits: bits)
     }
 
-    /// Scores a plan: the quantized model's output error against the ORIGINAL float model's outputs on the
-    /// first calibration samples (the quantizer, bias correction included, re-run on the smoothed graph).
-    /// The samples are scored as two halves: a plan must lower the error on both (and keep top-1
-    /// agreement) to win, so a gain that one half's images alone produce is not taken for a real one.
+    /// Scores a plan by cross-fitting: the calibration samples are split into two halves; the plan is
+    /// calibrated and quantized with the final recipe (clip ranges, bias correction, GPTQ covariances) on
+    /// one half, and the integer simulator's outputs on (up to `autoScoreSamples / 2` of) the other half
+    /// are compared with the ORIGINAL float model's outputs, and the other way round. A plan must lower
+    /// the error on both halves (and keep top-1 agreement) to win, so a gain has to carry to samples its
+    /// own calibration never saw.
     struct Scorer {
-        let inputs: [Float]
-        let reference: [Float]
-        let count: Int
+        struct Fold {
+            let calibration: SampleSlice
+            let inputs: [Float]
+            let reference: [Float]
+            let count: Int
+        }
+        let folds: [Fold]
 
-        /// Output MSE on each half of the scoring samples, and top-1 agreement on all of them.
+        /// Output MSE on each half, and top-1 agreement over both.
         struct Score {
             var halves: (Double, Double)
             var agreement: Double
@@ -144,41 +159,70 @@ struct TVSmoothingStage {
         }
 
         init(stage: TVSmoothingStage) throws(QConvertError) {
-            let n = Swift.min(stage.calibration.count, TVSmoothingStage.autoScoreSamples)
-            var buffer = [Float](repeating: 0, count: n * stage.calibration.sampleSize)
-            try buffer.withUnsafeMutableBufferPointer { b throws(QConvertError) in try stage.calibration.read(0..<n, into: b) }
-            let executor = stage.executor
-            count = n
-            reference = buffer.withUnsafeBufferPointer { executor.run(input: $0, batch: n)[0] }
-            inputs = buffer
+            let all = stage.calibration.count, half = all / 2
+            let halves = [half..<all, 0..<half] // fold k calibrates on halves[k] and scores the other half
+            var folds: [Fold] = []
+            for k in 0..<2 {
+                let scored = halves[1 - k]
+                let n = Swift.min(scored.count, TVSmoothingStage.autoScoreSamples / 2)
+                var buffer = [Float](repeating: 0, count: n * stage.calibration.sampleSize)
+                try buffer.withUnsafeMutableBufferPointer { b throws(QConvertError) in
+                    try stage.calibration.read(scored.lowerBound..<scored.lowerBound + n, into: b)
+                }
+                let executor = stage.executor
+                let reference = buffer.withUnsafeBufferPointer { executor.run(input: $0, batch: n)[0] }
+                folds.append(Fold(calibration: SampleSlice(stage.calibration, halves[k]), inputs: buffer,
+                                  reference: reference, count: n))
+            }
+            self.folds = folds
         }
 
         func score(_ stage: TVSmoothingStage, _ choices: [Int: Double]) throws(QConvertError) -> Score {
-            let built = try stage.build(choices)
+            var mse: [Double] = [], agree = 0.0, rows = 0
+            for fold in folds {
+                let (outputs, row) = try quantizedOutputs(stage, choices, fold)
+                var sum = 0.0
+                for i in 0..<Swift.min(outputs.count, fold.reference.count) {
+                    let d = Double(outputs[i]) - Double(fold.reference[i])
+                    sum += d * d
+                }
+                mse.append(sum / Double(Swift.max(fold.reference.count, 1)))
+                agree += ((try? ReportMetrics.top1Agreement(fold.reference, outputs, classes: row)) ?? 0) * Double(fold.count)
+                rows += fold.count
+            }
+            return Score(halves: (mse[0], mse[1]), agreement: agree / Double(Swift.max(rows, 1)))
+        }
+
+        /// The simulator's outputs on the fold's scored samples for the plan calibrated on the fold's other half.
+        private func quantizedOutputs(_ stage: TVSmoothingStage, _ choices: [Int: Double], _ fold: Fold) throws(QConvertError) -> ([Float], Int) {
+            let built = try stage.build(choices, samples: fold.calibration)
             var quantizer = Quantizer(graph: built.graph, statistics: built.statistics, recipe: stage.recipe)
             var overrides: [Int: TensorRange] = [:]
             for (node, range) in stage.rangeOverrides { overrides[built.nodeMap[node]] = range }
             quantizer.rangeOverrides = overrides
+            if let samples = stage.covarianceSamples {
+                let source = fold.calibration
+                do {
+                    quantizer.inputCovariances = try InputCovariance.collect(executor: built.executor, sampleCount: Swift.min(source.count, samples),
+                                                                             batchSize: stage.batchSize) { start, n, buffer in
+                        try source.read(start..<start + n, into: buffer)
+                    }
+                } catch let e as QConvertError {
+                    throw e
+                } catch {
+                    throw .io(path: "--tv-smoothing", detail: "covariances of the smoothed model failed: \(error)")
+                }
+            }
             let result: QuantizationResult
             do { result = try quantizer.quantize() } catch { throw .quantizer(error) }
             let simulator: IntegerSimulator
             do { simulator = try IntegerSimulator(model: result.model, rounding: stage.rounding, maxBatch: stage.batchSize) } catch {
                 throw .simulator(path: "--tv-smoothing", error)
             }
-            var outputs = inputs.withUnsafeBufferPointer { simulator.run(input: $0, batch: count)[0] }
-            if result.outputActivation == .softmax { Evaluator.softmax(&outputs, rowLength: outputs.count / Swift.max(count, 1)) }
-            let row = reference.count / Swift.max(count, 1)
-            let split = (count / 2) * row
-            func mse(_ range: Range<Int>) -> Double {
-                var sum = 0.0
-                for i in range where i < outputs.count {
-                    let d = Double(outputs[i]) - Double(reference[i])
-                    sum += d * d
-                }
-                return sum / Double(Swift.max(range.count, 1))
-            }
-            let agreement = (try? ReportMetrics.top1Agreement(reference, outputs, classes: row)) ?? 0
-            return Score(halves: (mse(0..<split), mse(split..<reference.count)), agreement: agreement)
+            var outputs = fold.inputs.withUnsafeBufferPointer { simulator.run(input: $0, batch: fold.count)[0] }
+            let row = fold.reference.count / Swift.max(fold.count, 1)
+            if result.outputActivation == .softmax { Evaluator.softmax(&outputs, rowLength: row) }
+            return (outputs, row)
         }
     }
 }
