@@ -60,6 +60,18 @@ final class IsolatedReadTests: XCTestCase {
         }
     }
 
+    /// fixtures/hostile/libhdf5-global-heap-object-past-end.h5 made libhdf5 1.10 memcpy past a global
+    /// heap collection (SIGSEGV when read in-process): the heap check refuses it, with or without the
+    /// isolated reader.
+    func testGlobalHeapObjectPastEndIsExit2() throws {
+        let model = Fixtures.path("hostile", "libhdf5-global-heap-object-past-end.h5")
+        for environment in [[:], ["QCONVERT_ISOLATED_READ": "0"]] {
+            let inspect = try CLIRunner.run(["inspect", model], environment: environment)
+            XCTAssertEqual(inspect.status, 2, inspect.stderr)
+            XCTAssertTrue(inspect.stderr.contains("past the collection's end"), inspect.stderr)
+        }
+    }
+
     /// A sound file goes through the isolated read unchanged (same exit, same output).
     func testIsolatedReadPassesSoundFilesAndCanBeTurnedOff() throws {
         let model = Fixtures.path("resnet_bn", "model.h5")

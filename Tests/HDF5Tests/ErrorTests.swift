@@ -303,6 +303,13 @@ final class GlobalHeapCheckTests: HDF5TestCase {
             guard case .openFailed(_, let detail)? = error as? HDF5Error else { return XCTFail("\(error)") }
             XCTAssertTrue(detail.contains("global heap collection at byte"), detail)
         }
+        // A second fuzzed model: a global heap object larger than its collection, which libhdf5 1.10 only
+        // asserts against and later memcpy's (SIGSEGV without the check).
+        let pastEnd = root.appendingPathComponent("hostile/libhdf5-global-heap-object-past-end.h5").path
+        XCTAssertThrowsError(try HDF5File.open(pastEnd)) { error in
+            guard case .openFailed(_, let detail)? = error as? HDF5Error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("past the collection's end"), detail)
+        }
         var checked = 0
         let walker = FileManager.default.enumerator(atPath: root.path)
         while let name = walker?.nextObject() as? String {
