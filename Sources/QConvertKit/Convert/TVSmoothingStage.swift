@@ -30,6 +30,9 @@ struct TVSmoothingStage {
     /// the scoring samples (`Scorer.Score.improves`): smaller gains are within what another calibration
     /// sample would change, and would not carry to new data.
     static let autoMinimumGain = 0.02
+    /// Standard errors by which a winning plan's paired per-sample error must be lower (about a one-sided
+    /// 2.5 % false-win rate per comparison under a normal approximation).
+    static let autoSignificance = 2.0
     /// Calibration samples `auto` scores candidates on (half on each half of the calibration samples).
     static let autoScoreSamples = 256
     /// Fewer calibration samples than this: `auto` inserts nothing.
@@ -146,15 +149,23 @@ struct TVSmoothingStage {
         }
         let folds: [Fold]
 
-        /// Output MSE on each half, and top-1 agreement over both.
+        /// Output MSE on each half, each scored sample's squared error, and top-1 agreement over both.
         struct Score {
             var halves: (Double, Double)
+            var perSample: [Double]
             var agreement: Double
             var total: Double { (halves.0 + halves.1) / 2 }
 
-            /// Lower by more than `gain` (a share) on both halves, with no lower agreement.
+            /// Lower by more than `gain` (a share) on both halves, lower per sample by more than
+            /// `TVSmoothingStage.autoSignificance` standard errors of the paired differences (a gain that
+            /// the choice of samples alone would not produce), and with no lower agreement.
             func improves(on other: Score, by gain: Double) -> Bool {
-                halves.0 < other.halves.0 * (1 - gain) && halves.1 < other.halves.1 * (1 - gain) && agreement >= other.agreement
+                guard halves.0 < other.halves.0 * (1 - gain), halves.1 < other.halves.1 * (1 - gain), agreement >= other.agreement,
+                      perSample.count == other.perSample.count, perSample.count > 1 else { return false }
+                let d = zip(other.perSample, perSample).map { $0 - $1 }
+                let mean = d.reduce(0, +) / Double(d.count)
+                let variance = d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d.count - 1)
+                return mean > TVSmoothingStage.autoSignificance * (variance / Double(d.count)).squareRoot()
             }
         }
 
@@ -178,19 +189,24 @@ struct TVSmoothingStage {
         }
 
         func score(_ stage: TVSmoothingStage, _ choices: [Int: Double]) throws(QConvertError) -> Score {
-            var mse: [Double] = [], agree = 0.0, rows = 0
+            var mse: [Double] = [], perSample: [Double] = [], agree = 0.0, rows = 0
             for fold in folds {
                 let (outputs, row) = try quantizedOutputs(stage, choices, fold)
                 var sum = 0.0
-                for i in 0..<Swift.min(outputs.count, fold.reference.count) {
-                    let d = Double(outputs[i]) - Double(fold.reference[i])
-                    sum += d * d
+                for n in 0..<fold.count {
+                    var sample = 0.0
+                    for i in n * row..<Swift.min((n + 1) * row, outputs.count, fold.reference.count) {
+                        let d = Double(outputs[i]) - Double(fold.reference[i])
+                        sample += d * d
+                    }
+                    perSample.append(sample / Double(Swift.max(row, 1)))
+                    sum += sample
                 }
                 mse.append(sum / Double(Swift.max(fold.reference.count, 1)))
                 agree += ((try? ReportMetrics.top1Agreement(fold.reference, outputs, classes: row)) ?? 0) * Double(fold.count)
                 rows += fold.count
             }
-            return Score(halves: (mse[0], mse[1]), agreement: agree / Double(Swift.max(rows, 1)))
+            return Score(halves: (mse[0], mse[1]), perSample: perSample, agreement: agree / Double(Swift.max(rows, 1)))
         }
 
         /// The simulator's outputs on the fold's scored samples for the plan calibrated on the fold's other half.
