@@ -24,6 +24,8 @@ public enum QConvertError: Error, CustomStringConvertible {
     case quantizer(QuantizerError)
     /// A fidelity gate that the given data cannot measure (no labels, no evaluation samples): a usage error.
     case unmeasurableGate(gate: String, reason: String, remedy: String)
+    /// An error another qconvert process (the CLI's isolated model reader) already formatted: shown as is.
+    case reported(String)
 
     /// An option that cannot work with the given files (exit 64), rather than a bad file (exit 2).
     public var isUsageError: Bool {
@@ -57,6 +59,8 @@ public enum QConvertError: Error, CustomStringConvertible {
             return e.description
         case .unmeasurableGate(let gate, let reason, let remedy):
             return "--\(gate) cannot be measured: \(reason); \(remedy)"
+        case .reported(let message):
+            return message
         }
     }
 

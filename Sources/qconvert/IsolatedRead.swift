@@ -34,7 +34,10 @@ enum IsolatedRead {
         process.arguments = ["__read-model", path, "--max-memory", "\(MemoryBudget.bytes)"] + (config.map { ["--config", $0] } ?? [])
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        let collected = ChildOutput()
+        errors.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData) }
         var environment = ProcessInfo.processInfo.environment
         environment["QCONVERT_ISOLATED_READ"] = "0"
         process.environment = environment
@@ -48,11 +51,21 @@ enum IsolatedRead {
                       + "(libhdf5 hangs on some damaged or crafted files); qconvert stopped it and did not read the file. "
                       + "Re-save the model with Keras, or set QCONVERT_ISOLATED_READ=0 if this file is trusted and just slow")
         }
+        errors.fileHandleForReading.readabilityHandler = nil
+        collected.append(errors.fileHandleForReading.readDataToEndOfFile())
         if process.terminationReason == .uncaughtSignal {
             throw .io(path: path, detail: "the isolated reader process died of signal \(process.terminationStatus) reading it "
                       + "(libhdf5 crashes on some damaged or crafted files); qconvert did not read the file. Re-save the model with Keras")
         }
+        // A bad file: report the child's error rather than read the file again in this process, where
+        // libhdf5's own allocations would not be held to the budget (the child's address space is).
+        if process.terminationStatus == ExitCodes.badInput, let message = collected.errorLine() {
+            throw .reported(message)
+        }
     }
+
+    /// Address space the child may map: the memory budget plus room for the runtime, libraries and stacks.
+    static func addressSpaceLimit(budget: Int) -> Int { budget + (1 << 30) }
 
     private static func executablePath() -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -72,6 +85,29 @@ struct ReadModel: ParsableCommand {
 
     func run() throws {
         applyMemoryOption(maxMemory)
+        // libhdf5 allocates what a crafted file declares (a 70 KB file asked for 2.9 GB of variable-length
+        // strings): hold this process's address space to the budget, so such a read fails here (exit 2).
+        var limit = rlimit(rlim_cur: rlim_t(IsolatedRead.addressSpaceLimit(budget: MemoryBudget.bytes)),
+                           rlim_max: rlim_t(IsolatedRead.addressSpaceLimit(budget: MemoryBudget.bytes)))
+        _ = setrlimit(Int32(RLIMIT_AS.rawValue), &limit)
         _ = try reportingErrors { () throws(QConvertError) in try ModelLoader.load(path: model, configPath: config) }
+    }
+}
+
+/// The child's standard error, gathered while it runs (so a full pipe never blocks it).
+final class ChildOutput: @unchecked Sendable {
+    private var data = Data()
+    private let lock = NSLock()
+
+    func append(_ chunk: Data) {
+        lock.lock(); data.append(chunk); lock.unlock()
+    }
+
+    /// The first `error: ` line without its prefix.
+    func errorLine() -> String? {
+        lock.lock(); defer { lock.unlock() }
+        let text = String(decoding: data.prefix(1 << 16), as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("error: ") }) else { return nil }
+        return String(line.dropFirst("error: ".count))
     }
 }

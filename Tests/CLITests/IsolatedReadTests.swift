@@ -72,6 +72,21 @@ final class IsolatedReadTests: XCTestCase {
         }
     }
 
+    /// fixtures/hostile/libhdf5-vlen-string-bomb.h5 (70 KB) makes libhdf5 1.10 allocate 2.9 GB for a
+    /// variable-length string attribute. The isolated reader's address space is held to the budget plus
+    /// 1 GiB, so with `--max-memory 256M` the read fails there with exit 2 (libhdf5's own "memory
+    /// allocation failed"), and the command reports the child's error instead of reading the file again.
+    func testVariableLengthStringBombIsHeldToTheBudget() throws {
+        let model = Fixtures.path("hostile", "libhdf5-vlen-string-bomb.h5")
+        let inspect = try CLIRunner.run(["inspect", model, "--max-memory", "256M"])
+        XCTAssertEqual(inspect.status, 2, inspect.stderr)
+        XCTAssertTrue(inspect.stderr.contains("memory allocation failed"), inspect.stderr)
+        XCTAssertEqual(inspect.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("error:") }.count, 1, inspect.stderr)
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        XCTAssertLessThan(usage.ru_maxrss, (256 + 1024 + 128) * 1024, "peak RSS of any child, KB")
+    }
+
     /// A sound file goes through the isolated read unchanged (same exit, same output).
     func testIsolatedReadPassesSoundFilesAndCanBeTurnedOff() throws {
         let model = Fixtures.path("resnet_bn", "model.h5")
