@@ -87,6 +87,20 @@ final class IsolatedReadTests: XCTestCase {
         XCTAssertLessThan(usage.ru_maxrss, (256 + 1024 + 128) * 1024, "peak RSS of any child, KB")
     }
 
+    /// fixtures/hostile/libhdf5-global-heap-bad-reference.h5 makes libhdf5 1.10 segfault in H5HG_read
+    /// (a string's global heap reference that its collection does not hold; no pre-read check knows it):
+    /// the isolated reader dies of the signal and the command exits 2 saying so, writing nothing.
+    func testLibHDF5CrashIsContainedByTheIsolatedReader() throws {
+        let model = Fixtures.path("hostile", "libhdf5-global-heap-bad-reference.h5")
+        let inspect = try CLIRunner.run(["inspect", model])
+        XCTAssertEqual(inspect.status, 2, inspect.stderr)
+        XCTAssertTrue(inspect.stderr.contains("died of signal"), inspect.stderr)
+        let output = path("crash.qbin")
+        let convert = try CLIRunner.run(["convert", model, output] + quick)
+        XCTAssertEqual(convert.status, 2, convert.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
+    }
+
     /// A sound file goes through the isolated read unchanged (same exit, same output).
     func testIsolatedReadPassesSoundFilesAndCanBeTurnedOff() throws {
         let model = Fixtures.path("resnet_bn", "model.h5")

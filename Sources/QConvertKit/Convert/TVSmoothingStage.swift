@@ -1,3 +1,4 @@
+import Foundation
 import Calibration
 import FixedPoint
 import FloatEngine
@@ -70,6 +71,15 @@ struct TVSmoothingStage {
                     if s.improves(on: best, by: Self.autoMinimumGain), s.total < (pick?.score.total ?? .infinity) { pick = (g, s) }
                 }
                 if let pick { choices[p] = pick.gamma; best = pick.score }
+            }
+            // Final check: the plan as it will be written (calibrated on all samples) against `off` written
+            // the same way, on the scoring samples of both halves. The halves' models were calibrated on
+            // half the data each and quantization is chaotic at low widths, so a plan that won there must
+            // also win on the models that ship.
+            if !choices.isEmpty {
+                let shippedOff = try scorer.score(self, [:], crossFitted: false)
+                let shipped = try scorer.score(self, choices, crossFitted: false)
+                if !shipped.improves(on: shippedOff, by: Self.autoMinimumGain) { choices = [:]; best = off }
             }
             scores = (off.total, best.total)
         }
@@ -188,10 +198,12 @@ struct TVSmoothingStage {
             self.folds = folds
         }
 
-        func score(_ stage: TVSmoothingStage, _ choices: [Int: Double]) throws(QConvertError) -> Score {
+        /// `crossFitted`: each fold's plan is calibrated on the fold's calibration half; otherwise on all
+        /// calibration samples (the model that would be written), scored on the same samples.
+        func score(_ stage: TVSmoothingStage, _ choices: [Int: Double], crossFitted: Bool = true) throws(QConvertError) -> Score {
             var mse: [Double] = [], perSample: [Double] = [], agree = 0.0, rows = 0
             for fold in folds {
-                let (outputs, row) = try quantizedOutputs(stage, choices, fold)
+                let (outputs, row) = try quantizedOutputs(stage, choices, fold, crossFitted: crossFitted)
                 var sum = 0.0
                 for n in 0..<fold.count {
                     var sample = 0.0
@@ -210,8 +222,9 @@ struct TVSmoothingStage {
         }
 
         /// The simulator's outputs on the fold's scored samples for the plan calibrated on the fold's other half.
-        private func quantizedOutputs(_ stage: TVSmoothingStage, _ choices: [Int: Double], _ fold: Fold) throws(QConvertError) -> ([Float], Int) {
-            let built = try stage.build(choices, samples: fold.calibration)
+        private func quantizedOutputs(_ stage: TVSmoothingStage, _ choices: [Int: Double], _ fold: Fold,
+                                      crossFitted: Bool) throws(QConvertError) -> ([Float], Int) {
+            let built = try stage.build(choices, samples: crossFitted ? fold.calibration : nil)
             var quantizer = Quantizer(graph: built.graph, statistics: built.statistics, recipe: stage.recipe)
             var overrides: [Int: TensorRange] = [:]
             for (node, range) in stage.rangeOverrides { overrides[built.nodeMap[node]] = range }
