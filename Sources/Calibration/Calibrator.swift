@@ -21,6 +21,22 @@ public enum Calibrator {
         return statistics
     }
 
+    /// `collect` for the listed nodes only (a rewrite that changed a few tensors and left the others'
+    /// values as they were): the same forward passes, histograms for `nodes` alone.
+    public static func collect(executor: FloatExecutor, nodes: Set<Int>, sampleCount: Int, batchSize: Int, bins: Int = 2048,
+                               read: (Int, Int, UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> [Int: TensorStatistics] {
+        guard sampleCount > 0, batchSize > 0 else {
+            throw CalibrationError.invalidRequest(sampleCount: sampleCount, batchSize: batchSize)
+        }
+        var statistics: [Int: TensorStatistics] = [:]
+        for k in nodes where executor.graph.nodes.indices.contains(k) {
+            statistics[k] = TensorStatistics(channels: executor.graph.nodes[k].shape.last ?? 1, bins: bins)
+        }
+        try stream(executor: executor, sampleCount: sampleCount, batchSize: batchSize, read: read,
+                   observe: { node, values, _ in statistics[node]?.add(values) })
+        return statistics
+    }
+
     /// Runs `sampleCount` samples through `executor` in batches of at most `batchSize` (one input buffer,
     /// reused); `observe(node, values, samplesInBatch)` sees every node's output of every batch.
     static func stream(executor: FloatExecutor, sampleCount: Int, batchSize: Int,

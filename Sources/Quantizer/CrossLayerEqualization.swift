@@ -27,23 +27,7 @@ public enum CrossLayerEqualization {
     /// The equalized graph and the pairs it changed (same nodes, names and shapes; only weights and biases differ).
     public static func equalize(_ graph: Graph) -> (graph: Graph, pairs: [Pair]) {
         var g = graph
-        var readers = [[Int]](repeating: [], count: g.nodes.count)
-        for (k, node) in g.nodes.enumerated() { for p in node.inputs { readers[p].append(k) } }
-        let outputs = Set(g.outputs)
-        var pairs: [(Int, Int)] = []
-        for a in g.nodes.indices where !outputs.contains(a) && readers[a].count == 1 {
-            // Max / average pooling and zero padding commute with a positive per-channel scale: walk through them.
-            var k = a
-            while readers[k].count == 1, !outputs.contains(k), passesScale(g.nodes[readers[k][0]].op),
-                  g.nodes[readers[k][0]].inputs == [k] {
-                k = readers[k][0]
-            }
-            guard readers[k].count == 1, !outputs.contains(k) else { continue }
-            let b = readers[k][0]
-            guard g.nodes[b].inputs == [k], let ra = producerRanges(g.nodes[a].op), let rb = consumerRanges(g.nodes[b].op),
-                  ra.count == rb.count else { continue }
-            pairs.append((a, b))
-        }
+        let pairs = Self.pairs(graph).map { ($0.producer, $0.consumer) }
         guard !pairs.isEmpty else { return (graph, []) }
         let before = pairs.map { spread(producerRanges(g.nodes[$0.0].op)!) }
         for _ in 0..<sweeps {
@@ -59,6 +43,32 @@ public enum CrossLayerEqualization {
                  spreadAfter: spread(producerRanges(g.nodes[p.0].op)!))
         }
         return (g, result)
+    }
+
+    /// Weighted ops `producer` (linear or ReLU activation) whose only reader, through `through` (max /
+    /// average pooling, zero padding, each with a single reader), is the weighted op `consumer`, which
+    /// reads each of the producer's channels separately. Bias absorption (`BiasAbsorption`) uses the same pairs.
+    public static func pairs(_ g: Graph) -> [(producer: Int, through: [Int], consumer: Int)] {
+        var readers = [[Int]](repeating: [], count: g.nodes.count)
+        for (k, node) in g.nodes.enumerated() { for p in node.inputs { readers[p].append(k) } }
+        let outputs = Set(g.outputs)
+        var pairs: [(producer: Int, through: [Int], consumer: Int)] = []
+        for a in g.nodes.indices where !outputs.contains(a) && readers[a].count == 1 {
+            // Max / average pooling and zero padding commute with a positive per-channel scale: walk through them.
+            var k = a
+            var through: [Int] = []
+            while readers[k].count == 1, !outputs.contains(k), passesScale(g.nodes[readers[k][0]].op),
+                  g.nodes[readers[k][0]].inputs == [k] {
+                k = readers[k][0]
+                through.append(k)
+            }
+            guard readers[k].count == 1, !outputs.contains(k) else { continue }
+            let b = readers[k][0]
+            guard g.nodes[b].inputs == [k], let ra = producerRanges(g.nodes[a].op), let rb = consumerRanges(g.nodes[b].op),
+                  ra.count == rb.count else { continue }
+            pairs.append((a, through, b))
+        }
+        return pairs
     }
 
     /// Ops between a pair that a positive per-channel scale passes through unchanged:

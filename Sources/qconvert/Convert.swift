@@ -45,6 +45,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Forward BatchNorm folds (a BatchNorm after an activation into the next layer): measured (kept where the quantized error on calibration samples does not grow; default), always, or never.") var forwardFolds = "measured"
     @Option(help: "Constant input channels (dead after a ReLU) into the next layer's bias: on (default) or off.") var constantChannels = "on"
     @Option(help: "Cross-layer equalization through linear / ReLU activations: on (default: kept where it measures better on the calibration data) or off.") var equalization = "on"
+    @Option(help: "Bias absorption: per-channel offsets of a linear / ReLU layer's output moved into the next layer's bias: on (default: kept where it measures better on the calibration data) or off.") var biasAbsorption = "on"
     @Option(help: "Evaluation file (/inputs, optional /outputs and /labels); default: a held-out part of the calibration file.") var eval: String?
 
     @Option(help: "Fixed-point rounding the file is made for (recorded in it as metadata rounding) and the simulator check uses: gemmlowp or single.") var rounding: RoundingProfile = .gemmlowp
@@ -93,6 +94,7 @@ struct Convert: ParsableCommand {
         }
         guard ["on", "off"].contains(constantChannels) else { throw ValidationError("--constant-channels must be on or off, got '\(constantChannels)'") }
         guard ["on", "off"].contains(equalization) else { throw ValidationError("--equalization must be on or off, got '\(equalization)'") }
+        guard ["on", "off"].contains(biasAbsorption) else { throw ValidationError("--bias-absorption must be on or off, got '\(biasAbsorption)'") }
         if let n = calibrationSamples, n < 1 { throw ValidationError("--calibration-samples must be at least 1, got \(n)") }
         guard (0...1000).contains(noiseFloorDraws) else { throw ValidationError("--noise-floor-draws must be between 0 and 1000, got \(noiseFloorDraws)") }
         guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
@@ -157,6 +159,7 @@ struct Convert: ParsableCommand {
         options.forwardFolds = ForwardFoldPolicy(rawValue: forwardFolds)!
         options.recipe.constantChannelsToBias = constantChannels == "on"
         options.equalization = equalization == "on"
+        options.biasAbsorption = biasAbsorption == "on"
         options.calibrationPath = calibration
         options.dataset = dataset
         options.calibrationSamples = calibrationSamples

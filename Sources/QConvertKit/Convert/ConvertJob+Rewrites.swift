@@ -5,11 +5,36 @@ import Quantizer
 
 extension ConvertJob {
     /// The graph rewrites decided on calibration data, in order: forward BatchNorm folds (`FoldSearch`),
-    /// then cross-layer equalization (`CrossLayerEqualization`), each kept only where the quantized
-    /// output error on the first calibration samples (`RewriteProbe`) does not grow. `executor` is the
-    /// chosen graph's (nil when it is still `canonical`'s).
+    /// cross-layer equalization (`CrossLayerEqualization`), then bias absorption (`BiasAbsorption`),
+    /// each kept only where the quantized output error on the first calibration samples (`RewriteProbe`)
+    /// drops by the margin. `executor` is the chosen graph's (nil when it is still `canonical`'s), except
+    /// when bias absorption was kept: `canonical` and `statistics` are then the absorbed graph's, and
+    /// `absorption` holds its executor and the per-channel shifts of the tensors it moved; `executor`
+    /// stays the graph before absorption, the float function the written model is judged against.
     func measuredRewrites(original: Graph, canonical: (graph: Graph, nodeMap: [Int]), statistics: [TensorStatistics],
                           foldCandidates: [String], recipe: QuantizationRecipe, calibration: any SampleSource) throws(QConvertError)
+        -> (canonical: (graph: Graph, nodeMap: [Int]), statistics: [TensorStatistics], executor: FloatExecutor?, records: [RewriteRecord],
+            absorption: (executor: FloatExecutor, shifts: [Int: [Float]])?) {
+        let o = options
+        var probe: RewriteProbe?
+        func measure() throws(QConvertError) -> RewriteProbe {
+            if let probe { return probe }
+            let made = try RewriteProbe(samples: calibration, graph: canonical.graph, recipe: recipe, rounding: o.rounding, batchSize: o.batchSize)
+            probe = made
+            return made
+        }
+        var chosen = try foldsAndEqualization(original: original, canonical: canonical, statistics: statistics,
+                                              foldCandidates: foldCandidates, calibration: calibration, probe: measure)
+        guard o.biasAbsorption else { return (chosen.canonical, chosen.statistics, chosen.executor, chosen.records, nil) }
+        let absorbed = try absorbBiases(chosen.canonical.graph, statistics: chosen.statistics, calibration: calibration, probe: measure)
+        chosen.records += absorbed.records
+        guard let kept = absorbed.kept else { return (chosen.canonical, chosen.statistics, chosen.executor, chosen.records, nil) }
+        return ((kept.graph, chosen.canonical.nodeMap), kept.statistics, chosen.executor, chosen.records, (kept.executor, kept.shifts))
+    }
+
+    /// Forward BatchNorm folds, then cross-layer equalization (`measuredRewrites`).
+    private func foldsAndEqualization(original: Graph, canonical: (graph: Graph, nodeMap: [Int]), statistics: [TensorStatistics],
+                                      foldCandidates: [String], calibration: any SampleSource, probe measure: () throws(QConvertError) -> RewriteProbe) throws(QConvertError)
         -> (canonical: (graph: Graph, nodeMap: [Int]), statistics: [TensorStatistics], executor: FloatExecutor?, records: [RewriteRecord]) {
         let o = options
         var canonical = canonical, statistics = statistics
@@ -17,7 +42,7 @@ extension ConvertJob {
         var executor: FloatExecutor?
         let equalize = o.equalization && !CrossLayerEqualization.equalize(canonical.graph).pairs.isEmpty
         guard !foldCandidates.isEmpty || equalize else { return (canonical, statistics, nil, []) }
-        let probe = try RewriteProbe(samples: calibration, graph: canonical.graph, recipe: recipe, rounding: o.rounding, batchSize: o.batchSize)
+        let probe = try measure()
         if !foldCandidates.isEmpty {
             let decision = try FoldSearch.decide(original: original, unfolded: canonical, statistics: statistics,
                                                  candidates: foldCandidates, probe: probe)
@@ -73,6 +98,49 @@ extension ConvertJob {
             executor = combinedExecutor
         }
         return (canonical, statistics, executor, records)
+    }
+
+    /// Bias absorption on the graph the other rewrites chose: the shifted tensors (each absorbed pair's
+    /// producer and any pooling after it) are calibrated again (every other tensor keeps its values on the
+    /// calibration data), and the absorbed graph is kept where the probe's error drops by the margin.
+    private func absorbBiases(_ graph: Graph, statistics: [TensorStatistics], calibration: any SampleSource,
+                              probe measure: () throws(QConvertError) -> RewriteProbe) throws(QConvertError)
+        -> (records: [RewriteRecord],
+            kept: (graph: Graph, statistics: [TensorStatistics], executor: FloatExecutor, shifts: [Int: [Float]])?) {
+        let absorbed = BiasAbsorption.absorb(graph) { k in
+            statistics.indices.contains(k) && statistics[k].count > 0 ? (statistics[k].channelMins, statistics[k].channelMaxs) : nil
+        }
+        var records = absorbed.declined.map {
+            RewriteRecord(rewrite: "bias-absorption", layer: $0.producer, applied: false, reason: "into \($0.consumer): \($0.reason)")
+        }
+        guard !absorbed.pairs.isEmpty else { return (records, nil) }
+        let executor: FloatExecutor
+        do { executor = try FloatExecutor(graph: absorbed.graph, maxBatch: options.batchSize) } catch { throw .graph(path: options.modelPath, error) }
+        var shifts: [Int: [Float]] = [:]
+        for pair in absorbed.pairs { for k in pair.shiftedNodes { shifts[k] = pair.shifts } }
+        let fresh: [Int: TensorStatistics]
+        do {
+            fresh = try Calibrator.collect(executor: executor, nodes: Set(shifts.keys), sampleCount: calibration.count, batchSize: options.batchSize,
+                                           read: { start, count, buffer in try calibration.read(start..<start + count, into: buffer) })
+        } catch let e as QConvertError {
+            throw e
+        } catch {
+            throw .io(path: options.calibrationPath ?? options.modelPath, detail: "calibration failed: \(error)")
+        }
+        let newStatistics = statistics.indices.map { fresh[$0] ?? statistics[$0] }
+        let probe = try measure()
+        let before = try probe.error(graph: graph, statistics: statistics)
+        let after = try probe.error(graph: absorbed.graph, statistics: newStatistics)
+        let keep = after < FoldSearch.margin * before
+        let moved = absorbed.pairs.map { pair -> String in
+            let nonzero = pair.shifts.filter { $0 != 0 }
+            return "\(pair.producer) -> \(pair.consumer) (\(nonzero.count) of \(pair.shifts.count) channels, largest shift \(FoldSearch.format(Double(nonzero.map(abs).max() ?? 0))))"
+        }.joined(separator: ", ")
+        records.append(RewriteRecord(
+            rewrite: "bias-absorption", layer: absorbed.pairs.map { $0.producer }.joined(separator: ","), applied: keep,
+            reason: "channel offsets moved into the next layer's bias: \(moved); output relative error on \(probe.count) calibration samples "
+                + "\(FoldSearch.format(before)) without, \(FoldSearch.format(after)) with" + (keep ? "" : ": declined")))
+        return (records, keep ? (absorbed.graph, newStatistics, executor, shifts) : nil)
     }
 
     /// Statistics of every node of `executor`'s graph over the calibration samples.

@@ -121,6 +121,10 @@ public struct ConvertJob {
                                                  nodeMap: canonical.nodeMap, statistics: statistics, evaluation: evaluation)
         // Measured rewrites (forward BatchNorm folds, cross-layer equalization): ConvertJob+Rewrites.swift.
         var rewrites: [RewriteRecord] = []
+        // With bias absorption kept, the written model holds some tensors shifted per channel: it is judged
+        // against `reference` (the graph before absorption), those tensors compared less their shifts.
+        var reference: FloatExecutor?
+        var channelShifts: [Int: [Float]] = [:]
         if o.calibrationPath != nil {
             let chosen = try measuredRewrites(original: loaded.graph, canonical: canonical, statistics: statistics,
                                               foldCandidates: foldCandidates, recipe: recipe, calibration: calibration)
@@ -128,6 +132,11 @@ public struct ConvertJob {
             statistics = chosen.statistics
             rewrites = chosen.records
             if let e = chosen.executor { executor = e }
+            if let absorbed = chosen.absorption {
+                reference = executor
+                executor = absorbed.executor
+                channelShifts = absorbed.shifts
+            }
         }
         // TV smoothing (docs/tv-smoothing.md): may replace the graph, executor and statistics the quantizer sees.
         let leastWeightBits = ([recipe.weightBits] + Array(recipe.layerBits.values) + (recipe.firstLastBits.map { [$0] } ?? [])).min()!
@@ -193,8 +202,9 @@ public struct ConvertJob {
         }
         // Judged against the ORIGINAL float model: its nodes' values against the tensors their smoothed twins became.
         let tensorForOriginal = canonical.graph.nodes.indices.map { result.tensorForNode[tv.nodeMap[$0]] }
-        var evaluator = Evaluator(simulator: simulator, emulator: emulator, float: (executor, tensorForOriginal),
+        var evaluator = Evaluator(simulator: simulator, emulator: emulator, float: (reference ?? executor, tensorForOriginal),
                                   outputSoftmax: result.outputActivation == .softmax)
+        evaluator.channelShifts = channelShifts
         evaluator.noiseDraws = o.noiseFloorDraws
         evaluator.noiseSeed = o.seed
         // Every path above sets `evaluation` (evaluation file, held-out split, or synthetic samples).

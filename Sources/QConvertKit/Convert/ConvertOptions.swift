@@ -52,6 +52,9 @@ public struct ConvertOptions: Sendable {
     /// Cross-layer equalization (`CrossLayerEqualization`), kept where it measures better on the
     /// calibration data; never applied without calibration data.
     public var equalization = true
+    /// Bias absorption (`BiasAbsorption`) after the other measured rewrites, kept where it measures
+    /// better on the calibration data; never applied without calibration data.
+    public var biasAbsorption = true
 
     public init(modelPath: String, outputPath: String) {
         self.modelPath = modelPath; self.outputPath = outputPath

@@ -27,6 +27,9 @@ struct Evaluator {
     let emulator: QuantizedEmulator
     /// The canonical float graph's executor and, per canonical node, the model tensor holding its value.
     var float: (executor: FloatExecutor, tensorForNode: [Int?])?
+    /// Per float node, the per-channel amount the model's tensor holds less than the node's value (bias
+    /// absorption moved it into the next layer's bias): subtracted before the layer comparison.
+    var channelShifts: [Int: [Float]] = [:]
     /// Applied in float to the dequantized outputs (metadata `output.activation`).
     var outputSoftmax: Bool
     /// Noise-floor draws (0: not measured) and their seed.
@@ -67,7 +70,12 @@ struct Evaluator {
                 let wanted = Set(nodeOfTensor.values)
                 let outputs = input.withUnsafeBufferPointer { x in
                     float.executor.run(input: x, batch: n) { node, values in
-                        if wanted.contains(node) { floatValues[node] = Array(values) }
+                        guard wanted.contains(node) else { return }
+                        var copy = Array(values)
+                        if let shift = channelShifts[node], !shift.isEmpty {
+                            for i in copy.indices { copy[i] -= shift[i % shift.count] }
+                        }
+                        floatValues[node] = copy
                     }
                 }
                 evaluation.floatOutputs!.append(contentsOf: outputs[0])
