@@ -15,11 +15,14 @@ final class BiasAbsorptionTests: XCTestCase {
     static let tolerance: Float = 1e-4
     static let samples = 64
 
-    /// zoo/sepconv_wide, canonicalized and equalized as the recipe does: its depthwise -> pointwise pairs
-    /// (linear, centred) and ReLU -> unpadded readers are absorbed; every node keeps its values on the
-    /// calibration inputs, except the shifted ones, which hold exactly `value - c` per channel.
+    /// zoo/sepconv_wide and zoo/mini_xception (residual adds), canonicalized and equalized as the recipe
+    /// does: their depthwise -> pointwise pairs (linear, centred) are absorbed; every node keeps its
+    /// values on the calibration inputs, except the shifted ones, which hold exactly `value - c` per channel.
     func testAbsorptionIsExactOnCalibrationInputs() throws {
-        let fixture = "zoo/sepconv_wide"
+        for fixture in ["zoo/sepconv_wide", "zoo/mini_xception"] { try checkExact(fixture) }
+    }
+
+    private func checkExact(_ fixture: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let imported = try KerasImporter.load(path: Fixtures.path(fixture, "model.h5")).graph
         let graph = CrossLayerEqualization.equalize(try GraphCanonicalizer.canonicalize(imported).graph).graph
         let inputs = try HDF5File.open(Fixtures.path(fixture, "calib.h5")).root.dataset("inputs")
@@ -32,8 +35,8 @@ final class BiasAbsorptionTests: XCTestCase {
             for i in 0..<(count * sampleSize) { buffer[i] = input[start * sampleSize + i] }
         }
         let absorbed = BiasAbsorption.absorb(graph) { (statistics[$0].channelMins, statistics[$0].channelMaxs) }
-        XCTAssertFalse(absorbed.pairs.isEmpty, "sepconv_wide has absorbable pairs")
-        XCTAssertTrue(absorbed.pairs.contains { $0.shifts.contains { $0 != 0 } }, "\(absorbed.pairs)")
+        XCTAssertFalse(absorbed.pairs.isEmpty, "\(fixture) has absorbable pairs", file: file, line: line)
+        XCTAssertTrue(absorbed.pairs.contains { $0.shifts.contains { $0 != 0 } }, "\(absorbed.pairs)", file: file, line: line)
         XCTAssertEqual(absorbed.graph.nodes.map(\.name), graph.nodes.map(\.name))
 
         func values(_ g: Graph) throws -> [[Float]] {
@@ -52,7 +55,7 @@ final class BiasAbsorptionTests: XCTestCase {
                 let expected = before[k][i] - (c.map { $0[i % $0.count] } ?? 0)
                 worst = max(worst, abs(after[k][i] - expected) / max(1, abs(expected)))
             }
-            XCTAssertLessThan(worst, Self.tolerance, "node \(graph.nodes[k].name)\(c == nil ? "" : " (shifted)") differs by \(worst)")
+            XCTAssertLessThan(worst, Self.tolerance, "\(fixture) node \(graph.nodes[k].name)\(c == nil ? "" : " (shifted)") differs by \(worst)", file: file, line: line)
             // A shifted ReLU channel starts at 0 on the calibration data: nothing was cut.
             if let c, case .conv2D(let conv) = graph.nodes[k].op, conv.activation == .relu {
                 let channels = c.count
