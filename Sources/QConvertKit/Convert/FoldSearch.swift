@@ -5,6 +5,7 @@ import FixedPoint
 import FloatEngine
 import QCore
 import Quantizer
+import Simulator
 
 /// Decides each forward BatchNorm fold (`GraphCanonicalizer.foldForward`) by measurement: the fold
 /// is exact in float, but it multiplies the next layer's weights per input channel by
@@ -31,7 +32,7 @@ enum FoldSearch {
     }
 
     /// Starts from every candidate folded and declines each, in graph order, whose decline lowers the
-    /// error (greedy: `candidates.count + 1` quantizations, each run through the float emulation).
+    /// error (greedy: `candidates.count + 1` quantizations, each run through the integer simulator).
     static func decide(original: Graph, unfolded: (graph: Graph, nodeMap: [Int]), statistics: [TensorStatistics],
                        candidates: [String], probe: RewriteProbe) throws(QConvertError) -> Decision {
         var byName: [String: Int] = [:]
@@ -94,7 +95,7 @@ enum FoldSearch {
 
 /// Measures a candidate graph's quantized output error on the first calibration samples: quantize it
 /// (nearest rounding: no input covariances yet, the same for every candidate), run the model through
-/// the float emulation, and compare with the float model: `sqrt(sum (q - f)^2 / sum f^2)` over the
+/// the integer simulator, and compare with the float model: `sqrt(sum (q - f)^2 / sum f^2)` over the
 /// outputs (the logits, when the integer model leaves a final softmax to the edge).
 struct RewriteProbe {
     let input: [Float]
@@ -123,11 +124,19 @@ struct RewriteProbe {
     func error(graph: Graph, statistics: [TensorStatistics]) throws(QConvertError) -> Double {
         let result: QuantizationResult
         do { result = try Quantizer(graph: graph, statistics: statistics, recipe: recipe).quantize() } catch { throw .quantizer(error) }
-        let emulator: QuantizedEmulator
-        do { emulator = try QuantizedEmulator(model: result.model, maxBatch: batchSize, rounding: rounding) } catch {
-            throw .io(path: "<rewrite probe>", detail: "float emulation cannot run the model: \(error)")
+        // The integer simulator's fast kernels, not the float emulation: the two agree within 1 LSB
+        // (docs/quantization.md, "Simulator vs float emulation"), and the emulation's exact-dot
+        // convolutions took half of a default conversion's time in these probes.
+        let out: [Float]
+        if let simulator = try? IntegerSimulator(model: result.model, rounding: rounding, maxBatch: batchSize) {
+            out = input.withUnsafeBufferPointer { simulator.run(input: $0, batch: count) }[0]
+        } else {
+            let emulator: QuantizedEmulator
+            do { emulator = try QuantizedEmulator(model: result.model, maxBatch: batchSize, rounding: rounding) } catch {
+                throw .io(path: "<rewrite probe>", detail: "float emulation cannot run the model: \(error)")
+            }
+            out = input.withUnsafeBufferPointer { emulator.run(input: $0, batch: count) }[0]
         }
-        let out = input.withUnsafeBufferPointer { emulator.run(input: $0, batch: count) }[0]
         let target = result.outputActivation == .softmax ? reference.logits : reference.outputs
         guard out.count == target.count else { return .infinity }
         var e = 0.0, s = 0.0
