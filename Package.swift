@@ -61,7 +61,9 @@ let package = Package(
         .testTarget(name: "FloatEngineTests", dependencies: ["FloatEngine", "QCore", "CKernels"]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint"]),
         .testTarget(name: "QBinTests", dependencies: ["QBin", "QCore"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "QBin", "FixedPoint", "CKernels"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "QBin", "FixedPoint", "CKernels",
+                                                          // real feature maps for the TV op's bound (TVSmoothingRealMapTests)
+                                                          "QCTestSupport", "FloatEngine", "KerasImport", "QCore"]),
         .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5",
                                                             .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "QConvertKitTests", dependencies: ["QConvertKit", "QCTestSupport", "HDF5", "FloatEngine", "KerasImport", "QCore",
