@@ -13,7 +13,7 @@ bin=${QCONVERT:-.build/release/qconvert}
 runs=${RUNS:-2}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-models=(resnet_bn dwsep_relu6 seq_bn_after_act concat_pool_leaky ops_zoo keras2_cnn keras20_cnn
+models=(resnet_bn dwsep_relu6 seq_bn_after_act concat_pool_leaky ops_zoo keras2_cnn keras20_cnn tv_cnn tv_cnn_plain
         zoo/bn_act_raw zoo/dead_bn_raw zoo/relu_logits_k2 zoo/outlier_k2 zoo/sepconv_wide zoo/mini_xception)
 off=(--forward-folds always --equalization off --constant-channels off --bias-absorption off)
 least() { # command... -> "wall cpu": the least wall and the least CPU (user + sys) seconds over $runs runs

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 bin=${QCONVERT:-.build/release/qconvert}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-models=(resnet_bn dwsep_relu6 seq_bn_after_act concat_pool_leaky ops_zoo keras2_cnn keras20_cnn
+models=(resnet_bn dwsep_relu6 seq_bn_after_act concat_pool_leaky ops_zoo keras2_cnn keras20_cnn tv_cnn tv_cnn_plain
         zoo/bn_act_raw zoo/dead_bn_raw zoo/relu_logits_k2 zoo/outlier_k2 zoo/sepconv_wide zoo/mini_xception)
 variants=("" "--equalization off" "--bias-absorption off" "--forward-folds always --constant-channels off"
           "--forward-folds always --constant-channels off --equalization off --bias-absorption off")
