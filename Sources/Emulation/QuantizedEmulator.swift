@@ -29,6 +29,8 @@ public final class QuantizedEmulator {
 
     private let ops: [any EmulatedOp]
     private let inputTensor: QTensor
+    /// Per op, the activations no later op reads (`QModel.releasedAfterOp`): a pass holds only the live set.
+    private let releasedAfterOp: [[Int]]
 
     /// Validates `model` and builds every op, unpacking the weights once.
     public init(model: QModel, maxBatch: Int = 32, rounding: RoundingProfile = .single) throws(EmulationError) {
@@ -47,6 +49,7 @@ public final class QuantizedEmulator {
         var ops: [any EmulatedOp] = []
         for (index, op) in model.ops.enumerated() { ops.append(try factory.op(for: op, index: index)) }
         self.ops = ops
+        releasedAfterOp = model.releasedAfterOp()
     }
 
     /// Float in (quantized with the input tensor's scale and zero point, round half away from zero,
@@ -107,7 +110,7 @@ public final class QuantizedEmulator {
         return out
     }
 
-    /// One pass over at most `maxBatch` samples.
+    /// One pass over at most `maxBatch` samples; each activation is freed after its last reader.
     private func pass(_ input: [Int32], batch: Int, observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
         var buffers = [[Int32]?](repeating: nil, count: model.tensors.count)
         buffers[model.inputs[0]] = input
@@ -116,6 +119,7 @@ public final class QuantizedEmulator {
             let out = execute(index, activationInputs(of: op).map { buffers[$0]! }, batch: batch)
             if let observe { out.withUnsafeBufferPointer { observe(index, outIndex, $0) } }
             buffers[outIndex] = out
+            for t in releasedAfterOp[index] { buffers[t] = nil }
         }
         return model.outputs.map { buffers[$0]! }
     }

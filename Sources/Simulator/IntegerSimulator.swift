@@ -24,6 +24,8 @@ public final class IntegerSimulator {
 
     private let layers: [any IntegerLayer]
     private let inputTensor: QTensor
+    /// Per op, the activations no later op reads (`QModel.releasedAfterOp`): a pass holds only the live set.
+    private let releasedAfterOp: [[Int]]
 
     /// Builds every layer, unpacking the weights once. `reference` runs the scalar reference kernels only.
     public init(model: QModel, rounding: RoundingProfile, maxBatch: Int = 32, reference: Bool = false) throws(SimulatorError) {
@@ -42,6 +44,7 @@ public final class IntegerSimulator {
         var layers: [any IntegerLayer] = []
         for (index, op) in model.ops.enumerated() { layers.append(try builder.layer(for: op, index: index)) }
         self.layers = layers
+        releasedAfterOp = model.releasedAfterOp()
     }
 
     /// Reads the `.qbin` file at `path` (with `QBinReader`, which checks it) and builds the simulator.
@@ -115,7 +118,8 @@ public final class IntegerSimulator {
         return results
     }
 
-    /// One pass over at most `maxBatch` samples; activation buffers are allocated per pass.
+    /// One pass over at most `maxBatch` samples; activation buffers are allocated per pass and freed
+    /// after their last reader.
     private func pass(_ input: [Int32], batch: Int, threads: Int, observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
         var buffers = [[Int32]?](repeating: nil, count: model.tensors.count)
         buffers[model.inputs[0]] = input
@@ -133,6 +137,7 @@ public final class IntegerSimulator {
             }
             if let observe { out.withUnsafeBufferPointer { observe(index, outIndex, $0) } }
             buffers[outIndex] = out
+            for t in releasedAfterOp[index] { buffers[t] = nil }
         }
         return model.outputs.map { buffers[$0]! }
     }
