@@ -2,18 +2,21 @@ import QCore
 
 /// Runs a float graph on batches of NHWC samples.
 ///
-/// Layers (with their packed weights) and buffers are built once for `maxBatch` samples and reused
-/// across calls; larger inputs run in chunks of `maxBatch`. Not safe to call from two threads at
-/// once (the buffers are shared); each layer parallelises internally over `Parallel.threadCount`.
+/// Layers (with their packed weights) are built once. Activation buffers are allocated by each `run`
+/// for at most `maxBatch` samples, reused across its chunks (larger inputs run in chunks of
+/// `maxBatch`) and freed when it returns: an idle executor holds only its weights, so a conversion
+/// that keeps several (the canonical, equalized and smoothed graphs) holds one set of activation
+/// buffers at a time (ResNet50 at 224 px and batch 32: ~400 MB each). Each layer parallelises
+/// internally over `Parallel.threadCount`.
 public final class FloatExecutor {
     public let graph: Graph
     public let maxBatch: Int
     private let plan: ExecutionPlan
     private let layers: [FloatLayer?]
-    private var buffers: [UnsafeMutablePointer<Float>]
-    private let workspace: UnsafeMutablePointer<Float>
+    /// Floats of the largest layer workspace for `maxBatch` samples.
+    private let workspaceCount: Int
 
-    /// Bytes that `init(graph:maxBatch:)` allocates for activation buffers and the workspace, computed
+    /// Bytes that `run` allocates (at most) for activation buffers and the workspace, computed
     /// without allocating them (saturating at `Int.max`), so a caller can refuse a graph over budget.
     public static func bufferBytes(graph: Graph, maxBatch: Int) throws(GraphError) -> Int {
         let batch = max(1, maxBatch)
@@ -46,19 +49,7 @@ public final class FloatExecutor {
         }
         self.layers = layers
         let batch = self.maxBatch
-        buffers = plan.slotSizes.map { size in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(size * batch, 1))
-            buffer.initialize(repeating: 0, count: max(size * batch, 1))
-            return buffer
-        }
-        let scratch = max(1, layers.compactMap { $0?.workspaceCount(batch: batch) }.max() ?? 0)
-        workspace = .allocate(capacity: scratch)
-        workspace.initialize(repeating: 0, count: scratch)
-    }
-
-    deinit {
-        for b in buffers { b.deallocate() }
-        workspace.deallocate()
+        workspaceCount = max(1, layers.compactMap { $0?.workspaceCount(batch: batch) }.max() ?? 0)
     }
 
     public var inputShape: [Int] { graph.nodes[graph.inputs[0]].shape }
@@ -75,10 +66,24 @@ public final class FloatExecutor {
         let inputCount = inputShape.reduce(1, *)
         precondition(input.count == batch * inputCount, "FloatExecutor.run: input holds \(input.count) floats, expected \(batch) x \(inputCount)")
         var outputs = outputShapes.map { [Float](repeating: 0, count: batch * $0.reduce(1, *)) }
+        // Zero-filled once per call, as they were once per executor: a chunk sees the same initial state.
+        let chunk = max(1, min(maxBatch, batch))
+        let buffers = plan.slotSizes.map { size in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(size * chunk, 1))
+            buffer.initialize(repeating: 0, count: max(size * chunk, 1))
+            return buffer
+        }
+        let workspace = UnsafeMutablePointer<Float>.allocate(capacity: workspaceCount)
+        workspace.initialize(repeating: 0, count: workspaceCount)
+        defer {
+            for b in buffers { b.deallocate() }
+            workspace.deallocate()
+        }
         var start = 0
         while start < batch {
             let n = min(maxBatch, batch - start)
-            runChunk(input: input.baseAddress! + start * inputCount, batch: n, perturb: perturb, observe: observe)
+            runChunk(input: input.baseAddress! + start * inputCount, batch: n, buffers: buffers, workspace: workspace,
+                     perturb: perturb, observe: observe)
             for (k, o) in graph.outputs.enumerated() {
                 let size = graph.nodes[o].shape.reduce(1, *)
                 outputs[k].withUnsafeMutableBufferPointer { dst in
@@ -90,7 +95,8 @@ public final class FloatExecutor {
         return outputs
     }
 
-    private func runChunk(input: UnsafePointer<Float>, batch: Int,
+    private func runChunk(input: UnsafePointer<Float>, batch: Int, buffers: [UnsafeMutablePointer<Float>],
+                          workspace: UnsafeMutablePointer<Float>,
                           perturb: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)?,
                           observe: ((Int, UnsafeBufferPointer<Float>) -> Void)?) {
         for (i, node) in graph.nodes.enumerated() {
