@@ -98,6 +98,11 @@ enum FoldSearch {
 /// the integer simulator, and compare with the float model: `sqrt(sum (q - f)^2 / sum f^2)` over the
 /// outputs (the logits, when the integer model leaves a final softmax to the edge).
 struct RewriteProbe {
+    /// Samples per simulator (or emulation) pass. Integer results do not depend on it (every sample's
+    /// arithmetic is its own); it bounds the pass's live activations as Int32 (ResNet50 at 224 px:
+    /// ~13 MB per sample).
+    static let passSize = 8
+
     let input: [Float]
     let count: Int
     let reference: (outputs: [Float], logits: [Float])
@@ -128,11 +133,11 @@ struct RewriteProbe {
         // (docs/quantization.md, "Simulator vs float emulation"), and the emulation's exact-dot
         // convolutions took half of a default conversion's time in these probes.
         let out: [Float]
-        if let simulator = try? IntegerSimulator(model: result.model, rounding: rounding, maxBatch: batchSize) {
+        if let simulator = try? IntegerSimulator(model: result.model, rounding: rounding, maxBatch: min(batchSize, Self.passSize)) {
             out = input.withUnsafeBufferPointer { simulator.run(input: $0, batch: count) }[0]
         } else {
             let emulator: QuantizedEmulator
-            do { emulator = try QuantizedEmulator(model: result.model, maxBatch: batchSize, rounding: rounding) } catch {
+            do { emulator = try QuantizedEmulator(model: result.model, maxBatch: min(batchSize, Self.passSize), rounding: rounding) } catch {
                 throw .io(path: "<rewrite probe>", detail: "float emulation cannot run the model: \(error)")
             }
             out = input.withUnsafeBufferPointer { emulator.run(input: $0, batch: count) }[0]

@@ -36,6 +36,20 @@ struct Evaluator {
     var noiseDraws = 0
     var noiseSeed: UInt64 = 0
 
+    /// Bytes of per-layer values one evaluation pass may hold: the float model's value of every compared
+    /// node (4 bytes per element) until the simulator's op reaches it. A pass takes `--batch-size`
+    /// samples, or fewer where that would hold more (ResNet50 at 224 px: ~17 M values, ~68 MB per sample,
+    /// so 3 per pass), so evaluation memory does not grow with the batch or the number of samples. Small models
+    /// (the fixtures: < 1 MB per sample) keep whole batches, and their figures are unchanged.
+    static let defaultLayerValueBudget = 256 << 20
+    var layerValueBudget = Evaluator.defaultLayerValueBudget
+
+    /// Samples per evaluation pass: `batchSize`, lowered so that the float values of the compared nodes
+    /// (`floatBytesPerSample`) stay within `budget`; at least 1.
+    static func passSize(batchSize: Int, floatBytesPerSample: Int, budget: Int) -> Int {
+        max(1, min(batchSize, budget / max(floatBytesPerSample, 1)))
+    }
+
     func evaluate(_ samples: any SampleSource, batchSize: Int, progress: (Int, Int) -> Void) throws(QConvertError) -> Evaluation {
         let model = simulator.model
         let outTensor = model.tensors[model.outputs[0]]
@@ -55,10 +69,14 @@ struct Evaluator {
             evaluation.noiseFloor = NoiseFloorMeter(steps: steps, draws: noiseDraws, seed: noiseSeed)
         }
         let inputTensor = model.tensors[model.inputs[0]]
-        var batch = [Float](repeating: 0, count: batchSize * samples.sampleSize)
+        let wanted = Set(nodeOfTensor.values)
+        let floatBytes = nodeOfTensor.keys.reduce(0) { $0 + 4 * model.tensors[$1].elementCount }
+        let passSize = Self.passSize(batchSize: batchSize, floatBytesPerSample: floatBytes, budget: layerValueBudget)
+        let released = model.releasedAfterOp()
+        var batch = [Float](repeating: 0, count: passSize * samples.sampleSize)
         var start = 0
         while start < samples.count {
-            let n = min(batchSize, samples.count - start)
+            let n = min(passSize, samples.count - start)
             try batch.withUnsafeMutableBufferPointer { b throws(QConvertError) in
                 try samples.read(start..<start + n, into: UnsafeMutableBufferPointer(rebasing: b[0..<n * samples.sampleSize]))
             }
@@ -67,7 +85,6 @@ struct Evaluator {
 
             var floatValues: [Int: [Float]] = [:]
             if let float {
-                let wanted = Set(nodeOfTensor.values)
                 let outputs = input.withUnsafeBufferPointer { x in
                     float.executor.run(input: x, batch: n) { node, values in
                         guard wanted.contains(node) else { return }
@@ -92,8 +109,10 @@ struct Evaluator {
                 layers[opIndex].addLSB(values, emulated)
                 if let node = nodeOfTensor[tensorIndex], let f = floatValues[node] {
                     compare(f, values, model.tensors[tensorIndex], into: &layers[opIndex])
+                    floatValues[node] = nil
                 }
                 intValues[tensorIndex] = Array(values)
+                for t in released[opIndex] { intValues[t] = nil }
             }
             evaluation.layers = layers
             let emuOutputs = emulator.runQuantized(input: quantizedInput, batch: n, observe: nil)
