@@ -97,15 +97,5 @@ enum CalibrationBench {
     }
 
     /// `getrusage(RUSAGE_SELF).ru_maxrss`: the process's peak resident set, in bytes (Linux reports KiB).
-    static func peakRSSBytes() -> Int {
-        var usage = rusage()
-        #if os(Linux)
-        // Glibc imports RUSAGE_SELF as an enum case; getrusage takes its Int32 raw value.
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return usage.ru_maxrss * 1024
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        return usage.ru_maxrss
-        #endif
-    }
+    static func peakRSSBytes() -> Int { ProcessMemory.peakBytes }
 }

@@ -64,6 +64,7 @@ struct Convert: ParsableCommand {
     @Flag(help: "Treat warnings as failures: exit 1 when the conversion printed any warning.") var strict = false
     @Option(help: "Memory budget, e.g. 4G or 512M (default: half of physical memory); larger needs are refused with exit 2.") var maxMemory: String?
     @Flag(help: "Print the report JSON on stdout.") var json = false
+    @Flag(help: "Print each phase's wall time and memory (resident, peak) on stderr.") var timings = false
 
     func validate() throws {
         for (name, value) in [("--bits", bits), ("--weight-bits", weightBits), ("--activation-bits", activationBits)] {
@@ -184,13 +185,17 @@ struct Convert: ParsableCommand {
         Signals.install()
         applyMemoryOption(maxMemory)
         let summary = try reportingErrors { () throws(QConvertError) -> ReportSummary in
-            let outcome = try job.run { stage, done, total in
+            let printTiming = { (t: PhaseTiming) in if timings { Terminal.printError("timing: " + t.line) } }
+            let outcome = try job.run(progress: { stage, done, total in
                 if let last, last != stage { bars[last]?.finish() }
                 last = stage
                 if !quiet { bars[stage]?.update(done, total) }
-            }
+            }, phase: printTiming)
+            let reportStart = DispatchTime.now().uptimeNanoseconds
             // The reports, then the .qbin they describe (named by its SHA-256), all or none.
-            return try outcome.commit(json: options.resolvedReportPath, html: options.reportHTMLPath)
+            let summary = try outcome.commit(json: options.resolvedReportPath, html: options.reportHTMLPath)
+            printTiming(PhaseTiming(phase: "report", seconds: Double(DispatchTime.now().uptimeNanoseconds - reportStart) / 1e9))
+            return summary
         }
         if let last { bars[last]?.finish() }
         if json { print(try reportingErrors { () throws(QConvertError) in try summary.jsonText() }) }

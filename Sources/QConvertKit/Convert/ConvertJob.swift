@@ -19,8 +19,11 @@ public struct ConvertJob {
     /// Stages for the progress display.
     public enum Stage: String, Sendable { case calibrate, evaluate }
 
-    public func run(progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws(QConvertError) -> ConvertOutcome {
+    /// `phase` sees each phase's wall time and memory as it ends (`convert --timings`).
+    public func run(progress: (Stage, Int, Int) -> Void = { _, _, _ in },
+                    phase: @escaping (PhaseTiming) -> Void = { _ in }) throws(QConvertError) -> ConvertOutcome {
         let o = options
+        var clock = PhaseClock(report: phase)
         let loaded = try ModelLoader.load(path: o.modelPath, configPath: o.configPath)
         let modelBytes = (try? FileManager.default.attributesOfItem(atPath: o.modelPath)[.size] as? Int) ?? 0
         try MemoryBudget.check(modelBytes, for: "hashing the model file", path: o.modelPath, hint: "raise --max-memory")
@@ -44,6 +47,7 @@ public struct ConvertJob {
         var executor: FloatExecutor
         do { executor = try FloatExecutor(graph: canonical.graph, maxBatch: o.batchSize) } catch { throw .graph(path: o.modelPath, error) }
         try checkLayerBits(canonical.graph)
+        clock.end("import")
 
         // Samples: calibration, evaluation (a separate file, or the held-out tail of the calibration file).
         var warnings: [String] = []
@@ -116,9 +120,11 @@ public struct ConvertJob {
             throw .io(path: o.calibrationPath ?? o.modelPath, detail: "calibration failed: \(error)")
         }
         if let warning = garbage.warning(source: o.calibrationPath ?? "the synthetic inputs") { warnings.append(warning) }
+        clock.end("calibration statistics")
         // Before any measured rewrite: equalization rescales channels the BatchNorm check compares.
         warnings += try InputScaleCheck.warnings(options: o, original: loaded.graph, canonical: canonical.graph,
                                                  nodeMap: canonical.nodeMap, statistics: statistics, evaluation: evaluation)
+        clock.end("input checks")
         // Measured rewrites (forward BatchNorm folds, cross-layer equalization): ConvertJob+Rewrites.swift.
         var rewrites: [RewriteRecord] = []
         // With bias absorption kept, the written model holds some tensors shifted per channel: it is judged
@@ -138,6 +144,7 @@ public struct ConvertJob {
                 channelShifts = absorbed.shifts
             }
         }
+        clock.end("measured rewrites")
         // TV smoothing (docs/tv-smoothing.md): may replace the graph, executor and statistics the quantizer sees.
         let leastWeightBits = ([recipe.weightBits] + Array(recipe.layerBits.values) + (recipe.firstLastBits.map { [$0] } ?? [])).min()!
         let anyDepthwise = canonical.graph.nodes.contains { if case .depthwiseConv2D = $0.op { return true } else { return false } }
@@ -146,6 +153,7 @@ public struct ConvertJob {
                                      recipe: recipe, rangeOverrides: rangeOverrides, rounding: o.rounding, batchSize: o.batchSize,
                                      steps: o.tvSteps, layers: o.tvLayers, covarianceSamples: usesGPTQ ? o.covarianceSamples : nil)
         let tv = try tvStage.run(mode: o.tvSmoothing)
+        clock.end("tv smoothing")
         var smoothedOverrides: [Int: TensorRange] = [:]
         for (node, range) in rangeOverrides { smoothedOverrides[tv.nodeMap[node]] = range }
         // Input covariances for GPTQ rounding (calibration data only; bias correction's data rule).
@@ -163,6 +171,7 @@ public struct ConvertJob {
             }
         }
         let calibrationSeconds = Double(DispatchTime.now().uptimeNanoseconds - calibrationStart) / 1e9
+        clock.end("gptq covariances")
 
         // Quantize and write.
         var quantizer = Quantizer(graph: tv.graph, statistics: tv.statistics, recipe: recipe)
@@ -188,6 +197,7 @@ public struct ConvertJob {
         let bytes: [UInt8]
         do { bytes = try QBinWriter.encode(result.model) } catch { throw .qbin(path: o.outputPath, error) }
         try OutputStage.writeBytes(bytes, to: staged, destination: o.outputPath)
+        clock.end("quantize and write")
 
         // Evaluate the file that was written.
         try MemoryBudget.check(MemoryBudget.simulatorPeak(result.model, batch: o.batchSize), for: "the integer simulator at --batch-size \(o.batchSize)",
@@ -211,7 +221,9 @@ public struct ConvertJob {
         if evaluation!.count == 0 {
             warnings.append("the evaluation set (\(evaluationSource)) is empty: nothing was measured; pass --eval DATA.h5 with samples")
         }
+        clock.end("simulator and emulator")
         let measured = try evaluator.evaluate(evaluation!, batchSize: o.batchSize) { progress(.evaluate, $0, $1) }
+        clock.end("evaluation")
 
         return ConvertOutcome(options: o, recipe: recipe, origin: loaded.origin, sourceSHA256: sha, canonical: tv.graph,
                               statistics: tv.statistics, tvPoints: tv.points, tvScores: tv.scores, result: result,
