@@ -19,6 +19,12 @@
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
 #if QC_X86
 static const qc_kernels qc_table_avx2 = QC_TABLE(avx2, QC_ISA_AVX2);
+/// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the AVX2 level's others.
+static const qc_kernels qc_table_avx512vnni = {
+    QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
+    qc_gemm_u8s8_4x16_i16_avx512vnni, qc_requant_rows_avx2, qc_requant_flat_avx2, qc_rescale_accumulate_avx2,
+    qc_sgemm_6x16_avx2, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx2, qc_fma_probe_avx2,
+    qc_depthwise_row_i32_avx2};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -41,7 +47,7 @@ int qc_isa_parse(const char *name) {
 
 int qc_isa_built(int level) {
 #if QC_X86
-    return level == QC_ISA_SCALAR || level == QC_ISA_AVX2;
+    return level == QC_ISA_SCALAR || level == QC_ISA_AVX2 || level == QC_ISA_AVX512VNNI;
 #else
     return level == QC_ISA_SCALAR;
 #endif
@@ -134,6 +140,7 @@ const qc_kernels *qc_kernels_for(int level) {
     if (!qc_isa_built(level) || !qc_isa_cpu_supports(level)) return NULL;
 #if QC_X86
     if (level == QC_ISA_AVX2) return &qc_table_avx2;
+    if (level == QC_ISA_AVX512VNNI) return &qc_table_avx512vnni;
 #endif
     return &qc_table_scalar;
 }

@@ -51,6 +51,13 @@
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86
 QC_DECLARE_LEVEL(avx2)
+// The avx512vnni level's own kernels (int8_avx512vnni.c); the rest of its table is the AVX2 level's.
+void qc_gemm_s16_4x16_avx512vnni(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c,
+                                 ptrdiff_t ldc, int accumulate);
+void qc_gemm_u8s8_4x16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c,
+                                  ptrdiff_t ldc, int accumulate);
+void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c,
+                                      ptrdiff_t ldc, int accumulate, ptrdiff_t chunk);
 #endif
 
 static inline int32_t qc_load_i32(const void *p) {

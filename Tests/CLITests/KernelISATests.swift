@@ -14,11 +14,36 @@ final class KernelISATests: XCTestCase {
         XCTAssertTrue(bogus.stderr.contains("QCONVERT_ISA=sse9 is not a kernel level"), bogus.stderr)
         XCTAssertTrue(bogus.stderr.contains("available here: scalar"), bogus.stderr)
         XCTAssertEqual(bogus.stdout, "", "nothing runs after the refusal")
-        // No build has avx512vnni kernels yet, so this is refused on every CPU (for lack of the CPU
-        // feature or of the kernels).
-        let vnni = try CLIRunner.run(["inspect", path], environment: ["QCONVERT_ISA": "avx512vnni"])
-        XCTAssertEqual(vnni.status, 64, vnni.stderr)
-        XCTAssertTrue(vnni.stderr.contains("QCONVERT_ISA=avx512vnni:"), vnni.stderr)
+        // No build has kernels of the plain avx512 level, so it is refused on every CPU (for lack of
+        // the CPU feature or of the kernels).
+        let avx512 = try CLIRunner.run(["inspect", path], environment: ["QCONVERT_ISA": "avx512"])
+        XCTAssertEqual(avx512.status, 64, avx512.stderr)
+        XCTAssertTrue(avx512.stderr.contains("QCONVERT_ISA=avx512:"), avx512.stderr)
+    }
+
+    /// Every integer level the CPU runs gives the scalar level's outputs bit for bit on a real `.qbin`
+    /// (W8A8 and W4A4, so both the s16 and the u8 GEMM paths run); a level the CPU lacks is refused.
+    func testIntegerLevelsRunAQBinBitExactly() throws {
+        let folder = try Fixtures.temporaryFolder(self)
+        for bits in ["8", "4"] {
+            let model = folder.appendingPathComponent("m\(bits).qbin").path
+            let convert = try CLIRunner.run([Fixtures.path("resnet_bn", "model.h5"), model, "--bits", bits, "--calibration",
+                                             Fixtures.path("resnet_bn", "calib.h5"), "--noise-floor-draws", "0", "--quiet"])
+            XCTAssertEqual(convert.status, 0, convert.stderr)
+            var reference: [Float]?
+            for level in ["scalar", "avx2", "avx512vnni"] {
+                let out = folder.appendingPathComponent("out-\(bits)-\(level).h5").path
+                let run = try CLIRunner.run(["run", model, "--input", Fixtures.path("resnet_bn", "data.h5"), "--output", out, "--raw"],
+                                            environment: ["QCONVERT_ISA": level])
+                if run.status == 64 {
+                    XCTAssertTrue(run.stderr.contains("cannot run the \(level) kernels"), run.stderr)
+                    continue
+                }
+                XCTAssertEqual(run.status, 0, run.stderr)
+                let values = try HDF5File.open(out).root.dataset("outputs").readFloats()
+                if let reference { XCTAssertEqual(values, reference, "W\(bits) \(level) vs scalar") } else { reference = values }
+            }
+        }
     }
 
     func testScalarLevelRunsAModelLikeTheDefault() throws {

@@ -1,0 +1,70 @@
+// The AVX-512 VNNI level of the integer GEMM micro-kernels (Zen 4, Ice Lake and later): compiled by a
+// per-function target attribute, called only when cpuid reports AVX-512 F/BW/VL + VNNI and the OS
+// saves ZMM state. The other kernels of this level are the AVX2 ones (isa.c's table).
+// Contracts in include/CKernels.h; tested against the scalar level (SimulatorTests.ISALevelTests).
+//
+// Exactness:
+//   `vpdpwssd` (s16 path): multiplies int16 pairs and adds both products to the int32 accumulator, as
+//     `vpmaddwd` + `vpaddd` do: with |a| <= 255 and |w| <= 128 a pair sum is at most 65280, exact.
+//   `vpdpbusd` (u8 path): multiplies four u8 x s8 pairs and adds the four products to the int32
+//     accumulator with NO intermediate saturation (unlike `vpmaddubsw`), so it is exact for the full
+//     8-bit weight range; the `_i16` variant (int16 partial sums on the AVX2 level) is the same exact
+//     kernel here, equal to it wherever that one is exact.
+//   int32 accumulation wraps, as the scalar level's uint32 sums do.
+#include "kernels_internal.h"
+
+#if QC_X86
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), apply_to = function)
+
+void qc_gemm_s16_4x16_avx512vnni(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs,
+        int32_t *c, ptrdiff_t ldc, int accumulate) {
+    __m512i c0, c1, c2, c3;
+    if (accumulate) {
+        c0 = _mm512_loadu_si512(c + 0 * ldc); c1 = _mm512_loadu_si512(c + 1 * ldc);
+        c2 = _mm512_loadu_si512(c + 2 * ldc); c3 = _mm512_loadu_si512(c + 3 * ldc);
+    } else {
+        c0 = c1 = c2 = c3 = _mm512_setzero_si512();
+    }
+    const int16_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    for (ptrdiff_t p = 0; p < kpairs; p++) {
+        __m512i w = _mm512_loadu_si512(b + 32 * p);  // 16 columns x one k pair
+        c0 = _mm512_dpwssd_epi32(c0, _mm512_set1_epi32(qc_load_i32(a0 + 2 * p)), w);
+        c1 = _mm512_dpwssd_epi32(c1, _mm512_set1_epi32(qc_load_i32(a1 + 2 * p)), w);
+        c2 = _mm512_dpwssd_epi32(c2, _mm512_set1_epi32(qc_load_i32(a2 + 2 * p)), w);
+        c3 = _mm512_dpwssd_epi32(c3, _mm512_set1_epi32(qc_load_i32(a3 + 2 * p)), w);
+    }
+    _mm512_storeu_si512(c + 0 * ldc, c0); _mm512_storeu_si512(c + 1 * ldc, c1);
+    _mm512_storeu_si512(c + 2 * ldc, c2); _mm512_storeu_si512(c + 3 * ldc, c3);
+}
+
+void qc_gemm_u8s8_4x16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
+        int32_t *c, ptrdiff_t ldc, int accumulate) {
+    __m512i c0, c1, c2, c3;
+    if (accumulate) {
+        c0 = _mm512_loadu_si512(c + 0 * ldc); c1 = _mm512_loadu_si512(c + 1 * ldc);
+        c2 = _mm512_loadu_si512(c + 2 * ldc); c3 = _mm512_loadu_si512(c + 3 * ldc);
+    } else {
+        c0 = c1 = c2 = c3 = _mm512_setzero_si512();
+    }
+    const uint8_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    for (ptrdiff_t q = 0; q < kquads; q++) {
+        __m512i w = _mm512_loadu_si512(b + 64 * q);  // 16 columns x one k quad
+        c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(qc_load_i32(a0 + 4 * q)), w);
+        c1 = _mm512_dpbusd_epi32(c1, _mm512_set1_epi32(qc_load_i32(a1 + 4 * q)), w);
+        c2 = _mm512_dpbusd_epi32(c2, _mm512_set1_epi32(qc_load_i32(a2 + 4 * q)), w);
+        c3 = _mm512_dpbusd_epi32(c3, _mm512_set1_epi32(qc_load_i32(a3 + 4 * q)), w);
+    }
+    _mm512_storeu_si512(c + 0 * ldc, c0); _mm512_storeu_si512(c + 1 * ldc, c1);
+    _mm512_storeu_si512(c + 2 * ldc, c2); _mm512_storeu_si512(c + 3 * ldc, c3);
+}
+
+void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
+        int32_t *c, ptrdiff_t ldc, int accumulate, ptrdiff_t chunk) {
+    (void)chunk;  // exact without int16 partial sums
+    qc_gemm_u8s8_4x16_avx512vnni(a, lda, b, kquads, c, ldc, accumulate);
+}
+
+#pragma clang attribute pop
+#endif
