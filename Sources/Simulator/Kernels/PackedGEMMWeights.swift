@@ -12,10 +12,16 @@ enum GEMMPath: Sendable {
 
     /// The path for an input of type `input` and weights of type `weights`; nil when neither is exact
     /// (wider than 8-bit values), and the op runs its reference kernel.
+    /// With the avx512vnni level active, signed 8-bit weights take the u8 path too: `vpdpbusd` adds four
+    /// u8 x s8 products in int32 with no int16 step, exact for |w| <= 128 (docs/isa-dispatch.md).
     static func choose(input: QType, weights: QType) -> GEMMPath? {
         guard input.bits <= 8, weights.bits <= 8 else { return nil }
-        return weights.isSigned && weights.bits <= 7 ? .u8 : .s16
+        guard weights.isSigned else { return .s16 }
+        return weights.bits <= 7 || exactQuadsActive ? .u8 : .s16
     }
+
+    /// Whether the active kernel level's u8 x s8 quad kernel is exact for any int8 weights (VNNI).
+    static var exactQuadsActive: Bool { qc_isa_active() == Int32(QC_ISA_AVX512VNNI.rawValue) }
 
     /// Values of K per kernel step: a pair (s16) or a quad (u8).
     var stepLength: Int { self == .s16 ? 2 : 4 }
@@ -39,6 +45,9 @@ final class PackedGEMMWeights: @unchecked Sendable {
     /// u8 path: K quads whose `vpmaddubsw` pair sums can be added in int16 before widening
     /// (`chunk * 2 * 255 * max|w| <= 32767`); 1 = widen every quad.
     let int16Chunk: Int
+    /// u8 path with weights beyond |w| <= 64 (packed while the avx512vnni level was active): only an exact
+    /// quad kernel may run them; if another level is active by then, the scalar level's kernel does.
+    let needsExactQuads: Bool
 
     static let bytesPerStep = 64
 
@@ -76,6 +85,7 @@ final class PackedGEMMWeights: @unchecked Sendable {
             for i in 0..<k { largest = Swift.max(largest, abs(Int64(weights[channel * rowStride + offset + i]))) }
         }
         int16Chunk = largest == 0 ? 64 : Int(Swift.min(64, Swift.max(1, Int64(Int16.max) / (2 * 255 * largest))))
+        needsExactQuads = path == .u8 && largest > 64
     }
 
     deinit { storage.deallocate() }
@@ -113,7 +123,10 @@ final class PackedGEMMWeights: @unchecked Sendable {
                     case .u8:
                         let aOffset: Int = r &* lda &+ kb &* 4
                         let aTile = (a + aOffset).assumingMemoryBound(to: UInt8.self)
-                        if int16Chunk > 1 {
+                        if needsExactQuads && !GEMMPath.exactQuadsActive {
+                            qc_kernels_for(Int32(QC_ISA_SCALAR.rawValue))!.pointee.gemm_u8s8_4x16!(
+                                aTile, lda, b.assumingMemoryBound(to: Int8.self), ks, cTile, ldc, accumulate)
+                        } else if int16Chunk > 1 {
                             qc_gemm_u8s8_4x16_i16(aTile, lda, b.assumingMemoryBound(to: Int8.self), ks, cTile, ldc, accumulate, int16Chunk)
                         } else {
                             qc_gemm_u8s8_4x16(aTile, lda, b.assumingMemoryBound(to: Int8.self), ks, cTile, ldc, accumulate)
