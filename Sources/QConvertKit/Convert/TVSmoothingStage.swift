@@ -1,4 +1,3 @@
-import Foundation
 import Calibration
 import FixedPoint
 import FloatEngine
@@ -230,6 +229,9 @@ struct TVSmoothingStage {
             for (node, range) in stage.rangeOverrides { overrides[built.nodeMap[node]] = range }
             quantizer.rangeOverrides = overrides
             if let samples = stage.covarianceSamples {
+                // GPTQ's covariances come from the fold's calibration half, in the final check too (there
+                // the statistics use every sample; the written model's covariances use the first 256):
+                // measured this way in docs/experiments.md.
                 let source = fold.calibration
                 do {
                     quantizer.inputCovariances = try InputCovariance.collect(executor: built.executor, sampleCount: Swift.min(source.count, samples),
