@@ -11,14 +11,8 @@ final class TVConversionTests: XCTestCase {
     static func convert(_ fixture: String, bits: Int, tv: TVSmoothingMode, in folder: URL, name: String = "m",
                         steps: Int = 1) throws -> (ConvertOutcome, FidelityReport, String) {
         let output = folder.appendingPathComponent("\(name).qbin").path
-        var options = ConvertOptions(modelPath: Fixtures.path(fixture, "model.h5"), outputPath: output)
-        options.recipe.weightBits = bits
-        options.recipe.activationBits = bits
-        options.calibrationPath = Fixtures.path(fixture, "calib.h5")
-        options.calibrationSamples = 128
-        options.evaluationPath = Fixtures.path(fixture, "data.h5")
+        var options = ConvertOptions.fixture(fixture, bits: bits, output: output)
         options.heldOutFraction = 0.1
-        options.noiseFloorDraws = 0
         options.tvSmoothing = tv
         options.tvSteps = steps
         let outcome = try ConvertJob(options: options).run()

@@ -12,12 +12,7 @@ final class ZooTests: XCTestCase {
     static func convert(_ fixture: String, bits: Int, in folder: URL, noiseDraws: Int = 0,
                         configure: (inout ConvertOptions) -> Void = { _ in }) throws -> FidelityReport {
         let output = folder.appendingPathComponent("\(fixture.replacingOccurrences(of: "/", with: "_"))-\(bits).qbin").path
-        var options = ConvertOptions(modelPath: Fixtures.path(fixture, "model.h5"), outputPath: output)
-        options.recipe.weightBits = bits
-        options.recipe.activationBits = bits
-        options.calibrationPath = Fixtures.path(fixture, "calib.h5")
-        options.calibrationSamples = 128
-        options.evaluationPath = Fixtures.path(fixture, "data.h5")
+        var options = ConvertOptions.fixture(fixture, bits: bits, output: output)
         options.noiseFloorDraws = noiseDraws
         configure(&options)
         return try ConvertJob(options: options).run().report.report

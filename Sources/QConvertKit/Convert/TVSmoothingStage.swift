@@ -201,8 +201,12 @@ struct TVSmoothingStage {
         /// calibration samples (the model that would be written), scored on the same samples.
         func score(_ stage: TVSmoothingStage, _ choices: [Int: Double], crossFitted: Bool = true) throws(QConvertError) -> Score {
             var mse: [Double] = [], perSample: [Double] = [], agree = 0.0, rows = 0
+            // Not cross-fitted, both folds read the same graph calibrated on all samples: build it once.
+            let shared: Outcome? = crossFitted ? nil : try stage.build(choices)
             for fold in folds {
-                let (outputs, row) = try quantizedOutputs(stage, choices, fold, crossFitted: crossFitted)
+                let built: Outcome
+                if let shared { built = shared } else { built = try stage.build(choices, samples: fold.calibration) }
+                let (outputs, row) = try quantizedOutputs(stage, built, fold)
                 var sum = 0.0
                 for n in 0..<fold.count {
                     var sample = 0.0
@@ -220,10 +224,9 @@ struct TVSmoothingStage {
             return Score(halves: (mse[0], mse[1]), perSample: perSample, agreement: agree / Double(Swift.max(rows, 1)))
         }
 
-        /// The simulator's outputs on the fold's scored samples for the plan calibrated on the fold's other half.
-        private func quantizedOutputs(_ stage: TVSmoothingStage, _ choices: [Int: Double], _ fold: Fold,
-                                      crossFitted: Bool) throws(QConvertError) -> ([Float], Int) {
-            let built = try stage.build(choices, samples: crossFitted ? fold.calibration : nil)
+        /// The simulator's outputs on the fold's scored samples for the plan `built` (calibrated on the fold's
+        /// other half, or on all samples for the final check).
+        private func quantizedOutputs(_ stage: TVSmoothingStage, _ built: Outcome, _ fold: Fold) throws(QConvertError) -> ([Float], Int) {
             var quantizer = Quantizer(graph: built.graph, statistics: built.statistics, recipe: stage.recipe)
             var overrides: [Int: TensorRange] = [:]
             for (node, range) in stage.rangeOverrides { overrides[built.nodeMap[node]] = range }
