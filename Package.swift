@@ -42,15 +42,19 @@ let package = Package(
         .target(name: "Quantizer", dependencies: ["QCore", "QBin", "FixedPoint", "Calibration"]),
         // Quantized float emulation of a QModel (real-valued rescaling), the simulator's independent twin.
         .target(name: "Emulation", dependencies: ["QBin", "FixedPoint"]),
+        // The op registry: ops defined in one folder each (every stage's part), one registration line
+        // in Sources/Ops/OpRegistry.swift (docs/op-registry.md).
+        .target(name: "Ops", dependencies: ["QCore", "FloatEngine", "QBin", "FixedPoint", "Simulator", "Emulation", "Quantizer",
+                                            "KerasImport"]),
         // Fidelity report: schema, metrics, JSON and HTML.
         .target(name: "Report"),
         // The pipeline, used by the CLI and tests.
         .target(name: "QConvertKit", dependencies: ["CKernels", "QCore", "HDF5", "FloatEngine", "KerasImport", "Calibration", "Quantizer",
-                                                    "QBin", "FixedPoint", "Simulator", "Emulation", "Report"]),
+                                                    "QBin", "FixedPoint", "Simulator", "Emulation", "Ops", "Report"]),
         .executableTarget(
             name: "qconvert",
             dependencies: ["QConvertKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "qconvert-bench", dependencies: ["QConvertKit", "FloatEngine", "Calibration", "Quantizer", "Simulator",
+        .executableTarget(name: "qconvert-bench", dependencies: ["QConvertKit", "Ops", "FloatEngine", "Calibration", "Quantizer", "Simulator",
                                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Shared test helpers: fixture locations, tolerance assertions, running the built CLI.
@@ -58,21 +62,23 @@ let package = Package(
 
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "QCoreTests", dependencies: ["QCore"]),
-        .testTarget(name: "FloatEngineTests", dependencies: ["FloatEngine", "QCore", "CKernels"]),
+        .testTarget(name: "FloatEngineTests", dependencies: ["FloatEngine", "QCore", "CKernels", "Ops"]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint"]),
         .testTarget(name: "QBinTests", dependencies: ["QBin", "QCore"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "QBin", "FixedPoint", "CKernels",
-                                                          // real feature maps for the TV op's bound (TVSmoothingRealMapTests)
-                                                          "QCTestSupport", "FloatEngine", "KerasImport", "QCore"]),
-        .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5",
+        // Ops: the registered ops' kernels and conformance cases (TV smoothing on real maps needs FloatEngine, KerasImport).
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "QBin", "FixedPoint", "CKernels", "QCTestSupport", "QCore",
+                                                          "Ops", "FloatEngine", "KerasImport"]),
+        .testTarget(name: "KerasImportTests", dependencies: ["KerasImport", "QCore", "HDF5", "Ops",
                                                             .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "QConvertKitTests", dependencies: ["QConvertKit", "QCTestSupport", "HDF5", "FloatEngine", "KerasImport", "QCore",
-                                                             "Report", "Quantizer", "QBin"]),
+                                                             "Report", "Quantizer", "QBin", "Ops"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "FloatEngine", "QCore", "KerasImport", "QCTestSupport"]),
         .testTarget(name: "QuantizerTests", dependencies: ["Quantizer", "Calibration", "QBin", "QCore", "KerasImport", "FloatEngine",
                                                            "Emulation", "Simulator", "FixedPoint", "QCTestSupport"]),
-        .testTarget(name: "EmulationTests", dependencies: ["Emulation", "QBin", "Simulator", "FixedPoint", "QCTestSupport"]),
+        .testTarget(name: "EmulationTests", dependencies: ["Emulation", "QBin", "Simulator", "FixedPoint", "QCTestSupport", "Ops"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "OpsTests", dependencies: ["Ops", "QCore", "FloatEngine", "QBin", "FixedPoint", "Simulator", "Emulation",
+                                                     "Quantizer", "Calibration", "KerasImport", "QCTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["qconvert", "qconvert-bench", "HDF5", "QCTestSupport", "QBin", "Simulator", "QConvertKit"]),
     ]
 )

@@ -3,7 +3,7 @@ import Foundation
 
 /// One executable op of the emulator: reads its activation inputs, writes its output, `batch` samples,
 /// NHWC, every activation held as `Int32` within its element type.
-protocol EmulatedOp: AnyObject {
+public protocol EmulatedOp: AnyObject {
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int)
 }
 
@@ -31,7 +31,7 @@ func quantizeReal(_ value: Double, zero: Int32, lower: Int32, upper: Int32) -> I
 ///     q = clamp(zout + round(floor(acc * f * 2^r + 1/2) / 2^r))
 ///
 /// `r` is derived from the factor here, not read from the file's `shift` attribute.
-struct RealRescale: Sendable {
+public struct RealRescale: Sendable {
     /// One per output channel (a per-tensor factor is repeated).
     let factors: [Double]
     let outputZero: Int32
@@ -64,7 +64,7 @@ struct RealRescale: Sendable {
 
     /// `acc` is exact (|acc| < 2^53, so `Double(acc)` is too); the product is one Double rounding.
     @inline(__always)
-    func apply(_ acc: Int64, channel: Int) -> Int32 {
+    public func apply(_ acc: Int64, channel: Int) -> Int32 {
         let value = Double(acc) * factors[channel]
         guard let grid = firstGrid?[channel] else { return quantizeReal(value, zero: outputZero, lower: lower, upper: upper) }
         return quantizeReal((value * grid + 0.5).rounded(.down) / grid, zero: outputZero, lower: lower, upper: upper)

@@ -103,18 +103,11 @@ struct OpFactory {
                 throw at.invalid("table of \(entries.count) entries for a \(x.type) input (needs \(1 << x.type.bits)), input \(x.shape), output \(out.shape)")
             }
             return EmulatedLookupTable(inputMin: Int32(x.type.minValue), table: entries)
-        case .tvSmoothing:
-            let x = input(op, 0), out = output(op)
-            guard x.shape.count == 3, out.shape == x.shape else { throw at.invalid("input \(x.shape) and output \(out.shape) must be one [H, W, C] shape") }
-            let steps = try at.values("steps", 1)[0], fractionBits = try at.values("fraction_bits", 1)[0]
-            let gamma = try at.values("gamma", 1)[0], epsilon = try at.values("epsilon", 2)
-            if let reason = TVSmoothingLimits.check(inputBits: x.type.bits, steps: steps, fractionBits: fractionBits, gamma: gamma, epsilon: epsilon) {
-                throw at.invalid(reason)
+        case .registered(let code):
+            guard let definition = EmulatedOpRegistry.definition(code) else {
+                throw .unsupportedOp(op: op.name, kind: "\(op.kind) (registered without an emulated twin; docs/op-registry.md)")
             }
-            let factor = Double(x.scales[0]) / Double(out.scales[0]) / Double(Int64(1) << Int64(fractionBits))
-            return EmulatedTVSmoothing(height: x.shape[0], width: x.shape[1], channels: x.shape[2], inputZero: try zero(x, at),
-                                       steps: Int(steps), fractionBits: Int(fractionBits), gamma: Int64(gamma),
-                                       epsilon: TVSmoothingLimits.epsilon(epsilon), rescale: try rescale(op, factors: [factor], at))
+            return try definition.makeEmulatedOp(EmulatedOpContext(factory: self, at: at))
         case .layerNorm:
             return try layerNorm(op, at)
         }
@@ -218,21 +211,21 @@ struct OpFactory {
 
     // MARK: Parameters
 
-    private func input(_ op: QOp, _ i: Int) -> QTensor { model.tensors[op.inputs[i]] }
-    private func output(_ op: QOp) -> QTensor { model.tensors[op.outputs[0]] }
+    func input(_ op: QOp, _ i: Int) -> QTensor { model.tensors[op.inputs[i]] }
+    func output(_ op: QOp) -> QTensor { model.tensors[op.outputs[0]] }
 
-    private func constant(_ op: QOp, _ i: Int, _ at: OpSite) throws(EmulationError) -> QTensor {
+    func constant(_ op: QOp, _ i: Int, _ at: OpSite) throws(EmulationError) -> QTensor {
         let t = input(op, i)
         guard t.isConstant else { throw at.invalid("input \(i) '\(t.name)' must be a constant") }
         return t
     }
 
-    private func values(_ t: QTensor) throws(EmulationError) -> [Int32] {
+    func values(_ t: QTensor) throws(EmulationError) -> [Int32] {
         do { return try t.unpackedValues() ?? [] } catch { throw .qbin(error) }
     }
 
     /// The zero point of a per-tensor activation.
-    private func zero(_ t: QTensor, _ at: OpSite) throws(EmulationError) -> Int32 {
+    func zero(_ t: QTensor, _ at: OpSite) throws(EmulationError) -> Int32 {
         guard t.zeroPoints.count == 1, t.scales.count == 1 else {
             throw at.invalid("activation '\(t.name)' has \(t.scales.count) scales; activations must be quantized per tensor")
         }
@@ -246,7 +239,7 @@ struct OpFactory {
     }
 
     /// The optional int32 bias (input 2), or zeros.
-    private func bias(_ op: QOp, channels: Int, _ at: OpSite) throws(EmulationError) -> [Int32] {
+    func bias(_ op: QOp, channels: Int, _ at: OpSite) throws(EmulationError) -> [Int32] {
         guard op.inputs.count > 2 else { return [Int32](repeating: 0, count: channels) }
         let b = try constant(op, 2, at)
         guard b.type == .int32, b.elementCount == channels else {
@@ -257,7 +250,7 @@ struct OpFactory {
 
     /// The rescale of an op whose accumulator is `(x - zin) * w`: `factors[c] = s_x * s_w[c] / s_out`, with
     /// `w` (weights or affine scale) per channel along axis 0 or per tensor.
-    private func rescale(_ op: QOp, product w: QTensor, channels: Int, _ at: OpSite) throws(EmulationError) -> RealRescale {
+    func rescale(_ op: QOp, product w: QTensor, channels: Int, _ at: OpSite) throws(EmulationError) -> RealRescale {
         guard w.scales.count == 1 || (w.scales.count == channels && (w.quantAxis ?? 0) == 0) else {
             throw at.invalid("'\(w.name)' has \(w.scales.count) scales along axis \(w.quantAxis.map(String.init) ?? "-"); expected 1 or \(channels) along axis 0")
         }
@@ -266,7 +259,7 @@ struct OpFactory {
     }
 
     /// A rescale with the given per-channel factors, the output's zero point and the op's `clamp`.
-    private func rescale(_ op: QOp, factors: [Double], _ at: OpSite) throws(EmulationError) -> RealRescale {
+    func rescale(_ op: QOp, factors: [Double], _ at: OpSite) throws(EmulationError) -> RealRescale {
         guard factors.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw at.invalid("scales give a rescale factor that is not finite") }
         let clamp = try at.values("clamp", 2)
         return RealRescale(factors: factors, outputZero: try zero(output(op), at), lower: clamp[0], upper: clamp[1],

@@ -44,8 +44,11 @@ enum LayerFactory {
             return ConcatenateLayer(axis: axis, inputShapes: inputShapes)
         case .zeroPadding2D(let padding):
             return ZeroPadding2DLayer(padding: padding, inputShape: inputShapes[0])
-        case .tvSmoothing(let tv):
-            return TVSmoothingLayer(tv, inputShape: inputShapes[0])
+        case .registered(let r):
+            guard let op = r.op as? any FloatOp else {
+                throw .invalidGraph(node: node.name, reason: "op \(r.op.name) is registered without a float kernel (docs/op-registry.md)")
+            }
+            return op.makeFloatLayer(inputShapes: inputShapes, outputShape: node.shape)
         }
     }
 }

@@ -34,7 +34,7 @@ public struct ImportedModel: Sendable {
 /// legacy h5), Keras 3 `.keras` archives, and Keras 3 `.weights.h5` files with a JSON architecture.
 public enum KerasImporter {
     /// Keras layer classes the importer supports.
-    public static var supportedLayerClasses: [String] { GraphBuilder.supportedClasses }
+    public static var supportedLayerClasses: [String] { GraphBuilder.allSupportedClasses }
 
     /// Loads `path`, whatever its name: a zip is read as a `.keras` archive, an HDF5 file with a
     /// root `model_config` attribute as a legacy model, an HDF5 file with a `layers` group as Keras 3

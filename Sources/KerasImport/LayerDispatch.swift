@@ -12,18 +12,17 @@ extension GraphBuilder {
         "Flatten", "Reshape", "ZeroPadding2D", "Cropping2D", "Rescaling", "Normalization", "LayerScale", "StochasticDepth",
         "ops.Add", "ops.Subtract", "ops.Multiply", "ops.TrueDivide", "ops.Divide",
         "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
-        "TVSmoothing",
     ]
+
+    /// The built-in classes and those of the op registry.
+    static var allSupportedClasses: [String] { supportedClasses + KerasOpRegistry.classNames.filter { !$0.contains(">") } }
 
     /// Aliases older Keras versions wrote for the same layers.
     static let classAliases = ["Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D",
                                "AveragePool2D": "AveragePooling2D",
                                "Deconvolution2D": "Conv2DTranspose", "Deconv2D": "Conv2DTranspose",
                                "SeparableConvolution2D": "SeparableConv2D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
-                               "GlobalMaxPool2D": "GlobalMaxPooling2D",
-                               // Keras 3 writes a registered custom layer as "package>Name" in a legacy .h5
-                               // (tools/qconvert_layers.py registers TVSmoothing under package "qconvert").
-                               "qconvert>TVSmoothing": "TVSmoothing"]
+                               "GlobalMaxPool2D": "GlobalMaxPooling2D"]
 
     /// Adds the node(s) of one call of `layer`; returns the node holding the call's output.
     mutating func build(_ layer: LayerConfig, name: String, inputs: [Int]) throws(KerasImportError) -> Int {
@@ -55,7 +54,6 @@ extension GraphBuilder {
         case "ZeroPadding2D": return try addZeroPadding(layer, name: name, inputs: inputs)
         case "Cropping2D": return try addCropping(layer, name: name, inputs: inputs)
         case "Rescaling": return try addRescaling(layer, name: name, inputs: inputs)
-        case "TVSmoothing": return try addTVSmoothing(layer, name: name, inputs: inputs)
         case "Normalization": return try addNormalization(layer, name: name, inputs: inputs)
         case "LayerScale": return try addLayerScale(layer, name: name, inputs: inputs)
         case "ops.Add", "ops.Subtract", "ops.Multiply", "ops.TrueDivide", "ops.Divide":
@@ -63,8 +61,12 @@ extension GraphBuilder {
         case "StochasticDepth", "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization":
             // Training-time only: identity at inference.
             return try add(name, layer, .identity, inputs: [single(inputs, name, layer)])
-        default:
-            throw .unsupportedLayer(path: path, layer: layer.name, className: layer.className, supported: Self.supportedClasses)
+        case let className:
+            guard let importer = KerasOpRegistry.importer(className) else {
+                throw .unsupportedLayer(path: path, layer: layer.name, className: layer.className, supported: Self.allSupportedClasses)
+            }
+            let input = try single(inputs, name, layer)
+            return try add(name, layer, .registered(try importer.makeOp(KerasLayerReader(config: layer))), inputs: [input])
         }
     }
 }

@@ -98,7 +98,7 @@ extension QModel {
                 throw .invalidModel(reason: "\(at): attribute '\(key)' holds \(bad), outside \(range.lowerBound) ... \(range.upperBound)")
             }
         }
-        if op.kind == .tvSmoothing, let reason = TVSmoothingLimits.check(op, in: self) {
+        if let definition = op.kind.definition, let reason = definition.check(op, in: self) {
             throw .invalidModel(reason: "\(at): \(reason)")
         }
         if op.kind == .layerNorm, let reason = LayerNormLimits.check(op, in: self) {

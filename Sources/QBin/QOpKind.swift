@@ -1,29 +1,66 @@
 /// The op kinds of the format (`docs/qbin-format.md`, section 5.1). On-disk numbers: never renumber
-/// a case, retire it. 21 and up are free (planned: graph convolution).
-public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
-    case conv2D = 1
-    case depthwiseConv2D = 2
-    case conv2DTranspose = 3
-    case dense = 4
+/// a case, retire it. Kinds of the op registry (`Sources/Ops`, docs/op-registry.md) are `.registered`
+/// with their code (TV smoothing: 19); 21 and up are free (planned: graph convolution).
+public enum QOpKind: Sendable, Hashable, CustomStringConvertible {
+    case conv2D
+    case depthwiseConv2D
+    case conv2DTranspose
+    case dense
     /// A BatchNorm that could not be folded: per-channel integer affine.
-    case channelAffine = 5
-    case add = 6
-    case subtract = 7
-    case multiply = 8
-    case concatenate = 9
-    case maxPool2D = 10
-    case averagePool2D = 11
-    case globalAveragePool2D = 12
-    case globalMaxPool2D = 13
-    case flatten = 14
-    case reshape = 15
-    case zeroPadding2D = 16
-    case requantize = 17
-    case lookupTable = 18
-    /// Total-variation smoothing in fixed point (docs/tv-smoothing.md).
-    case tvSmoothing = 19
+    case channelAffine
+    case add
+    case subtract
+    case multiply
+    case concatenate
+    case maxPool2D
+    case averagePool2D
+    case globalAveragePool2D
+    case globalMaxPool2D
+    case flatten
+    case reshape
+    case zeroPadding2D
+    case requantize
+    case lookupTable
     /// Layer normalization over the last axis in fixed point (docs/numerics.md, "Layer normalization").
-    case layerNorm = 20
+    case layerNorm
+    /// An op of the op registry, by its on-disk code (`QOpRegistry`).
+    case registered(UInt16)
+
+    /// The built-in kinds with their on-disk codes.
+    public static let builtIn: [(kind: QOpKind, code: UInt16)] = [
+        (.conv2D, 1), (.depthwiseConv2D, 2), (.conv2DTranspose, 3), (.dense, 4), (.channelAffine, 5), (.add, 6),
+        (.subtract, 7), (.multiply, 8), (.concatenate, 9), (.maxPool2D, 10), (.averagePool2D, 11),
+        (.globalAveragePool2D, 12), (.globalMaxPool2D, 13), (.flatten, 14), (.reshape, 15), (.zeroPadding2D, 16),
+        (.requantize, 17), (.lookupTable, 18), (.layerNorm, 20),
+    ]
+
+    /// The on-disk code.
+    public var rawValue: UInt16 {
+        if case .registered(let code) = self { return code }
+        return Self.builtIn.first { $0.kind == self }!.code
+    }
+
+    /// The kind of an on-disk code: built in, or installed in `QOpRegistry`; nil for an unknown code.
+    public init?(rawValue: UInt16) {
+        if let b = Self.builtIn.first(where: { $0.code == rawValue }) {
+            self = b.kind
+        } else if QOpRegistry.definition(rawValue) != nil {
+            self = .registered(rawValue)
+        } else {
+            return nil
+        }
+    }
+
+    /// Every kind this build reads, by code: the built-in ones and those installed in `QOpRegistry`.
+    public static var allCases: [QOpKind] {
+        (builtIn.map(\.kind) + QOpRegistry.codes.map { .registered($0) }).sorted { $0.rawValue < $1.rawValue }
+    }
+
+    /// The registry's definition of a registered kind.
+    public var definition: (any QOpDefinition)? {
+        if case .registered(let code) = self { return QOpRegistry.definition(code) }
+        return nil
+    }
 
     public var description: String {
         switch self {
@@ -45,8 +82,8 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .zeroPadding2D: return "zeroPadding2D"
         case .requantize: return "requantize"
         case .lookupTable: return "lookupTable"
-        case .tvSmoothing: return "tvSmoothing"
         case .layerNorm: return "layerNorm"
+        case .registered(let code): return QOpRegistry.definition(code)?.name ?? "kind\(code)"
         }
     }
 
@@ -67,6 +104,7 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .layerNorm: return 3...3
         case .add, .concatenate: return 2...Int(UInt16.max)
         case .subtract, .multiply, .lookupTable: return 2...2
+        case .registered: return definition?.inputCount ?? 1...1
         default: return 1...1
         }
     }
@@ -75,6 +113,7 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     public var hasConstantInputs: Bool {
         switch self {
         case .conv2D, .depthwiseConv2D, .conv2DTranspose, .dense, .channelAffine, .lookupTable, .layerNorm: return true
+        case .registered: return definition?.hasConstantInputs ?? false
         default: return false
         }
     }
@@ -102,7 +141,7 @@ public enum QOpKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .zeroPadding2D: return [("padding", .fixed(4))]
         case .globalMaxPool2D, .flatten, .lookupTable: return []
         case .layerNorm: return [("fraction_bits", .fixed(1)), ("epsilon", .fixed(2))] + requant
-        case .tvSmoothing: return [("steps", .fixed(1)), ("fraction_bits", .fixed(1)), ("gamma", .fixed(1)), ("epsilon", .fixed(2))] + scalarRequant
+        case .registered: return definition?.requiredAttributes ?? []
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HDF5
 import KerasImport
+import Ops
 import QCore
 
 /// A float model ready to run, whatever file it came from.
@@ -23,6 +24,7 @@ public enum ModelLoader {
     /// `.weights.h5` with its JSON architecture from `configPath`, else found beside it (see `KerasImporter.load`).
     public static func load(path: String, configPath: String? = nil) throws(QConvertError) -> LoadedModel {
         try isolatedReadCheck?(path, configPath)
+        OpRegistry.install()
         do {
             let imported = try KerasImporter.load(path: path, configPath: configPath)
             let version = imported.kerasVersion.map { " \($0)" } ?? ""

@@ -1,5 +1,6 @@
 import FixedPoint
 import HDF5
+import Ops
 import QBin
 import Simulator
 
@@ -90,6 +91,7 @@ public struct QBinRunJob {
     static func loadSimulator(path: String, rounding: RoundingProfile?,
                               maxBatch: Int) throws(QConvertError) -> (IntegerSimulator, RoundingChoice) {
         let model: QModel
+        OpRegistry.install()
         do { model = try QBinReader.read(path: path, maxBytes: MemoryBudget.bytes) } catch { throw .qbin(path: path, error) }
         try MemoryBudget.check(MemoryBudget.simulatorPeak(model, batch: maxBatch), for: "the integer simulator at --batch-size \(maxBatch)",
                                path: path, hint: "lower --batch-size")

@@ -1,4 +1,5 @@
 import Foundation
+import Ops
 import QBin
 
 /// The `inspect` view of a `.qbin` model: one row per op and totals (JSON schema:
@@ -156,6 +157,7 @@ public struct QBinSummary: Codable, Sendable {
     /// Reads the `.qbin` at `path` (checked by `QBinReader`) and summarizes it.
     public static func load(path: String) throws(QConvertError) -> QBinSummary {
         let model: QModel
+        OpRegistry.install()
         do { model = try QBinReader.read(path: path, maxBytes: MemoryBudget.bytes) } catch { throw .qbin(path: path, error) }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         return QBinSummary(model, path: path, fileBytes: size)

@@ -190,8 +190,8 @@ public enum Op: Sendable, Equatable {
     case rescaling(scale: [Float], offset: [Float])
     /// Inference-time no-op (Dropout, SpatialDropout, GaussianNoise, ...).
     case identity
-    /// Total-variation smoothing of an `[H, W, C]` map (`TVSmoothing`, docs/tv-smoothing.md).
-    case tvSmoothing(TVSmoothing)
+    /// An op defined in the op registry (`Sources/Ops`, docs/op-registry.md), e.g. TV smoothing.
+    case registered(AnyGraphOp)
 
     /// Short op name used in tables, JSON and error messages.
     public var name: String {
@@ -217,7 +217,18 @@ public enum Op: Sendable, Equatable {
         case .zeroPadding2D: return "ZeroPadding2D"
         case .rescaling: return "Rescaling"
         case .identity: return "Identity"
-        case .tvSmoothing: return "TVSmoothing"
+        case .registered(let r): return r.op.name
         }
     }
+}
+
+extension Op {
+    /// The registered op of this node, or nil for a built-in op.
+    public var registered: (any GraphOp)? {
+        if case .registered(let r) = self { return r.op }
+        return nil
+    }
+
+    /// A registered op as a graph op.
+    public static func registered(_ op: any GraphOp) -> Op { .registered(AnyGraphOp(op)) }
 }

@@ -98,9 +98,11 @@ public enum ShapeInference {
             }
             guard known == total else { throw mismatch("\(known) values per sample") }
             return target
-        case .tvSmoothing(let tv):
-            if let reason = tv.invalidReason { throw mismatch("valid TV parameters (\(reason))") }
-            return try single(rank: 3)
+        case .registered(let r):
+            switch r.op.outputShape(inputShapes) {
+            case .success(let shape): return shape
+            case .failure(let f): throw mismatch(f.expected)
+            }
         case .zeroPadding2D(let p):
             // Negative padding crops (Keras Cropping2D).
             let s = try single(rank: 3)

@@ -179,8 +179,13 @@ struct ModelBuilder {
             passThrough(i, kind: .reshape, attributes: [QAttribute("shape", node.shape.map { Int32($0) })])
         case .zeroPadding2D(let pad):
             passThrough(i, kind: .zeroPadding2D, attributes: [QAttribute("padding", [pad.top, pad.bottom, pad.left, pad.right].map { Int32($0) })])
-        case .tvSmoothing(let tv):
-            try lowerTVSmoothing(i, tv, bits: bits.activations)
+        case .registered(let r):
+            guard let op = r.op as? any QuantizedFormOp else {
+                throw .unsupportedLayer(name: node.name, op: node.op.name, reason: "registered without a quantized form (docs/op-registry.md)")
+            }
+            var lowering = OpLowering(builder: self, node: i, bits: bits.activations)
+            try op.lower(&lowering)
+            self = lowering.builder
         case .identity:
             tensorOf[i] = input(i).tensor
             params[i] = input(i).params

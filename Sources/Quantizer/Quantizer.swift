@@ -75,25 +75,24 @@ public struct Quantizer {
     func bits(of i: Int) -> (weights: Int, activations: Int) { bitsAndReason(of: i).bits }
 
     /// Node `i`'s bits and, when they differ from `--weight-bits` / `--activation-bits`, the rule that set them.
-    /// A value a TV smoothing op reads is kept at 8 bits or more: the op smooths it in fixed point and
-    /// requantizes to its own (narrower-range) encoding, which is what smoothing buys (docs/tv-smoothing.md).
+    /// A value a registered op reads is kept at its `minimumInputBits` or more (TV smoothing: 8; it smooths
+    /// in fixed point and requantizes to its own, narrower-range encoding, docs/tv-smoothing.md).
     func bitsAndReason(of i: Int) -> (bits: (weights: Int, activations: Int), reason: String?) {
         let base = edgeBitsAndReason(of: i)
-        if base.bits.activations < Self.tvInputBits, feedsTVSmoothing(i) {
-            return ((base.bits.weights, Self.tvInputBits), "read by TV smoothing")
+        if let (bits, reader) = minimumReaderBits(i), base.bits.activations < bits {
+            return ((base.bits.weights, bits), "read by \(reader)")
         }
         return base
     }
 
-    /// Width of the activations TV smoothing ops read.
-    static let tvInputBits = 8
-
-    /// True when a TV smoothing node reads node `i`.
-    private func feedsTVSmoothing(_ i: Int) -> Bool {
-        graph.nodes.contains { node in
-            guard node.inputs.contains(i), case .tvSmoothing = node.op else { return false }
-            return true
+    /// The largest `minimumInputBits` among the registered ops reading node `i`, with that op's name.
+    private func minimumReaderBits(_ i: Int) -> (Int, String)? {
+        var best: (Int, String)?
+        for node in graph.nodes where node.inputs.contains(i) {
+            guard let op = node.op.registered as? any QuantizedFormOp, let bits = op.minimumInputBits else { continue }
+            if bits > best?.0 ?? 0 { best = (bits, op.name) }
         }
+        return best
     }
 
     /// `bitsAndReason` before the TV rule: `--layer-bits`, then the first/last rules.

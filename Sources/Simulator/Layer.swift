@@ -4,15 +4,15 @@ import FixedPoint
 /// One executable op: reads its input activations, writes its output, `batch` samples, NHWC, each
 /// activation stored as `Int32` (values are always within the tensor's element type). `output` is not
 /// initialized: `run` must write every one of its values.
-protocol IntegerLayer: AnyObject {
+public protocol IntegerLayer: AnyObject {
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int)
 }
 
 /// Per output channel requantization: `q = clamp(zout + profile.multiply(acc, m[c]), lo, hi)`.
 /// The steps in TFLite's order: multiplier (with the profile's rounding), output offset (an int32 add
 /// that wraps, as the reference's), clamp.
-struct ChannelRequantizer: Sendable {
-    let profile: RoundingProfile
+public struct ChannelRequantizer: Sendable {
+    public let profile: RoundingProfile
     /// One per output channel (a per-tensor multiplier is repeated).
     let multipliers: [QuantizedMultiplier]
     let outputZero: Int32
@@ -21,7 +21,7 @@ struct ChannelRequantizer: Sendable {
     let significands: [Int32]
     let shifts: [Int32]
 
-    init(profile: RoundingProfile, multipliers: [QuantizedMultiplier], outputZero: Int32, lower: Int32, upper: Int32) {
+    public init(profile: RoundingProfile, multipliers: [QuantizedMultiplier], outputZero: Int32, lower: Int32, upper: Int32) {
         self.profile = profile
         self.multipliers = multipliers
         self.outputZero = outputZero
@@ -32,7 +32,7 @@ struct ChannelRequantizer: Sendable {
     }
 
     @inline(__always)
-    func apply(_ acc: Int32, channel: Int) -> Int32 {
+    public func apply(_ acc: Int32, channel: Int) -> Int32 {
         let scaled = profile.multiply(acc, by: multipliers[channel]) &+ outputZero
         return Swift.min(Swift.max(scaled, lower), upper)
     }

@@ -121,8 +121,13 @@ struct LayerBuilder {
                 throw at.invalid("table entry \(bad) does not fit the output type \(out.type)")
             }
             return ReferenceLookupTable(inputMin: Int32(x.type.minValue), table: entries)
-        case .tvSmoothing:
-            return try tvSmoothing(op, at)
+        case .registered(let code):
+            guard let definition = IntegerOpRegistry.definition(code) else {
+                throw .unsupportedOp(op: op.name, kind: "\(op.kind) (registered without integer kernels; docs/op-registry.md)")
+            }
+            let context = IntegerOpContext(builder: self, at: at)
+            if !reference, let fast = try definition.makeFastLayer(context) { return fast }
+            return try definition.makeReferenceLayer(context)
         case .layerNorm:
             return try layerNorm(op, at)
         }
@@ -142,20 +147,6 @@ struct LayerBuilder {
         return ReferenceLayerNorm(channels: channels, fractionBits: Int(f), epsilon: LayerNormLimits.epsilon(e),
                                   gamma: try values(a, at), beta: try bias(op, channels: channels, at),
                                   requant: try requantizer(op, channels: channels, at))
-    }
-
-    private func tvSmoothing(_ op: QOp, _ at: OpContext) throws(SimulatorError) -> any IntegerLayer {
-        let x = input(op, 0), out = output(op)
-        guard x.shape.count == 3, out.shape == x.shape else { throw at.invalid("input \(x.shape) and output \(out.shape) must be one [H, W, C] shape") }
-        let steps = try at.values("steps", 1)[0], fractionBits = try at.values("fraction_bits", 1)[0]
-        let gamma = try at.values("gamma", 1)[0], epsilon = try at.values("epsilon", 2)
-        if let reason = TVSmoothingLimits.check(inputBits: x.type.bits, steps: steps, fractionBits: fractionBits, gamma: gamma, epsilon: epsilon) {
-            throw at.invalid(reason)
-        }
-        let p = TVSmoothingParams(height: x.shape[0], width: x.shape[1], channels: x.shape[2], inputZero: try zero(x, at),
-                                  steps: Int(steps), fractionBits: Int(fractionBits), gamma: Int64(gamma),
-                                  epsilon: TVSmoothingLimits.epsilon(epsilon))
-        return ReferenceTVSmoothing(p, requant: try requantizer(op, channels: 1, at))
     }
 
     // MARK: Op families
@@ -247,21 +238,21 @@ struct LayerBuilder {
 
     // MARK: Parameters
 
-    private func input(_ op: QOp, _ i: Int) -> QTensor { model.tensors[op.inputs[i]] }
-    private func output(_ op: QOp) -> QTensor { model.tensors[op.outputs[0]] }
+    func input(_ op: QOp, _ i: Int) -> QTensor { model.tensors[op.inputs[i]] }
+    func output(_ op: QOp) -> QTensor { model.tensors[op.outputs[0]] }
 
-    private func constant(_ op: QOp, _ i: Int, _ at: OpContext) throws(SimulatorError) -> QTensor {
+    func constant(_ op: QOp, _ i: Int, _ at: OpContext) throws(SimulatorError) -> QTensor {
         let t = input(op, i)
         guard t.isConstant else { throw at.invalid("input \(i) '\(t.name)' must be a constant") }
         return t
     }
 
-    private func values(_ t: QTensor, _ at: OpContext) throws(SimulatorError) -> [Int32] {
+    func values(_ t: QTensor, _ at: OpContext) throws(SimulatorError) -> [Int32] {
         do { return try t.unpackedValues() ?? [] } catch { throw .qbin(error) }
     }
 
     /// The zero point of a per-tensor activation.
-    private func zero(_ t: QTensor, _ at: OpContext) throws(SimulatorError) -> Int32 {
+    func zero(_ t: QTensor, _ at: OpContext) throws(SimulatorError) -> Int32 {
         guard t.zeroPoints.count == 1 else {
             throw at.invalid("activation '\(t.name)' has \(t.zeroPoints.count) zero points; activations must be quantized per tensor")
         }
@@ -269,7 +260,7 @@ struct LayerBuilder {
     }
 
     /// The optional int32 bias (input 2), or zeros.
-    private func bias(_ op: QOp, channels: Int, _ at: OpContext) throws(SimulatorError) -> [Int32] {
+    func bias(_ op: QOp, channels: Int, _ at: OpContext) throws(SimulatorError) -> [Int32] {
         guard op.inputs.count > 2 else { return [Int32](repeating: 0, count: channels) }
         let b = try constant(op, 2, at)
         guard b.type == .int32, b.elementCount == channels else {
@@ -278,14 +269,14 @@ struct LayerBuilder {
         return try values(b, at)
     }
 
-    private func multiplier(_ m: Int32, _ s: Int32, _ at: OpContext) throws(SimulatorError) -> QuantizedMultiplier {
+    func multiplier(_ m: Int32, _ s: Int32, _ at: OpContext) throws(SimulatorError) -> QuantizedMultiplier {
         guard m >= 0, QuantizedMultiplier.supportedShifts.contains(s) else {
             throw at.invalid("multiplier \(m) with shift \(s): the multiplier must be >= 0 and the shift within \(QuantizedMultiplier.supportedShifts)")
         }
         return QuantizedMultiplier(multiplier: m, shift: s)
     }
 
-    private func requantizer(_ op: QOp, channels: Int, _ at: OpContext, multiplierKey: String = "multiplier",
+    func requantizer(_ op: QOp, channels: Int, _ at: OpContext, multiplierKey: String = "multiplier",
                              shiftKey: String = "shift") throws(SimulatorError) -> ChannelRequantizer {
         guard let m = op.attribute(multiplierKey), let s = op.attribute(shiftKey), m.count == s.count,
               m.count == 1 || m.count == channels else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ops
 import QConvertKit
 
 // qconvert-bench <subcommand> [options]; `qconvert-bench help SUBCOMMAND` lists each one's options.
@@ -71,4 +72,5 @@ if ["gemm", "images", "calibrate", "qbin"].contains(benchArguments.first ?? ""),
         print(KernelISA.summary)
     }
 }
+OpRegistry.install()
 QConvertBench.main()

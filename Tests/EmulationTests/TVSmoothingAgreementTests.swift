@@ -1,5 +1,6 @@
 import Emulation
 import FixedPoint
+@testable import Ops
 import QBin
 import QCore
 import Simulator
@@ -9,6 +10,8 @@ import XCTest
 /// against the emulated twin's real arithmetic, per op on the simulator's own inputs, over input and
 /// output widths 2 ... 8 and both rounding profiles.
 final class TVSmoothingAgreementTests: XCTestCase {
+    override func setUp() { OpRegistry.install() }
+
     func testTVSmoothingAgrees() throws {
         var rng = TestRNG(seed: 47)
         var totals: [RoundingProfile: Agreement] = [:]
@@ -25,7 +28,7 @@ final class TVSmoothingAgreementTests: XCTestCase {
                 let unit = b.scale(x) / Double(1 << f)
                 let gamma = b.scale(x) * 255 * rng.double(0.002, 0.04)
                 let g = Int64((gamma / unit).rounded()), e = max(1, 16 * g * g)
-                b.op(.tvSmoothing, [x], y, b.requant([unit / outScale], clamp: randomClamp(&rng, outType, zero: outZero), output: y)
+                b.op(TVSmoothingKind.kind, [x], y, b.requant([unit / outScale], clamp: randomClamp(&rng, outType, zero: outZero), output: y)
                     .merging(["steps": [Int32(steps)], "fraction_bits": [Int32(f)], "gamma": [Int32(g)],
                               "epsilon": [Int32(e >> 31), Int32(e & 0x7fff_ffff)]]) { _, new in new })
                 let agreement = try compareWithSimulator(b.finished(outputs: [y]), batch: 3, seed: UInt64(bits * 100 + trial))

@@ -1,4 +1,5 @@
 @testable import FloatEngine
+@testable import Ops
 import QCore
 import XCTest
 
@@ -11,7 +12,7 @@ final class TVSmoothingKernelTests: XCTestCase {
 
     func run(_ tv: TVSmoothing, _ input: [Float], shape: [Int], batch: Int) throws -> [Float] {
         let graph = Graph(nodes: [Node(name: "x", sourceClass: "InputLayer", op: .input, inputs: [], shape: shape),
-                                  Node(name: "tv", sourceClass: "TVSmoothing", op: .tvSmoothing(tv), inputs: [0], shape: shape)],
+                                  Node(name: "tv", sourceClass: "TVSmoothing", op: .registered(tv), inputs: [0], shape: shape)],
                           inputs: [0], outputs: [1])
         let executor = try FloatExecutor(graph: graph, maxBatch: 4)
         return input.withUnsafeBufferPointer { executor.run(input: $0, batch: batch)[0] }

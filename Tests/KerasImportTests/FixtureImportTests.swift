@@ -1,5 +1,6 @@
 import Foundation
 import HDF5
+import Ops
 import QCore
 import XCTest
 @testable import KerasImport
@@ -7,6 +8,8 @@ import XCTest
 /// Imports the committed Keras fixtures (`fixtures/<name>/model.h5`, written by tools/make_fixtures.py)
 /// and checks structure, shapes and parameter counts against what Keras recorded in `meta.json`.
 final class FixtureImportTests: XCTestCase {
+    override func setUp() { OpRegistry.install() }
+
     static let fixtures = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("fixtures")

@@ -1,10 +1,13 @@
 import Foundation
+@testable import Ops
 import QCore
 @testable import KerasImport
 import XCTest
 
 /// The custom `TVSmoothing` layer of tools/qconvert_layers.py: config keys gamma, steps, eps.
 final class TVSmoothingImportTests: XCTestCase {
+    override func setUp() { OpRegistry.install() }
+
     func op(_ config: [String: Any], shape: [Int] = [6, 5, 2]) throws -> Op {
         let json = Config.functional([Config.input("x", shape), Config.k3("TVSmoothing", "tv", config, inputs: [["x"]])],
                                      inputs: ["x"], outputs: ["tv"])
@@ -12,9 +15,9 @@ final class TVSmoothingImportTests: XCTestCase {
     }
 
     func testConfigForms() throws {
-        XCTAssertEqual(try op(["gamma": 0.05, "steps": 2, "eps": NSNull()]), .tvSmoothing(TVSmoothing(gamma: 0.05, steps: 2)))
-        XCTAssertEqual(try op(["gamma": 0.05, "steps": 3, "eps": 0.001]), .tvSmoothing(TVSmoothing(gamma: 0.05, steps: 3, epsilon: 0.001)))
-        XCTAssertEqual(try op(["gamma": 0.1]), .tvSmoothing(TVSmoothing(gamma: 0.1, steps: 1)), "steps default to 1, eps to 16 gamma^2")
+        XCTAssertEqual(try op(["gamma": 0.05, "steps": 2, "eps": NSNull()]), .registered(TVSmoothing(gamma: 0.05, steps: 2)))
+        XCTAssertEqual(try op(["gamma": 0.05, "steps": 3, "eps": 0.001]), .registered(TVSmoothing(gamma: 0.05, steps: 3, epsilon: 0.001)))
+        XCTAssertEqual(try op(["gamma": 0.1]), .registered(TVSmoothing(gamma: 0.1, steps: 1)), "steps default to 1, eps to 16 gamma^2")
     }
 
     func testBadConfigsAreTypedErrors() {

@@ -1,4 +1,5 @@
 import Foundation
+import Ops
 import QBin
 import QCTestSupport
 import QConvertKit
@@ -21,7 +22,7 @@ final class TVConversionTests: XCTestCase {
     }
 
     static func tvOps(_ path: String) throws -> Int {
-        try QBinReader.read(path: path).ops.filter { $0.kind == .tvSmoothing }.count
+        try QBinReader.read(path: path).ops.filter { $0.kind == TVSmoothingKind.kind }.count
     }
 
     /// A fixed gamma inserts one integer op per insertion point; each smoothed map stays inside the

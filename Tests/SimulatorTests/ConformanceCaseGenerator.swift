@@ -1,4 +1,5 @@
 import FixedPoint
+import Ops
 import QBin
 @testable import Simulator
 
@@ -224,7 +225,7 @@ struct CaseGenerator {
         let f = 23 - inType.bits, steps = rng.int(1...4)
         let gamma = Int64(rng.int(1...8)) << (f - 2), epsilon = 16 * gamma * gamma
         let m = fixed(Double(model.tensors[x].scales[0]) / Double(model.tensors[out].scales[0]) / Double(1 << f))
-        op(.tvSmoothing, [x], out, [("steps", [Int32(steps)]), ("fraction_bits", [Int32(f)]), ("gamma", [Int32(gamma)]),
+        op(TVSmoothingKind.kind, [x], out, [("steps", [Int32(steps)]), ("fraction_bits", [Int32(f)]), ("gamma", [Int32(gamma)]),
                                     ("epsilon", [Int32(epsilon >> 31), Int32(epsilon & 0x7fff_ffff)]),
                                     ("multiplier", m[0]), ("shift", m[1]), ("clamp", clamp(out))])
     }

@@ -1,5 +1,6 @@
 import FixedPoint
 import Foundation
+import Ops
 import QBin
 import XCTest
 @testable import Simulator
@@ -11,6 +12,8 @@ import XCTest
 /// Record mode: `QCONVERT_RECORD_CONFORMANCE=1 swift test --filter ConformanceSuiteTests` rewrites the
 /// suite from `ConformanceCases` (expected outputs from the reference kernels) and fails on purpose.
 final class ConformanceSuiteTests: XCTestCase {
+    override func setUp() { OpRegistry.install() }
+
     /// `fixtures/conformance`, found from this file's location (Tests/SimulatorTests/).
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("fixtures/conformance")

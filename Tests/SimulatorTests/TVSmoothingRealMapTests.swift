@@ -1,6 +1,7 @@
 import FixedPoint
 import FloatEngine
 import KerasImport
+@testable import Ops
 import QCTestSupport
 import QCore
 @testable import Simulator
@@ -10,6 +11,8 @@ import XCTest
 /// fixtures/tv_cnn feeds its TV layers (conv1, 28 x 28 x 16; conv2, 14 x 14 x 24), from the float
 /// engine on 8 test images, quantized to u8 with their own range. Same bound as the synthetic maps.
 final class TVSmoothingRealMapTests: XCTestCase {
+    override func setUp() { OpRegistry.install() }
+
     func testRealMapsWithinOneStep() throws {
         let graph = try KerasImporter.load(path: Fixtures.path("tv_cnn", "model.h5")).graph
         let data = try FixtureData("tv_cnn")

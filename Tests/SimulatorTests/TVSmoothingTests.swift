@@ -1,4 +1,5 @@
 import FixedPoint
+@testable import Ops
 import QBin
 import QCore
 @testable import Simulator
@@ -7,6 +8,8 @@ import XCTest
 /// The integer `tvSmoothing` op against the float flow (`TVSmoothing.reference`, Double, on the
 /// dequantized input): within `maxOutputStepError` output steps (docs/numerics.md section 7).
 final class TVSmoothingTests: XCTestCase {
+    override func setUp() { OpRegistry.install() }
+
     /// Uniform in `[lower, upper)` from the shared generator.
     static func uniform(_ rng: inout TestRNG, _ lower: Double, _ upper: Double) -> Double {
         lower + (upper - lower) * Double(rng.next() >> 11) / Double(1 << 53)
@@ -33,7 +36,7 @@ final class TVSmoothingTests: XCTestCase {
         let g = (Double(tv.gamma) / unit).rounded(.toNearestOrAwayFromZero)
         let e = Int64(max(1, (Double(tv.epsilon) / (unit * unit)).rounded(.toNearestOrAwayFromZero)))
         let m = QuantizedMultiplier(unit / Double(Float(k.outScale)))
-        b.op(.tvSmoothing, [x], y, ["steps": [Int32(k.steps)], "fraction_bits": [Int32(f)], "gamma": [Int32(g)],
+        b.op(TVSmoothingKind.kind, [x], y, ["steps": [Int32(k.steps)], "fraction_bits": [Int32(f)], "gamma": [Int32(g)],
                                     "epsilon": [Int32(e >> 31), Int32(e & 0x7fff_ffff)], "multiplier": [m.multiplier],
                                     "shift": [m.shift], "clamp": [Int32(k.outType.minValue), Int32(k.outType.maxValue)]])
         return b.finished(outputs: [y])

@@ -1,4 +1,5 @@
 import Calibration
+import Ops
 import QCore
 
 /// `--tv-smoothing off|auto|GAMMA`: whether and how TV smoothing ops are inserted (docs/tv-smoothing.md).
@@ -69,7 +70,7 @@ enum TVInsertion {
             nodes.append(copy)
             if let tv = choices[i] {
                 smoothed[i] = nodes.count
-                nodes.append(Node(name: node.name + "/tv", sourceClass: "TVSmoothing", op: .tvSmoothing(tv), inputs: [map[i]], shape: node.shape))
+                nodes.append(Node(name: node.name + "/tv", sourceClass: "TVSmoothing", op: .registered(tv), inputs: [map[i]], shape: node.shape))
             }
         }
         return (Graph(nodes: nodes, inputs: graph.inputs.map { map[$0] }, outputs: graph.outputs.map { map[$0] }), map)

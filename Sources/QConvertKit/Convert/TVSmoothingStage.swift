@@ -1,6 +1,7 @@
 import Calibration
 import FixedPoint
 import FloatEngine
+import Ops
 import QBin
 import QCore
 import Quantizer

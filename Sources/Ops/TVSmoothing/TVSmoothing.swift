@@ -1,3 +1,5 @@
+import QCore
+
 /// Edge-aware total-variation smoothing of a feature map (Ben-Yair, Ben Shalom, Eliasof, Treister,
 /// "Quantized convolutional neural networks through the lens of partial differential equations", 2022):
 /// `steps` explicit steps of TV flow per sample and channel of an `[H, W, C]` map,
@@ -13,7 +15,7 @@
 /// `gamma` is in the units of the values (each step moves a value by at most `4 gamma`). With
 /// `epsilon >= 16 gamma^2` (`defaultEpsilon`) every step is a convex combination of a pixel and its
 /// four neighbours, so the output stays within the input's range (docs/tv-smoothing.md).
-public struct TVSmoothing: Sendable, Equatable, Hashable {
+public struct TVSmoothing: GraphOp, Equatable, Hashable {
     public var gamma: Float
     public var steps: Int
     public var epsilon: Float
@@ -39,6 +41,20 @@ public struct TVSmoothing: Sendable, Equatable, Hashable {
         if !epsilon.isFinite || epsilon <= 0 { return "eps \(epsilon) must be finite and > 0" }
         return nil
     }
+
+    public var name: String { "TVSmoothing" }
+
+    /// One `[H, W, C]` map in, the same shape out.
+    public func outputShape(_ inputShapes: [[Int]]) -> Result<[Int], ShapeRuleFailure> {
+        if let reason = invalidReason { return .failure(ShapeRuleFailure(expected: "valid TV parameters (\(reason))")) }
+        guard inputShapes.count == 1, inputShapes[0].count == 3 else {
+            return .failure(ShapeRuleFailure(expected: "exactly one H x W x C input (per sample)"))
+        }
+        return .success(inputShapes[0])
+    }
+
+    /// The smoothed map gets its own calibrated range (smoothing narrows it).
+    public var copiesInputEncoding: Bool { false }
 
     /// More steps than this are an error, not a model: an explicit scheme this long is a different method.
     public static let maxSteps = 64

@@ -1,3 +1,22 @@
+import QBin
+
+/// The `.qbin` kind of `TVSmoothing` (docs/qbin-format.md 5.1, code 19): one `[H, W, C]` activation in,
+/// the flow's fixed-point attributes and a per-tensor requantize.
+public struct TVSmoothingKind: QOpDefinition {
+    public init() {}
+    public var code: UInt16 { 19 }
+    public var name: String { "tvSmoothing" }
+    public var inputCount: ClosedRange<Int> { 1...1 }
+    public var hasConstantInputs: Bool { false }
+    public var requiredAttributes: [(key: String, count: QOpKind.Count)] {
+        [("steps", .fixed(1)), ("fraction_bits", .fixed(1)), ("gamma", .fixed(1)), ("epsilon", .fixed(2)),
+         ("multiplier", .fixed(1)), ("shift", .fixed(1)), ("clamp", .fixed(2))]
+    }
+    public func check(_ op: QOp, in model: QModel) -> String? { TVSmoothingLimits.check(op, in: model) }
+    /// The `.qbin` op kind.
+    public static let kind = QOpKind.registered(19)
+}
+
 /// The attribute limits of a `tvSmoothing` op (docs/qbin-format.md 5.1): they keep every intermediate of
 /// the fixed-point flow inside Int64 and `u` inside Int32 (docs/numerics.md, "TV smoothing").
 public enum TVSmoothingLimits {
@@ -31,7 +50,7 @@ public enum TVSmoothingLimits {
     }
 
     /// The check for op `op` of `model` (attributes present and of the right counts).
-    static func check(_ op: QOp, in model: QModel) -> String? {
+    public static func check(_ op: QOp, in model: QModel) -> String? {
         guard let steps = op.attribute("steps"), let f = op.attribute("fraction_bits"), let g = op.attribute("gamma"),
               let e = op.attribute("epsilon"), steps.count == 1, f.count == 1, g.count == 1 else { return nil }
         let x = model.tensors[op.inputs[0]], out = model.tensors[op.outputs[0]]

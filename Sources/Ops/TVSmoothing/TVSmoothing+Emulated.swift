@@ -1,3 +1,22 @@
+import Emulation
+import QBin
+
+/// The emulated twin of `tvSmoothing`.
+public struct TVSmoothingTwin: EmulatedOpDefinition {
+    public init() {}
+    public var code: UInt16 { TVSmoothingKind().code }
+
+    public func makeEmulatedOp(_ context: EmulatedOpContext) throws(EmulationError) -> any EmulatedOp {
+        let x = context.input(0), out = context.output
+        let steps = try context.values("steps", 1)[0], fractionBits = try context.values("fraction_bits", 1)[0]
+        let gamma = try context.values("gamma", 1)[0], epsilon = try context.values("epsilon", 2)
+        let factor = Double(x.scales[0]) / Double(out.scales[0]) / Double(Int64(1) << Int64(fractionBits))
+        return EmulatedTVSmoothing(height: x.shape[0], width: x.shape[1], channels: x.shape[2], inputZero: try context.zero(x),
+                                   steps: Int(steps), fractionBits: Int(fractionBits), gamma: Int64(gamma),
+                                   epsilon: TVSmoothingLimits.epsilon(epsilon), rescale: try context.rescale(factors: [factor]))
+    }
+}
+
 /// `tvSmoothing`'s emulated twin: the integer flow of docs/qbin-format.md 5.1, except that its two
 /// fixed-point approximations are replaced by real arithmetic (Double), as for every emulated op:
 ///

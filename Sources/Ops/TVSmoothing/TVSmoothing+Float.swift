@@ -1,4 +1,11 @@
+import FloatEngine
 import QCore
+
+extension TVSmoothing: FloatOp {
+    public func makeFloatLayer(inputShapes: [[Int]], outputShape: [Int]) -> any FloatLayer {
+        TVSmoothingLayer(self, inputShape: inputShapes[0])
+    }
+}
 
 /// The float kernel of `TVSmoothing` (formula in its doc comment, docs/tv-smoothing.md): `steps`
 /// explicit TV-flow steps per sample, all channels of a pixel side by side (NHWC). Float arithmetic,

@@ -1,4 +1,22 @@
 import FixedPoint
+import QBin
+import Simulator
+
+/// The integer kernels of `tvSmoothing`: the scalar reference serves both simulators.
+public struct TVSmoothingInteger: IntegerOpDefinition {
+    public init() {}
+    public var code: UInt16 { TVSmoothingKind().code }
+
+    public func makeReferenceLayer(_ context: IntegerOpContext) throws(SimulatorError) -> any IntegerLayer {
+        let x = context.input(0)
+        let steps = try context.values("steps", 1)[0], fractionBits = try context.values("fraction_bits", 1)[0]
+        let gamma = try context.values("gamma", 1)[0], epsilon = try context.values("epsilon", 2)
+        let p = TVSmoothingParams(height: x.shape[0], width: x.shape[1], channels: x.shape[2], inputZero: try context.zero(x),
+                                  steps: Int(steps), fractionBits: Int(fractionBits), gamma: Int64(gamma),
+                                  epsilon: TVSmoothingLimits.epsilon(epsilon))
+        return ReferenceTVSmoothing(p, requant: try context.requantizer(channels: 1))
+    }
+}
 
 /// `tvSmoothing` (docs/qbin-format.md 5.1, arithmetic in docs/numerics.md): `steps` explicit TV-flow
 /// steps per sample and channel of an `[H, W, C]` map in fixed point, then a requantize:
