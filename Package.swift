@@ -58,7 +58,7 @@ let package = Package(
                                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Shared test helpers: fixture locations, tolerance assertions, running the built CLI.
-        .target(name: "QCTestSupport", dependencies: ["HDF5", "QCore"], path: "Tests/Support"),
+        .target(name: "QCTestSupport", dependencies: ["HDF5", "QCore", "Ops"], path: "Tests/Support"),
 
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "QCoreTests", dependencies: ["QCore"]),

@@ -1,8 +1,9 @@
 import QBin
 
-/// Turns one `QOp` into an emulated op, checking shapes against the tensor table and deriving every
-/// real rescale factor from the tensors' scales (never from the `multiplier` / `shift` attributes,
-/// which only approximate them). Weights are unpacked here, once.
+/// Turns one `QOp` into an emulated op, deriving every real rescale factor from the tensors' scales
+/// (never from the `multiplier` / `shift` attributes, which only approximate them). Attributes and
+/// shapes were checked by `QModel.validate` (docs/qbin-format.md section 7), which
+/// `QuantizedEmulator.init` runs first: this only builds. Weights are unpacked here, once.
 struct OpFactory {
     let model: QModel
     /// Round every rescale twice, as the `gemmlowp` profile does (`RealRescale`).
@@ -15,6 +16,7 @@ struct OpFactory {
             return EmulatedConv2D(try convGeometry(op, at))
         case .depthwiseConv2D:
             let g = try convGeometry(op, at)
+            // An emulation limit, not a file error: the twin sums the taps in int32 before rescaling.
             guard Int64(g.kernelH * g.kernelW) * g.maxInputMagnitude * g.maxWeightMagnitude < Int64(Int32.max) else {
                 throw .unsupportedOp(op: op.name, kind: "depthwiseConv2D whose \(g.kernelH)x\(g.kernelW) tap sums may overflow int32")
             }
@@ -22,20 +24,14 @@ struct OpFactory {
         case .conv2DTranspose:
             return EmulatedConv2DTranspose(try convGeometry(op, at))
         case .dense:
-            let x = input(op, 0), w = try constant(op, 1, at), out = output(op)
-            guard w.shape.count == 2, x.shape.last == w.shape[1], out.shape == Array(x.shape.dropLast()) + [w.shape[0]] else {
-                throw at.invalid("input \(x.shape), weights \(w.shape) ([C, inFeatures]) and output \(out.shape) do not match")
-            }
+            let x = input(op, 0), w = input(op, 1)
             return EmulatedDense(rowsPerSample: x.shape.dropLast().reduce(1, *), inFeatures: w.shape[1], outFeatures: w.shape[0],
                                  inputZero: try zero(x, at), maxInputMagnitude: maxMagnitude(x),
                                  weights: try values(w), bias: try bias(op, channels: w.shape[0], at),
                                  rescale: try rescale(op, product: w, channels: w.shape[0], at))
         case .channelAffine:
-            let x = input(op, 0), a = try constant(op, 1, at), out = output(op)
+            let x = input(op, 0), a = input(op, 1)
             let channels = x.shape.last ?? 1
-            guard a.elementCount == channels, out.shape == x.shape else {
-                throw at.invalid("input \(x.shape), scale \(a.shape) and output \(out.shape) do not match (scale [C], C the last axis)")
-            }
             return EmulatedChannelAffine(channels: channels, inputZero: try zero(x, at), scale: try values(a),
                                          offset: try bias(op, channels: channels, at), rescale: try rescale(op, product: a, channels: channels, at))
         case .add, .subtract:
@@ -43,7 +39,6 @@ struct OpFactory {
             var zeros: [Int32] = [], factors: [Double] = []
             for i in op.inputs.indices {
                 let x = input(op, i)
-                guard x.shape == out.shape else { throw at.invalid("input \(i) has shape \(x.shape), the output \(out.shape) (no broadcasting)") }
                 zeros.append(try zero(x, at))
                 factors.append((op.kind == .subtract && i == 1 ? -1 : 1) * Double(x.scales[0]) / Double(out.scales[0]))
             }
@@ -54,54 +49,33 @@ struct OpFactory {
             // One operand may be [1, ..., 1, C] against a [..., C] output (shapes per sample) (squeeze-excite).
             var broadcast: (input: Int, channels: Int, perSample: Int)?
             for (k, x) in [x0, x1].enumerated() where x.shape != out.shape {
-                let other = k == 0 ? x1 : x0
-                guard other.shape == out.shape, x.shape.count == out.shape.count, x.shape.last == out.shape.last,
-                      x.shape.dropLast().allSatisfy({ $0 == 1 }), let c = out.shape.last else {
-                    throw at.invalid("inputs \(x0.shape), \(x1.shape) and output \(out.shape) differ beyond a 1 x 1 x C channel broadcast")
-                }
-                broadcast = (k, c, out.shape.reduce(1, *))
+                broadcast = (k, out.shape[out.shape.count - 1], out.shape.reduce(1, *))
             }
             return EmulatedMultiply(zero0: try zero(x0, at), zero1: try zero(x1, at),
                                     rescale: try rescale(op, factors: [Double(x0.scales[0]) * Double(x1.scales[0]) / Double(out.scales[0])], at),
                                     broadcast: broadcast)
         case .requantize:
             let x = input(op, 0), out = output(op)
-            guard x.elementCount == out.elementCount else {
-                throw at.invalid("input \(x.shape) and output \(out.shape) hold different element counts")
-            }
             return EmulatedRequantize(inputZero: try zero(x, at), rescale: try rescale(op, factors: [Double(x.scales[0]) / Double(out.scales[0])], at))
         case .concatenate:
             return try concatenate(op, at)
         case .maxPool2D, .averagePool2D:
             return EmulatedPool2D(try poolGeometry(op, at), isMax: op.kind == .maxPool2D)
         case .globalAveragePool2D, .globalMaxPool2D:
-            let x = input(op, 0), out = output(op)
-            guard x.shape.count == 3, out.shape == [x.shape[2]] else {
-                throw at.invalid("input \(x.shape) (H, W, C) and output \(out.shape) ([C]) do not match")
-            }
+            let x = input(op, 0)
             let isMax = op.kind == .globalMaxPool2D
             let clamp = isMax ? [Int32.min, Int32.max] : try at.values("clamp", 2)
             return EmulatedGlobalPool2D(pixels: x.shape[0] * x.shape[1], channels: x.shape[2], isMax: isMax, lower: clamp[0], upper: clamp[1])
         case .flatten, .reshape:
-            guard input(op, 0).elementCount == output(op).elementCount else {
-                throw at.invalid("input \(input(op, 0).shape) and output \(output(op).shape) hold different element counts")
-            }
             return EmulatedCopy()
         case .zeroPadding2D:
             let x = input(op, 0), out = output(op)
             let pad = try at.values("padding", 4).map(Int.init)
-            guard x.shape.count == 3, out.shape == [x.shape[0] + pad[0] + pad[1], x.shape[1] + pad[2] + pad[3], x.shape[2]] else {
-                throw at.invalid("input \(x.shape) padded by \(pad) does not give the output \(out.shape)")
-            }
             return EmulatedZeroPadding2D(inH: x.shape[0], inW: x.shape[1], channels: x.shape[2], top: pad[0], left: pad[2],
                                          outH: out.shape[0], outW: out.shape[1], zero: try zero(x, at))
         case .lookupTable:
-            let x = input(op, 0), table = try constant(op, 1, at), out = output(op)
-            guard x.type.bits <= 16 else { throw .unsupportedOp(op: op.name, kind: "lookupTable on a \(x.type) input") }
+            let x = input(op, 0), table = input(op, 1)
             let entries = try values(table)
-            guard entries.count == 1 << x.type.bits, x.elementCount == out.elementCount else {
-                throw at.invalid("table of \(entries.count) entries for a \(x.type) input (needs \(1 << x.type.bits)), input \(x.shape), output \(out.shape)")
-            }
             return EmulatedLookupTable(inputMin: Int32(x.type.minValue), table: entries)
         case .registered(let code):
             guard let definition = EmulatedOpRegistry.definition(code) else {
@@ -114,16 +88,9 @@ struct OpFactory {
     }
 
     private func layerNorm(_ op: QOp, _ at: OpSite) throws(EmulationError) -> any EmulatedOp {
-        let x = input(op, 0), a = try constant(op, 1, at), out = output(op)
+        let x = input(op, 0), a = input(op, 1), out = output(op)
         let channels = x.shape.last ?? 1
-        guard out.shape == x.shape, a.elementCount == channels else {
-            throw at.invalid("input \(x.shape), gamma \(a.shape) and output \(out.shape) do not match (gamma [C], C the last axis)")
-        }
         let f = try at.values("fraction_bits", 1)[0], e = try at.values("epsilon", 2)
-        if let reason = LayerNormLimits.check(inputBits: x.type.bits, channels: channels, fractionBits: f, epsilon: e) {
-            throw at.invalid(reason)
-        }
-        guard a.scales.count == 1 || a.scales.count == channels else { throw at.invalid("gamma has \(a.scales.count) scales, expected 1 or \(channels)") }
         let unit = 1 / Double(Int64(1) << Int64(f)), sOut = Double(out.scales[0])
         let factors = (0..<channels).map { unit * Double(a.scales[a.scales.count == 1 ? 0 : $0]) / sOut }
         return EmulatedLayerNorm(channels: channels, fractionBits: Int(f), epsilon: LayerNormLimits.epsilon(e), gamma: try values(a),
@@ -133,37 +100,12 @@ struct OpFactory {
     // MARK: Op families
 
     private func convGeometry(_ op: QOp, _ at: OpSite) throws(EmulationError) -> ConvGeometry {
-        let x = input(op, 0), w = try constant(op, 1, at), out = output(op)
+        let x = input(op, 0), w = input(op, 1), out = output(op)
         let kernel = try at.values("kernel", 2).map(Int.init), stride = try at.values("stride", 2).map(Int.init)
         let dilation = try at.values("dilation", 2).map(Int.init), pad = try at.values("padding", 4).map(Int.init)
-        guard x.shape.count == 3, out.shape.count == 3 else { throw at.invalid("input \(x.shape) and output \(out.shape) must be [H, W, C]") }
         let outC = w.shape[0]
-        var groups = 1, depthMultiplier = 1
-        switch op.kind {
-        case .conv2D:
-            groups = Int(try at.values("groups", 1)[0])
-            guard w.shape.count == 4, x.shape[2] % groups == 0, outC % groups == 0, w.shape[3] * groups == x.shape[2] else {
-                throw at.invalid("weights \(w.shape) ([C, kH, kW, inC / groups]) do not fit input \(x.shape) with \(groups) groups")
-            }
-        case .depthwiseConv2D:
-            depthMultiplier = Int(try at.values("depth_multiplier", 1)[0])
-            guard w.shape.count == 3, outC == x.shape[2] * depthMultiplier else {
-                throw at.invalid("weights \(w.shape) ([inC * depth_multiplier, kH, kW]) do not fit input \(x.shape), depth_multiplier \(depthMultiplier)")
-            }
-        default:
-            guard w.shape.count == 4, w.shape[3] == x.shape[2] else { throw at.invalid("weights \(w.shape) ([C, kH, kW, inC]) do not fit input \(x.shape)") }
-        }
-        let expected: [Int]
-        if op.kind == .conv2DTranspose {
-            let size = try at.values("output_size", 2).map(Int.init)
-            expected = [size[0], size[1], outC]
-        } else {
-            let h = x.shape[0] + pad[0] + pad[1] - ((kernel[0] - 1) * dilation[0] + 1)
-            let wd = x.shape[1] + pad[2] + pad[3] - ((kernel[1] - 1) * dilation[1] + 1)
-            guard h >= 0, wd >= 0 else { throw at.invalid("input \(x.shape) padded by \(pad) is smaller than the dilated kernel") }
-            expected = [h / stride[0] + 1, wd / stride[1] + 1, outC]
-        }
-        guard out.shape == expected else { throw at.invalid("output shape \(out.shape), the geometry gives \(expected)") }
+        let groups = op.kind == .conv2D ? Int(try at.values("groups", 1)[0]) : 1
+        let depthMultiplier = op.kind == .depthwiseConv2D ? Int(try at.values("depth_multiplier", 1)[0]) : 1
         return ConvGeometry(inH: x.shape[0], inW: x.shape[1], inC: x.shape[2], outH: out.shape[0], outW: out.shape[1], outC: outC,
                             kernelH: kernel[0], kernelW: kernel[1], strideH: stride[0], strideW: stride[1],
                             dilationH: dilation[0], dilationW: dilation[1], padTop: pad[0], padLeft: pad[2],
@@ -176,11 +118,6 @@ struct OpFactory {
         let x = input(op, 0), out = output(op)
         let kernel = try at.values("kernel", 2).map(Int.init), stride = try at.values("stride", 2).map(Int.init)
         let pad = try at.values("padding", 4).map(Int.init)
-        guard x.shape.count == 3 else { throw at.invalid("input \(x.shape) must be [H, W, C]") }
-        let h = x.shape[0] + pad[0] + pad[1] - kernel[0], w = x.shape[1] + pad[2] + pad[3] - kernel[1]
-        guard h >= 0, w >= 0, out.shape == [h / stride[0] + 1, w / stride[1] + 1, x.shape[2]] else {
-            throw at.invalid("output shape \(out.shape) does not follow from input \(x.shape), window \(kernel), stride \(stride), padding \(pad)")
-        }
         let clamp = op.kind == .averagePool2D ? try at.values("clamp", 2) : [Int32.min, Int32.max]
         return PoolGeometry(inH: x.shape[0], inW: x.shape[1], channels: x.shape[2], outH: out.shape[0], outW: out.shape[1],
                             kernelH: kernel[0], kernelW: kernel[1], strideH: stride[0], strideW: stride[1],
@@ -190,22 +127,15 @@ struct OpFactory {
     private func concatenate(_ op: QOp, _ at: OpSite) throws(EmulationError) -> any EmulatedOp {
         let out = output(op)
         let axis = Int(try at.values("axis", 1)[0])
-        guard out.shape.indices.contains(axis) else { throw at.invalid("axis \(axis) outside the output's rank \(out.shape.count)") }
-        var along = 0
         var zeros: [Int32] = [], rescales: [RealRescale] = [], innerCounts: [Int] = []
         let after = out.shape[(axis + 1)...].reduce(1, *)
         for i in op.inputs.indices {
             let x = input(op, i)
-            var a = x.shape, b = out.shape
-            guard a.count == b.count else { throw at.invalid("input \(i) has rank \(a.count), the output \(b.count)") }
-            along += a[axis]; a[axis] = 0; b[axis] = 0
-            guard a == b else { throw at.invalid("input \(i) \(x.shape) differs from the output \(out.shape) off axis \(axis)") }
             zeros.append(try zero(x, at))
             innerCounts.append(x.shape[axis] * after)
             rescales.append(RealRescale(factors: [Double(x.scales[0]) / Double(out.scales[0])], outputZero: try zero(out, at),
                                         lower: Int32(out.type.minValue), upper: Int32(out.type.maxValue), doubleRounding: doubleRounding))
         }
-        guard along == out.shape[axis] else { throw at.invalid("inputs add up to \(along) along axis \(axis), the output has \(out.shape[axis])") }
         return EmulatedConcatenate(outerCount: out.shape[..<axis].reduce(1, *), innerCounts: innerCounts, inputZeros: zeros, rescales: rescales)
     }
 
@@ -213,12 +143,6 @@ struct OpFactory {
 
     func input(_ op: QOp, _ i: Int) -> QTensor { model.tensors[op.inputs[i]] }
     func output(_ op: QOp) -> QTensor { model.tensors[op.outputs[0]] }
-
-    func constant(_ op: QOp, _ i: Int, _ at: OpSite) throws(EmulationError) -> QTensor {
-        let t = input(op, i)
-        guard t.isConstant else { throw at.invalid("input \(i) '\(t.name)' must be a constant") }
-        return t
-    }
 
     func values(_ t: QTensor) throws(EmulationError) -> [Int32] {
         do { return try t.unpackedValues() ?? [] } catch { throw .qbin(error) }
@@ -241,19 +165,12 @@ struct OpFactory {
     /// The optional int32 bias (input 2), or zeros.
     func bias(_ op: QOp, channels: Int, _ at: OpSite) throws(EmulationError) -> [Int32] {
         guard op.inputs.count > 2 else { return [Int32](repeating: 0, count: channels) }
-        let b = try constant(op, 2, at)
-        guard b.type == .int32, b.elementCount == channels else {
-            throw at.invalid("bias '\(b.name)' is \(b.type) x \(b.shape), expected i32 x [\(channels)]")
-        }
-        return try values(b)
+        return try values(input(op, 2))
     }
 
     /// The rescale of an op whose accumulator is `(x - zin) * w`: `factors[c] = s_x * s_w[c] / s_out`, with
     /// `w` (weights or affine scale) per channel along axis 0 or per tensor.
     func rescale(_ op: QOp, product w: QTensor, channels: Int, _ at: OpSite) throws(EmulationError) -> RealRescale {
-        guard w.scales.count == 1 || (w.scales.count == channels && (w.quantAxis ?? 0) == 0) else {
-            throw at.invalid("'\(w.name)' has \(w.scales.count) scales along axis \(w.quantAxis.map(String.init) ?? "-"); expected 1 or \(channels) along axis 0")
-        }
         let sx = Double(input(op, 0).scales[0]), sOut = Double(output(op).scales[0])
         return try rescale(op, factors: (0..<channels).map { sx * Double(w.scales[w.scales.count == 1 ? 0 : $0]) / sOut }, at)
     }

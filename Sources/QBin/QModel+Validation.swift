@@ -44,6 +44,10 @@ extension QModel {
         for o in outputs where !available[o] {
             throw .invalidModel(reason: "graph output '\(tensors[o].name)' is never produced")
         }
+        // Shapes last: they read tensors the structural checks above proved present and well formed.
+        for (index, op) in ops.enumerated() {
+            if let reason = shapeProblem(op) { throw .invalidModel(reason: "op \(index) '\(op.name)' (\(op.kind)): \(reason)") }
+        }
         try validateAccumulatorBounds()
     }
 
@@ -97,9 +101,6 @@ extension QModel {
             if let bad = values.first(where: { !range.contains($0) }) {
                 throw .invalidModel(reason: "\(at): attribute '\(key)' holds \(bad), outside \(range.lowerBound) ... \(range.upperBound)")
             }
-        }
-        if let definition = op.kind.definition, let reason = definition.check(op, in: self) {
-            throw .invalidModel(reason: "\(at): \(reason)")
         }
         if op.kind == .layerNorm, let reason = LayerNormLimits.check(op, in: self) {
             throw .invalidModel(reason: "\(at): \(reason)")

@@ -136,6 +136,8 @@ final class QBinErrorTests: XCTestCase {
         m = good; m.ops[0].inputs.removeLast(2); assertInvalid(m, "1 inputs")
         m = good; m.ops.swapAt(0, 1); assertInvalid(m, "before any op produces it")
         m = good; m.ops[3].outputs = [3]; assertInvalid(m, "already")
+        // Shapes and types per op (section 7), checked here rather than by the simulator and the emulation.
+        m = good; m.tensors[m.ops[3].outputs[0]].shape = [8, 8, 8]; assertInvalid(m, "gives [4, 4, 8]")
         m = good; m.outputs = [99]; assertInvalid(m, "out of range")
         m = good; m.inputs = [1]; assertInvalid(m, "is a constant")
         m = good; m.tensors[0].shape = [1 << 33]; assertInvalid(m, "every dimension")

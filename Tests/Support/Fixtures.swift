@@ -1,5 +1,6 @@
 import Foundation
 import HDF5
+import Ops
 import XCTest
 
 /// The committed fixtures (`fixtures/<name>/model.h5`, `data.h5`, `calib.h5`, `meta.json`).
@@ -8,7 +9,11 @@ public enum Fixtures {
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    public static let root = repositoryRoot.appendingPathComponent("fixtures")
+    /// Installs the op registry first: fixtures hold registered ops (tv_cnn's TVSmoothing layers).
+    public static let root: URL = {
+        OpRegistry.install()
+        return repositoryRoot.appendingPathComponent("fixtures")
+    }()
 
     /// Names of the Keras model fixtures (folders holding a `model.h5`), sorted.
     public static var modelNames: [String] {
