@@ -49,12 +49,18 @@ final class ZooTests: XCTestCase {
     }
 
     /// Misses measured and not yet fixed (docs/quantization.md, "The zoo table"): ops_zoo's 4-bit grids
-    /// (85 % against a floor of 90 %, as before issue 10), and sepconv_wide at 4 bits, whose floor bias
-    /// absorption raised (92.67 % against a bar of 93.0 % with all 256 samples; here 91.33 % against
-    /// 91.00 at the AVX2 / VNNI levels but 91.58 at the scalar level, whose float rounding moves the
-    /// floor). (sepconv_wide at 8 bits was a miss until bias absorption.) Any other miss fails the
-    /// test; these must stay within 5 pt of their bars and warn when > 5 pt below their floor.
+    /// (85.67 % against a floor of 89.65 %), and sepconv_wide at 4 bits (92.67 % against a bar of 93.0 % at
+    /// the AVX2 / VNNI levels; 91.00 against 91.10 at the scalar level, whose float rounding moves both
+    /// the measured rewrites and the floor). Any other miss fails the test; these must stay within 5 pt
+    /// of their bars and warn when > 5 pt below their floor.
     static let knownMisses: Set<String> = ["ops_zoo W4A4", "zoo/sepconv_wide W4A4"]
+
+    /// Noise-floor draws behind each bar: the floor of a near-tie model spreads over several points
+    /// between draws (mini_xception W8A8: 93.0 ... 97.3 %), so 4 draws leave its mean ~1 pt uncertain,
+    /// twice the 0.5 pt margin, and the bar moved with the ISA level's float rounding (mini_xception
+    /// W8A8 failed at QCONVERT_ISA=scalar only); 16 halve that. The bars are taken, as a user converts,
+    /// with every calibration sample (256 per zoo model, 512 per fixture), not the 128 of the other tests.
+    static let barDraws = 16
 
     /// Every fixture and zoo model at W8A8 and W4A4 against bars from its own noise floor:
     /// W8A8 >= min(99.5 %, floor) - 0.5 pt, W4A4 >= min(95 %, floor) - 2 pt (issue 10).
@@ -64,7 +70,7 @@ final class ZooTests: XCTestCase {
         var failures: [String] = []
         for model in models {
             for (bits, cap, margin) in [(8, 0.995, 0.005), (4, 0.95, 0.02)] {
-                let report = try Self.convert(model, bits: bits, in: folder, noiseDraws: 4)
+                let report = try Self.convert(model, bits: bits, in: folder, noiseDraws: Self.barDraws) { $0.calibrationSamples = nil }
                 let agreement = try XCTUnwrap(report.evaluation?.top1Agreement, model)
                 let floor = try XCTUnwrap(report.evaluation?.noiseFloor?.top1AgreementMean, model)
                 let bar = min(cap, floor) - margin
