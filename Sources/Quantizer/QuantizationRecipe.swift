@@ -49,6 +49,11 @@ public struct QuantizationRecipe: Sendable, Equatable {
     /// Least bits of a tensor read by a lookup-table activation (with the first/last rule on): a table
     /// of 2^4 entries cannot place a nonlinearity (or a threshold) finely enough; nil = no rule.
     public var lookupTableInputBits: Int? = 8
+    /// Least bits of a lookup-table activation's output (with the first/last rule on): the table maps
+    /// each input code to any output code, so a narrower output grid saves no table bytes and no
+    /// arithmetic, only the reader's input width, and 2^4 levels re-round a nonlinearity (or a
+    /// threshold) that the 8-bit input just resolved (W4A4 ops_zoo: `relu_thresh` at 12 dB); nil = no rule.
+    public var lookupTableOutputBits: Int? = 8
     /// Input channels that calibration saw constant (dead after a ReLU, zero variance) move into the
     /// next weighted layer's bias and out of its weight ranges (`RewriteRecord` "constant-input-channels").
     /// Off for data-free conversions: a channel constant on synthetic inputs need not be on real ones.
@@ -65,6 +70,7 @@ public struct QuantizationRecipe: Sendable, Equatable {
          ("bias_correction", biasCorrection ? "on" : "off"),
          ("weight_rounding", weightRoundingRule), ("output_bits", wideOutput ? "32" : "same"),
          ("lookup_table_input_bits", lookupTableInputBits.map(String.init) ?? "same"),
+         ("lookup_table_output_bits", lookupTableOutputBits.map(String.init) ?? "same"),
          ("constant_channels_to_bias", constantChannelsToBias ? "on" : "off")]
     }
 }

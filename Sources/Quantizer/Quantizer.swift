@@ -110,6 +110,9 @@ public struct Quantizer {
                 if let lut = recipe.lookupTableInputBits, feedsLookupTable(i), lut > recipe.activationBits {
                     return ((recipe.weightBits, lut), "read by a lookup-table activation")
                 }
+                if let lut = recipe.lookupTableOutputBits, isLookupTable(i), lut > recipe.activationBits {
+                    return ((recipe.weightBits, lut), "lookup-table activation output")
+                }
             }
         }
         return ((recipe.weightBits, recipe.activationBits), nil)
@@ -117,10 +120,14 @@ public struct Quantizer {
 
     /// True when a lookup-table activation (sigmoid, tanh, swish, leaky / thresholded ReLU, ...) reads node `i`.
     private func feedsLookupTable(_ i: Int) -> Bool {
-        graph.nodes.contains { node in
-            guard node.inputs.contains(i), case .activation(let a) = node.op else { return false }
-            return a != .relu && a != .relu6 && a != .linear && a != .softmax
-        }
+        graph.nodes.indices.contains { graph.nodes[$0].inputs.contains(i) && isLookupTable($0) }
+    }
+
+    /// True when node `i` is an activation lowered to a lookup table (`ModelBuilder.lowerActivation`):
+    /// any function but ReLU, ReLU6, linear (clamped requantizes) and softmax (left to the edge).
+    private func isLookupTable(_ i: Int) -> Bool {
+        guard case .activation(let a) = graph.nodes[i].op else { return false }
+        return a != .relu && a != .relu6 && a != .linear && a != .softmax
     }
 
     /// True when node `i`'s value reaches the weighted node `last` through pass-through ops only

@@ -19,11 +19,12 @@ final class NoiseFloorTests: XCTestCase {
             XCTAssertLessThan(f.top1AgreementMax, 1, "noise at these grids flips some of ops_zoo's near-tie images")
             XCTAssertNil(f.shareAtGate, "no --min-agreement gate was set")
         }
-        // Measured with 32 draws: W8A8 98.2 %, W4A4 88.6 % (the quantized model: 99.3 % and 85.7 %).
+        // Measured with these 4 draws: W8A8 98.33 %, W4A4 93.42 % (88.6 % before lookup-table outputs
+        // kept 8 bits at W4A4, which narrowed five of its grids; the quantized model: 90.33 %).
         XCTAssertLessThan(f8.top1AgreementMean, 0.995, "W8A8 floor")
         XCTAssertGreaterThan(f8.top1AgreementMean, 0.95, "W8A8 floor")
         XCTAssertLessThan(f4.top1AgreementMean, 0.95, "W4A4 floor")
-        XCTAssertLessThan(f4.top1AgreementMean, f8.top1AgreementMean - 0.05, "4-bit grids are much noisier")
+        XCTAssertLessThan(f4.top1AgreementMean, f8.top1AgreementMean - 0.03, "4-bit grids are much noisier")
     }
 
     /// The same seed draws the same noise; another seed other noise; 0 draws skip the measurement.
