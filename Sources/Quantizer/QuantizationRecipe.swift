@@ -53,6 +53,7 @@ public struct QuantizationRecipe: Sendable, Equatable {
     /// each input code to any output code, so a narrower output grid saves no table bytes and no
     /// arithmetic, only the reader's input width, and 2^4 levels re-round a nonlinearity (or a
     /// threshold) that the 8-bit input just resolved (W4A4 ops_zoo: `relu_thresh` at 12 dB); nil = no rule.
+    /// With calibration data the conversion measures it and drops it where it costs (`ConvertJob`).
     public var lookupTableOutputBits: Int? = 8
     /// Input channels that calibration saw constant (dead after a ReLU, zero variance) move into the
     /// next weighted layer's bias and out of its weight ranges (`RewriteRecord` "constant-input-channels").

@@ -111,11 +111,18 @@ public struct Quantizer {
                     return ((recipe.weightBits, lut), "read by a lookup-table activation")
                 }
                 if let lut = recipe.lookupTableOutputBits, isLookupTable(i), lut > recipe.activationBits {
-                    return ((recipe.weightBits, lut), "lookup-table activation output")
+                    return ((recipe.weightBits, lut), Self.lookupTableOutputReason)
                 }
             }
         }
         return ((recipe.weightBits, recipe.activationBits), nil)
+    }
+
+    static let lookupTableOutputReason = "lookup-table activation output"
+
+    /// Names of the lookup-table activations whose outputs `recipe.lookupTableOutputBits` widens.
+    public func widenedLookupTableOutputs() -> [String] {
+        graph.nodes.indices.filter { bitsAndReason(of: $0).reason == Self.lookupTableOutputReason }.map { graph.nodes[$0].name }
     }
 
     /// True when a lookup-table activation (sigmoid, tanh, swish, leaky / thresholded ReLU, ...) reads node `i`.

@@ -143,6 +143,9 @@ public struct ConvertJob {
                 executor = absorbed.executor
                 channelShifts = absorbed.shifts
             }
+            let tables = try decideLookupTableOutputs(graph: canonical.graph, statistics: statistics, recipe: recipe, calibration: calibration)
+            recipe = tables.recipe
+            rewrites += tables.record.map { [$0] } ?? []
         }
         clock.end("measured rewrites")
         // TV smoothing (docs/tv-smoothing.md): may replace the graph, executor and statistics the quantizer sees.

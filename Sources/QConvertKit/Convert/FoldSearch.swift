@@ -106,7 +106,7 @@ struct RewriteProbe {
     let input: [Float]
     let count: Int
     let reference: (outputs: [Float], logits: [Float])
-    let recipe: QuantizationRecipe
+    private(set) var recipe: QuantizationRecipe
     let rounding: RoundingProfile
     let batchSize: Int
 
@@ -124,6 +124,13 @@ struct RewriteProbe {
         self.recipe = plain
         self.rounding = rounding
         self.batchSize = batchSize
+    }
+
+    /// The same samples and reference, quantized with `change` applied to the recipe.
+    func with(_ change: (inout QuantizationRecipe) -> Void) -> RewriteProbe {
+        var probe = self
+        change(&probe.recipe)
+        return probe
     }
 
     func error(graph: Graph, statistics: [TensorStatistics]) throws(QConvertError) -> Double {
