@@ -70,5 +70,24 @@ void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int
     qc_gemm_u8s8_4x16_avx512vnni(a, lda, b, kquads, c, ldc, accumulate);
 }
 
+/// The level's int8 peak probe: twelve independent `vpdpbusd` zmm chains (64 u8 x s8 multiply-adds
+/// each), more than its latency times its throughput, so the loop runs at the instruction's throughput.
+int64_t qc_int8_probe_avx512vnni(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
+    const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8((char)(seed & 0x3f));
+    __m512i c0 = _mm512_set1_epi32(1), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m512i c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    for (ptrdiff_t i = 0; i < iterations; i++) {
+        c0 = _mm512_dpbusd_epi32(c0, a, b); c1 = _mm512_dpbusd_epi32(c1, a, b); c2 = _mm512_dpbusd_epi32(c2, a, b);
+        c3 = _mm512_dpbusd_epi32(c3, a, b); c4 = _mm512_dpbusd_epi32(c4, a, b); c5 = _mm512_dpbusd_epi32(c5, a, b);
+        c6 = _mm512_dpbusd_epi32(c6, a, b); c7 = _mm512_dpbusd_epi32(c7, a, b); c8 = _mm512_dpbusd_epi32(c8, a, b);
+        c9 = _mm512_dpbusd_epi32(c9, a, b); c10 = _mm512_dpbusd_epi32(c10, a, b); c11 = _mm512_dpbusd_epi32(c11, a, b);
+    }
+    __m512i t = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
+                                 _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)));
+    t = _mm512_add_epi32(t, _mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11)));
+    *ops = (int64_t)iterations * 12 * 64 * 2;
+    return _mm512_reduce_add_epi32(t);
+}
+
 #pragma clang attribute pop
 #endif

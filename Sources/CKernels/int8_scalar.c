@@ -88,3 +88,18 @@ void qc_depthwise_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_
         }
     }
 }
+
+/// The level's int8 peak probe: twelve independent 32-bit multiply-add chains (wrapping, as the
+/// scalar GEMM's sums), whatever the compiler makes of them for the baseline ISA.
+int64_t qc_int8_probe_scalar(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
+    uint32_t c[12];
+    const uint32_t m = (uint32_t)(seed | 1);
+    for (int j = 0; j < 12; j++) c[j] = (uint32_t)j + 1;
+    for (ptrdiff_t i = 0; i < iterations; i++) {
+        for (int j = 0; j < 12; j++) c[j] = c[j] * m + (uint32_t)j;
+    }
+    int64_t sum = 0;
+    for (int j = 0; j < 12; j++) sum += c[j];
+    *ops = (int64_t)iterations * 12 * 2;
+    return sum;
+}

@@ -14,7 +14,7 @@
     {lvl, qc_gemm_s16_4x16_##sfx, qc_gemm_s16_4x8_##sfx, qc_gemm_u8s8_4x16_##sfx, qc_gemm_u8s8_4x16_i16_##sfx,      \
      qc_requant_rows_##sfx, qc_requant_flat_##sfx, qc_rescale_accumulate_##sfx, qc_sgemm_6x16_##sfx,               \
      qc_sgemm_6x8_##sfx, qc_sgemm_6x4_##sfx, qc_depthwise_row_f32_##sfx, qc_fma_probe_##sfx,                      \
-     qc_depthwise_row_i32_##sfx}
+     qc_int8_probe_##sfx, qc_depthwise_row_i32_##sfx}
 
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
 #if QC_X86
@@ -24,7 +24,7 @@ static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
     qc_gemm_u8s8_4x16_i16_avx512vnni, qc_requant_rows_avx2, qc_requant_flat_avx2, qc_rescale_accumulate_avx2,
     qc_sgemm_6x16_avx2, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx2, qc_fma_probe_avx2,
-    qc_depthwise_row_i32_avx2};
+    qc_int8_probe_avx512vnni, qc_depthwise_row_i32_avx2};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -248,6 +248,9 @@ void qc_depthwise_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, p
 }
 
 float qc_fma_probe(ptrdiff_t iterations, float seed) { return qc_active_table->fma_probe(iterations, seed); }
+int64_t qc_int8_probe(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
+    return qc_active_table->int8_probe(iterations, seed, ops);
+}
 
 void qc_depthwise_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                           const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h,

@@ -42,6 +42,7 @@
                                     ptrdiff_t dilation_w, ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, \
                                     ptrdiff_t out_w, float *out, int clamps, float lo, float hi); \
     float qc_fma_probe_##sfx(ptrdiff_t iterations, float seed); \
+    int64_t qc_int8_probe_##sfx(ptrdiff_t iterations, int64_t seed, int64_t *ops); \
     void qc_depthwise_row_i32_##sfx(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, \
                                     const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w, \
                                     ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, \
@@ -56,6 +57,7 @@ void qc_gemm_s16_4x16_avx512vnni(const int16_t *a, ptrdiff_t lda, const int16_t 
                                  ptrdiff_t ldc, int accumulate);
 void qc_gemm_u8s8_4x16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c,
                                   ptrdiff_t ldc, int accumulate);
+int64_t qc_int8_probe_avx512vnni(ptrdiff_t iterations, int64_t seed, int64_t *ops);
 void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c,
                                       ptrdiff_t ldc, int accumulate, ptrdiff_t chunk);
 #endif

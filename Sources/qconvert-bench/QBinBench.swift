@@ -215,17 +215,24 @@ enum QBinBench {
             results[fixture.name]?["qbin_bytes"] = Double(fixture.qbinBytes)
         }
         let gemm = options.gemm ? measureGEMM(reps: max(options.reps, 7)) : []
+        let peak = options.gemm ? IntegerPeakProbe(repetitions: max(options.reps, 7)) : 0
         if options.json {
             var document: [String: [String: Double]] = results
             if !gemm.isEmpty {
-                document["int8_gemm"] = Dictionary(uniqueKeysWithValues: gemm.map { ("\($0.m)x\($0.n)x\($0.k)_w\($0.weightBits)_threads\($0.threads)", $0.gops) })
+                var table = Dictionary(uniqueKeysWithValues: gemm.map { ("\($0.m)x\($0.n)x\($0.k)_w\($0.weightBits)_threads\($0.threads)", $0.gops) })
+                table["peak_probe_1thread"] = peak
+                document["int8_gemm"] = table
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(document), as: UTF8.self))
         } else {
             printTable(results, order: fixtures.map(\.name), options: options)
-            for result in gemm { print(result) }
+            if !gemm.isEmpty {
+                print(String(format: "int8 peak, one thread (qc_int8_probe at %@: twelve independent chains of the level's multiply-add idiom): %.1f GOP/s",
+                             gemm[0].isa, peak))
+            }
+            for result in gemm { print("\(result)" + String(format: "  (%.0f %% of the 1-thread peak)", result.gops / peak * 100)) }
         }
     }
 

@@ -141,6 +141,18 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// The bench's int8 peak probe of every level: it counts the operations of its idiom (12 chains of
+    /// 1 scalar, 32 `vpmaddubsw` or 64 `vpdpbusd` multiply-adds per step) and runs them.
+    func testInt8PeakProbeCountsItsOperations() {
+        let perStep: [String: Int64] = ["scalar": 1, "avx2": 32, "avx512vnni": 64]
+        for table in levels {
+            var ops: Int64 = 0
+            let sum = table.pointee.int8_probe(1000, 5, &ops)
+            XCTAssertEqual(ops, 1000 * 12 * 2 * (perStep[name(table)] ?? 0), name(table))
+            XCTAssertNotEqual(sum, 0, name(table))
+        }
+    }
+
     func testSelectingALevelTheCPULacksIsRefused() {
         let before = qc_isa_active()
         for level in 0..<Int32(QC_ISA_COUNT.rawValue) where qc_kernels_for(level) == nil {

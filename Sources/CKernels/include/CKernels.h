@@ -55,6 +55,7 @@ typedef struct qc_kernels {
                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, float *out,
                               int clamps, float lo, float hi);
     float (*fma_probe)(ptrdiff_t iterations, float seed);
+    int64_t (*int8_probe)(ptrdiff_t iterations, int64_t seed, int64_t *ops);
     void (*depthwise_row_i32)(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                               const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                               ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
@@ -170,5 +171,11 @@ void qc_depthwise_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, p
 /// Twelve independent 8-lane multiply-add chains run `iterations` times (the bench's FP32 peak probe);
 /// returns their sum so the work is kept.
 float qc_fma_probe(ptrdiff_t iterations, float seed);
+
+/// The level's densest int8 multiply-add in twelve independent chains run `iterations` times (the
+/// bench's int8 peak probe: `vpdpbusd` at avx512vnni, `vpmaddubsw` + `vpaddw` at avx2, a 32-bit
+/// multiply-add at scalar). Stores the integer operations done (2 per multiply-add) in `*ops`;
+/// returns a checksum so the work is kept.
+int64_t qc_int8_probe(ptrdiff_t iterations, int64_t seed, int64_t *ops);
 
 #endif

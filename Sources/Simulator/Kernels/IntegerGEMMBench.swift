@@ -4,7 +4,8 @@ import Dispatch
 /// One measurement of the simulator's int8 GEMM.
 public struct IntegerGEMMBenchResult: Sendable, CustomStringConvertible {
     public var m: Int, n: Int, k: Int, weightBits: Int, threads: Int
-    /// `s16` (`vpmaddwd` on int16 pairs, exact for 8-bit weights) or `u8` (`vpmaddubsw`, <= 7-bit weights).
+    /// `s16` (`vpmaddwd` on int16 pairs, exact for 8-bit weights) or `u8` (`vpmaddubsw` for <= 7-bit
+    /// weights; `vpdpbusd`, exact for any int8 weights, at avx512vnni).
     public var path: String
     /// The kernel level that ran (`qc_isa_name`: scalar, avx2, ...).
     public var isa: String
@@ -26,7 +27,8 @@ private func format2(_ x: Double) -> String { String(Double(Int(x * 10)) / 10) }
 /// inputs; returns the median over `repetitions` timed runs after one warm-up.
 public func IntegerGEMMBench(m: Int, n: Int, k: Int, weightBits: Int, threads: Int, repetitions: Int = 7) -> IntegerGEMMBenchResult {
     precondition(m >= 1 && n >= 1 && k >= 1 && (2...8).contains(weightBits) && threads >= 1, "IntegerGEMMBench: bad arguments")
-    let path: GEMMPath = weightBits <= 7 ? .u8 : .s16
+    // The path a layer with these weights takes (8-bit weights: s16, or u8 where the level's quads are exact).
+    let path = GEMMPath.choose(input: .unsigned(8)!, weights: .signed(weightBits)!)!
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
     func next() -> Int32 {
         state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -70,4 +72,21 @@ public func IntegerGEMMBench(m: Int, n: Int, k: Int, weightBits: Int, threads: I
     return IntegerGEMMBenchResult(m: m, n: n, k: k, weightBits: weightBits, threads: threads,
                                   path: path == .s16 ? "s16" : "u8", isa: String(cString: qc_isa_name(qc_isa_active())),
                                   seconds: times[times.count / 2])
+}
+
+/// The active level's int8 multiply-accumulate peak of one thread in GOP/s (`qc_int8_probe`: twelve
+/// independent chains of the level's idiom, throughput-bound), median of `repetitions` samples.
+public func IntegerPeakProbe(repetitions: Int = 7) -> Double {
+    let iterations = 20_000_000
+    var samples: [Double] = []
+    var sink: Int64 = 0
+    for r in 0..<Swift.max(1, repetitions) {
+        var ops: Int64 = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        sink &+= qc_int8_probe(iterations, Int64(r + 7), &ops)
+        samples.append(Double(ops) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) / 1e9)
+    }
+    if sink == 42 { print("") }  // keeps the probe's result alive
+    samples.sort()
+    return samples[samples.count / 2]
 }
