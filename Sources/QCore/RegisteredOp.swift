@@ -9,8 +9,9 @@ public protocol GraphOp: Sendable, CustomStringConvertible {
     /// The per-sample output shape from the per-sample input shapes, or why they do not fit
     /// (a phrase completing "expected ...").
     func outputShape(_ inputShapes: [[Int]]) -> Result<[Int], ShapeRuleFailure>
-    /// True when calibration gives the output its input's encoding (a value-preserving op: the
-    /// output is never wider than the input, as for max pooling).
+    /// True when the output keeps its input's encoding (a value-preserving op whose output is never
+    /// wider than its input, as max pooling): the quantizer's first/last-layer rule then looks
+    /// through it, and its lowering emits it with `OpLowering.emitPassThrough`.
     var copiesInputEncoding: Bool { get }
     /// Value equality with another registered op (used by `Op`'s `Equatable`).
     func isEqual(to other: any GraphOp) -> Bool

@@ -51,6 +51,14 @@ public struct OpLowering {
         return t
     }
 
+    /// Adds the output tensor in input 0's encoding and one op of `kind` reading it (an op whose
+    /// `copiesInputEncoding` is true: no rescale in integer arithmetic); returns the tensor.
+    @discardableResult
+    public mutating func emitPassThrough(kind: QOpKind, attributes: [QAttribute]) -> Int {
+        builder.passThrough(node, kind: kind, attributes: attributes)
+        return builder.tensorOf[node]!
+    }
+
     /// A refusal naming the node.
     public func refuse(_ reason: String) -> QuantizerError {
         .unsupportedLayer(name: name, op: builder.graph.nodes[node].op.name, reason: reason)

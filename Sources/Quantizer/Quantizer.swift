@@ -138,7 +138,8 @@ public struct Quantizer {
     }
 
     /// True when node `i`'s value reaches the weighted node `last` through pass-through ops only
-    /// (pools, global pools, flatten, reshape, zero padding, fused ReLUs), or is `last`'s direct input.
+    /// (pools, global pools, flatten, reshape, zero padding, fused ReLUs, registered ops that copy their
+    /// input's encoding), or is `last`'s direct input.
     private func feedsLastLayer(_ i: Int, last: Int) -> Bool {
         var frontier = graph.nodes[last].inputs
         var seen = Set<Int>()
@@ -149,6 +150,8 @@ public struct Quantizer {
             case .maxPool2D, .averagePool2D, .globalAveragePool2D, .globalMaxPool2D, .flatten, .reshape, .zeroPadding2D, .identity,
                  .activation(.relu), .activation(.relu6):
                 // A standalone ReLU is fused into its producer's clamp: the producer's output is this value.
+                frontier.append(contentsOf: graph.nodes[n].inputs)
+            case .registered(let r) where r.op.copiesInputEncoding:
                 frontier.append(contentsOf: graph.nodes[n].inputs)
             default:
                 break

@@ -99,3 +99,53 @@ private struct BareOp: GraphOp, Equatable {
     func outputShape(_ inputShapes: [[Int]]) -> Result<[Int], ShapeRuleFailure> { .success(inputShapes[0]) }
     var copiesInputEncoding: Bool { false }
 }
+
+/// `GraphOp.copiesInputEncoding` reaches the quantizer: its first/last-layer rule looks through an op
+/// that keeps its input's encoding, as through a max pool.
+final class CopiesInputEncodingTests: XCTestCase {
+    func testTheLastLayerRuleLooksThroughAnEncodingCopy() throws {
+        func activationBits(copies: Bool) throws -> Int? {
+            var rng = SplitMix64(seed: 3)
+            func dense(_ inputs: Int, _ outputs: Int) -> Op {
+                .dense(Dense(weights: Tensor(shape: [inputs, outputs], data: (0..<inputs * outputs).map { _ in Float(rng.symmetric()) }),
+                             bias: nil))
+            }
+            let graph = Graph(nodes: [Node(name: "x", sourceClass: "InputLayer", op: .input, inputs: [], shape: [6]),
+                                      Node(name: "d1", sourceClass: "Dense", op: dense(6, 6), inputs: [0], shape: [6]),
+                                      Node(name: "d2", sourceClass: "Dense", op: dense(6, 6), inputs: [1], shape: [6]),
+                                      Node(name: "copy", sourceClass: "Copy", op: .registered(CopyOp(copies: copies)), inputs: [2], shape: [6]),
+                                      Node(name: "d3", sourceClass: "Dense", op: dense(6, 3), inputs: [3], shape: [3])],
+                              inputs: [0], outputs: [4])
+            let executor = try FloatExecutor(graph: graph, maxBatch: 16)
+            let statistics = try Calibrator.collect(executor: executor, sampleCount: 32, batchSize: 16) { _, n, buffer in
+                for k in 0..<n * 6 { buffer[k] = Float(rng.symmetric()) }
+            }
+            var recipe = QuantizationRecipe()
+            recipe.weightBits = 4; recipe.activationBits = 4
+            let result = try Quantizer(graph: graph, statistics: statistics, recipe: recipe).quantize()
+            return result.layers.first { $0.name == "d2" }?.activationBits
+        }
+        XCTAssertEqual(try activationBits(copies: true), 8, "d2's value reaches the last layer through the copy")
+        XCTAssertEqual(try activationBits(copies: false), 4, "an op with its own encoding is the last layer's input, not d2")
+    }
+}
+
+/// A value-preserving op for the test: the float kernel copies, the quantized form is a `reshape`.
+private struct CopyOp: FloatOp, QuantizedFormOp, Equatable {
+    let copies: Bool
+    var name: String { "Copy" }
+    func outputShape(_ inputShapes: [[Int]]) -> Result<[Int], ShapeRuleFailure> { .success(inputShapes[0]) }
+    var copiesInputEncoding: Bool { copies }
+    func makeFloatLayer(inputShapes: [[Int]], outputShape: [Int]) -> any FloatLayer { CopyLayer(count: outputShape.reduce(1, *)) }
+    func lower(_ lowering: inout OpLowering) throws(QuantizerError) {
+        lowering.emitPassThrough(kind: .reshape, attributes: [QAttribute("shape", [6])])
+    }
+}
+
+private final class CopyLayer: FloatLayer {
+    let count: Int
+    init(count: Int) { self.count = count }
+    func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        output.update(from: inputs[0], count: batch * count)
+    }
+}
