@@ -39,6 +39,9 @@ import time
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qconvert_layers  # noqa: F401  registers TVSmoothing (qconvert>TVSmoothing) for tv_cnn's model.h5
+
 SETTINGS = [(1, 1), (1, 2), (32, 1), (32, 2)]   # (batch, threads)
 RUNTIMES = ["onnxruntime", "tflite"]
 

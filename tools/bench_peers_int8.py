@@ -40,6 +40,9 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qconvert_layers  # noqa: F401  registers TVSmoothing (qconvert>TVSmoothing) for tv_cnn's model.h5
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_peers import (MIN_RUN_SECONDS, SETTINGS, OnnxRunner, TFLiteRunner, batches_of,  # noqa: E402
                          convert_onnx, convert_onnx_from_tflite, convert_tflite, default_qconvert_bench,
                          fixture_names, format_rate, load_keras, setting_key, short_error, time_run)
