@@ -2,19 +2,26 @@ import FixedPoint
 import QBin
 import Simulator
 
-/// The integer kernels of `tvSmoothing`: the scalar reference serves both simulators.
+/// The integer kernels of `tvSmoothing`: the scalar reference and the fast kernel (`FastTVSmoothing`, bit-exact).
 public struct TVSmoothingInteger: IntegerOpDefinition {
     public init() {}
     public var code: UInt16 { TVSmoothingKind().code }
 
     public func makeReferenceLayer(_ context: IntegerOpContext) throws(SimulatorError) -> any IntegerLayer {
+        return ReferenceTVSmoothing(try params(context), requant: try context.requantizer(channels: 1))
+    }
+
+    public func makeFastLayer(_ context: IntegerOpContext) throws(SimulatorError) -> (any IntegerLayer)? {
+        FastTVSmoothing(try params(context), requant: try context.requantizer(channels: 1), inputBits: context.input(0).type.bits)
+    }
+
+    private func params(_ context: IntegerOpContext) throws(SimulatorError) -> TVSmoothingParams {
         let x = context.input(0)
         let steps = try context.values("steps", 1)[0], fractionBits = try context.values("fraction_bits", 1)[0]
         let gamma = try context.values("gamma", 1)[0], epsilon = try context.values("epsilon", 2)
-        let p = TVSmoothingParams(height: x.shape[0], width: x.shape[1], channels: x.shape[2], inputZero: try context.zero(x),
-                                  steps: Int(steps), fractionBits: Int(fractionBits), gamma: Int64(gamma),
-                                  epsilon: TVSmoothingLimits.epsilon(epsilon))
-        return ReferenceTVSmoothing(p, requant: try context.requantizer(channels: 1))
+        return TVSmoothingParams(height: x.shape[0], width: x.shape[1], channels: x.shape[2], inputZero: try context.zero(x),
+                                 steps: Int(steps), fractionBits: Int(fractionBits), gamma: Int64(gamma),
+                                 epsilon: TVSmoothingLimits.epsilon(epsilon))
     }
 }
 
