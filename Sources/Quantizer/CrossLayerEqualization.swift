@@ -45,6 +45,35 @@ public enum CrossLayerEqualization {
         return (g, result)
     }
 
+    /// Activation-range equalization, for per-channel weight grids: there the producer's weights do not
+    /// care how its output channels are scaled, so what a channel scale trades is the per-tensor grid of
+    /// the activation between the pair against the consumer's weight grids. With `a_i` channel `i`'s span
+    /// on the calibration data (`spans(producer)`, `max_i - min_i`: what the grid must cover once bias
+    /// absorption centres it) and `r2_i` as in `equalize`: `s_i = sqrt(a_i / r2_i)` for a consumer that
+    /// sums over channels (conv, dense), balancing `a_i / s_i` against `r2_i s_i` as Nagel et al. balance
+    /// `r1_i` against `r2_i`; `s_i = a_i / max a` for a depthwise consumer, whose per-channel grids do not
+    /// care either, so every channel takes the widest one's span. One pass: no scale of one pair changes
+    /// another pair's spans or consumer ranges. `Pair` spreads are of the spans here.
+    public static func equalizeActivations(_ graph: Graph, spans: (Int) -> [Float]?) -> (graph: Graph, pairs: [Pair]) {
+        var g = graph
+        var result: [Pair] = []
+        for (a, _, b) in pairs(graph) {
+            guard let span = spans(a), let r2 = consumerRanges(g.nodes[b].op), span.count == r2.count,
+                  let widest = span.max(), widest > 0 else { continue }
+            let s: [Float]
+            if case .depthwiseConv2D = g.nodes[b].op {
+                s = span.map { $0 > 0 ? $0 / widest : 1 }
+            } else {
+                s = zip(span, r2).map { a, r2 -> Float in a > 0 && r2 > 0 ? (a / r2).squareRoot() : 1 }
+            }
+            g.nodes[a].op = scaleProducer(g.nodes[a].op, by: s.map { 1 / $0 })
+            g.nodes[b].op = scaleConsumer(g.nodes[b].op, by: s)
+            result.append(Pair(producer: g.nodes[a].name, consumer: g.nodes[b].name, spreadBefore: spread(span),
+                               spreadAfter: spread(zip(span, s).map { $0 / $1 })))
+        }
+        return (result.isEmpty ? graph : g, result)
+    }
+
     /// Weighted ops `producer` (linear or ReLU activation) whose only reader, through `through` (max /
     /// average pooling, zero padding, each with a single reader), is the weighted op `consumer`, which
     /// reads each of the producer's channels separately. Bias absorption (`BiasAbsorption`) uses the same pairs.

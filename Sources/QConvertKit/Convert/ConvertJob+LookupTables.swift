@@ -15,7 +15,7 @@ extension ConvertJob {
         let widened = Quantizer(graph: graph, statistics: statistics, recipe: recipe).widenedLookupTableOutputs()
         guard let bits = recipe.lookupTableOutputBits, !widened.isEmpty else { return (recipe, nil) }
         let probe = try RewriteProbe(samples: calibration, graph: graph, recipe: recipe, rounding: options.rounding,
-                                     batchSize: options.batchSize)
+                                     batchSize: options.batchSize, covarianceSamples: options.covarianceSamples)
         let wide = try probe.error(graph: graph, statistics: statistics)
         let narrow = try probe.with { $0.lookupTableOutputBits = nil }.error(graph: graph, statistics: statistics)
         let keep = !(narrow < FoldSearch.margin * wide)

@@ -132,8 +132,10 @@ public struct ConvertJob {
         var reference: FloatExecutor?
         var channelShifts: [Int: [Float]] = [:]
         if o.calibrationPath != nil {
-            let chosen = try measuredRewrites(original: loaded.graph, canonical: canonical, statistics: statistics,
-                                              foldCandidates: foldCandidates, recipe: recipe, calibration: calibration)
+            let measured = try rewritesWithClipChoice(original: loaded.graph, canonical: canonical, statistics: statistics,
+                                                      foldCandidates: foldCandidates, recipe: recipe, calibration: calibration)
+            let chosen = measured.chain
+            recipe = measured.recipe
             canonical = chosen.canonical
             statistics = chosen.statistics
             rewrites = chosen.records

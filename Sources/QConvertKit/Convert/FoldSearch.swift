@@ -94,9 +94,9 @@ enum FoldSearch {
 }
 
 /// Measures a candidate graph's quantized output error on the first calibration samples: quantize it
-/// (nearest rounding: no input covariances yet, the same for every candidate), run the model through
-/// the integer simulator, and compare with the float model: `sqrt(sum (q - f)^2 / sum f^2)` over the
-/// outputs (the logits, when the integer model leaves a final softmax to the edge).
+/// (nearest rounding unless `gptq`, the same for every candidate), run the model through the integer
+/// simulator, and compare with the float model: `sqrt(sum (q - f)^2 / sum f^2)` over the outputs (the
+/// logits, when the integer model leaves a final softmax to the edge, unless `probabilities`).
 struct RewriteProbe {
     /// Samples per simulator (or emulation) pass. Integer results do not depend on it (every sample's
     /// arithmetic is its own); it bounds the pass's live activations as Int32 (ResNet50 at 224 px:
@@ -107,13 +107,29 @@ struct RewriteProbe {
     let count: Int
     let reference: (outputs: [Float], logits: [Float])
     private(set) var recipe: QuantizationRecipe
+    /// The recipe's `gptqBelowBits`, applied only with `gptq`.
+    let gptqBelowBits: Int?
     let rounding: RoundingProfile
     let batchSize: Int
+    /// The calibration samples, for GPTQ's input covariances.
+    let samples: any SampleSource
+    let covarianceSamples: Int
+    /// Compare probabilities, an edge softmax applied to the integer model's logits as the report's
+    /// evaluation does, instead of the logits themselves (`ConvertJob.rewritesWithClipChoice`).
+    var probabilities = false
+    /// Round weights as the final conversion does below 8 bits: GPTQ where the recipe uses it, from the
+    /// candidate's own input covariances on the first `covarianceSamples` calibration samples, as the
+    /// written model's (`ConvertJob.rewritesWithClipChoice`). Not for the rewrites' own probes: there it
+    /// mended one ranking and broke another (W4A4 sepconv_wide: activation-range equalization with `auto`
+    /// clips declined, as the held-out images want; W3A3 mini_xception: CLE declined, 0.3955 -> 0.3916,
+    /// where nearest rounding keeps it, 0.4347 -> 0.3688, and held-out agreement fell 63.33 -> 56.00 %).
+    var gptq = false
 
-    /// `graph`: any float graph computing the model's function (the reference).
+    /// `graph`: any float graph computing the model's function (the reference). `covarianceSamples`: as
+    /// `ConvertOptions.covarianceSamples`, the first calibration samples GPTQ's covariances come from.
     init(samples: any SampleSource, graph: Graph, recipe: QuantizationRecipe, rounding: RoundingProfile,
-         batchSize: Int) throws(QConvertError) {
-        let n = min(FoldSearch.sampleCount, samples.count)
+         batchSize: Int, covarianceSamples: Int, sampleCount: Int = FoldSearch.sampleCount) throws(QConvertError) {
+        let n = min(sampleCount, samples.count)
         var input = [Float](repeating: 0, count: n * samples.sampleSize)
         try input.withUnsafeMutableBufferPointer { b throws(QConvertError) in try samples.read(0..<n, into: b) }
         self.input = input
@@ -122,8 +138,11 @@ struct RewriteProbe {
         var plain = recipe
         plain.gptqBelowBits = nil
         self.recipe = plain
+        self.gptqBelowBits = recipe.gptqBelowBits
         self.rounding = rounding
         self.batchSize = batchSize
+        self.samples = samples
+        self.covarianceSamples = covarianceSamples
     }
 
     /// The same samples and reference, quantized with `change` applied to the recipe.
@@ -134,12 +153,16 @@ struct RewriteProbe {
     }
 
     func error(graph: Graph, statistics: [TensorStatistics]) throws(QConvertError) -> Double {
+        var rounded = recipe
+        if gptq { rounded.gptqBelowBits = gptqBelowBits }
+        var quantizer = Quantizer(graph: graph, statistics: statistics, recipe: rounded)
+        if gptq { quantizer.inputCovariances = try covariances(graph, recipe: rounded) }
         let result: QuantizationResult
-        do { result = try Quantizer(graph: graph, statistics: statistics, recipe: recipe).quantize() } catch { throw .quantizer(error) }
+        do { result = try quantizer.quantize() } catch { throw .quantizer(error) }
         // The integer simulator's fast kernels, not the float emulation: the two agree within 1 LSB
         // (docs/quantization.md, "Simulator vs float emulation"), and the emulation's exact-dot
         // convolutions took half of a default conversion's time in these probes.
-        let out: [Float]
+        var out: [Float]
         if let simulator = try? IntegerSimulator(model: result.model, rounding: rounding, maxBatch: min(batchSize, Self.passSize)) {
             out = input.withUnsafeBufferPointer { simulator.run(input: $0, batch: count) }[0]
         } else {
@@ -149,7 +172,11 @@ struct RewriteProbe {
             }
             out = input.withUnsafeBufferPointer { emulator.run(input: $0, batch: count) }[0]
         }
-        let target = result.outputActivation == .softmax ? reference.logits : reference.outputs
+        var target = result.outputActivation == .softmax ? reference.logits : reference.outputs
+        if probabilities && result.outputActivation == .softmax && count > 0 {
+            Evaluator.softmax(&out, rowLength: out.count / count)
+            target = reference.outputs
+        }
         guard out.count == target.count else { return .infinity }
         var e = 0.0, s = 0.0
         for i in out.indices {
@@ -158,5 +185,27 @@ struct RewriteProbe {
             s += Double(target[i]) * Double(target[i])
         }
         return s > 0 ? (e / s).squareRoot() : e.squareRoot()
+    }
+
+    /// `graph`'s input covariances where the recipe GPTQ-rounds layers for their width (some layer's
+    /// weights narrower than `gptqBelowBits`); none otherwise. Depthwise layers GPTQ-rounded at every
+    /// width (`gptqDepthwiseAtAnyWidth`) are rounded to nearest here: at 8 bits that rounding moves
+    /// output SQNR by ~1 dB (dwsep_relu6 31.2 -> 32.4 dB), and a covariance pass per candidate doubled
+    /// the conversion time of the depthwise models (`tools/rewrite-time.sh`: dwsep_relu6 2.3x, mini_xception
+    /// 2.2x CPU against the steps off).
+    private func covariances(_ graph: Graph, recipe: QuantizationRecipe) throws(QConvertError) -> [Int: InputCovariance] {
+        let leastBits = ([recipe.weightBits] + Array(recipe.layerBits.values) + (recipe.firstLastBits.map { [$0] } ?? [])).min()!
+        guard recipe.usesGPTQ(depthwise: false, bits: leastBits) else { return [:] }
+        let n = min(samples.count, covarianceSamples)
+        do {
+            let executor = try FloatExecutor(graph: graph, maxBatch: batchSize)
+            return try InputCovariance.collect(executor: executor, sampleCount: n, batchSize: batchSize) { start, count, buffer in
+                try samples.read(start..<start + count, into: buffer)
+            }
+        } catch let e as QConvertError {
+            throw e
+        } catch {
+            throw .io(path: "<rewrite probe>", detail: "input covariances failed: \(error)")
+        }
     }
 }
