@@ -55,32 +55,16 @@ extension ConvertJob {
         guard o.equalization else { return (canonical, statistics, executor, records) }
         let equalized = CrossLayerEqualization.equalize(canonical.graph)
         guard !equalized.pairs.isEmpty else { return (canonical, statistics, executor, records) }
-        // Equalization rescales the producers' output channels: their statistics must be gathered anew.
-        let eqExecutor: FloatExecutor
-        do { eqExecutor = try FloatExecutor(graph: equalized.graph, maxBatch: o.batchSize) } catch { throw .graph(path: o.modelPath, error) }
-        let eqStatistics = try calibrate(eqExecutor, calibration)
-        let before = try probe.error(graph: canonical.graph, statistics: statistics)
-        let after = try probe.error(graph: equalized.graph, statistics: eqStatistics)
-        let keep = after < FoldSearch.margin * before
-        let spreads = equalized.pairs.map {
-            "\($0.producer) -> \($0.consumer) (channel range spread \(FoldSearch.format(Double($0.spreadBefore)))x -> \(FoldSearch.format(Double($0.spreadAfter)))x)"
-        }.joined(separator: ", ")
-        records.append(RewriteRecord(
-            rewrite: "cross-layer-equalization", layer: equalized.pairs.map(\.producer).joined(separator: ","), applied: keep,
-            reason: "pairs \(spreads); output relative error on \(probe.count) calibration samples \(FoldSearch.format(before)) without, "
-                + "\(FoldSearch.format(after)) with" + (keep ? "" : ": declined")))
-        if keep {
-            canonical.graph = equalized.graph
-            statistics = eqStatistics
-            executor = eqExecutor
-        }
+        let cle = try keepIfBetter(equalized, rewrite: "cross-layer-equalization", spread: "channel range spread",
+                                   canonical: &canonical, statistics: &statistics, executor: &executor, records: &records,
+                                   calibration: calibration, probe: probe)
         // A fold declined on its own may win once equalized (the folded pair's per-channel gains are what
         // equalization balances): try every candidate folded and equalized against the choice so far.
         let declined = records.filter { $0.rewrite == "batchnorm-forward-fold" && !$0.applied }.map(\.layer)
         if !declined.isEmpty {
             try foldsThenEqualization(original: original, canonical: &canonical, statistics: &statistics, executor: &executor,
                                       records: &records, declined: declined, foldCandidates: foldCandidates,
-                                      calibration: calibration, probe: probe, best: keep ? after : before)
+                                      calibration: calibration, probe: probe, best: cle.kept ? cle.after : cle.before)
         }
         if o.recipe.granularity == .perChannel && probe.recipe.calibrationMethod == .minmax {
             try activationEqualization(canonical: &canonical, statistics: &statistics, executor: &executor, records: &records,
@@ -130,6 +114,19 @@ extension ConvertJob {
             return zip(current[k].channelMins, current[k].channelMaxs).map { lo, hi in hi - lo }
         }
         guard !equalized.pairs.isEmpty else { return }
+        _ = try keepIfBetter(equalized, rewrite: "activation-equalization", spread: "channel span spread",
+                             canonical: &canonical, statistics: &statistics, executor: &executor, records: &records,
+                             calibration: calibration, probe: probe)
+    }
+
+    /// An equalization of the graph chosen so far (`equalized`), kept where the probe's error drops by the
+    /// margin: the equalized graph's statistics are gathered anew (it rescales the producers' output
+    /// channels), the decision is recorded as `rewrite` (each pair's `spread` before and after), and a win
+    /// replaces `canonical`'s graph, `statistics` and `executor`. Returns both probe errors.
+    private func keepIfBetter(_ equalized: (graph: Graph, pairs: [CrossLayerEqualization.Pair]), rewrite: String, spread: String,
+                              canonical: inout (graph: Graph, nodeMap: [Int]), statistics: inout [TensorStatistics],
+                              executor: inout FloatExecutor?, records: inout [RewriteRecord], calibration: any SampleSource,
+                              probe: RewriteProbe) throws(QConvertError) -> (kept: Bool, before: Double, after: Double) {
         let eqExecutor: FloatExecutor
         do { eqExecutor = try FloatExecutor(graph: equalized.graph, maxBatch: options.batchSize) } catch { throw .graph(path: options.modelPath, error) }
         let eqStatistics = try calibrate(eqExecutor, calibration)
@@ -137,16 +134,18 @@ extension ConvertJob {
         let after = try probe.error(graph: equalized.graph, statistics: eqStatistics)
         let keep = after < FoldSearch.margin * before
         let spreads = equalized.pairs.map {
-            "\($0.producer) -> \($0.consumer) (channel span spread \(FoldSearch.format(Double($0.spreadBefore)))x -> \(FoldSearch.format(Double($0.spreadAfter)))x)"
+            "\($0.producer) -> \($0.consumer) (\(spread) \(FoldSearch.format(Double($0.spreadBefore)))x -> \(FoldSearch.format(Double($0.spreadAfter)))x)"
         }.joined(separator: ", ")
         records.append(RewriteRecord(
-            rewrite: "activation-equalization", layer: equalized.pairs.map(\.producer).joined(separator: ","), applied: keep,
+            rewrite: rewrite, layer: equalized.pairs.map(\.producer).joined(separator: ","), applied: keep,
             reason: "pairs \(spreads); output relative error on \(probe.count) calibration samples \(FoldSearch.format(before)) without, "
                 + "\(FoldSearch.format(after)) with" + (keep ? "" : ": declined")))
-        guard keep else { return }
-        canonical.graph = equalized.graph
-        statistics = eqStatistics
-        executor = eqExecutor
+        if keep {
+            canonical.graph = equalized.graph
+            statistics = eqStatistics
+            executor = eqExecutor
+        }
+        return (keep, before, after)
     }
 
     /// Bias absorption on the graph the other rewrites chose: the shifted tensors (each absorbed pair's
