@@ -41,7 +41,7 @@ let package = Package(
         // Quantizer: float graph + statistics -> QModel (folding, fusion, per-channel weights, requantization).
         .target(name: "Quantizer", dependencies: ["QCore", "QBin", "FixedPoint", "Calibration"]),
         // Quantized float emulation of a QModel (real-valued rescaling), the simulator's independent twin.
-        .target(name: "Emulation", dependencies: ["QBin", "FixedPoint"]),
+        .target(name: "Emulation", dependencies: ["QBin", "QCore", "FixedPoint"]),
         // The op registry: ops defined in one folder each (every stage's part), one registration line
         // in Sources/Ops/OpRegistry.swift (docs/op-registry.md).
         .target(name: "Ops", dependencies: ["QCore", "FloatEngine", "QBin", "FixedPoint", "Simulator", "Emulation", "Quantizer",

@@ -1,5 +1,5 @@
-import Foundation
 import QBin
+import QCore
 
 /// The emulated twin of a registered op (docs/op-registry.md): the integer op with its fixed-point
 /// approximations replaced by real arithmetic, rescale factors derived from the tensors' scales.
@@ -10,18 +10,11 @@ public protocol EmulatedOpDefinition: Sendable {
 
 /// The emulated twins installed by the op registry (`OpRegistry.install()` in the Ops module).
 public enum EmulatedOpRegistry {
-    nonisolated(unsafe) private static var table: [UInt16: any EmulatedOpDefinition] = [:]
-    private static let lock = NSLock()
+    private static let table = RegistryTable<UInt16, any EmulatedOpDefinition>()
 
-    public static func register(_ definition: any EmulatedOpDefinition) {
-        lock.lock(); defer { lock.unlock() }
-        table[definition.code] = definition
-    }
+    public static func register(_ definition: any EmulatedOpDefinition) { table.insert(definition, for: definition.code) }
 
-    public static func definition(_ code: UInt16) -> (any EmulatedOpDefinition)? {
-        lock.lock(); defer { lock.unlock() }
-        return table[code]
-    }
+    public static func definition(_ code: UInt16) -> (any EmulatedOpDefinition)? { table[code] }
 }
 
 /// What a registered op's twin builder may read, with the emulator's own helpers.

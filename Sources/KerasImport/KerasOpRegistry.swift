@@ -1,4 +1,3 @@
-import Foundation
 import QCore
 
 /// The Keras part of a registered op (docs/op-registry.md): the layer classes it imports and how a
@@ -13,24 +12,16 @@ public protocol KerasOpImporter: Sendable {
 
 /// The Keras importers installed by the op registry (`OpRegistry.install()` in the Ops module).
 public enum KerasOpRegistry {
-    nonisolated(unsafe) private static var table: [String: any KerasOpImporter] = [:]
-    private static let lock = NSLock()
+    private static let table = RegistryTable<String, any KerasOpImporter>()
 
     public static func register(_ importer: any KerasOpImporter) {
-        lock.lock(); defer { lock.unlock() }
-        for name in importer.kerasClassNames { table[name] = importer }
+        for name in importer.kerasClassNames { table.insert(importer, for: name) }
     }
 
-    static func importer(_ className: String) -> (any KerasOpImporter)? {
-        lock.lock(); defer { lock.unlock() }
-        return table[className]
-    }
+    static func importer(_ className: String) -> (any KerasOpImporter)? { table[className] }
 
     /// Installed class names, sorted.
-    static var classNames: [String] {
-        lock.lock(); defer { lock.unlock() }
-        return table.keys.sorted()
-    }
+    static var classNames: [String] { table.keys }
 }
 
 /// Read access to one Keras layer's config, with the importer's typed errors (they name the file

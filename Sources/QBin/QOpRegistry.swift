@@ -1,4 +1,4 @@
-import Foundation
+import QCore
 
 /// The `.qbin` part of a registered op (docs/op-registry.md): its on-disk code, inputs, required
 /// attributes and every semantic check of section 7 (shapes, attribute ranges). The reader's
@@ -20,28 +20,19 @@ public protocol QOpDefinition: Sendable {
 /// Reading a file with a registered kind needs the registry installed; an unknown code is an
 /// `unknownOp` error.
 public enum QOpRegistry {
-    nonisolated(unsafe) private static var table: [UInt16: any QOpDefinition] = [:]
-    private static let lock = NSLock()
+    private static let table = RegistryTable<UInt16, any QOpDefinition>()
 
     /// Installs a definition; a second definition with the same code replaces nothing and is refused.
     public static func register(_ definition: any QOpDefinition) {
-        lock.lock(); defer { lock.unlock() }
         precondition(!QOpKind.builtIn.contains { $0.code == definition.code }, "op code \(definition.code) is a built-in kind")
-        if let existing = table[definition.code] {
+        table.insert(definition, for: definition.code) { existing in
             precondition(existing.name == definition.name, "op code \(definition.code) registered twice (\(existing.name), \(definition.name))")
-            return
+            return true
         }
-        table[definition.code] = definition
     }
 
-    public static func definition(_ code: UInt16) -> (any QOpDefinition)? {
-        lock.lock(); defer { lock.unlock() }
-        return table[code]
-    }
+    public static func definition(_ code: UInt16) -> (any QOpDefinition)? { table[code] }
 
     /// Installed codes, ascending.
-    public static var codes: [UInt16] {
-        lock.lock(); defer { lock.unlock() }
-        return table.keys.sorted()
-    }
+    public static var codes: [UInt16] { table.keys }
 }

@@ -1,6 +1,6 @@
 import FixedPoint
-import Foundation
 import QBin
+import QCore
 
 /// The integer part of a registered op (docs/op-registry.md): its scalar reference kernel and,
 /// where it has one, a fast kernel tested bit-exactly against it. The `.qbin` checks already ran in
@@ -18,18 +18,11 @@ extension IntegerOpDefinition {
 
 /// The integer kernels installed by the op registry (`OpRegistry.install()` in the Ops module).
 public enum IntegerOpRegistry {
-    nonisolated(unsafe) private static var table: [UInt16: any IntegerOpDefinition] = [:]
-    private static let lock = NSLock()
+    private static let table = RegistryTable<UInt16, any IntegerOpDefinition>()
 
-    public static func register(_ definition: any IntegerOpDefinition) {
-        lock.lock(); defer { lock.unlock() }
-        table[definition.code] = definition
-    }
+    public static func register(_ definition: any IntegerOpDefinition) { table.insert(definition, for: definition.code) }
 
-    public static func definition(_ code: UInt16) -> (any IntegerOpDefinition)? {
-        lock.lock(); defer { lock.unlock() }
-        return table[code]
-    }
+    public static func definition(_ code: UInt16) -> (any IntegerOpDefinition)? { table[code] }
 }
 
 /// What a registered op's kernel builder may read: its op, tensors and the model's rounding, with the
