@@ -242,7 +242,8 @@ void qc_depthwise_row_f32_avx2(const float *sample, ptrdiff_t in_h, ptrdiff_t in
     }
 }
 
-float qc_fma_probe_avx2(ptrdiff_t iterations, float seed) {
+float qc_fma_probe_avx2(ptrdiff_t iterations, float seed, int64_t *flops) {
+    *flops = (int64_t)iterations * 12 * 8 * 2;
     const __m256 m = _mm256_set1_ps(0.999999f), add = _mm256_set1_ps(seed);
     __m256 a0 = _mm256_set1_ps(1), a1 = _mm256_set1_ps(2), a2 = _mm256_set1_ps(3), a3 = _mm256_set1_ps(4);
     __m256 a4 = _mm256_set1_ps(5), a5 = _mm256_set1_ps(6), a6 = _mm256_set1_ps(7), a7 = _mm256_set1_ps(8);

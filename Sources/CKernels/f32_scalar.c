@@ -70,7 +70,8 @@ void qc_depthwise_row_f32_scalar(const float *sample, ptrdiff_t in_h, ptrdiff_t 
     }
 }
 
-float qc_fma_probe_scalar(ptrdiff_t iterations, float seed) {
+float qc_fma_probe_scalar(ptrdiff_t iterations, float seed, int64_t *flops) {
+    *flops = (int64_t)iterations * 12 * 8 * 2;
     float acc[12][8];
     for (int i = 0; i < 12; i++) {
         for (int l = 0; l < 8; l++) acc[i][l] = 1.0f + (float)i;

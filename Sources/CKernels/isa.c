@@ -19,12 +19,19 @@
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
 #if QC_X86
 static const qc_kernels qc_table_avx2 = QC_TABLE(avx2, QC_ISA_AVX2);
-/// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the AVX2 level's others.
+/// AVX-512 F/BW/VL: 16-lane kernels; the 8- and 4-column float kernels and the 8-channel s16 GEMM are
+/// the AVX2 level's (their vectors are 8 lanes or fewer).
+static const qc_kernels qc_table_avx512 = {
+    QC_ISA_AVX512, qc_gemm_s16_4x16_avx512, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512,
+    qc_gemm_u8s8_4x16_i16_avx512, qc_requant_rows_avx512, qc_requant_flat_avx512, qc_rescale_accumulate_avx512,
+    qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx512, qc_fma_probe_avx512,
+    qc_int8_probe_avx512, qc_depthwise_row_i32_avx512};
+/// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the avx512 level's others.
 static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
-    qc_gemm_u8s8_4x16_i16_avx512vnni, qc_requant_rows_avx2, qc_requant_flat_avx2, qc_rescale_accumulate_avx2,
-    qc_sgemm_6x16_avx2, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx2, qc_fma_probe_avx2,
-    qc_int8_probe_avx512vnni, qc_depthwise_row_i32_avx2};
+    qc_gemm_u8s8_4x16_i16_avx512vnni, qc_requant_rows_avx512, qc_requant_flat_avx512, qc_rescale_accumulate_avx512,
+    qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx512, qc_fma_probe_avx512,
+    qc_int8_probe_avx512vnni, qc_depthwise_row_i32_avx512};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -47,7 +54,7 @@ int qc_isa_parse(const char *name) {
 
 int qc_isa_built(int level) {
 #if QC_X86
-    return level == QC_ISA_SCALAR || level == QC_ISA_AVX2 || level == QC_ISA_AVX512VNNI;
+    return level == QC_ISA_SCALAR || level == QC_ISA_AVX2 || level == QC_ISA_AVX512 || level == QC_ISA_AVX512VNNI;
 #else
     return level == QC_ISA_SCALAR;
 #endif
@@ -140,6 +147,7 @@ const qc_kernels *qc_kernels_for(int level) {
     if (!qc_isa_built(level) || !qc_isa_cpu_supports(level)) return NULL;
 #if QC_X86
     if (level == QC_ISA_AVX2) return &qc_table_avx2;
+    if (level == QC_ISA_AVX512) return &qc_table_avx512;
     if (level == QC_ISA_AVX512VNNI) return &qc_table_avx512vnni;
 #endif
     return &qc_table_scalar;
@@ -247,7 +255,9 @@ void qc_depthwise_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, p
                                        lo, hi);
 }
 
-float qc_fma_probe(ptrdiff_t iterations, float seed) { return qc_active_table->fma_probe(iterations, seed); }
+float qc_fma_probe(ptrdiff_t iterations, float seed, int64_t *flops) {
+    return qc_active_table->fma_probe(iterations, seed, flops);
+}
 int64_t qc_int8_probe(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
     return qc_active_table->int8_probe(iterations, seed, ops);
 }

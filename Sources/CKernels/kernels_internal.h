@@ -41,7 +41,7 @@
                                     ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, \
                                     ptrdiff_t dilation_w, ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, \
                                     ptrdiff_t out_w, float *out, int clamps, float lo, float hi); \
-    float qc_fma_probe_##sfx(ptrdiff_t iterations, float seed); \
+    float qc_fma_probe_##sfx(ptrdiff_t iterations, float seed, int64_t *flops); \
     int64_t qc_int8_probe_##sfx(ptrdiff_t iterations, int64_t seed, int64_t *ops); \
     void qc_depthwise_row_i32_##sfx(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, \
                                     const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w, \
@@ -52,7 +52,8 @@
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86
 QC_DECLARE_LEVEL(avx2)
-// The avx512vnni level's own kernels (int8_avx512vnni.c); the rest of its table is the AVX2 level's.
+QC_DECLARE_LEVEL(avx512)
+// The avx512vnni level's own kernels (int8_avx512vnni.c); the rest of its table is the avx512 level's.
 void qc_gemm_s16_4x16_avx512vnni(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c,
                                  ptrdiff_t ldc, int accumulate);
 void qc_gemm_u8s8_4x16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c,

@@ -24,17 +24,19 @@ enum Timing {
     }
 
     /// One core's FP32 multiply-add throughput in GFLOP/s at the active kernel level: twelve
-    /// independent 8-lane chains (more than latency 4 x 2 pipes, so the loop is throughput-bound; C
-    /// `qc_fma_probe`, one `vfmadd231ps` each at the AVX2 level), median of `reps` samples.
+    /// independent chains of the level's widest vector (more than latency 4 x 2 pipes, so the loop is
+    /// throughput-bound; C `qc_fma_probe`, one `vfmadd231ps` ymm each at avx2, zmm at avx512), median
+    /// of `reps` samples.
     static func measurePeak(reps: Int) -> Double {
         let iterations = 20_000_000
         var samples: [Double] = []
         var sink: Float = 0
         for _ in 0..<reps {
             var result: Float = 0
-            let t = seconds { result = qc_fma_probe(iterations, Float(reps) * 1e-3) }
+            var flops: Int64 = 0
+            let t = seconds { result = qc_fma_probe(iterations, Float(reps) * 1e-3, &flops) }
             sink += result
-            samples.append(Double(iterations) * 12 * 16 / t / 1e9)
+            samples.append(Double(flops) / t / 1e9)
         }
         if sink.isNaN { print("") }  // keeps the loop's result alive
         return median(samples)

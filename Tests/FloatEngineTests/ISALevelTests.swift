@@ -80,4 +80,53 @@ final class FloatISALevelTests: XCTestCase {
             }
         }
     }
+
+    /// The avx512 level computes each output with the same chain of fused multiply-adds as the avx2
+    /// level (f32_avx512.c), so the two agree bit for bit: the 6x16 micro-kernel and the depthwise row,
+    /// over channel counts around the 16- and 64-lane blocks.
+    func testAVX512FloatKernelsEqualAVX2() throws {
+        guard let avx2 = qc_kernels_for(Int32(QC_ISA_AVX2.rawValue))?.pointee,
+              let avx512 = qc_kernels_for(Int32(QC_ISA_AVX512.rawValue))?.pointee else {
+            throw XCTSkip("this CPU does not run the avx512 level")
+        }
+        var values = SeededValues(seed: 91)
+        for kc in [1, 7, 300] {
+            let a = values.array(6 * kc), b = values.array(16 * kc), bias = values.array(16), start = values.array(6 * 16)
+            for useBias in [false, true] {
+                var x = start, y = start
+                bias.withUnsafeBufferPointer { bias in
+                    let bp = useBias ? bias.baseAddress : nil
+                    avx2.sgemm_6x16!(kc, a, 1, nil, b, &x, 16, bp, 1, -3, 3)
+                    avx512.sgemm_6x16!(kc, a, 1, nil, b, &y, 16, bp, 1, -3, 3)
+                }
+                XCTAssertEqual(x, y, "6x16 kc \(kc) bias \(useBias)")
+            }
+        }
+        for channels in [1, 8, 15, 16, 17, 40, 64, 72, 130] {
+            for (k, stride) in [(3, 1), (3, 2), (5, 1)] {
+                let inH = 7, inW = 9, pad = k / 2
+                let outW = (inW + 2 * pad - k) / stride + 1, outH = (inH + 2 * pad - k) / stride + 1
+                let sample = values.array(inH * inW * channels), weights = values.array(k * k * channels)
+                let bias = values.array(channels)
+                for outY in 0..<outH {
+                    var x = [Float](repeating: 9, count: outW * channels), y = x
+                    avx2.depthwise_row_f32!(sample, inH, inW, channels, weights, bias, k, k, stride, stride, 1, 1, pad, pad, outY, outW, &x, 1, -2, 2)
+                    avx512.depthwise_row_f32!(sample, inH, inW, channels, weights, bias, k, k, stride, stride, 1, 1, pad, pad, outY, outW, &y, 1, -2, 2)
+                    XCTAssertEqual(x, y, "depthwise \(k)x\(k) stride \(stride) C \(channels) row \(outY)")
+                }
+            }
+        }
+    }
+
+    /// The FP32 peak probe counts 2 operations per lane and multiply-add of its 12 chains: 8 lanes at
+    /// scalar and avx2, 16 at avx512 and avx512vnni.
+    func testFMAProbeCountsItsOperations() {
+        for level in levels {
+            let name = String(cString: qc_isa_name(level))
+            var flops: Int64 = 0
+            let sum = qc_kernels_for(level)!.pointee.fma_probe(1000, 0.5, &flops)
+            XCTAssertEqual(flops, 1000 * 12 * 2 * (name.hasPrefix("avx512") ? 16 : 8), name)
+            XCTAssertTrue(sum.isFinite, name)
+        }
+    }
 }

@@ -69,6 +69,8 @@ final class KernelConvTests: XCTestCase {
             ([6, 7, 5], 3, 2, 1, 1, Padding2D(top: 1, bottom: 1, left: 1, right: 1), .relu),      // multiplier 2
             ([8, 8, 12], 3, 2, 1, 2, Padding2D(top: 2, bottom: 2, left: 1, right: 3), .tanh),     // dilation 2, asymmetric
             ([5, 5, 16], 5, 1, 1, 1, .zero, .linear),
+            ([6, 6, 72], 3, 1, 1, 1, Padding2D(top: 1, bottom: 1, left: 1, right: 1), .relu),   // 64-channel blocks + tail
+            ([7, 7, 40], 3, 1, 2, 1, Padding2D(top: 0, bottom: 1, left: 0, right: 1), .relu6),  // 16-lane blocks + tail, stride 2
         ]
         for (index, c) in cases.enumerated() {
             let geometry = ConvGeometry(kernelH: c.kernel, kernelW: c.kernel, strideH: c.stride, strideW: c.stride,

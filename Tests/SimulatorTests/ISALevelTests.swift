@@ -121,7 +121,7 @@ final class ISALevelTests: XCTestCase {
         var rng = TestRNG(seed: 43)
         for table in levels {
             for trial in 0..<60 {
-                let channels = [1, 3, 8, 9, 16, 17, 24, 40][trial % 8], k = [1, 3, 5][trial % 3]
+                let channels = [1, 3, 8, 9, 16, 17, 24, 40, 33, 48][trial % 10], k = [1, 3, 5][trial % 3]
                 let stride = 1 + trial % 2, dilation = trial % 5 == 4 ? 2 : 1, span = (k - 1) * dilation + 1
                 let inH = span + rng.int(0...4), inW = span + rng.int(0...6), pad = trial % 2 == 0 ? span / 2 : 0
                 let outH = (inH + 2 * pad - span) / stride + 1, outW = (inW + 2 * pad - span) / stride + 1
@@ -142,9 +142,10 @@ final class ISALevelTests: XCTestCase {
     }
 
     /// The bench's int8 peak probe of every level: it counts the operations of its idiom (12 chains of
-    /// 1 scalar, 32 `vpmaddubsw` or 64 `vpdpbusd` multiply-adds per step) and runs them.
+    /// 1 scalar, 32 `vpmaddubsw` ymm, 64 `vpmaddubsw` zmm or 64 `vpdpbusd` multiply-adds per step) and
+    /// runs them.
     func testInt8PeakProbeCountsItsOperations() {
-        let perStep: [String: Int64] = ["scalar": 1, "avx2": 32, "avx512vnni": 64]
+        let perStep: [String: Int64] = ["scalar": 1, "avx2": 32, "avx512": 64, "avx512vnni": 64]
         for table in levels {
             var ops: Int64 = 0
             let sum = table.pointee.int8_probe(1000, 5, &ops)

@@ -10,7 +10,8 @@
 // Levels and what they are tested against (Tests/*/ISALevelTests.swift, every level the CPU runs):
 //   scalar  portable C (the compiler may use the baseline SSE2 / NEON); the reference of the others.
 //   avx2    AVX2 + FMA: vpmaddwd / vpmaddubsw int8 GEMM, 6x16 vfmadd231ps float GEMM.
-//   avx512, avx512vnni: named so that `QCONVERT_ISA` can be parsed, not built yet (refused).
+//   avx512  AVX-512 F/BW/VL: the AVX2 level's kernels at 16 lanes, opmask registers for channel tails.
+//   avx512vnni  AVX-512 VNNI: `vpdpbusd` / `vpdpwssd` int8 GEMM, the avx512 level's other kernels.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -54,7 +55,7 @@ typedef struct qc_kernels {
                               ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, float *out,
                               int clamps, float lo, float hi);
-    float (*fma_probe)(ptrdiff_t iterations, float seed);
+    float (*fma_probe)(ptrdiff_t iterations, float seed, int64_t *flops);
     int64_t (*int8_probe)(ptrdiff_t iterations, int64_t seed, int64_t *ops);
     void (*depthwise_row_i32)(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                               const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
@@ -168,9 +169,10 @@ void qc_depthwise_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, p
                           ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, float *out, int clamps, float lo,
                           float hi);
 
-/// Twelve independent 8-lane multiply-add chains run `iterations` times (the bench's FP32 peak probe);
-/// returns their sum so the work is kept.
-float qc_fma_probe(ptrdiff_t iterations, float seed);
+/// Twelve independent multiply-add chains of the level's widest float vector (8 lanes at scalar and
+/// avx2, 16 at avx512) run `iterations` times (the bench's FP32 peak probe). Stores the floating-point
+/// operations done (2 per lane and multiply-add) in `*flops`; returns their sum so the work is kept.
+float qc_fma_probe(ptrdiff_t iterations, float seed, int64_t *flops);
 
 /// The level's densest int8 multiply-add in twelve independent chains run `iterations` times (the
 /// bench's int8 peak probe: `vpdpbusd` at avx512vnni, `vpmaddubsw` + `vpaddw` at avx2, a 32-bit

@@ -1,0 +1,189 @@
+// The AVX-512 F level of the float kernels: the AVX2 level's kernels with one ZMM where that level
+// uses two YMM, and opmask registers for channel tails. Each output is the same chain of fused
+// multiply-adds in the same order as at the AVX2 level (one rounding per `vfmadd231ps`), so the two
+// levels give the same floats; the tests still compare with the scalar level within a tolerance.
+// On Zen 4 a ZMM FMA occupies both 256-bit pipes, so the peak is the AVX2 level's; the gain is half
+// the instructions (loads, broadcasts, stores). Contracts in include/CKernels.h.
+#include "kernels_internal.h"
+
+#if QC_X86
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))), apply_to = function)
+
+/// The 6x16 micro-kernel: six ZMM accumulators, one B vector and one broadcast per row. `indirect`
+/// selects where A's column k is read (a constant after inlining).
+static inline __attribute__((always_inline)) void qc_sgemm_6x16_body512(
+    int indirect, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *b, float *c,
+    ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    __m512 c0, c1, c2, c3, c4, c5;
+    if (bias) {
+        c0 = c1 = c2 = c3 = c4 = c5 = _mm512_loadu_ps(bias);
+    } else {
+        c0 = _mm512_loadu_ps(c + 0 * ldc); c1 = _mm512_loadu_ps(c + 1 * ldc); c2 = _mm512_loadu_ps(c + 2 * ldc);
+        c3 = _mm512_loadu_ps(c + 3 * ldc); c4 = _mm512_loadu_ps(c + 4 * ldc); c5 = _mm512_loadu_ps(c + 5 * ldc);
+    }
+    for (ptrdiff_t k = 0; k < kc; k++) {
+        __m512 bk = _mm512_loadu_ps(b + 16 * k);
+        const float *p = indirect ? a + offsets[k] : a + 6 * k;
+        const ptrdiff_t s = indirect ? a_step : 1;
+        c0 = _mm512_fmadd_ps(_mm512_set1_ps(p[0]), bk, c0);
+        c1 = _mm512_fmadd_ps(_mm512_set1_ps(p[s]), bk, c1);
+        c2 = _mm512_fmadd_ps(_mm512_set1_ps(p[2 * s]), bk, c2);
+        c3 = _mm512_fmadd_ps(_mm512_set1_ps(p[3 * s]), bk, c3);
+        c4 = _mm512_fmadd_ps(_mm512_set1_ps(p[4 * s]), bk, c4);
+        c5 = _mm512_fmadd_ps(_mm512_set1_ps(p[5 * s]), bk, c5);
+    }
+    if (clamps) {
+        const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+#define QC_CLAMP(v) v = _mm512_min_ps(_mm512_max_ps(v, vlo), vhi)
+        QC_CLAMP(c0); QC_CLAMP(c1); QC_CLAMP(c2); QC_CLAMP(c3); QC_CLAMP(c4); QC_CLAMP(c5);
+#undef QC_CLAMP
+    }
+    _mm512_storeu_ps(c + 0 * ldc, c0); _mm512_storeu_ps(c + 1 * ldc, c1); _mm512_storeu_ps(c + 2 * ldc, c2);
+    _mm512_storeu_ps(c + 3 * ldc, c3); _mm512_storeu_ps(c + 4 * ldc, c4); _mm512_storeu_ps(c + 5 * ldc, c5);
+}
+
+void qc_sgemm_6x16_avx512(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
+                          float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    if (a_offsets) {
+        qc_sgemm_6x16_body512(1, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+    } else {
+        qc_sgemm_6x16_body512(0, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+    }
+}
+
+/// Lanes `0 ..< n` (n <= 16) of a mask.
+static inline __mmask16 qc_flanes16(ptrdiff_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
+
+/// One depthwise output pixel, all channels: `base` is the offset in `sample` of tap (ky0, kx0), the
+/// first tap inside the image, `w0` its weights. From the bias in (ky, kx) order, as every level does.
+static inline void qc_dw_pixel_avx512(const float *sample, ptrdiff_t base, ptrdiff_t row_floats, ptrdiff_t channels,
+                                      const float *w0, ptrdiff_t kernel_w, ptrdiff_t taps_y, ptrdiff_t taps_x,
+                                      ptrdiff_t dilation_h, ptrdiff_t dilation_w, const float *bias, float *o,
+                                      int clamps, float lo, float hi) {
+    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    ptrdiff_t ch = 0;
+    // 64 channels at a time: four independent FMA chains hide the FMA latency.
+    for (; ch + 64 <= channels; ch += 64) {
+        __m512 a0 = _mm512_loadu_ps(bias + ch), a1 = _mm512_loadu_ps(bias + ch + 16);
+        __m512 a2 = _mm512_loadu_ps(bias + ch + 32), a3 = _mm512_loadu_ps(bias + ch + 48);
+        for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+            const float *in_row = sample + (base + ky * dilation_h * row_floats + ch);
+            const float *w_row = w0 + ky * kernel_w * channels + ch;
+            for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                const float *in = in_row + kx * dilation_w * channels, *w = w_row + kx * channels;
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(in), _mm512_loadu_ps(w), a0);
+                a1 = _mm512_fmadd_ps(_mm512_loadu_ps(in + 16), _mm512_loadu_ps(w + 16), a1);
+                a2 = _mm512_fmadd_ps(_mm512_loadu_ps(in + 32), _mm512_loadu_ps(w + 32), a2);
+                a3 = _mm512_fmadd_ps(_mm512_loadu_ps(in + 48), _mm512_loadu_ps(w + 48), a3);
+            }
+        }
+        if (clamps) {
+            a0 = _mm512_min_ps(_mm512_max_ps(a0, vlo), vhi); a1 = _mm512_min_ps(_mm512_max_ps(a1, vlo), vhi);
+            a2 = _mm512_min_ps(_mm512_max_ps(a2, vlo), vhi); a3 = _mm512_min_ps(_mm512_max_ps(a3, vlo), vhi);
+        }
+        _mm512_storeu_ps(o + ch, a0); _mm512_storeu_ps(o + ch + 16, a1);
+        _mm512_storeu_ps(o + ch + 32, a2); _mm512_storeu_ps(o + ch + 48, a3);
+    }
+    for (; ch < channels; ch += 16) {
+        const __mmask16 k = qc_flanes16(channels - ch);
+        __m512 acc = _mm512_maskz_loadu_ps(k, bias + ch);
+        for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+            const float *in_row = sample + (base + ky * dilation_h * row_floats + ch);
+            const float *w_row = w0 + ky * kernel_w * channels + ch;
+            for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, in_row + kx * dilation_w * channels),
+                                      _mm512_maskz_loadu_ps(k, w_row + kx * channels), acc);
+            }
+        }
+        if (clamps) acc = _mm512_min_ps(_mm512_max_ps(acc, vlo), vhi);
+        _mm512_mask_storeu_ps(o + ch, k, acc);
+    }
+}
+
+/// 3x3, dilation 1, any stride: output pixels `ox0 ..< ox1` of a row whose nine taps all lie inside
+/// the image, every channel (the last block masked). Channel blocks outermost, so a block's nine weight
+/// vectors stay in registers across the row; the same (ky, kx) order and so the same floats.
+static void qc_dw3x3_interior_avx512(const float *sample, ptrdiff_t row0, ptrdiff_t row_floats, ptrdiff_t channels,
+                                     const float *weights, const float *bias, ptrdiff_t stride_w, ptrdiff_t pad_left,
+                                     ptrdiff_t ox0, ptrdiff_t ox1, float *out, int clamps, float lo, float hi) {
+    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    const ptrdiff_t c1 = channels, c2 = 2 * channels;
+    for (ptrdiff_t ch = 0; ch < channels; ch += 16) {
+        const __mmask16 k = qc_flanes16(channels - ch);
+        const float *w = weights + ch;
+        const __m512 w00 = _mm512_maskz_loadu_ps(k, w), w01 = _mm512_maskz_loadu_ps(k, w + c1);
+        const __m512 w02 = _mm512_maskz_loadu_ps(k, w + c2), w10 = _mm512_maskz_loadu_ps(k, w + 3 * c1);
+        const __m512 w11 = _mm512_maskz_loadu_ps(k, w + 4 * c1), w12 = _mm512_maskz_loadu_ps(k, w + 5 * c1);
+        const __m512 w20 = _mm512_maskz_loadu_ps(k, w + 6 * c1), w21 = _mm512_maskz_loadu_ps(k, w + 7 * c1);
+        const __m512 w22 = _mm512_maskz_loadu_ps(k, w + 8 * c1);
+        const __m512 b = _mm512_maskz_loadu_ps(k, bias + ch);
+        for (ptrdiff_t ox = ox0; ox < ox1; ox++) {
+            const float *p = sample + (row0 + (ox * stride_w - pad_left) * channels + ch);
+            __m512 acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p), w00, b);
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c1), w01, acc);
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c2), w02, acc);
+            p += row_floats;
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p), w10, acc);
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c1), w11, acc);
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c2), w12, acc);
+            p += row_floats;
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p), w20, acc);
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c1), w21, acc);
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c2), w22, acc);
+            if (clamps) acc = _mm512_min_ps(_mm512_max_ps(acc, vlo), vhi);
+            _mm512_mask_storeu_ps(out + ox * channels + ch, k, acc);
+        }
+    }
+}
+
+void qc_depthwise_row_f32_avx512(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                                 const float *weights, const float *bias, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
+                                 ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
+                                 ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, float *out,
+                                 int clamps, float lo, float hi) {
+    ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
+    qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
+    const ptrdiff_t row_floats = in_w * channels;
+    // Interior pixels of a 3x3 row with every tap row inside: [ox0, ox1) (empty otherwise).
+    ptrdiff_t ox0 = 0, ox1 = 0;
+    if (kernel_h == 3 && kernel_w == 3 && dilation_h == 1 && dilation_w == 1 && ky0 == 0 && ky1 == 3) {
+        ox0 = (pad_left + stride_w - 1) / stride_w;                     // first with ox * sw - pad >= 0
+        ptrdiff_t last = in_w - 3 + pad_left;                            // ox * sw <= last
+        ox1 = last < 0 ? 0 : last / stride_w + 1;
+        if (ox1 > out_w) ox1 = out_w;
+        if (ox0 > ox1) ox0 = ox1;
+        qc_dw3x3_interior_avx512(sample, origin_y * row_floats, row_floats, channels, weights, bias, stride_w,
+                                 pad_left, ox0, ox1, out, clamps, lo, hi);
+    }
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        if (ox >= ox0 && ox < ox1) continue;  // the interior did every channel
+        ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
+        qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
+        // Offset of tap (ky0, kx0); taps outside the image are never formed as pointers.
+        const ptrdiff_t base = (origin_y + ky0 * dilation_h) * row_floats + (origin_x + kx0 * dilation_w) * channels;
+        qc_dw_pixel_avx512(sample, base, row_floats, channels, weights + (ky0 * kernel_w + kx0) * channels, kernel_w,
+                           ky1 - ky0, kx1 - kx0, dilation_h, dilation_w, bias, out + ox * channels, clamps, lo, hi);
+    }
+}
+
+/// Twelve independent ZMM FMA chains: the FP32 peak probe of this level.
+float qc_fma_probe_avx512(ptrdiff_t iterations, float seed, int64_t *flops) {
+    *flops = (int64_t)iterations * 12 * 16 * 2;
+    const __m512 m = _mm512_set1_ps(0.999999f), add = _mm512_set1_ps(seed);
+    __m512 a[12];
+    for (int j = 0; j < 12; j++) a[j] = _mm512_set1_ps((float)(j + 1));
+    for (ptrdiff_t i = 0; i < iterations; i++) {
+#define QC_PROBE_STEP(j) a[j] = _mm512_fmadd_ps(a[j], m, add);
+        QC_PROBE_STEP(0) QC_PROBE_STEP(1) QC_PROBE_STEP(2) QC_PROBE_STEP(3) QC_PROBE_STEP(4) QC_PROBE_STEP(5)
+        QC_PROBE_STEP(6) QC_PROBE_STEP(7) QC_PROBE_STEP(8) QC_PROBE_STEP(9) QC_PROBE_STEP(10) QC_PROBE_STEP(11)
+#undef QC_PROBE_STEP
+    }
+    __m512 t = a[0];
+    for (int j = 1; j < 12; j++) t = _mm512_add_ps(t, a[j]);
+    return _mm512_reduce_add_ps(t);
+}
+
+#pragma clang attribute pop
+#endif

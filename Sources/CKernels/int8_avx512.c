@@ -1,0 +1,284 @@
+// The AVX-512 F/BW/VL level of the integer kernels (Skylake-SP and later, Zen 4): the AVX2 level's
+// instructions at twice the width, with opmask registers for channel tails, so a row of 8...15
+// channels needs no scalar loop. Compiled by a per-function target attribute, called only when cpuid
+// reports AVX-512 F/BW/VL and the OS saves the opmask and ZMM state. The avx512vnni level uses these
+// kernels for everything but its own GEMM micro-kernels and probe (isa.c).
+// Contracts in include/CKernels.h; every function is tested against the scalar level lane for lane
+// (SimulatorTests.ISALevelTests).
+//
+// Exactness: the same instructions as int8_avx2.c, 16 lanes wide, so the same arguments hold:
+//   `vpmaddwd` (s16 path): an int16 pair sum is at most 2 * 255 * 128 = 65280, exact.
+//   `vpmaddubsw` (u8 path): int16 pair sums with saturation, exact while |w| <= 64; the `_i16` variant
+//     is exact while chunk * 2 * 255 * max|w| <= 32767 (the caller derives chunk from the panel).
+//   Requantization: `vpmuldq` gives the exact 64-bit product of two int32 lanes; `vpsravq` is the
+//     arithmetic 64-bit shift AVX2 lacks. Masked lanes of a tail compute on zeros and are not stored.
+//   int32 accumulation (`vpaddd`) and `vpmulld` wrap, as the scalar level's uint32 arithmetic does.
+#include "kernels_internal.h"
+
+#if QC_X86
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))), apply_to = function)
+
+static inline void qc_load_c16(const int32_t *c, ptrdiff_t ldc, int accumulate, __m512i *c0, __m512i *c1, __m512i *c2,
+                               __m512i *c3) {
+    if (accumulate) {
+        *c0 = _mm512_loadu_si512(c + 0 * ldc); *c1 = _mm512_loadu_si512(c + 1 * ldc);
+        *c2 = _mm512_loadu_si512(c + 2 * ldc); *c3 = _mm512_loadu_si512(c + 3 * ldc);
+    } else {
+        *c0 = *c1 = *c2 = *c3 = _mm512_setzero_si512();
+    }
+}
+
+static inline void qc_store_c16(int32_t *c, ptrdiff_t ldc, __m512i c0, __m512i c1, __m512i c2, __m512i c3) {
+    _mm512_storeu_si512(c + 0 * ldc, c0); _mm512_storeu_si512(c + 1 * ldc, c1);
+    _mm512_storeu_si512(c + 2 * ldc, c2); _mm512_storeu_si512(c + 3 * ldc, c3);
+}
+
+/// One ZMM holds a whole K pair of the 16-channel panel (channel n's pair in dword n).
+void qc_gemm_s16_4x16_avx512(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs,
+        int32_t *c, ptrdiff_t ldc, int accumulate) {
+    __m512i c0, c1, c2, c3;
+    qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
+    const int16_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    for (ptrdiff_t p = 0; p < kpairs; p++) {
+        __m512i w = _mm512_loadu_si512(b + 32 * p);
+        c0 = _mm512_add_epi32(c0, _mm512_madd_epi16(_mm512_set1_epi32(qc_load_i32(a0 + 2 * p)), w));
+        c1 = _mm512_add_epi32(c1, _mm512_madd_epi16(_mm512_set1_epi32(qc_load_i32(a1 + 2 * p)), w));
+        c2 = _mm512_add_epi32(c2, _mm512_madd_epi16(_mm512_set1_epi32(qc_load_i32(a2 + 2 * p)), w));
+        c3 = _mm512_add_epi32(c3, _mm512_madd_epi16(_mm512_set1_epi32(qc_load_i32(a3 + 2 * p)), w));
+    }
+    qc_store_c16(c, ldc, c0, c1, c2, c3);
+}
+
+/// One ZMM holds a whole K quad of the panel (channel n's four weights in dword n).
+void qc_gemm_u8s8_4x16_avx512(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
+        int32_t *c, ptrdiff_t ldc, int accumulate) {
+    __m512i c0, c1, c2, c3;
+    qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
+    const __m512i ones = _mm512_set1_epi16(1);
+    const uint8_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    for (ptrdiff_t q = 0; q < kquads; q++) {
+        __m512i w = _mm512_loadu_si512(b + 64 * q);
+#define QC_STEP(ar, acc) \
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_set1_epi32(qc_load_i32(ar + 4 * q)), w), ones));
+        QC_STEP(a0, c0) QC_STEP(a1, c1) QC_STEP(a2, c2) QC_STEP(a3, c3)
+#undef QC_STEP
+    }
+    qc_store_c16(c, ldc, c0, c1, c2, c3);
+}
+
+void qc_gemm_u8s8_4x16_i16_avx512(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
+        int32_t *c, ptrdiff_t ldc, int accumulate, ptrdiff_t chunk) {
+    __m512i c0, c1, c2, c3;
+    qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
+    const __m512i ones = _mm512_set1_epi16(1);
+    const uint8_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    for (ptrdiff_t q0 = 0; q0 < kquads; q0 += chunk) {
+        ptrdiff_t q1 = q0 + chunk < kquads ? q0 + chunk : kquads;
+        __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+        for (ptrdiff_t q = q0; q < q1; q++) {
+            __m512i w = _mm512_loadu_si512(b + 64 * q);
+#define QC_STEP16(ar, acc) acc = _mm512_add_epi16(acc, _mm512_maddubs_epi16(_mm512_set1_epi32(qc_load_i32(ar + 4 * q)), w));
+            QC_STEP16(a0, s0) QC_STEP16(a1, s1) QC_STEP16(a2, s2) QC_STEP16(a3, s3)
+#undef QC_STEP16
+        }
+        c0 = _mm512_add_epi32(c0, _mm512_madd_epi16(s0, ones)); c1 = _mm512_add_epi32(c1, _mm512_madd_epi16(s1, ones));
+        c2 = _mm512_add_epi32(c2, _mm512_madd_epi16(s2, ones)); c3 = _mm512_add_epi32(c3, _mm512_madd_epi16(s3, ones));
+    }
+    qc_store_c16(c, ldc, c0, c1, c2, c3);
+}
+
+// ---- Requantization ---------------------------------------------------------------------------------
+
+/// One group of 16 lanes' requantization constants, prepared once per channel block (or once for a
+/// per-tensor op) and applied to every row: `qc_rq16_apply` is `qc_requant_one` lane for lane.
+typedef struct {
+    int profile;
+    int plain;            // gemmlowp only: no lane shifts left and no multiplier is INT32_MIN
+    __m512i m, m_odd;     // multipliers; the odd lanes' moved to the even dwords
+    __m512i shift;        // gemmlowp, not plain: the raw shifts
+    __m512i right, mask, half;          // gemmlowp plain: -shift, 2^right - 1, mask >> 1
+    __m512i total_even, total_odd;      // single: 31 - shift per 64-bit lane
+    __m512i nudge_even, nudge_odd;      // single: 2^(total - 1) per 64-bit lane
+} qc_rq16;
+
+static inline __attribute__((always_inline)) qc_rq16 qc_rq16_prepare(__m512i m, __m512i shift, int profile) {
+    qc_rq16 p;
+    const __m512i zero = _mm512_setzero_si512(), one32 = _mm512_set1_epi32(1);
+    p.profile = profile;
+    p.m = m;
+    p.m_odd = _mm512_srli_epi64(m, 32);
+    p.shift = shift;
+    p.plain = 0;
+    p.right = p.mask = p.half = p.total_even = p.total_odd = p.nudge_even = p.nudge_odd = zero;
+    if (profile == 1) {
+        __m512i total = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
+        const __m512i one = _mm512_set1_epi64(1);
+        p.total_even = _mm512_and_si512(total, _mm512_set1_epi64(0xFFFFFFFF));
+        p.total_odd = _mm512_srli_epi64(total, 32);
+        p.nudge_even = _mm512_sllv_epi64(one, _mm512_sub_epi64(p.total_even, one));
+        p.nudge_odd = _mm512_sllv_epi64(one, _mm512_sub_epi64(p.total_odd, one));
+    } else {
+        __mmask16 unusual = _mm512_cmpgt_epi32_mask(shift, zero) | _mm512_cmpeq_epi32_mask(m, _mm512_set1_epi32(INT32_MIN));
+        p.plain = unusual == 0;
+        p.right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+        p.mask = _mm512_sub_epi32(_mm512_sllv_epi32(one32, p.right), one32);
+        p.half = _mm512_srai_epi32(p.mask, 1);
+    }
+    return p;
+}
+
+/// SaturatingRoundingDoublingHighMul without its saturating case: bits 31..62 of `x * m + 2^30`.
+static inline __m512i qc_high_mul16(__m512i x, __m512i m, __m512i m_odd) {
+    const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
+    __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), nudge), 31);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m_odd), nudge);
+    odd = _mm512_slli_epi64(_mm512_srli_epi64(odd, 31), 32);
+    return _mm512_mask_blend_epi32(0xAAAA, even, odd);
+}
+
+/// RoundingDivideByPOT by per-lane `right`, ties away from zero.
+static inline __m512i qc_rdbpot16(__m512i high, __m512i right, __m512i mask, __m512i half) {
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+    __m512i remainder = _mm512_and_si512(high, mask);
+    __m512i threshold = _mm512_mask_add_epi32(half, _mm512_cmplt_epi32_mask(high, zero), half, one);
+    __m512i shifted = _mm512_srav_epi32(high, right);
+    return _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted, one);
+}
+
+static inline __attribute__((always_inline)) __m512i qc_rq16_apply(const qc_rq16 *p, __m512i x) {
+    if (p->profile == 1) {
+        __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, p->m), p->nudge_even);
+        __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), p->m_odd), p->nudge_odd);
+        pe = _mm512_srav_epi64(pe, p->total_even);
+        po = _mm512_srav_epi64(po, p->total_odd);
+        return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
+    }
+    if (p->plain) return qc_rdbpot16(qc_high_mul16(x, p->m, p->m_odd), p->right, p->mask, p->half);
+    const __m512i zero = _mm512_setzero_si512(), min32 = _mm512_set1_epi32(INT32_MIN);
+    __m512i scaled = _mm512_sllv_epi32(x, _mm512_max_epi32(p->shift, zero));
+    __m512i high = qc_high_mul16(scaled, p->m, p->m_odd);
+    __mmask16 overflow = _mm512_cmpeq_epi32_mask(scaled, min32) & _mm512_cmpeq_epi32_mask(p->m, min32);
+    high = _mm512_mask_mov_epi32(high, overflow, _mm512_set1_epi32(INT32_MAX));
+    return qc_rdbpot16(high, p->right, p->mask, p->half);
+}
+
+/// Lanes `0 ..< n` (n <= 16) of a mask.
+static inline __mmask16 qc_lanes16(ptrdiff_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
+
+void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels,
+        const int32_t *bias, const int32_t *mult, const int32_t *shift,
+        int32_t zout, int32_t lo, int32_t hi, int32_t *out, ptrdiff_t out_stride,
+        int profile) {
+    const __m512i vz = _mm512_set1_epi32(zout), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+    for (ptrdiff_t j0 = 0; j0 < channels; j0 += 16) {
+        const __mmask16 k = qc_lanes16(channels - j0);
+        __m512i vb = _mm512_maskz_loadu_epi32(k, bias + j0);
+        qc_rq16 p = qc_rq16_prepare(_mm512_maskz_loadu_epi32(k, mult + j0), _mm512_maskz_loadu_epi32(k, shift + j0), profile);
+        for (ptrdiff_t r = 0; r < rows; r++) {
+            __m512i x = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, c + r * ldc + j0), vb);
+            __m512i y = _mm512_add_epi32(qc_rq16_apply(&p, x), vz);
+            _mm512_mask_storeu_epi32(out + r * out_stride + j0, k, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi));
+        }
+    }
+}
+
+void qc_requant_flat_avx512(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, int32_t zout,
+        int32_t lo, int32_t hi, int32_t *out, int profile) {
+    const qc_rq16 p = qc_rq16_prepare(_mm512_set1_epi32(m), _mm512_set1_epi32(shift), profile);
+    const __m512i vz = _mm512_set1_epi32(zout), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+    for (ptrdiff_t i = 0; i < n; i += 16) {
+        const __mmask16 k = qc_lanes16(n - i);
+        __m512i y = _mm512_add_epi32(qc_rq16_apply(&p, _mm512_maskz_loadu_epi32(k, x + i)), vz);
+        _mm512_mask_storeu_epi32(out + i, k, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi));
+    }
+}
+
+void qc_rescale_accumulate_avx512(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m,
+        int32_t shift, int32_t sign, int32_t *acc, int accumulate, int profile) {
+    const qc_rq16 p = qc_rq16_prepare(_mm512_set1_epi32(m), _mm512_set1_epi32(shift), profile);
+    const __m512i vz = _mm512_set1_epi32(z);
+    const __m128i vl = _mm_cvtsi32_si128(left);
+    for (ptrdiff_t i = 0; i < n; i += 16) {
+        const __mmask16 k = qc_lanes16(n - i);
+        __m512i v = _mm512_sll_epi32(_mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, x + i), vz), vl);
+        v = qc_rq16_apply(&p, v);
+        // sign is +1 or -1: subtracting wraps exactly as adding sign * v does.
+        __m512i base = accumulate ? _mm512_maskz_loadu_epi32(k, acc + i) : _mm512_setzero_si512();
+        v = sign < 0 ? _mm512_sub_epi32(base, v) : _mm512_add_epi32(base, v);
+        _mm512_mask_storeu_epi32(acc + i, k, v);
+    }
+}
+
+/// 16 channels per ZMM, the last block masked.
+void qc_depthwise_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+                                 const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
+                                 ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
+                                 ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
+    ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
+    qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
+    const __m512i vz = _mm512_set1_epi32(zin);
+    const ptrdiff_t row = in_w * channels;
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
+        qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
+        int32_t *a = acc + ox * channels;
+        const ptrdiff_t base = (origin_y + ky0 * dilation_h) * row + (origin_x + kx0 * dilation_w) * channels;
+        const int32_t *w0 = weights + (ky0 * kernel_w + kx0) * channels;
+        const ptrdiff_t taps_y = ky1 - ky0, taps_x = kx1 - kx0;
+        ptrdiff_t c = 0;
+        for (; c + 32 <= channels; c += 32) {
+            __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+            for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                    const int32_t *x = sample + (base + ky * dilation_h * row + kx * dilation_w * channels + c);
+                    const int32_t *w = w0 + (ky * kernel_w + kx) * channels + c;
+                    s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_loadu_si512(x), vz), _mm512_loadu_si512(w)));
+                    s1 = _mm512_add_epi32(s1, _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_loadu_si512(x + 16), vz),
+                                                                 _mm512_loadu_si512(w + 16)));
+                }
+            }
+            _mm512_storeu_si512(a + c, s0);
+            _mm512_storeu_si512(a + c + 16, s1);
+        }
+        for (; c < channels; c += 16) {
+            const __mmask16 k = qc_lanes16(channels - c);
+            __m512i s0 = _mm512_setzero_si512();
+            for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                    const int32_t *x = sample + (base + ky * dilation_h * row + kx * dilation_w * channels + c);
+                    const int32_t *w = w0 + (ky * kernel_w + kx) * channels + c;
+                    s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, x), vz),
+                                                                 _mm512_maskz_loadu_epi32(k, w)));
+                }
+            }
+            _mm512_mask_storeu_epi32(a + c, k, s0);
+        }
+    }
+}
+
+/// The level's int8 peak probe: twelve chains of `vpmaddubsw` zmm (64 u8 x s8 products in int16
+/// pairs) added in int16, the inner step of the int16-chunked u8 kernel.
+int64_t qc_int8_probe_avx512(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
+    const __m512i b = _mm512_set1_epi8((char)(seed & 0x3f));
+    __m512i c[12];
+    for (int j = 0; j < 12; j++) c[j] = _mm512_set1_epi16((short)(j + 1));
+    for (ptrdiff_t i = 0; i < iterations; i++) {
+#define QC_PROBE_STEP(j) c[j] = _mm512_add_epi16(c[j], _mm512_maddubs_epi16(c[j], b));
+        QC_PROBE_STEP(0) QC_PROBE_STEP(1) QC_PROBE_STEP(2) QC_PROBE_STEP(3) QC_PROBE_STEP(4) QC_PROBE_STEP(5)
+        QC_PROBE_STEP(6) QC_PROBE_STEP(7) QC_PROBE_STEP(8) QC_PROBE_STEP(9) QC_PROBE_STEP(10) QC_PROBE_STEP(11)
+#undef QC_PROBE_STEP
+    }
+    __m512i t = c[0];
+    for (int j = 1; j < 12; j++) t = _mm512_add_epi16(t, c[j]);
+    int16_t lanes[32];
+    _mm512_storeu_si512(lanes, t);
+    int64_t sum = 0;
+    for (int j = 0; j < 32; j++) sum += lanes[j];
+    *ops = (int64_t)iterations * 12 * 64 * 2;
+    return sum;
+}
+
+#pragma clang attribute pop
+#endif
