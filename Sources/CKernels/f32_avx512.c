@@ -53,6 +53,45 @@ void qc_sgemm_6x16_avx512(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const 
     }
 }
 
+/// The indirect 6x16 kernel (six ZMM accumulators); the 8- and 4-column ones are the AVX2 level's,
+/// which compute the same floats.
+void qc_sgemm_6xw_indirect_avx512(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
+                                  float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    if (width != 16) {
+        qc_sgemm_6xw_indirect_avx2(width, taps, cin, rows, b, c, ldc, bias, clamps, lo, hi);
+        return;
+    }
+    __m512 c0, c1, c2, c3, c4, c5;
+    if (bias) {
+        c0 = c1 = c2 = c3 = c4 = c5 = _mm512_loadu_ps(bias);
+    } else {
+        c0 = _mm512_loadu_ps(c + 0 * ldc); c1 = _mm512_loadu_ps(c + 1 * ldc); c2 = _mm512_loadu_ps(c + 2 * ldc);
+        c3 = _mm512_loadu_ps(c + 3 * ldc); c4 = _mm512_loadu_ps(c + 4 * ldc); c5 = _mm512_loadu_ps(c + 5 * ldc);
+    }
+    for (ptrdiff_t t = 0; t < taps; t++) {
+        const float *p0 = rows[6 * t], *p1 = rows[6 * t + 1], *p2 = rows[6 * t + 2];
+        const float *p3 = rows[6 * t + 3], *p4 = rows[6 * t + 4], *p5 = rows[6 * t + 5];
+        const float *bt = b + 16 * t * cin;
+        for (ptrdiff_t i = 0; i < cin; i++) {
+            __m512 bk = _mm512_loadu_ps(bt + 16 * i);
+            c0 = _mm512_fmadd_ps(_mm512_set1_ps(p0[i]), bk, c0);
+            c1 = _mm512_fmadd_ps(_mm512_set1_ps(p1[i]), bk, c1);
+            c2 = _mm512_fmadd_ps(_mm512_set1_ps(p2[i]), bk, c2);
+            c3 = _mm512_fmadd_ps(_mm512_set1_ps(p3[i]), bk, c3);
+            c4 = _mm512_fmadd_ps(_mm512_set1_ps(p4[i]), bk, c4);
+            c5 = _mm512_fmadd_ps(_mm512_set1_ps(p5[i]), bk, c5);
+        }
+    }
+    if (clamps) {
+        const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+#define QC_CLAMP(v) v = _mm512_min_ps(_mm512_max_ps(v, vlo), vhi)
+        QC_CLAMP(c0); QC_CLAMP(c1); QC_CLAMP(c2); QC_CLAMP(c3); QC_CLAMP(c4); QC_CLAMP(c5);
+#undef QC_CLAMP
+    }
+    _mm512_storeu_ps(c + 0 * ldc, c0); _mm512_storeu_ps(c + 1 * ldc, c1); _mm512_storeu_ps(c + 2 * ldc, c2);
+    _mm512_storeu_ps(c + 3 * ldc, c3); _mm512_storeu_ps(c + 4 * ldc, c4); _mm512_storeu_ps(c + 5 * ldc, c5);
+}
+
 /// Lanes `0 ..< n` (n <= 16) of a mask.
 static inline __mmask16 qc_flanes16(ptrdiff_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
 

@@ -44,6 +44,31 @@ void qc_sgemm_6x4_scalar(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const p
     qc_sgemm_6xn(4, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
 }
 
+void qc_sgemm_6xw_indirect_scalar(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
+                                  float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    float acc[6][16];
+    for (int r = 0; r < 6; r++) {
+        for (int n = 0; n < width; n++) acc[r][n] = bias ? bias[n] : c[r * ldc + n];
+    }
+    for (ptrdiff_t t = 0; t < taps; t++) {
+        const float *const *row = rows + 6 * t;
+        for (ptrdiff_t i = 0; i < cin; i++) {
+            const float *bk = b + 16 * (t * cin + i);
+            for (int r = 0; r < 6; r++) {
+                float av = row[r][i];
+                for (int n = 0; n < width; n++) acc[r][n] += av * bk[n];
+            }
+        }
+    }
+    for (int r = 0; r < 6; r++) {
+        for (int n = 0; n < width; n++) {
+            float v = acc[r][n];
+            if (clamps) v = v < lo ? lo : (v > hi ? hi : v);
+            c[r * ldc + n] = v;
+        }
+    }
+}
+
 void qc_depthwise_row_f32_scalar(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                  const float *weights, const float *bias, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                  ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,

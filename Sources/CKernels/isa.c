@@ -14,7 +14,7 @@
     {lvl, qc_gemm_s16_4x16_##sfx, qc_gemm_s16_4x8_##sfx, qc_gemm_u8s8_4x16_##sfx, qc_gemm_u8s8_4x16_i16_##sfx,      \
      qc_requant_rows_##sfx, qc_requant_flat_##sfx, qc_rescale_accumulate_##sfx, qc_sgemm_6x16_##sfx,               \
      qc_sgemm_6x8_##sfx, qc_sgemm_6x4_##sfx, qc_depthwise_row_f32_##sfx, qc_fma_probe_##sfx,                      \
-     qc_int8_probe_##sfx, qc_depthwise_row_i32_##sfx}
+     qc_int8_probe_##sfx, qc_depthwise_row_i32_##sfx, qc_sgemm_6xw_indirect_##sfx}
 
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
 #if QC_X86
@@ -25,13 +25,13 @@ static const qc_kernels qc_table_avx512 = {
     QC_ISA_AVX512, qc_gemm_s16_4x16_avx512, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512,
     qc_gemm_u8s8_4x16_i16_avx512, qc_requant_rows_avx512, qc_requant_flat_avx512, qc_rescale_accumulate_avx512,
     qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx512, qc_fma_probe_avx512,
-    qc_int8_probe_avx512, qc_depthwise_row_i32_avx512};
+    qc_int8_probe_avx512, qc_depthwise_row_i32_avx512, qc_sgemm_6xw_indirect_avx512};
 /// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the avx512 level's others.
 static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
     qc_gemm_u8s8_4x16_i16_avx512vnni, qc_requant_rows_avx512, qc_requant_flat_avx512, qc_rescale_accumulate_avx512,
     qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx512, qc_fma_probe_avx512,
-    qc_int8_probe_avx512vnni, qc_depthwise_row_i32_avx512};
+    qc_int8_probe_avx512vnni, qc_depthwise_row_i32_avx512, qc_sgemm_6xw_indirect_avx512};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -268,4 +268,9 @@ void qc_depthwise_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w,
                           ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
     qc_active_table->depthwise_row_i32(sample, in_h, in_w, channels, weights, zin, kernel_h, kernel_w, stride_h, stride_w,
                                        dilation_h, dilation_w, pad_top, pad_left, out_y, out_w, acc);
+}
+
+void qc_sgemm_6xw_indirect(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b, float *c,
+                           ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    qc_active_table->sgemm_6xw_indirect(width, taps, cin, rows, b, c, ldc, bias, clamps, lo, hi);
 }

@@ -47,7 +47,10 @@
                                     const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w, \
                                     ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, \
                                     ptrdiff_t dilation_w, ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, \
-                                    ptrdiff_t out_w, int32_t *acc);
+                                    ptrdiff_t out_w, int32_t *acc); \
+    void qc_sgemm_6xw_indirect_##sfx(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, \
+                                     const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, \
+                                     float lo, float hi);
 
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86

@@ -129,4 +129,57 @@ final class FloatISALevelTests: XCTestCase {
             XCTAssertTrue(sum.isFinite, name)
         }
     }
+
+    /// The indirect micro-kernel at every level and width: equal bit for bit to the same level's packed
+    /// kernel on the same A (the same FMA chain per output; rows of the table point into an image, at a
+    /// zero buffer for padding taps), and close to the scalar level.
+    func testIndirectMicroKernelEqualsPackedForm() {
+        let scalar = qc_kernels_for(Int32(QC_ISA_SCALAR.rawValue))!.pointee
+        var values = SeededValues(seed: 53)
+        for level in levels {
+            let table = qc_kernels_for(level)!.pointee
+            let name = String(cString: qc_isa_name(level))
+            for (taps, cin) in [(1, 1), (9, 8), (4, 16), (25, 3)] {
+                let k = taps * cin
+                let image = values.array(64 * cin), zeros = [Float](repeating: 0, count: cin)
+                let b = values.array(16 * k), bias = values.array(16), start = values.array(6 * 20)
+                image.withUnsafeBufferPointer { image in
+                    zeros.withUnsafeBufferPointer { zeros in
+                        // Row r of tap t: pixel (7 t + 3 r) % 64 of the image, or the zeros every fifth entry.
+                        let rows: [UnsafePointer<Float>?] = (0..<(6 * taps)).map { e in
+                            e % 5 == 4 ? zeros.baseAddress! : image.baseAddress! + ((7 * (e / 6) + 3 * (e % 6)) % 64) * cin
+                        }
+                        var packed = [Float](repeating: 0, count: 6 * k)
+                        for t in 0..<taps {
+                            for i in 0..<cin {
+                                for r in 0..<6 { packed[(t * cin + i) * 6 + r] = rows[6 * t + r]![i] }
+                            }
+                        }
+                        for width: Int32 in [16, 8, 4] {
+                            for (useBias, clamps) in [(true, Int32(0)), (false, Int32(1))] {
+                                var indirect = start, direct = start, reference = start
+                                bias.withUnsafeBufferPointer { bias in
+                                    let bp: UnsafePointer<Float>? = useBias ? bias.baseAddress : nil
+                                    rows.withUnsafeBufferPointer { rows in
+                                        table.sgemm_6xw_indirect(width, taps, cin, rows.baseAddress, b, &indirect, 20, bp, clamps, -0.5, 0.5)
+                                        scalar.sgemm_6xw_indirect(width, taps, cin, rows.baseAddress, b, &reference, 20, bp, clamps, -0.5, 0.5)
+                                    }
+                                    let kernel = width == 16 ? table.sgemm_6x16! : (width == 8 ? table.sgemm_6x8! : table.sgemm_6x4!)
+                                    kernel(k, packed, 1, nil, b, &direct, 20, bp, clamps, -0.5, 0.5)
+                                }
+                                let label = "\(name) 6x\(width) taps \(taps) cin \(cin) bias \(useBias)"
+                                XCTAssertEqual(indirect, direct, label)
+                                for r in 0..<6 {
+                                    for n in Int(width)..<20 {
+                                        XCTAssertEqual(indirect[r * 20 + n], start[r * 20 + n], "\(label) wrote past its columns")
+                                    }
+                                }
+                                assertKernelClose(indirect, reference, k: k, label)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

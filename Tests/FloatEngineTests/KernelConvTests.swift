@@ -33,6 +33,11 @@ final class KernelConvTests: XCTestCase {
         Case(input: [13, 30, 5], kernel: (3, 3), outChannels: 12, stride: (2, 2), padding: Padding2D(top: 0, bottom: 1, left: 0, right: 1)),
         Case(input: [10, 20, 4], kernel: (3, 3), outChannels: 8, dilation: (2, 2), padding: Padding2D(top: 2, bottom: 2, left: 2, right: 2),
              groups: 2, activation: .relu),
+        // 8 or more channels per tap: the indirect kernel (row table), panels crossing rows and padding.
+        Case(input: [7, 9, 8], kernel: (3, 3), outChannels: 24, padding: Padding2D(top: 1, bottom: 1, left: 1, right: 1), activation: .relu),
+        Case(input: [6, 5, 12], kernel: (3, 3), outChannels: 4, stride: (2, 2), padding: Padding2D(top: 0, bottom: 1, left: 1, right: 1)),
+        Case(input: [8, 8, 32], kernel: (3, 3), outChannels: 20, padding: Padding2D(top: 1, bottom: 1, left: 1, right: 1), groups: 2),
+        Case(input: [9, 9, 8], kernel: (3, 3), outChannels: 16, dilation: (2, 2), padding: Padding2D(top: 2, bottom: 2, left: 2, right: 2)),
     ]
 
     func testConv2DMatchesReference() {

@@ -61,6 +61,8 @@ typedef struct qc_kernels {
                               const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                               ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
+    void (*sgemm_6xw_indirect)(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
+                               float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -159,6 +161,15 @@ void qc_sgemm_6x8(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_
                   ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
 void qc_sgemm_6x4(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
                   ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+
+/// The indirect form (XNNPACK's IGEMM) for convolutions: A is not packed but read through a table of
+/// row pointers, `rows[6 t + r]` pointing at the `cin` input channels that output pixel r reads through
+/// tap t (or at `cin` zeros for a tap in the padding). With k = t * cin + i:
+///   C[6 x width] = clamp((bias ? bias : C) + sum over t < taps, i < cin of rows[6t + r][i] * B[k][n]),
+/// B packed [k][16] as for `qc_sgemm_6x16` (width 16, 8 or 4: the left columns of the panel). Each
+/// output accumulates over k in order, as the packed kernels do, so both forms give the same floats.
+void qc_sgemm_6xw_indirect(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b, float *c,
+                           ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
 
 /// One output row `out_y` of a depthwise convolution (multiplier 1; the caller expands the sample
 /// otherwise): `sample` is H x W x channels (NHWC, one image), `weights` [kh][kw][channels], `out`

@@ -17,6 +17,9 @@ public final class Conv2DKernel: @unchecked Sendable {
     let readsInputDirectly: Bool
     /// `ConvPatchSource.patchOffsets` for this geometry.
     let patchOffsets: UnsafeMutablePointer<Int>
+    /// `ConvPatchSource.tapShifts` for this geometry, and `groupChannels` zeros (the padding).
+    let tapDY: UnsafeMutablePointer<Int>, tapDX: UnsafeMutablePointer<Int>
+    let zeros: UnsafeMutablePointer<Float>
 
     /// `inputShape` is `[H, W, C]` per sample. Packs the weights.
     public init(_ conv: Conv2D, inputShape: [Int]) {
@@ -38,17 +41,30 @@ public final class Conv2DKernel: @unchecked Sendable {
                 w[kk * cout + group * groupOut + j]
             }
         }
-        blocking = GEMMBlocking(k: k)
-        (epilogue, postActivation) = GEMMEpilogue.split(conv.activation)
         readsInputDirectly = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1
             && g.padding == .zero
+        // Whole taps per K block, so that the indirect kernel can read a block through its row table.
+        blocking = GEMMBlocking(k: k, granule: readsInputDirectly ? 1 : groupChannels)
+        (epilogue, postActivation) = GEMMEpilogue.split(conv.activation)
         let offsets = ConvPatchSource.patchOffsets(geometry: g, inW: inputShape[1], channels: inputShape[2],
                                                    groupChannels: conv.weights.shape[2])
         patchOffsets = .allocate(capacity: max(offsets.count, 1))
         patchOffsets.initialize(from: offsets, count: offsets.count)
+        let shifts = ConvPatchSource.tapShifts(geometry: g)
+        tapDY = .allocate(capacity: shifts.dy.count)
+        tapDY.initialize(from: shifts.dy, count: shifts.dy.count)
+        tapDX = .allocate(capacity: shifts.dx.count)
+        tapDX.initialize(from: shifts.dx, count: shifts.dx.count)
+        zeros = alignedFloats(groupChannels)
+        zeros.initialize(repeating: 0, count: groupChannels)
     }
 
-    deinit { patchOffsets.deallocate() }
+    deinit {
+        patchOffsets.deallocate()
+        tapDY.deallocate()
+        tapDX.deallocate()
+        zeros.deallocate()
+    }
 
     /// Scratch is allocated per worker inside `run`.
     public func workspaceCount(batch: Int) -> Int { 0 }
@@ -64,7 +80,8 @@ public final class Conv2DKernel: @unchecked Sendable {
         } else {
             let source = ConvPatchSource(input: input, inH: inH, inW: inW, channels: inChannels,
                                          groupChannels: groupChannels, outH: outputShape[0],
-                                         outW: outputShape[1], geometry: geometry, offsets: patchOffsets)
+                                         outW: outputShape[1], geometry: geometry, offsets: patchOffsets,
+                                         tapDY: tapDY, tapDX: tapDX, zeros: zeros)
             runGEMM(source, m: m, work: work, groupOut: groupOut, output: output)
         }
         if let postActivation {

@@ -44,6 +44,52 @@ struct ConvPatchSource: GEMMPanelSource {
     let geometry: ConvGeometry
     /// `offsets[k]`: where column `k` reads, in floats from the patch's top-left pixel (see `patchOffsets`).
     let offsets: UnsafePointer<Int>
+    /// Per tap `t = ky * kernelW + kx`: `ky * dilationH` and `kx * dilationW` (see `tapShifts`).
+    let tapDY: UnsafePointer<Int>, tapDX: UnsafePointer<Int>
+    /// `groupChannels` zeros: what a tap in the padding reads in the indirect form.
+    let zeros: UnsafePointer<Float>
+
+    /// Per tap `t = ky * kernelW + kx`, its row and column distance from the patch origin.
+    static func tapShifts(geometry g: ConvGeometry) -> (dy: [Int], dx: [Int]) {
+        var dy: [Int] = [], dx: [Int] = []
+        for ky in 0..<g.kernelH {
+            for kx in 0..<g.kernelW { dy.append(ky * g.dilationH); dx.append(kx * g.dilationW) }
+        }
+        return (dy, dx)
+    }
+
+    /// The indirect form: for each tap of the block and each of the six rows, a pointer to the
+    /// group's channels of the input pixel that the row's patch reads there, or to `zeros` for a tap in
+    /// the padding (and for rows past `rows`). Nothing is copied; the kernel reads the image.
+    @inline(__always)
+    func indirectPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int,
+                       table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA? {
+        guard groupChannels >= GEMMTile.indirectMinChannels else { return nil }
+        let mr = GEMMTile.mr
+        let tap0 = k0 / groupChannels, taps = kc / groupChannels
+        var outX = m0 % outW, rest = m0 / outW
+        var outY = rest % outH, n = rest / outH
+        for r in 0..<mr {
+            if r >= rows {
+                for t in 0..<taps { table[t &* mr &+ r] = zeros }
+                continue
+            }
+            let originY = outY &* geometry.strideH &- geometry.padding.top
+            let originX = outX &* geometry.strideW &- geometry.padding.left
+            let sample = input + (n &* inH &* inW &* channels &+ group &* groupChannels)
+            for t in 0..<taps {
+                let y = originY &+ tapDY[tap0 &+ t], x = originX &+ tapDX[tap0 &+ t]
+                let inside = y >= 0 && y < inH && x >= 0 && x < inW
+                table[t &* mr &+ r] = inside ? sample + (y &* inW &+ x) &* channels : zeros
+            }
+            outX &+= 1
+            if outX == outW {
+                outX = 0; outY &+= 1
+                if outY == outH { outY = 0; n &+= 1 }
+            }
+        }
+        return .indirect(UnsafePointer(table), cin: groupChannels, zeros: zeros)
+    }
 
     /// For every column `k = (ky * kernelW + kx) * groupChannels + i`, the input offset
     /// `(ky * dilationH * inW + kx * dilationW) * channels + i` from the patch origin.

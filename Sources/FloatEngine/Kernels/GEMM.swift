@@ -25,22 +25,36 @@ enum GEMMTile {
     /// the image where possible) instead of packing a whole A block first: with N <= 32 each packed
     /// value would feed at most two micro-kernel calls, so packing cost as much as the arithmetic.
     static let inPlaceMaxPanels = 2
+    /// Fewest channels per tap for which a convolution reads A through a row table (the indirect
+    /// kernel) rather than in place or packed: with fewer, the six row pointers loaded per tap cost more
+    /// than the copies they save (keras2_cnn's 1-channel stem ran 17 % slower through the table).
+    static let indirectMinChannels = 8
 }
 
 /// How the K dimension is cut into blocks, and the rows of A packed per block.
 struct GEMMBlocking {
     let k: Int, kBlocks: Int, kc: Int, mc: Int
+    /// Every K block but the last is a multiple of this many columns (a convolution's channels per
+    /// tap, so that a block is whole taps and the indirect kernel can read it).
+    let granule: Int
 
-    init(k: Int) {
+    init(k: Int, granule: Int = 1) {
         self.k = k
-        kBlocks = max(1, (k + GEMMTile.maxKC - 1) / GEMMTile.maxKC)
-        kc = max(1, (k + kBlocks - 1) / kBlocks)
+        self.granule = max(1, granule)
+        let blocks = max(1, (k + GEMMTile.maxKC - 1) / GEMMTile.maxKC)
+        let even = max(1, (k + blocks - 1) / blocks)
+        kc = (even + self.granule - 1) / self.granule * self.granule
+        kBlocks = max(1, (k + kc - 1) / kc)
         let panels = max(1, GEMMTile.aBlockBytes / (4 * kc * GEMMTile.mr))
         mc = min(panels, 512) * GEMMTile.mr
     }
 
-    /// Floats of per-worker scratch: one packed A block plus one 6x16 edge tile.
-    var scratchCount: Int { mc * kc + GEMMTile.mr * GEMMTile.nr }
+    /// Floats of per-worker scratch: one packed A block, one 6x16 edge tile, and the indirect
+    /// kernel's row table (6 pointers per tap of a K block, two floats' room each).
+    var scratchCount: Int { mc * kc + GEMMTile.mr * GEMMTile.nr + 2 * GEMMTile.mr * indirectTaps }
+
+    /// Taps in one K block: the rows of the indirect kernel's table.
+    var indirectTaps: Int { (kc + granule - 1) / granule }
 }
 
 /// The activation folded into the micro-kernel's store: a clamp to `[lo, hi]`.
@@ -128,15 +142,23 @@ extension SIMD8 where Scalar == Float {
 }
 
 /// Where the micro-kernel reads `A[r][k]` (r < 6) of its panel: a panel packed `[k][6]` by
-/// `GEMMPanelSource.packPanel` (`offsets` nil), or six rows read where they lie,
+/// `GEMMPanelSource.packPanel` (`offsets` nil), six rows read where they lie,
 /// `A[r][k] = base[r * step + offsets[k]]` (six output pixels of one row whose convolution patches are
-/// inside the image; see `GEMMPanelSource.inPlacePanel`).
+/// inside the image; see `GEMMPanelSource.inPlacePanel`), or through a row table,
+/// `A[r][t * cin + i] = rows[6t + r][i]` (`GEMMPanelSource.indirectPanel`, the indirect kernel).
 struct PanelA {
     let base: UnsafePointer<Float>
     let step: Int
     let offsets: UnsafePointer<Int>?
+    /// The indirect form's row table and channels per tap (`rows` nil otherwise).
+    var rows: UnsafePointer<UnsafePointer<Float>?>? = nil
+    var cin: Int = 0
 
     static func packed(_ a: UnsafePointer<Float>) -> PanelA { PanelA(base: a, step: 1, offsets: nil) }
+
+    static func indirect(_ rows: UnsafePointer<UnsafePointer<Float>?>, cin: Int, zeros: UnsafePointer<Float>) -> PanelA {
+        PanelA(base: zeros, step: 0, offsets: nil, rows: rows, cin: cin)
+    }
 }
 
 /// A source of the GEMM's A operand that packs itself into micro-panels.
@@ -149,11 +171,20 @@ protocol GEMMPanelSource {
     /// are not, e.g. a patch touches the padding). Saves the packing pass where each packed value
     /// would feed only one or two 16-column panels of B.
     func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> PanelA?
+
+    /// Rows `m0 ..< m0 + rows` and columns `k0 ..< k0 + kc` (whole taps) as the indirect kernel's row
+    /// table, written to `table` (6 pointers per tap); nil when this source has no such form.
+    func indirectPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int,
+                       table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA?
 }
 
 extension GEMMPanelSource {
     @inline(__always)
     func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> PanelA? { nil }
+
+    @inline(__always)
+    func indirectPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int,
+                       table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA? { nil }
 }
 
 /// Computes rows `rows` of `C = epilogue(A * B[group] + bias)` on the calling thread. `c` points at
@@ -166,6 +197,8 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
     let mr = GEMMTile.mr, nr = GEMMTile.nr
     let k = weights.k
     let aBlock = scratch, tile = scratch + blocking.mc &* blocking.kc
+    let table = UnsafeMutableRawPointer(tile + mr &* nr).bindMemory(to: UnsafePointer<Float>?.self,
+                                                                     capacity: mr &* blocking.indirectTaps)
     var mStart = rows.lowerBound
     while mStart < rows.upperBound {
         let mEnd = min(mStart &+ blocking.mc, rows.upperBound)
@@ -177,14 +210,17 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
             let first = kb == 0, last = k0 &+ kc >= k
             let blockEpilogue = last ? epilogue : .none
             if weights.panels <= GEMMTile.inPlaceMaxPanels {
-                // Few B panels: each A panel is read from the image where possible (packed
-                // otherwise) and used at once against every B panel, which stay in L1.
+                // Few B panels: each A panel is read from the image where possible (in place when its
+                // six pixels lie in one row inside the image, else through a row table), packed
+                // otherwise, and used at once against every B panel, which stay in L1.
                 for p in 0..<mPanels {
                     let m0 = mStart &+ p &* mr
                     let mValid = min(mr, mEnd &- m0)
-                    if let inPlace = source.inPlacePanel(m0: m0, rows: mValid, k0: k0, group: group) {
+                    let direct = source.inPlacePanel(m0: m0, rows: mValid, k0: k0, group: group)
+                        ?? source.indirectPanel(m0: m0, rows: mValid, k0: k0, kc: kc, group: group, table: table)
+                    if let direct {
                         for j in 0..<weights.panels {
-                            gemmTile(inPlace, kc: kc, weights: weights, group: group, panel: j, k0: k0, first: first,
+                            gemmTile(direct, kc: kc, weights: weights, group: group, panel: j, k0: k0, first: first,
                                      c: c + (m0 &* ldc &+ j &* nr), ldc: ldc, mValid: mValid, epilogue: blockEpilogue, tile: tile)
                         }
                     } else {
@@ -238,10 +274,14 @@ func gemmTile(_ a: PanelA, kc: Int, weights: PackedWeights, group: Int, panel j:
         }
     }
     let clamps: Int32 = epilogue.clamps ? 1 : 0
-    switch width {
-    case nr: qc_sgemm_6x16(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
-    case 8: qc_sgemm_6x8(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
-    default: qc_sgemm_6x4(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
+    if let rows = a.rows {
+        qc_sgemm_6xw_indirect(Int32(width), kc / a.cin, a.cin, rows, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
+    } else {
+        switch width {
+        case nr: qc_sgemm_6x16(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
+        case 8: qc_sgemm_6x8(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
+        default: qc_sgemm_6x4(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
+        }
     }
     if !inPlace {
         for r in 0..<mValid {
