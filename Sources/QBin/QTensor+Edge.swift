@@ -16,4 +16,44 @@ extension QTensor {
     /// `r = scale * (q - zp)` in Float (per-tensor parameters).
     @inlinable
     public func dequantizeEdge(_ q: Int32) -> Float { scales[0] * Float(q &- zeroPoints[0]) }
+
+    /// `quantizeEdge` of every value of `source` into `destination` (same count), bit for bit, in a loop
+    /// the compiler vectorises (SSE2 suffices: no rounding instruction, no trapping conversion).
+    ///
+    /// For types of at most 16 bits the quotient `y = x / scale` is first clamped to
+    /// `[typeMin - zp - 1, typeMax - zp + 1]`: any `y` beyond it quantizes to the bound either way, and
+    /// within it every step below is exact in Float (magnitudes < 2^22):
+    /// `n = (|y| + 2^23) - 2^23` rounds to nearest even; `|y| - n == 0.5` marks the ties it rounded
+    /// down, which go up (away from zero); `q + 1.5 * 2^23` holds the integer `q` in its low mantissa
+    /// bits. Other tensors (i32) take the scalar path.
+    public func quantizeEdge(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Int32>) {
+        precondition(source.count == destination.count, "quantizeEdge: \(source.count) floats into \(destination.count) values")
+        let zero = zeroPoints[0], scale = scales[0]
+        let span = Int64(1) << 20
+        guard type.bits <= 16, abs(Int64(zero)) <= span, let x = source.baseAddress, let q = destination.baseAddress else {
+            for i in 0..<source.count { destination[i] = quantizeEdge(source[i]) }
+            return
+        }
+        let lower = Float(type.minValue), upper = Float(type.maxValue), zeroF = Float(zero)
+        let below = Float(type.minValue - Int64(zero) - 1), above = Float(type.maxValue - Int64(zero) + 1)
+        let twoTo23: Float = 8_388_608, magic: Float = 12_582_912  // 2^23, 1.5 * 2^23 (bits 0x4B40_0000)
+        for i in 0..<source.count {
+            let y = Swift.min(Swift.max(x[i] / scale, below), above)  // NaN stays NaN
+            let a = y.magnitude
+            let even = (a + twoTo23) - twoTo23
+            let away = a - even == 0.5 ? even + 1 : even
+            let rounded = y < 0 ? -away : away
+            let clamped = Swift.min(Swift.max(rounded + zeroF, lower), upper)
+            let value = y.isNaN ? zeroF : clamped
+            q[i] = Int32(bitPattern: (value + magic).bitPattern) &- 0x4B40_0000
+        }
+    }
+
+    /// `dequantizeEdge` of every value of `source` into `destination` (same count), bit for bit.
+    public func dequantizeEdge(_ source: UnsafeBufferPointer<Int32>, into destination: UnsafeMutableBufferPointer<Float>) {
+        precondition(source.count == destination.count, "dequantizeEdge: \(source.count) values into \(destination.count) floats")
+        guard let q = source.baseAddress, let r = destination.baseAddress else { return }
+        let zero = zeroPoints[0], scale = scales[0]
+        for i in 0..<source.count { r[i] = scale * Float(q[i] &- zero) }
+    }
 }

@@ -24,8 +24,13 @@ public final class IntegerSimulator {
 
     private let layers: [any IntegerLayer]
     private let inputTensor: QTensor
-    /// Per op, the activations no later op reads (`QModel.releasedAfterOp`): a pass holds only the live set.
-    private let releasedAfterOp: [[Int]]
+    private let outputTensors: [QTensor]
+    /// Where each activation of a pass lives (slots shared by tensors whose lives do not overlap).
+    private let plan: ActivationPlan
+    /// Arenas of finished calls, for the next call's workers (guarded by `arenaLock`).
+    private var spareArenas: [ActivationArena] = []
+    private let arenaLock = NSLock()
+    private static let maxSpareArenas = 4
 
     /// Builds every layer, unpacking the weights once. `reference` runs the scalar reference kernels only.
     public init(model: QModel, rounding: RoundingProfile, maxBatch: Int = 32, reference: Bool = false) throws(SimulatorError) {
@@ -44,7 +49,8 @@ public final class IntegerSimulator {
         var layers: [any IntegerLayer] = []
         for (index, op) in model.ops.enumerated() { layers.append(try builder.layer(for: op, index: index)) }
         self.layers = layers
-        releasedAfterOp = model.releasedAfterOp()
+        outputTensors = model.outputs.map { model.tensors[$0] }
+        plan = ActivationPlan(model: model, releasedAfterOp: model.releasedAfterOp())
     }
 
     /// Reads the `.qbin` file at `path` (with `QBinReader`, which checks it) and builds the simulator.
@@ -55,20 +61,23 @@ public final class IntegerSimulator {
     }
 
     /// Float in (quantized with the input tensor's scale and zero point, round half away from zero,
-    /// clamped to its type), float out (each output dequantized with its own parameters), `batch` samples.
+    /// clamped to its type: `QTensor.quantizeEdge`), float out (each output dequantized with its own
+    /// parameters: `QTensor.dequantizeEdge`), `batch` samples. Each worker quantizes its own samples and
+    /// dequantizes its outputs straight into the results, so the edges run in parallel with the rest.
     public func run(input: UnsafeBufferPointer<Float>, batch: Int) -> [[Float]] {
         let count = inputTensor.elementCount
         precondition(input.count >= batch * count, "run: \(input.count) floats for \(batch) samples of \(count)")
-        let quantized = (0..<batch * count).map { inputTensor.quantizeEdge(input[$0]) }
-        let outputs = runQuantized(input: quantized, batch: batch, observe: nil)
-        return zip(model.outputs, outputs).map { index, values in
-            let t = model.tensors[index]
-            return values.map { t.dequantizeEdge($0) }
-        }
+        return execute(batch: batch, observe: nil, fill: { samples, destination in
+            let source = UnsafeBufferPointer(rebasing: input[(samples.lowerBound * count)..<(samples.upperBound * count)])
+            inputTensor.quantizeEdge(source, into: destination)
+        }, emit: { output, values, destination in
+            outputTensors[output].dequantizeEdge(values, into: destination)
+        })
     }
 
     /// Integer in (values clamped to the input type), integer out; `observe(opIndex, outputTensorIndex, values)`
-    /// sees every op's output, all samples of the current pass (up to `maxBatch`), for per-layer comparison.
+    /// sees every op's output, all samples of the current pass (up to `maxBatch`), for per-layer comparison
+    /// (`values` is valid during the call only: the pass's buffers are reused).
     ///
     /// Without `observe`, a batch of at least two samples per thread is split by samples: each thread
     /// runs its share through the whole network on its own, `samplesPerPass` at a time, so the threads
@@ -79,75 +88,99 @@ public final class IntegerSimulator {
         let count = inputTensor.elementCount
         precondition(input.count == batch * count, "runQuantized: \(input.count) values for \(batch) samples of \(count)")
         let lower = Int32(inputTensor.type.minValue), upper = Int32(clamping: inputTensor.type.maxValue)
-        let clamped = input.map { Swift.min(Swift.max($0, lower), upper) }
-        let workers = Swift.min(Swift.max(threads, 1), batch / 2)
-        let perPass = Swift.max(1, Swift.min(maxBatch, samplesPerPass))
-        guard observe == nil, workers > 1 else {
-            let size = observe == nil && threads <= 1 ? perPass : maxBatch
-            return passes(clamped, samples: 0..<batch, size: size, threads: threads, observe: observe)
+        return input.withUnsafeBufferPointer { input in
+            execute(batch: batch, observe: observe, fill: { samples, destination in
+                guard let source = input.baseAddress, let target = destination.baseAddress else { return }
+                let from = source + samples.lowerBound * count
+                for i in 0..<destination.count { target[i] = Swift.min(Swift.max(from[i], lower), upper) }
+            }, emit: { _, values, destination in
+                guard let source = values.baseAddress, let target = destination.baseAddress else { return }
+                target.initialize(from: source, count: values.count)
+            })
         }
-        // One slot per worker, each written by its worker only; `clamped` is only read.
-        let slots = UnsafeMutablePointer<[[Int32]]>.allocate(capacity: workers)
-        slots.initialize(repeating: [], count: workers)
-        defer { slots.deinitialize(count: workers); slots.deallocate() }
-        parallelChunks(workers, threads: workers) { range in
-            for worker in range {
-                let samples = (batch * worker / workers)..<(batch * (worker + 1) / workers)
-                slots[worker] = passes(clamped, samples: samples, size: perPass, threads: 1, observe: nil)
-            }
-        }
-        var results = model.outputs.map { _ in [Int32]() }
-        for worker in 0..<workers {
-            for i in results.indices { results[i].append(contentsOf: slots[worker][i]) }
-        }
-        return results
     }
 
-    /// `samples` of `input` through the network, `size` samples per pass; the outputs in order.
-    private func passes(_ input: [Int32], samples: Range<Int>, size: Int, threads: Int,
-                        observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
-        let count = inputTensor.elementCount
-        var results = model.outputs.map { _ in [Int32]() }
-        var first = samples.lowerBound
-        while first < samples.upperBound {
-            let n = Swift.min(size, samples.upperBound - first)
-            let outputs = pass(Array(input[(first * count)..<((first + n) * count)]), batch: n, threads: threads, observe: observe)
-            for i in results.indices { results[i].append(contentsOf: outputs[i]) }
-            first += n
-        }
-        return results
-    }
-
-    /// One pass over at most `maxBatch` samples; activation buffers are allocated per pass and freed
-    /// after their last reader.
-    private func pass(_ input: [Int32], batch: Int, threads: Int, observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) -> [[Int32]] {
-        var buffers = [[Int32]?](repeating: nil, count: model.tensors.count)
-        buffers[model.inputs[0]] = input
-        for (index, op) in model.ops.enumerated() {
-            let outIndex = op.outputs[0]
-            // Not zero-filled: every layer writes each of its output values.
-            var out = [Int32](unsafeUninitializedCapacity: batch * model.tensors[outIndex].elementCount) { _, count in
-                count = batch * model.tensors[outIndex].elementCount
-            }
-            let activationInputs = op.kind.hasConstantInputs ? [op.inputs[0]] : op.inputs
-            withBuffers(activationInputs.map { buffers[$0]! }) { inputs in
-                out.withUnsafeMutableBufferPointer { o in
-                    layers[index].run(inputs: inputs, output: o, batch: batch, threads: threads)
+    /// Runs `batch` samples and returns the outputs, of any element type: per pass, `fill(samples, buffer)`
+    /// writes the input values of those samples into the pass's input buffer, and `emit(output, values,
+    /// destination)` turns the pass's values of one graph output into that output's results at the pass's
+    /// sample offset. Both run in the worker that runs the pass.
+    private func execute<Value>(batch: Int, observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?,
+                                fill: (Range<Int>, UnsafeMutableBufferPointer<Int32>) -> Void,
+                                emit: (Int, UnsafeBufferPointer<Int32>, UnsafeMutableBufferPointer<Value>) -> Void) -> [[Value]] {
+        let outputCounts = outputTensors.map(\.elementCount)
+        return withUninitializedArrays(outputCounts.map { $0 * batch }) { (results: [UnsafeMutableBufferPointer<Value>]) in
+            /// `samples` through the network, `size` samples per pass, in one arena.
+            func passes(_ samples: Range<Int>, size: Int, threads: Int, observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) {
+                guard !samples.isEmpty else { return }
+                withArena(capacity: Swift.min(size, samples.count)) { arena in
+                    var first = samples.lowerBound
+                    while first < samples.upperBound {
+                        let n = Swift.min(size, samples.upperBound - first)
+                        arena.bind(samples: n)
+                        fill(first..<(first + n), arena.buffer(model.inputs[0], samples: n))
+                        pass(arena, batch: n, threads: threads, observe: observe)
+                        for (i, tensor) in model.outputs.enumerated() {
+                            let destination = results[i][(first * outputCounts[i])..<((first + n) * outputCounts[i])]
+                            emit(i, UnsafeBufferPointer(arena.buffer(tensor, samples: n)), UnsafeMutableBufferPointer(rebasing: destination))
+                        }
+                        first += n
+                    }
                 }
             }
-            if let observe { out.withUnsafeBufferPointer { observe(index, outIndex, $0) } }
-            buffers[outIndex] = out
-            for t in releasedAfterOp[index] { buffers[t] = nil }
+            let workers = Swift.min(Swift.max(threads, 1), batch / 2)
+            let perPass = Swift.max(1, Swift.min(maxBatch, samplesPerPass))
+            guard observe == nil, workers > 1 else {
+                passes(0..<batch, size: observe == nil && threads <= 1 ? perPass : maxBatch, threads: threads, observe: observe)
+                return
+            }
+            // Each worker writes only its own samples' results; everything else is only read.
+            parallelChunks(workers, threads: workers) { range in
+                for worker in range {
+                    passes((batch * worker / workers)..<(batch * (worker + 1) / workers), size: perPass, threads: 1, observe: nil)
+                }
+            }
         }
-        return model.outputs.map { buffers[$0]! }
+    }
+
+    /// One pass of `batch` samples (the arena bound to `batch`, its input buffer filled): every op in
+    /// order, into the arena's buffers.
+    private func pass(_ arena: ActivationArena, batch: Int, threads: Int, observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) {
+        let inputs = arena.inputs, outputs = arena.outputs
+        for index in layers.indices {
+            // Not zero-filled: every layer writes each of its output values.
+            layers[index].run(inputs: inputs[index], output: outputs[index], batch: batch, threads: threads)
+            if let observe { observe(index, plan.opOutputs[index], UnsafeBufferPointer(outputs[index])) }
+        }
+    }
+
+    /// Runs `body` with an arena for at least `capacity` samples: a spare one, or a new one. Arenas for
+    /// at most `samplesPerPass` samples are kept for the next call (at most `maxSpareArenas`); larger ones
+    /// (observed passes of up to `maxBatch`) are freed, so a big model holds no more between calls than
+    /// a per-pass working set.
+    private func withArena(capacity: Int, _ body: (ActivationArena) -> Void) {
+        arenaLock.lock()
+        let spare = spareArenas.firstIndex { $0.capacity >= capacity }.map { spareArenas.remove(at: $0) }
+        arenaLock.unlock()
+        let arena = spare ?? ActivationArena(plan: plan, model: model, capacity: capacity)
+        body(arena)
+        guard arena.capacity <= Swift.max(1, Swift.min(maxBatch, samplesPerPass)) else { return }
+        arenaLock.lock()
+        if spareArenas.count < Self.maxSpareArenas { spareArenas.append(arena) }
+        arenaLock.unlock()
     }
 }
 
-/// Calls `body` with a buffer pointer for each array (valid for the duration of the call).
-private func withBuffers<R>(_ arrays: [[Int32]], _ body: ([UnsafeBufferPointer<Int32>]) -> R) -> R {
-    func step(_ i: Int, _ acc: [UnsafeBufferPointer<Int32>]) -> R {
-        if i == arrays.count { return body(acc) }
-        return arrays[i].withUnsafeBufferPointer { step(i + 1, acc + [$0]) }
+/// Arrays of `counts[i]` elements each, written by `body` through their (uninitialized) buffers: `body`
+/// must write every element.
+private func withUninitializedArrays<T>(_ counts: [Int], _ body: ([UnsafeMutableBufferPointer<T>]) -> Void) -> [[T]] {
+    func build(_ i: Int, _ buffers: [UnsafeMutableBufferPointer<T>]) -> [[T]] {
+        if i == counts.count { body(buffers); return [] }
+        var rest: [[T]] = []
+        let array = [T](unsafeUninitializedCapacity: counts[i]) { buffer, initialized in
+            rest = build(i + 1, buffers + [UnsafeMutableBufferPointer(rebasing: buffer[0..<counts[i]])])
+            initialized = counts[i]
+        }
+        return [array] + rest
     }
-    return step(0, [])
+    return build(0, [])
 }
