@@ -20,32 +20,34 @@ extension QTensor {
     /// `quantizeEdge` of every value of `source` into `destination` (same count), bit for bit, in a loop
     /// the compiler vectorises (SSE2 suffices: no rounding instruction, no trapping conversion).
     ///
-    /// For types of at most 16 bits the quotient `y = x / scale` is first clamped to
-    /// `[typeMin - zp - 1, typeMax - zp + 1]`: any `y` beyond it quantizes to the bound either way, and
-    /// within it every step below is exact in Float (magnitudes < 2^22):
+    /// For types of at most 16 bits with the zero point inside the type, the quotient `y = x / scale` is
+    /// clamped to `[typeMin - zp, typeMax - zp]` (a NaN gives `zp` at the end)
+    /// (integers: any `y` beyond quantizes to the bound either way, and `round` keeps integers), so the
+    /// result needs no clamp and every step below is exact in Float (magnitudes < 2^22):
     /// `n = (|y| + 2^23) - 2^23` rounds to nearest even; `|y| - n == 0.5` marks the ties it rounded
     /// down, which go up (away from zero); `q + 1.5 * 2^23` holds the integer `q` in its low mantissa
-    /// bits. Other tensors (i32) take the scalar path.
+    /// bits. Other tensors (i32) take the per-value path.
     public func quantizeEdge(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Int32>) {
         precondition(source.count == destination.count, "quantizeEdge: \(source.count) floats into \(destination.count) values")
         let zero = zeroPoints[0], scale = scales[0]
-        let span = Int64(1) << 20
-        guard type.bits <= 16, abs(Int64(zero)) <= span, let x = source.baseAddress, let q = destination.baseAddress else {
+        guard type.bits <= 16, (type.minValue...type.maxValue).contains(Int64(zero)),
+              let x = source.baseAddress, let q = destination.baseAddress else {
             for i in 0..<source.count { destination[i] = quantizeEdge(source[i]) }
             return
         }
-        let lower = Float(type.minValue), upper = Float(type.maxValue), zeroF = Float(zero)
-        let below = Float(type.minValue - Int64(zero) - 1), above = Float(type.maxValue - Int64(zero) + 1)
+        let zeroF = Float(zero), below = Float(type.minValue - Int64(zero)), above = Float(type.maxValue - Int64(zero))
         let twoTo23: Float = 8_388_608, magic: Float = 12_582_912  // 2^23, 1.5 * 2^23 (bits 0x4B40_0000)
         for i in 0..<source.count {
-            let y = Swift.min(Swift.max(x[i] / scale, below), above)  // NaN stays NaN
+            let quotient = x[i] / scale
+            // The patterns of maxps / minps (a NaN quotient gives `below` here, and `zero` at the end).
+            let raised = quotient > below ? quotient : below
+            let y = raised < above ? raised : above
             let a = y.magnitude
             let even = (a + twoTo23) - twoTo23
-            let away = a - even == 0.5 ? even + 1 : even
-            let rounded = y < 0 ? -away : away
-            let clamped = Swift.min(Swift.max(rounded + zeroF, lower), upper)
-            let value = y.isNaN ? zeroF : clamped
-            q[i] = Int32(bitPattern: (value + magic).bitPattern) &- 0x4B40_0000
+            let away = even + (a - even == 0.5 ? 1 : 0)
+            let value = Float(signOf: y, magnitudeOf: away) + zeroF
+            let rounded = Int32(bitPattern: (value + magic).bitPattern) &- 0x4B40_0000
+            q[i] = quotient != quotient ? zero : rounded  // NaN (a compare; `isNaN` tests bits)
         }
     }
 
