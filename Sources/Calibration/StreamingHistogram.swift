@@ -63,7 +63,7 @@ final class StreamingHistogram {
         let n = values.count, side = binsPerSide
         // range == 0: every value is 0 (counted in `zeros`).
         let scale: Float = range > 0 ? Float(side) / range : 0
-        let chunks = Swift.min(Swift.max(Parallel.threadCount, 1), n / Self.minimumChunk)
+        let chunks = Swift.min(Parallel.workers, n / Self.minimumChunk)
         guard chunks > 1 else {
             zeros &+= Self.count(base, n, scale: scale, binsPerSide: side, into: counts)
             return

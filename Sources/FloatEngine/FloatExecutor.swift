@@ -7,7 +7,7 @@ import QCore
 /// `maxBatch`) and freed when it returns: an idle executor holds only its weights, so a conversion
 /// that keeps several (the canonical, equalized and smoothed graphs) holds one set of activation
 /// buffers at a time (ResNet50 at 224 px and batch 32: ~400 MB each). Each layer parallelises
-/// internally over `Parallel.threadCount`.
+/// internally over `Parallel.threadCount`, except when `run` splits a batch by samples (below).
 public final class FloatExecutor {
     public let graph: Graph
     public let maxBatch: Int
@@ -15,6 +15,9 @@ public final class FloatExecutor {
     private let layers: [FloatLayer?]
     /// Floats of the largest layer workspace for `maxBatch` samples.
     private let workspaceCount: Int
+    /// Samples per pass when `run` splits a batch by samples (at most `maxBatch`): small enough that
+    /// a pass's activations stay in the core's L2 cache, large enough to amortise each op's setup.
+    public var samplesPerPass = 8
 
     /// Bytes that `run` allocates (at most) for activation buffers and the workspace, computed
     /// without allocating them (saturating at `Int.max`), so a caller can refuse a graph over budget.
@@ -60,14 +63,50 @@ public final class FloatExecutor {
     /// is computed, in node order: calibration gathers its statistics there. `perturb`, when given,
     /// may change every node's output in place before `observe` and the node's consumers see it (the
     /// evaluation's noise floor adds rounding noise there).
+    ///
+    /// Without `observe` and `perturb`, a batch of at least two samples per worker is split by
+    /// samples: each worker runs its share through the whole graph on its own, `samplesPerPass` at a
+    /// time, with every layer single-threaded (`Parallel.serially`), so the workers meet once per call
+    /// instead of once per op and a pass's activations stay in cache. Every sample's arithmetic is the
+    /// same either way (no kernel mixes samples, and each kernel's sums run in a fixed order), so the
+    /// outputs are too.
     public func run(input: UnsafeBufferPointer<Float>, batch: Int,
                     observe: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil,
                     perturb: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)? = nil) -> [[Float]] {
         let inputCount = inputShape.reduce(1, *)
         precondition(input.count == batch * inputCount, "FloatExecutor.run: input holds \(input.count) floats, expected \(batch) x \(inputCount)")
-        var outputs = outputShapes.map { [Float](repeating: 0, count: batch * $0.reduce(1, *)) }
+        let outputCounts = outputShapes.map { batch * $0.reduce(1, *) }
+        guard batch > 0, let source = input.baseAddress else { return outputCounts.map { [Float](repeating: 0, count: $0) } }
+        let targets = outputCounts.map { UnsafeMutablePointer<Float>.allocate(capacity: max($0, 1)) }
+        defer { for t in targets { t.deallocate() } }
+        let workers = min(Parallel.workers, batch / 2)
+        if observe == nil, perturb == nil, workers > 1 {
+            let passSize = max(1, min(maxBatch, samplesPerPass))
+            // Each worker writes only its own samples' rows of `targets` (disjoint) and reads `input`.
+            let shared = UnsafeSendable((source, targets))
+            Parallel.forEach(workers) { worker in
+                let samples = (batch * worker / workers)..<(batch * (worker + 1) / workers)
+                Parallel.serially {
+                    self.runPasses(input: shared.value.0, samples: samples, passSize: passSize, targets: shared.value.1)
+                }
+            }
+        } else {
+            // Observed or perturbed runs keep whole `maxBatch` chunks (observers see them at once).
+            let passSize = observe == nil && perturb == nil ? max(1, min(maxBatch, samplesPerPass)) : maxBatch
+            runPasses(input: source, samples: 0..<batch, passSize: passSize, targets: targets, observe: observe, perturb: perturb)
+        }
+        return zip(targets, outputCounts).map { Array(UnsafeBufferPointer(start: $0, count: $1)) }
+    }
+
+    /// `samples` of `input` through the graph, `passSize` at a time, each output's rows written to
+    /// `targets` at the samples' offsets.
+    private func runPasses(input: UnsafePointer<Float>, samples: Range<Int>, passSize: Int,
+                           targets: [UnsafeMutablePointer<Float>],
+                           observe: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil,
+                           perturb: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)? = nil) {
+        let inputCount = inputShape.reduce(1, *)
         // Zero-filled once per call, as they were once per executor: a chunk sees the same initial state.
-        let chunk = max(1, min(maxBatch, batch))
+        let chunk = max(1, min(passSize, samples.count))
         let buffers = plan.slotSizes.map { size in
             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(size * chunk, 1))
             buffer.initialize(repeating: 0, count: max(size * chunk, 1))
@@ -79,20 +118,17 @@ public final class FloatExecutor {
             for b in buffers { b.deallocate() }
             workspace.deallocate()
         }
-        var start = 0
-        while start < batch {
-            let n = min(maxBatch, batch - start)
-            runChunk(input: input.baseAddress! + start * inputCount, batch: n, buffers: buffers, workspace: workspace,
+        var start = samples.lowerBound
+        while start < samples.upperBound {
+            let n = min(chunk, samples.upperBound - start)
+            runChunk(input: input + start * inputCount, batch: n, buffers: buffers, workspace: workspace,
                      perturb: perturb, observe: observe)
             for (k, o) in graph.outputs.enumerated() {
                 let size = graph.nodes[o].shape.reduce(1, *)
-                outputs[k].withUnsafeMutableBufferPointer { dst in
-                    (dst.baseAddress! + start * size).update(from: buffers[plan.slot[o]], count: n * size)
-                }
+                (targets[k] + start * size).update(from: buffers[plan.slot[o]], count: n * size)
             }
             start += n
         }
-        return outputs
     }
 
     private func runChunk(input: UnsafePointer<Float>, batch: Int, buffers: [UnsafeMutablePointer<Float>],

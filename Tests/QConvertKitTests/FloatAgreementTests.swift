@@ -23,6 +23,30 @@ final class FloatAgreementTests: XCTestCase {
         Parallel.threadCount = ProcessInfo.processInfo.activeProcessorCount
     }
 
+    /// A batch split by samples over two workers, in passes of 8 (what `run` does without observers),
+    /// gives bit for bit the floats of one pass of the whole batch with every op split over the
+    /// workers (what it does with an observer), on every fixture and zoo model, at batch sizes that
+    /// leave uneven shares and a short last pass.
+    func testSplittingABatchBySamplesGivesTheSameFloats() throws {
+        defer { Parallel.threadCount = ProcessInfo.processInfo.activeProcessorCount }
+        for name in Fixtures.modelNames + ZooTests.zoo.map({ "zoo/" + $0 }) {
+            let model = try ModelLoader.load(path: Fixtures.path(name, "model.h5"))
+            let data = try FixtureData(name)
+            let executor = try FloatExecutor(graph: model.graph, maxBatch: 32)
+            let perSample = data.inputs.count / data.count
+            for batch in [1, 5, 37] where batch <= data.count {
+                let input = Array(data.inputs.prefix(batch * perSample))
+                Parallel.threadCount = 2
+                let observed = input.withUnsafeBufferPointer { executor.run(input: $0, batch: batch, observe: { _, _ in }) }
+                let split = input.withUnsafeBufferPointer { executor.run(input: $0, batch: batch) }
+                Parallel.threadCount = 1
+                let single = input.withUnsafeBufferPointer { executor.run(input: $0, batch: batch) }
+                XCTAssertEqual(split, observed, "\(name) batch \(batch): split by samples vs split per op")
+                XCTAssertEqual(single, observed, "\(name) batch \(batch): one thread, passes of 8 vs split per op")
+            }
+        }
+    }
+
     private func checkFixture(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let model = try ModelLoader.load(path: Fixtures.path(name, "model.h5"))
         let data = try FixtureData(name)

@@ -48,7 +48,7 @@ public final class DepthwiseConv2DKernel: @unchecked Sendable {
         let outH = outputShape[0], outW = outputShape[1]
         let rows = batch * outH
         let work = rows * outW * outChannels * geometry.kernelH * geometry.kernelW
-        let chunks = work < GEMMTile.minParallelWork ? 1 : min(Parallel.threadCount, rows)
+        let chunks = work < GEMMTile.minParallelWork ? 1 : min(Parallel.workers, rows)
         let sampleIn = inH * inW * inChannels, sampleExpanded = inH * inW * outChannels
         Parallel.forEach(chunks) { chunk in
             let range = Parallel.alignedRange(chunk, chunks: chunks, count: rows, alignment: 1)

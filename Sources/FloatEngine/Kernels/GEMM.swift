@@ -296,7 +296,7 @@ func gemmTile(_ a: PanelA, kc: Int, weights: PackedWeights, group: Int, panel j:
 func forEachRowChunk(m: Int, work multiplyAdds: Int, scratchCount: Int,
                      _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
     let tiles = (m + GEMMTile.mr - 1) / GEMMTile.mr
-    let chunks = multiplyAdds < GEMMTile.minParallelWork ? 1 : max(1, min(Parallel.threadCount, tiles))
+    let chunks = multiplyAdds < GEMMTile.minParallelWork ? 1 : max(1, min(Parallel.workers, tiles))
     Parallel.forEach(chunks) { chunk in
         let rows = Parallel.alignedRange(chunk, chunks: chunks, count: m, alignment: GEMMTile.mr)
         guard !rows.isEmpty else { return }

@@ -4,7 +4,7 @@ extension Parallel {
 
     /// Number of chunks to split `count` flat elements into: one per worker, fewer for small counts.
     static func chunkCount(_ count: Int) -> Int {
-        max(1, min(threadCount, count / minimumChunk))
+        max(1, min(workers, count / minimumChunk))
     }
 
     /// The elements of chunk `chunk` when `count` elements are split `chunkCount(count)` ways.
