@@ -110,6 +110,10 @@ final class KernelConvTests: XCTestCase {
             ([4, 3, 3], 4, 2, 1, 9, (10, 8), .zero),                       // valid: (in - 1) * 2 + 4
             ([4, 4, 2], 3, 1, 2, 5, (8, 8), .zero),                        // dilation 2: in + 4
             ([3, 5, 6], 3, 3, 1, 17, (9, 15), .zero),                      // stride 3, edge N
+            // 8 or more input channels: the indirect kernel's row table.
+            ([7, 7, 32], 3, 2, 1, 16, (14, 14), Padding2D(top: same.before, bottom: same.after, left: same.before, right: same.after)),
+            ([4, 4, 12], 3, 1, 2, 9, (8, 8), .zero),                       // dilation 2, narrow N
+            ([3, 4, 40], 4, 2, 1, 20, (8, 10), .zero),                     // K = 640: three K blocks of whole taps
         ]
         for (index, c) in cases.enumerated() {
             let geometry = ConvGeometry(kernelH: c.kernel, kernelW: c.kernel, strideH: c.stride, strideW: c.stride,

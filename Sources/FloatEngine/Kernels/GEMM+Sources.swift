@@ -66,6 +66,7 @@ struct ConvPatchSource: GEMMPanelSource {
                        table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA? {
         guard groupChannels >= GEMMTile.indirectMinChannels else { return nil }
         let mr = GEMMTile.mr
+        let spanY = (geometry.kernelH &- 1) &* geometry.dilationH, spanX = (geometry.kernelW &- 1) &* geometry.dilationW
         let tap0 = k0 / groupChannels, taps = kc / groupChannels
         var outX = m0 % outW, rest = m0 / outW
         var outY = rest % outH, n = rest / outH
@@ -77,10 +78,16 @@ struct ConvPatchSource: GEMMPanelSource {
             let originY = outY &* geometry.strideH &- geometry.padding.top
             let originX = outX &* geometry.strideW &- geometry.padding.left
             let sample = input + (n &* inH &* inW &* channels &+ group &* groupChannels)
-            for t in 0..<taps {
-                let y = originY &+ tapDY[tap0 &+ t], x = originX &+ tapDX[tap0 &+ t]
-                let inside = y >= 0 && y < inH && x >= 0 && x < inW
-                table[t &* mr &+ r] = inside ? sample + (y &* inW &+ x) &* channels : zeros
+            if originY >= 0 && originY &+ spanY < inH && originX >= 0 && originX &+ spanX < inW {
+                // The whole patch lies inside: tap t reads at the patch origin + offsets[t * groupChannels].
+                let origin = sample + (originY &* inW &+ originX) &* channels
+                for t in 0..<taps { table[t &* mr &+ r] = origin + offsets[(tap0 &+ t) &* groupChannels] }
+            } else {
+                for t in 0..<taps {
+                    let y = originY &+ tapDY[tap0 &+ t], x = originX &+ tapDX[tap0 &+ t]
+                    let inside = y >= 0 && y < inH && x >= 0 && x < inW
+                    table[t &* mr &+ r] = inside ? sample + (y &* inW &+ x) &* channels : zeros
+                }
             }
             outX &+= 1
             if outX == outW {
@@ -202,6 +209,42 @@ struct TransposedConvSource: GEMMPanelSource {
     let inH: Int, inW: Int, channels: Int
     let outH: Int, outW: Int
     let geometry: ConvGeometry
+    /// Per tap `t = ky * kernelW + kx`: `ky * dilationH` and `kx * dilationW` (`ConvPatchSource.tapShifts`).
+    let tapDY: UnsafePointer<Int>, tapDX: UnsafePointer<Int>
+    /// `channels` zeros: what a tap that hits no input pixel reads in the indirect form.
+    let zeros: UnsafePointer<Float>
+
+    /// The indirect form: per tap of the block and row, a pointer to the input pixel's channels that
+    /// the tap gathers, or to `zeros` where the division is not exact or falls outside the input.
+    @inline(__always)
+    func indirectPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int,
+                       table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA? {
+        guard channels >= GEMMTile.indirectMinChannels else { return nil }
+        let mr = GEMMTile.mr, sh = geometry.strideH, sw = geometry.strideW
+        let tap0 = k0 / channels, taps = kc / channels
+        var outX = m0 % outW, rest = m0 / outW
+        var outY = rest % outH, n = rest / outH
+        for r in 0..<mr {
+            if r >= rows {
+                for t in 0..<taps { table[t &* mr &+ r] = zeros }
+                continue
+            }
+            let sample = input + n &* inH &* inW &* channels
+            let baseY = outY &+ geometry.padding.top, baseX = outX &+ geometry.padding.left
+            for t in 0..<taps {
+                let ty = baseY &- tapDY[tap0 &+ t], tx = baseX &- tapDX[tap0 &+ t]
+                let y = ty / sh, x = tx / sw
+                let hit = ty >= 0 && tx >= 0 && y &* sh == ty && x &* sw == tx && y < inH && x < inW
+                table[t &* mr &+ r] = hit ? sample + (y &* inW &+ x) &* channels : zeros
+            }
+            outX &+= 1
+            if outX == outW {
+                outX = 0; outY &+= 1
+                if outY == outH { outY = 0; n &+= 1 }
+            }
+        }
+        return .indirect(UnsafePointer(table), cin: channels, zeros: zeros)
+    }
 
     @inline(__always)
     func packPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int, into dst: UnsafeMutablePointer<Float>) {
