@@ -82,35 +82,46 @@ final class FastConv2D: IntegerLayer {
             let bias = bias.baseAddress!
             parallelChunks(rows, threads: threads, alignment: 4) { range in
                 guard !range.isEmpty else { return }
-                let scratch = GEMMScratch(weights: packed[0])
-                defer { scratch.deallocate() }
-                let samples = (range.lowerBound / pixels)..<((range.upperBound - 1) / pixels + 1)
-                let converted = UnsafeMutablePointer<T>.allocate(capacity: samples.count * sampleSize)
-                defer { converted.deallocate() }
-                let offset = inputOffset, source = input + samples.lowerBound * sampleSize
-                for i in 0..<(samples.count * sampleSize) { converted[i] = T(truncatingIfNeeded: source[i] &- offset) }
-                let a = scratch.a.assumingMemoryBound(to: T.self)
-                var first = range.lowerBound
-                while first < range.upperBound {
-                    let count = Swift.min(GEMMScratch.blockRows, range.upperBound - first)
-                    for g in 0..<p.groups {
-                        im2col(converted, firstSample: samples.lowerBound, rows: first..<first + count, group: g, into: a, lda: scratch.lda)
-                        packed[g].multiply(a: scratch.a, lda: scratch.lda, rows: (count + 3) & ~3, c: scratch.c, ldc: scratch.ldc)
-                        let channel0 = g * p.outChannelsPerGroup
-                        p.requant.requantizeRows(scratch.c, ldc: scratch.ldc, rows: count, channels: p.outChannelsPerGroup,
-                                                 bias: bias + channel0, firstChannel: channel0,
-                                                 into: out + (first &* p.outC &+ channel0), outStride: p.outC)
+                GEMMScratch.withCached(weights: packed[0]) { scratch in
+                    let samples = (range.lowerBound / pixels)..<((range.upperBound - 1) / pixels + 1)
+                    ThreadScratch.withBytes(slot: 2, count: samples.count * sampleSize * MemoryLayout<T>.stride) { bytes in
+                        let converted = bytes.bindMemory(to: T.self, capacity: samples.count * sampleSize)
+                        convolve(input, converted, samples: samples, rows: range, scratch: scratch, bias: bias, out)
                     }
-                    first += count
                 }
             }
+        }
+    }
+
+    /// Rows `range` of the output: the samples they read converted to `T` into `converted`, then
+    /// im2col, GEMM and requantization block by block.
+    @inline(__always)
+    private func convolve<T: FixedWidthInteger>(_ input: UnsafePointer<Int32>, _ converted: UnsafeMutablePointer<T>,
+                                                 samples: Range<Int>, rows range: Range<Int>, scratch: GEMMScratch,
+                                                 bias: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>) {
+        let sampleSize = p.inH * p.inW * p.inC
+        let offset = inputOffset, source = input + samples.lowerBound * sampleSize
+        for i in 0..<(samples.count * sampleSize) { converted[i] = T(truncatingIfNeeded: source[i] &- offset) }
+        let a = scratch.a.assumingMemoryBound(to: T.self)
+        var first = range.lowerBound
+        while first < range.upperBound {
+            let count = Swift.min(GEMMScratch.blockRows, range.upperBound - first)
+            for g in 0..<p.groups {
+                im2col(converted, firstSample: samples.lowerBound, rows: first..<first + count, group: g, into: a, lda: scratch.lda)
+                packed[g].multiply(a: scratch.a, lda: scratch.lda, rows: (count + 3) & ~3, c: scratch.c, ldc: scratch.ldc)
+                let channel0 = g * p.outChannelsPerGroup
+                p.requant.requantizeRows(scratch.c, ldc: scratch.ldc, rows: count, channels: p.outChannelsPerGroup,
+                                         bias: bias + channel0, firstChannel: channel0,
+                                         into: out + (first &* p.outC &+ channel0), outStride: p.outC)
+            }
+            first += count
         }
     }
 
     /// Writes one A row per output pixel in `rows` (flat over batch, outY, outX): for each tap
     /// `(filterY, filterX)` the group's `inC / groups` values of `input` (already `x - inputOffset`, samples
     /// from `firstSample` on), or `paddingValue` for a tap in the padding. Positions `K ..< lda` are never
-    /// written (the scratch starts zeroed).
+    /// written (stale bytes there meet the packed weights' zeros past K).
     ///
     /// Works tap by tap over runs of pixels in one output row, so the bounds are checked once per run
     /// (the valid `outX` range of a tap is looked up, `columnLow` / `columnHigh`, not tested per pixel, and

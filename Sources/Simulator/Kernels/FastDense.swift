@@ -25,19 +25,19 @@ final class FastDense: IntegerLayer {
         adjustedBias.withUnsafeBufferPointer { bias in
             let bias = bias.baseAddress!
             parallelChunks(rows, threads: threads, alignment: 4) { range in
-                let scratch = GEMMScratch(weights: packed)
-                defer { scratch.deallocate() }
-                var first = range.lowerBound
-                while first < range.upperBound {
-                    let count = Swift.min(GEMMScratch.blockRows, range.upperBound - first)
-                    switch path {
-                    case .s16: convert(input, rows: first..<first + count, into: scratch.a.assumingMemoryBound(to: Int16.self), lda: scratch.lda)
-                    case .u8: convert(input, rows: first..<first + count, into: scratch.a.assumingMemoryBound(to: UInt8.self), lda: scratch.lda)
+                GEMMScratch.withCached(weights: packed) { scratch in
+                    var first = range.lowerBound
+                    while first < range.upperBound {
+                        let count = Swift.min(GEMMScratch.blockRows, range.upperBound - first)
+                        switch path {
+                        case .s16: convert(input, rows: first..<first + count, into: scratch.a.assumingMemoryBound(to: Int16.self), lda: scratch.lda)
+                        case .u8: convert(input, rows: first..<first + count, into: scratch.a.assumingMemoryBound(to: UInt8.self), lda: scratch.lda)
+                        }
+                        packed.multiply(a: scratch.a, lda: scratch.lda, rows: (count + 3) & ~3, c: scratch.c, ldc: scratch.ldc)
+                        p.requant.requantizeRows(scratch.c, ldc: scratch.ldc, rows: count, channels: p.outFeatures, bias: bias,
+                                                 firstChannel: 0, into: out + (first &* p.outFeatures), outStride: p.outFeatures)
+                        first += count
                     }
-                    packed.multiply(a: scratch.a, lda: scratch.lda, rows: (count + 3) & ~3, c: scratch.c, ldc: scratch.ldc)
-                    p.requant.requantizeRows(scratch.c, ldc: scratch.ldc, rows: count, channels: p.outFeatures, bias: bias,
-                                             firstChannel: 0, into: out + (first &* p.outFeatures), outStride: p.outFeatures)
-                    first += count
                 }
             }
         }

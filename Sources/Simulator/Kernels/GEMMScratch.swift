@@ -17,5 +17,22 @@ struct GEMMScratch {
         c = UnsafeMutablePointer<Int32>.allocate(capacity: Self.blockRows * ldc)
     }
 
+    private init(a: UnsafeMutableRawPointer, c: UnsafeMutablePointer<Int32>, lda: Int, ldc: Int) {
+        self.a = a; self.c = c; self.lda = lda; self.ldc = ldc
+    }
+
     func deallocate() { a.deallocate(); c.deallocate() }
+
+    /// Calls `body` with this thread's cached scratch (`ThreadScratch` slots 0 and 1), not zeroed: the
+    /// A values past K and the rows past a short block's end hold stale bytes, harmless because the
+    /// packed weights are zero past K (so those columns add exact zeros) and the C rows past the block
+    /// are never read.
+    static func withCached<R>(weights: PackedGEMMWeights, _ body: (GEMMScratch) -> R) -> R {
+        let lda = weights.paddedK, ldc = weights.panels * 16
+        return ThreadScratch.withBytes(slot: 0, count: blockRows * lda * weights.path.elementSize) { a in
+            ThreadScratch.withBytes(slot: 1, count: blockRows * ldc * 4) { c in
+                body(GEMMScratch(a: a, c: c.bindMemory(to: Int32.self, capacity: blockRows * ldc), lda: lda, ldc: ldc))
+            }
+        }
+    }
 }
