@@ -64,7 +64,8 @@ struct ConvPatchSource: GEMMPanelSource {
     @inline(__always)
     func indirectPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int,
                        table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA? {
-        guard groupChannels >= GEMMTile.indirectMinChannels else { return nil }
+        // Whole taps only (the kernel's blocking guarantees it; anything else packs).
+        guard groupChannels >= GEMMTile.indirectMinChannels, k0 % groupChannels == 0, kc % groupChannels == 0 else { return nil }
         let mr = GEMMTile.mr
         let spanY = (geometry.kernelH &- 1) &* geometry.dilationH, spanX = (geometry.kernelW &- 1) &* geometry.dilationW
         let tap0 = k0 / groupChannels, taps = kc / groupChannels
@@ -219,7 +220,8 @@ struct TransposedConvSource: GEMMPanelSource {
     @inline(__always)
     func indirectPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int,
                        table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA? {
-        guard channels >= GEMMTile.indirectMinChannels else { return nil }
+        // Whole taps only (the kernel's blocking guarantees it; anything else packs).
+        guard channels >= GEMMTile.indirectMinChannels, k0 % channels == 0, kc % channels == 0 else { return nil }
         let mr = GEMMTile.mr, sh = geometry.strideH, sw = geometry.strideW
         let tap0 = k0 / channels, taps = kc / channels
         var outX = m0 % outW, rest = m0 / outW
