@@ -27,29 +27,43 @@ final class Pool2DLayer: FloatLayer {
         }
     }
 
+    /// One output row. Channels in blocks of 8 (`SIMD8`) held in registers over the whole window, then
+    /// one at a time: the same comparisons and the same additions in the same (y, x) order as one
+    /// channel at a time, so the same floats (max keeps the earlier value unless the new one is `>=`
+    /// it, as `Swift.max` does; average sums from 0 and scales once).
     private func poolRow(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outY: Int) {
         let g = geometry
         let y0 = outY &* g.strideH &- g.padding.top
         let yStart = max(y0, 0), yEnd = min(y0 &+ g.kernelH, inH)
+        let isMax = kind == .max
+        let initial: Float = isMax ? -.infinity : 0
         for outX in 0..<outW {
             let x0 = outX &* g.strideW &- g.padding.left
             let xStart = max(x0, 0), xEnd = min(x0 &+ g.kernelW, inW)
             let out = output + outX &* channels
-            let initial: Float = kind == .max ? -.infinity : 0
-            for c in 0..<channels { out[c] = initial }
-            for y in yStart..<yEnd {
-                for x in xStart..<xEnd {
-                    let pixel = input + (y &* inW &+ x) &* channels
-                    if kind == .max {
-                        for c in 0..<channels { out[c] = max(out[c], pixel[c]) }
-                    } else {
-                        for c in 0..<channels { out[c] += pixel[c] }
+            let scale = 1 / Float(max((yEnd - yStart) * (xEnd - xStart), 1))
+            var c = 0
+            while c &+ 8 <= channels {
+                var acc = SIMD8<Float>(repeating: initial)
+                for y in yStart..<yEnd {
+                    for x in xStart..<xEnd {
+                        let v = load8(input + ((y &* inW &+ x) &* channels &+ c))
+                        if isMax { acc.replace(with: v, where: v .>= acc) } else { acc += v }
                     }
                 }
+                store8(isMax ? acc : acc * scale, out + c)
+                c &+= 8
             }
-            if kind == .average {
-                let scale = 1 / Float(max((yEnd - yStart) * (xEnd - xStart), 1))
-                for c in 0..<channels { out[c] *= scale }
+            while c < channels {
+                var acc = initial
+                for y in yStart..<yEnd {
+                    for x in xStart..<xEnd {
+                        let v = input[(y &* inW &+ x) &* channels &+ c]
+                        if isMax { acc = max(acc, v) } else { acc += v }
+                    }
+                }
+                out[c] = isMax ? acc : acc * scale
+                c &+= 1
             }
         }
     }

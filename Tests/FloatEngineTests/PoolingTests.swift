@@ -1,0 +1,63 @@
+@testable import FloatEngine
+import QCore
+import XCTest
+
+/// `Pool2DLayer` (8-channel SIMD blocks, then single channels) against a plain per-channel loop with
+/// `Swift.max` and in-order sums, bit for bit: channel counts around the block width, `same` and valid
+/// padding, strides 1 and 2, NaN and infinite inputs, batch 1 and 3.
+final class PoolingTests: XCTestCase {
+    func testPoolingMatchesAPerChannelLoopBitForBit() {
+        var values = SeededValues(seed: 71)
+        for channels in [1, 3, 8, 13, 16, 20] {
+            for (kernel, stride, pad) in [(2, 2, 0), (3, 1, 1), (3, 2, 1)] {
+                let inH = 7, inW = 6
+                let padding = Padding2D(top: pad, bottom: pad, left: pad, right: pad)
+                let geometry = ConvGeometry(kernelH: kernel, kernelW: kernel, strideH: stride, strideW: stride, padding: padding)
+                let out = geometry.outputSize(inH: inH, inW: inW)
+                for kind in [Pool2DLayer.Kind.max, .average] {
+                    let layer = Pool2DLayer(kind: kind, pool: Pool2D(geometry: geometry), inputShape: [inH, inW, channels],
+                                            outputShape: [out.h, out.w, channels])
+                    for batch in [1, 3] {
+                        var input = values.array(batch * inH * inW * channels)
+                        input[5 % input.count] = .nan
+                        input[17 % input.count] = .infinity
+                        input[23 % input.count] = -.infinity
+                        let expected = Self.pool(kind, input, batch: batch, inH: inH, inW: inW, channels: channels,
+                                                 geometry: geometry, outH: out.h, outW: out.w)
+                        var actual = [Float](repeating: 7, count: expected.count)
+                        var workspace: [Float] = [0]
+                        input.withUnsafeBufferPointer { i in
+                            layer.run(inputs: [i.baseAddress!], output: &actual, batch: batch, workspace: &workspace)
+                        }
+                        XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern),
+                                       "\(kind) C \(channels) k \(kernel) s \(stride) pad \(pad) batch \(batch)")
+                    }
+                }
+            }
+        }
+    }
+
+    private static func pool(_ kind: Pool2DLayer.Kind, _ input: [Float], batch: Int, inH: Int, inW: Int, channels: Int,
+                             geometry g: ConvGeometry, outH: Int, outW: Int) -> [Float] {
+        var result: [Float] = []
+        for n in 0..<batch {
+            for oy in 0..<outH {
+                for ox in 0..<outW {
+                    let y0 = oy * g.strideH - g.padding.top, x0 = ox * g.strideW - g.padding.left
+                    let ys = max(y0, 0)..<min(y0 + g.kernelH, inH), xs = max(x0, 0)..<min(x0 + g.kernelW, inW)
+                    for c in 0..<channels {
+                        var acc: Float = kind == .max ? -.infinity : 0
+                        for y in ys {
+                            for x in xs {
+                                let v = input[((n * inH + y) * inW + x) * channels + c]
+                                acc = kind == .max ? max(acc, v) : acc + v
+                            }
+                        }
+                        result.append(kind == .max ? acc : acc * (1 / Float(max(ys.count * xs.count, 1))))
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
