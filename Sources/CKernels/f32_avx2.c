@@ -9,11 +9,19 @@
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 
+// The GEMM micro-kernels read A in one of three ways (the `mode`, a constant after inlining), over the
+// same accumulators, prologue and epilogue:
+//   QC_A_PACKED    a packed panel, A[r][k] = a[6k + r];
+//   QC_A_IN_PLACE  six pixels read where they lie, A[r][k] = a[offsets[k] + r * a_step];
+//   QC_A_INDIRECT  a row table, A[r][t * cin + i] = rows[6t + r][i] (`taps` = kc / cin).
+// Each output sums over k in the same order in every mode, so all three give the same floats.
+enum { QC_A_PACKED = 0, QC_A_IN_PLACE = 1, QC_A_INDIRECT = 2 };
+
 /// The 6x16 micro-kernel: twelve YMM accumulators, two B vectors and one broadcast (15 of 16
-/// registers). `indirect` selects where A's column k is read (a constant after inlining).
+/// registers).
 static inline __attribute__((always_inline)) void qc_sgemm_6x16_body(
-    int indirect, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *b, float *c,
-    ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    int mode, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *const *rows,
+    ptrdiff_t cin, const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     if (bias) {
         __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
@@ -27,25 +35,31 @@ static inline __attribute__((always_inline)) void qc_sgemm_6x16_body(
         c40 = _mm256_loadu_ps(c + 4 * ldc); c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
         c50 = _mm256_loadu_ps(c + 5 * ldc); c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
     }
-    for (ptrdiff_t k = 0; k < kc; k++) {
-        const float *bk = b + 16 * k;
-        __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
-        const float *p = indirect ? a + offsets[k] : a + 6 * k;
-        const ptrdiff_t s = indirect ? a_step : 1;
-        __m256 av;
-        av = _mm256_broadcast_ss(p);
-        c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = _mm256_broadcast_ss(p + s);
-        c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = _mm256_broadcast_ss(p + 2 * s);
-        c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = _mm256_broadcast_ss(p + 3 * s);
-        c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
-        av = _mm256_broadcast_ss(p + 4 * s);
-        c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
-        av = _mm256_broadcast_ss(p + 5 * s);
-        c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
+    // One k step: B row `bk`, A's six values at p0 ... p5.
+#define QC_STEP(bk, p0, p1, p2, p3, p4, p5) do {                                                            \
+        __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps((bk) + 8), av;                                   \
+        av = _mm256_broadcast_ss(p0); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01); \
+        av = _mm256_broadcast_ss(p1); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11); \
+        av = _mm256_broadcast_ss(p2); c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21); \
+        av = _mm256_broadcast_ss(p3); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31); \
+        av = _mm256_broadcast_ss(p4); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41); \
+        av = _mm256_broadcast_ss(p5); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51); \
+    } while (0)
+    if (mode == QC_A_INDIRECT) {
+        for (ptrdiff_t t = 0; t < kc / cin; t++) {
+            const float *p0 = rows[6 * t], *p1 = rows[6 * t + 1], *p2 = rows[6 * t + 2];
+            const float *p3 = rows[6 * t + 3], *p4 = rows[6 * t + 4], *p5 = rows[6 * t + 5];
+            const float *bt = b + 16 * t * cin;
+            for (ptrdiff_t i = 0; i < cin; i++) QC_STEP(bt + 16 * i, p0 + i, p1 + i, p2 + i, p3 + i, p4 + i, p5 + i);
+        }
+    } else {
+        for (ptrdiff_t k = 0; k < kc; k++) {
+            const float *p = mode == QC_A_IN_PLACE ? a + offsets[k] : a + 6 * k;
+            const ptrdiff_t s = mode == QC_A_IN_PLACE ? a_step : 1;
+            QC_STEP(b + 16 * k, p, p + s, p + 2 * s, p + 3 * s, p + 4 * s, p + 5 * s);
+        }
     }
+#undef QC_STEP
     if (clamps) {
         const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
 #define QC_CLAMP(v) v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi)
@@ -64,18 +78,19 @@ static inline __attribute__((always_inline)) void qc_sgemm_6x16_body(
 void qc_sgemm_6x16_avx2(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
                         float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
     if (a_offsets) {
-        qc_sgemm_6x16_body(1, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+        qc_sgemm_6x16_body(QC_A_IN_PLACE, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
     } else {
-        qc_sgemm_6x16_body(0, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+        qc_sgemm_6x16_body(QC_A_PACKED, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
     }
 }
 
 /// The 6x8 (`V` = __m256, 8 lanes) and 6x4 (`V` = __m128) kernels: the left columns of the same
-/// 16-wide packed panel, six accumulators.
+/// 16-wide packed panel, six accumulators; the same three ways of reading A.
 #define QC_SGEMM_6XN(NAME, V, LOAD, STORE, SET1, FMADD, MIN, MAX, BCAST)                                       \
     static inline __attribute__((always_inline)) void NAME##_body(                                               \
-        int indirect, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *b,  \
-        float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {                            \
+        int mode, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets,                      \
+        const float *const *rows, ptrdiff_t cin, const float *b, float *c, ptrdiff_t ldc, const float *bias,     \
+        int clamps, float lo, float hi) {                                                                        \
         V r0, r1, r2, r3, r4, r5;                                                                                \
         if (bias) {                                                                                              \
             r0 = r1 = r2 = r3 = r4 = r5 = LOAD(bias);                                                            \
@@ -83,13 +98,27 @@ void qc_sgemm_6x16_avx2(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const pt
             r0 = LOAD(c); r1 = LOAD(c + ldc); r2 = LOAD(c + 2 * ldc);                                            \
             r3 = LOAD(c + 3 * ldc); r4 = LOAD(c + 4 * ldc); r5 = LOAD(c + 5 * ldc);                              \
         }                                                                                                        \
-        for (ptrdiff_t k = 0; k < kc; k++) {                                                                     \
-            V b0 = LOAD(b + 16 * k);                                                                             \
-            const float *p = indirect ? a + offsets[k] : a + 6 * k;                                              \
-            const ptrdiff_t s = indirect ? a_step : 1;                                                           \
-            r0 = FMADD(BCAST(p), b0, r0); r1 = FMADD(BCAST(p + s), b0, r1);                                      \
-            r2 = FMADD(BCAST(p + 2 * s), b0, r2); r3 = FMADD(BCAST(p + 3 * s), b0, r3);                          \
-            r4 = FMADD(BCAST(p + 4 * s), b0, r4); r5 = FMADD(BCAST(p + 5 * s), b0, r5);                          \
+        if (mode == QC_A_INDIRECT) {                                                                             \
+            for (ptrdiff_t t = 0; t < kc / cin; t++) {                                                           \
+                const float *p0 = rows[6 * t], *p1 = rows[6 * t + 1], *p2 = rows[6 * t + 2];                     \
+                const float *p3 = rows[6 * t + 3], *p4 = rows[6 * t + 4], *p5 = rows[6 * t + 5];                 \
+                const float *bt = b + 16 * t * cin;                                                              \
+                for (ptrdiff_t i = 0; i < cin; i++) {                                                            \
+                    V b0 = LOAD(bt + 16 * i);                                                                    \
+                    r0 = FMADD(BCAST(p0 + i), b0, r0); r1 = FMADD(BCAST(p1 + i), b0, r1);                        \
+                    r2 = FMADD(BCAST(p2 + i), b0, r2); r3 = FMADD(BCAST(p3 + i), b0, r3);                        \
+                    r4 = FMADD(BCAST(p4 + i), b0, r4); r5 = FMADD(BCAST(p5 + i), b0, r5);                        \
+                }                                                                                                \
+            }                                                                                                    \
+        } else {                                                                                                 \
+            for (ptrdiff_t k = 0; k < kc; k++) {                                                                 \
+                V b0 = LOAD(b + 16 * k);                                                                         \
+                const float *p = mode == QC_A_IN_PLACE ? a + offsets[k] : a + 6 * k;                             \
+                const ptrdiff_t s = mode == QC_A_IN_PLACE ? a_step : 1;                                          \
+                r0 = FMADD(BCAST(p), b0, r0); r1 = FMADD(BCAST(p + s), b0, r1);                                  \
+                r2 = FMADD(BCAST(p + 2 * s), b0, r2); r3 = FMADD(BCAST(p + 3 * s), b0, r3);                      \
+                r4 = FMADD(BCAST(p + 4 * s), b0, r4); r5 = FMADD(BCAST(p + 5 * s), b0, r5);                      \
+            }                                                                                                    \
         }                                                                                                        \
         if (clamps) {                                                                                            \
             const V vlo = SET1(lo), vhi = SET1(hi);                                                              \
@@ -102,9 +131,9 @@ void qc_sgemm_6x16_avx2(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const pt
     void NAME##_avx2(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, \
                      float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {               \
         if (a_offsets) {                                                                                         \
-            NAME##_body(1, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);                           \
+            NAME##_body(QC_A_IN_PLACE, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);      \
         } else {                                                                                                 \
-            NAME##_body(0, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);                           \
+            NAME##_body(QC_A_PACKED, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);        \
         }                                                                                                        \
     }
 
@@ -114,94 +143,13 @@ QC_SGEMM_6XN(qc_sgemm_6x4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm
              _mm_broadcast_ss)
 #undef QC_SGEMM_6XN
 
-/// The indirect 6x16 kernel: the 6x16 body's registers, A read through the row table tap by tap.
-static void qc_sgemm_6x16_indirect_avx2(ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
-                                        float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-    if (bias) {
-        __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
-        c00 = c10 = c20 = c30 = c40 = c50 = b0;
-        c01 = c11 = c21 = c31 = c41 = c51 = b1;
-    } else {
-        c00 = _mm256_loadu_ps(c + 0 * ldc); c01 = _mm256_loadu_ps(c + 0 * ldc + 8);
-        c10 = _mm256_loadu_ps(c + 1 * ldc); c11 = _mm256_loadu_ps(c + 1 * ldc + 8);
-        c20 = _mm256_loadu_ps(c + 2 * ldc); c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
-        c30 = _mm256_loadu_ps(c + 3 * ldc); c31 = _mm256_loadu_ps(c + 3 * ldc + 8);
-        c40 = _mm256_loadu_ps(c + 4 * ldc); c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
-        c50 = _mm256_loadu_ps(c + 5 * ldc); c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
-    }
-    for (ptrdiff_t t = 0; t < taps; t++) {
-        const float *p0 = rows[6 * t], *p1 = rows[6 * t + 1], *p2 = rows[6 * t + 2];
-        const float *p3 = rows[6 * t + 3], *p4 = rows[6 * t + 4], *p5 = rows[6 * t + 5];
-        const float *bt = b + 16 * t * cin;
-        for (ptrdiff_t i = 0; i < cin; i++) {
-            __m256 b0 = _mm256_loadu_ps(bt + 16 * i), b1 = _mm256_loadu_ps(bt + 16 * i + 8);
-            __m256 av;
-            av = _mm256_broadcast_ss(p0 + i); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
-            av = _mm256_broadcast_ss(p1 + i); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
-            av = _mm256_broadcast_ss(p2 + i); c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
-            av = _mm256_broadcast_ss(p3 + i); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
-            av = _mm256_broadcast_ss(p4 + i); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
-            av = _mm256_broadcast_ss(p5 + i); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
-        }
-    }
-    if (clamps) {
-        const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-#define QC_CLAMP(v) v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi)
-        QC_CLAMP(c00); QC_CLAMP(c01); QC_CLAMP(c10); QC_CLAMP(c11); QC_CLAMP(c20); QC_CLAMP(c21);
-        QC_CLAMP(c30); QC_CLAMP(c31); QC_CLAMP(c40); QC_CLAMP(c41); QC_CLAMP(c50); QC_CLAMP(c51);
-#undef QC_CLAMP
-    }
-    _mm256_storeu_ps(c + 0 * ldc, c00); _mm256_storeu_ps(c + 0 * ldc + 8, c01);
-    _mm256_storeu_ps(c + 1 * ldc, c10); _mm256_storeu_ps(c + 1 * ldc + 8, c11);
-    _mm256_storeu_ps(c + 2 * ldc, c20); _mm256_storeu_ps(c + 2 * ldc + 8, c21);
-    _mm256_storeu_ps(c + 3 * ldc, c30); _mm256_storeu_ps(c + 3 * ldc + 8, c31);
-    _mm256_storeu_ps(c + 4 * ldc, c40); _mm256_storeu_ps(c + 4 * ldc + 8, c41);
-    _mm256_storeu_ps(c + 5 * ldc, c50); _mm256_storeu_ps(c + 5 * ldc + 8, c51);
-}
-
-/// The indirect 6x8 (`V` = __m256) and 6x4 (`V` = __m128) kernels: six accumulators.
-#define QC_SGEMM_6XN_INDIRECT(NAME, V, LOAD, STORE, SET1, FMADD, MIN, MAX, BCAST)                               \
-    static void NAME(ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b, float *c,          \
-                     ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {                         \
-        V r0, r1, r2, r3, r4, r5;                                                                                \
-        if (bias) {                                                                                              \
-            r0 = r1 = r2 = r3 = r4 = r5 = LOAD(bias);                                                            \
-        } else {                                                                                                 \
-            r0 = LOAD(c); r1 = LOAD(c + ldc); r2 = LOAD(c + 2 * ldc);                                            \
-            r3 = LOAD(c + 3 * ldc); r4 = LOAD(c + 4 * ldc); r5 = LOAD(c + 5 * ldc);                              \
-        }                                                                                                        \
-        for (ptrdiff_t t = 0; t < taps; t++) {                                                                   \
-            const float *p0 = rows[6 * t], *p1 = rows[6 * t + 1], *p2 = rows[6 * t + 2];                         \
-            const float *p3 = rows[6 * t + 3], *p4 = rows[6 * t + 4], *p5 = rows[6 * t + 5];                     \
-            const float *bt = b + 16 * t * cin;                                                                  \
-            for (ptrdiff_t i = 0; i < cin; i++) {                                                                \
-                V b0 = LOAD(bt + 16 * i);                                                                        \
-                r0 = FMADD(BCAST(p0 + i), b0, r0); r1 = FMADD(BCAST(p1 + i), b0, r1);                            \
-                r2 = FMADD(BCAST(p2 + i), b0, r2); r3 = FMADD(BCAST(p3 + i), b0, r3);                            \
-                r4 = FMADD(BCAST(p4 + i), b0, r4); r5 = FMADD(BCAST(p5 + i), b0, r5);                            \
-            }                                                                                                    \
-        }                                                                                                        \
-        if (clamps) {                                                                                            \
-            const V vlo = SET1(lo), vhi = SET1(hi);                                                              \
-            r0 = MIN(MAX(r0, vlo), vhi); r1 = MIN(MAX(r1, vlo), vhi); r2 = MIN(MAX(r2, vlo), vhi);               \
-            r3 = MIN(MAX(r3, vlo), vhi); r4 = MIN(MAX(r4, vlo), vhi); r5 = MIN(MAX(r5, vlo), vhi);               \
-        }                                                                                                        \
-        STORE(c, r0); STORE(c + ldc, r1); STORE(c + 2 * ldc, r2);                                                \
-        STORE(c + 3 * ldc, r3); STORE(c + 4 * ldc, r4); STORE(c + 5 * ldc, r5);                                  \
-    }
-
-QC_SGEMM_6XN_INDIRECT(qc_sgemm_6x8_indirect_avx2, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps,
-                      _mm256_fmadd_ps, _mm256_min_ps, _mm256_max_ps, _mm256_broadcast_ss)
-QC_SGEMM_6XN_INDIRECT(qc_sgemm_6x4_indirect_avx2, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_fmadd_ps,
-                      _mm_min_ps, _mm_max_ps, _mm_broadcast_ss)
-#undef QC_SGEMM_6XN_INDIRECT
-
+/// The indirect kernels are the same bodies reading A through the row table.
 void qc_sgemm_6xw_indirect_avx2(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
                                 float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    if (width == 16) qc_sgemm_6x16_indirect_avx2(taps, cin, rows, b, c, ldc, bias, clamps, lo, hi);
-    else if (width == 8) qc_sgemm_6x8_indirect_avx2(taps, cin, rows, b, c, ldc, bias, clamps, lo, hi);
-    else qc_sgemm_6x4_indirect_avx2(taps, cin, rows, b, c, ldc, bias, clamps, lo, hi);
+    const ptrdiff_t kc = taps * cin;
+    if (width == 16) qc_sgemm_6x16_body(QC_A_INDIRECT, kc, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi);
+    else if (width == 8) qc_sgemm_6x8_body(QC_A_INDIRECT, kc, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi);
+    else qc_sgemm_6x4_body(QC_A_INDIRECT, kc, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi);
 }
 
 static inline float qc_fmaf_avx2(float a, float b, float c) {

@@ -11,11 +11,13 @@
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))), apply_to = function)
 
-/// The 6x16 micro-kernel: six ZMM accumulators, one B vector and one broadcast per row. `indirect`
-/// selects where A's column k is read (a constant after inlining).
+/// The 6x16 micro-kernel: six ZMM accumulators, one B vector and one broadcast per row. `mode` selects
+/// how A is read (a constant after inlining): a packed panel, A[r][k] = a[6k + r] (0); six pixels in
+/// place, A[r][k] = a[offsets[k] + r * a_step] (1); a row table, A[r][t * cin + i] = rows[6t + r][i]
+/// (2). Each output sums over k in the same order in every mode, so all three give the same floats.
 static inline __attribute__((always_inline)) void qc_sgemm_6x16_body512(
-    int indirect, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *b, float *c,
-    ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    int mode, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *const *rows,
+    ptrdiff_t cin, const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
     __m512 c0, c1, c2, c3, c4, c5;
     if (bias) {
         c0 = c1 = c2 = c3 = c4 = c5 = _mm512_loadu_ps(bias);
@@ -23,17 +25,31 @@ static inline __attribute__((always_inline)) void qc_sgemm_6x16_body512(
         c0 = _mm512_loadu_ps(c + 0 * ldc); c1 = _mm512_loadu_ps(c + 1 * ldc); c2 = _mm512_loadu_ps(c + 2 * ldc);
         c3 = _mm512_loadu_ps(c + 3 * ldc); c4 = _mm512_loadu_ps(c + 4 * ldc); c5 = _mm512_loadu_ps(c + 5 * ldc);
     }
-    for (ptrdiff_t k = 0; k < kc; k++) {
-        __m512 bk = _mm512_loadu_ps(b + 16 * k);
-        const float *p = indirect ? a + offsets[k] : a + 6 * k;
-        const ptrdiff_t s = indirect ? a_step : 1;
-        c0 = _mm512_fmadd_ps(_mm512_set1_ps(p[0]), bk, c0);
-        c1 = _mm512_fmadd_ps(_mm512_set1_ps(p[s]), bk, c1);
-        c2 = _mm512_fmadd_ps(_mm512_set1_ps(p[2 * s]), bk, c2);
-        c3 = _mm512_fmadd_ps(_mm512_set1_ps(p[3 * s]), bk, c3);
-        c4 = _mm512_fmadd_ps(_mm512_set1_ps(p[4 * s]), bk, c4);
-        c5 = _mm512_fmadd_ps(_mm512_set1_ps(p[5 * s]), bk, c5);
+    // One k step: B row `bk`, A's six values.
+#define QC_STEP(bk, a0, a1, a2, a3, a4, a5) do {                                      \
+        __m512 bv = _mm512_loadu_ps(bk);                                                  \
+        c0 = _mm512_fmadd_ps(_mm512_set1_ps(a0), bv, c0);                                 \
+        c1 = _mm512_fmadd_ps(_mm512_set1_ps(a1), bv, c1);                                 \
+        c2 = _mm512_fmadd_ps(_mm512_set1_ps(a2), bv, c2);                                 \
+        c3 = _mm512_fmadd_ps(_mm512_set1_ps(a3), bv, c3);                                 \
+        c4 = _mm512_fmadd_ps(_mm512_set1_ps(a4), bv, c4);                                 \
+        c5 = _mm512_fmadd_ps(_mm512_set1_ps(a5), bv, c5);                                 \
+    } while (0)
+    if (mode == 2) {
+        for (ptrdiff_t t = 0; t < kc / cin; t++) {
+            const float *p0 = rows[6 * t], *p1 = rows[6 * t + 1], *p2 = rows[6 * t + 2];
+            const float *p3 = rows[6 * t + 3], *p4 = rows[6 * t + 4], *p5 = rows[6 * t + 5];
+            const float *bt = b + 16 * t * cin;
+            for (ptrdiff_t i = 0; i < cin; i++) QC_STEP(bt + 16 * i, p0[i], p1[i], p2[i], p3[i], p4[i], p5[i]);
+        }
+    } else {
+        for (ptrdiff_t k = 0; k < kc; k++) {
+            const float *p = mode == 1 ? a + offsets[k] : a + 6 * k;
+            const ptrdiff_t s = mode == 1 ? a_step : 1;
+            QC_STEP(b + 16 * k, p[0], p[s], p[2 * s], p[3 * s], p[4 * s], p[5 * s]);
+        }
     }
+#undef QC_STEP
     if (clamps) {
         const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
 #define QC_CLAMP(v) v = _mm512_min_ps(_mm512_max_ps(v, vlo), vhi)
@@ -47,49 +63,21 @@ static inline __attribute__((always_inline)) void qc_sgemm_6x16_body512(
 void qc_sgemm_6x16_avx512(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
                           float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
     if (a_offsets) {
-        qc_sgemm_6x16_body512(1, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+        qc_sgemm_6x16_body512(1, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
     } else {
-        qc_sgemm_6x16_body512(0, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+        qc_sgemm_6x16_body512(0, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
     }
 }
 
-/// The indirect 6x16 kernel (six ZMM accumulators); the 8- and 4-column ones are the AVX2 level's,
-/// which compute the same floats.
+/// The indirect 6x16 kernel is the same body reading A through the row table; the 8- and 4-column
+/// ones are the AVX2 level's, which compute the same floats.
 void qc_sgemm_6xw_indirect_avx512(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
                                   float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
     if (width != 16) {
         qc_sgemm_6xw_indirect_avx2(width, taps, cin, rows, b, c, ldc, bias, clamps, lo, hi);
         return;
     }
-    __m512 c0, c1, c2, c3, c4, c5;
-    if (bias) {
-        c0 = c1 = c2 = c3 = c4 = c5 = _mm512_loadu_ps(bias);
-    } else {
-        c0 = _mm512_loadu_ps(c + 0 * ldc); c1 = _mm512_loadu_ps(c + 1 * ldc); c2 = _mm512_loadu_ps(c + 2 * ldc);
-        c3 = _mm512_loadu_ps(c + 3 * ldc); c4 = _mm512_loadu_ps(c + 4 * ldc); c5 = _mm512_loadu_ps(c + 5 * ldc);
-    }
-    for (ptrdiff_t t = 0; t < taps; t++) {
-        const float *p0 = rows[6 * t], *p1 = rows[6 * t + 1], *p2 = rows[6 * t + 2];
-        const float *p3 = rows[6 * t + 3], *p4 = rows[6 * t + 4], *p5 = rows[6 * t + 5];
-        const float *bt = b + 16 * t * cin;
-        for (ptrdiff_t i = 0; i < cin; i++) {
-            __m512 bk = _mm512_loadu_ps(bt + 16 * i);
-            c0 = _mm512_fmadd_ps(_mm512_set1_ps(p0[i]), bk, c0);
-            c1 = _mm512_fmadd_ps(_mm512_set1_ps(p1[i]), bk, c1);
-            c2 = _mm512_fmadd_ps(_mm512_set1_ps(p2[i]), bk, c2);
-            c3 = _mm512_fmadd_ps(_mm512_set1_ps(p3[i]), bk, c3);
-            c4 = _mm512_fmadd_ps(_mm512_set1_ps(p4[i]), bk, c4);
-            c5 = _mm512_fmadd_ps(_mm512_set1_ps(p5[i]), bk, c5);
-        }
-    }
-    if (clamps) {
-        const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-#define QC_CLAMP(v) v = _mm512_min_ps(_mm512_max_ps(v, vlo), vhi)
-        QC_CLAMP(c0); QC_CLAMP(c1); QC_CLAMP(c2); QC_CLAMP(c3); QC_CLAMP(c4); QC_CLAMP(c5);
-#undef QC_CLAMP
-    }
-    _mm512_storeu_ps(c + 0 * ldc, c0); _mm512_storeu_ps(c + 1 * ldc, c1); _mm512_storeu_ps(c + 2 * ldc, c2);
-    _mm512_storeu_ps(c + 3 * ldc, c3); _mm512_storeu_ps(c + 4 * ldc, c4); _mm512_storeu_ps(c + 5 * ldc, c5);
+    qc_sgemm_6x16_body512(2, taps * cin, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi);
 }
 
 /// Lanes `0 ..< n` (n <= 16) of a mask.

@@ -3,20 +3,22 @@
 // from the AVX2 level's by float rounding only (the tests' tolerance). Contracts in include/CKernels.h.
 #include "kernels_internal.h"
 
-/// A[r][k] of a packed panel (`offsets` NULL) or of the in-place view.
-#define QC_A(r, k) (offsets ? a[offsets[k] + (r) * a_step] : a[6 * (k) + (r)])
-
+/// The micro-kernels' one body: `width` columns, A from a packed panel (`offsets` and `rows` NULL),
+/// read in place (`offsets`), or through a row table (`rows`, `cin` channels per tap). Every output
+/// sums over k in the same order in all three.
 static inline void qc_sgemm_6xn(int width, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets,
-                                const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo,
-                                float hi) {
+                                const float *const *rows, ptrdiff_t cin, const float *b, float *c, ptrdiff_t ldc,
+                                const float *bias, int clamps, float lo, float hi) {
     float acc[6][16];
     for (int r = 0; r < 6; r++) {
         for (int n = 0; n < width; n++) acc[r][n] = bias ? bias[n] : c[r * ldc + n];
     }
     for (ptrdiff_t k = 0; k < kc; k++) {
         const float *bk = b + 16 * k;
+        const float *const *tap = rows ? rows + 6 * (k / cin) : NULL;
+        const ptrdiff_t i = rows ? k % cin : 0;
         for (int r = 0; r < 6; r++) {
-            float av = QC_A(r, k);
+            float av = tap ? tap[r][i] : (offsets ? a[offsets[k] + r * a_step] : a[6 * k + r]);
             for (int n = 0; n < width; n++) acc[r][n] += av * bk[n];
         }
     }
@@ -31,42 +33,22 @@ static inline void qc_sgemm_6xn(int width, ptrdiff_t kc, const float *a, ptrdiff
 
 void qc_sgemm_6x16_scalar(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
                           float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_sgemm_6xn(16, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+    qc_sgemm_6xn(16, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
 }
 
 void qc_sgemm_6x8_scalar(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
                          float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_sgemm_6xn(8, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+    qc_sgemm_6xn(8, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
 }
 
 void qc_sgemm_6x4_scalar(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
                          float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_sgemm_6xn(4, kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+    qc_sgemm_6xn(4, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
 }
 
 void qc_sgemm_6xw_indirect_scalar(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
                                   float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    float acc[6][16];
-    for (int r = 0; r < 6; r++) {
-        for (int n = 0; n < width; n++) acc[r][n] = bias ? bias[n] : c[r * ldc + n];
-    }
-    for (ptrdiff_t t = 0; t < taps; t++) {
-        const float *const *row = rows + 6 * t;
-        for (ptrdiff_t i = 0; i < cin; i++) {
-            const float *bk = b + 16 * (t * cin + i);
-            for (int r = 0; r < 6; r++) {
-                float av = row[r][i];
-                for (int n = 0; n < width; n++) acc[r][n] += av * bk[n];
-            }
-        }
-    }
-    for (int r = 0; r < 6; r++) {
-        for (int n = 0; n < width; n++) {
-            float v = acc[r][n];
-            if (clamps) v = v < lo ? lo : (v > hi ? hi : v);
-            c[r * ldc + n] = v;
-        }
-    }
+    qc_sgemm_6xn(width, taps * cin, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi);
 }
 
 void qc_depthwise_row_f32_scalar(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,

@@ -17,9 +17,8 @@ public final class Conv2DKernel: @unchecked Sendable {
     let readsInputDirectly: Bool
     /// `ConvPatchSource.patchOffsets` for this geometry.
     let patchOffsets: UnsafeMutablePointer<Int>
-    /// `ConvPatchSource.tapShifts` for this geometry, and `groupChannels` zeros (the padding).
-    let tapDY: UnsafeMutablePointer<Int>, tapDX: UnsafeMutablePointer<Int>
-    let zeros: UnsafeMutablePointer<Float>
+    /// The indirect form's tap distances and zeros.
+    let taps: ConvTapTable
 
     /// `inputShape` is `[H, W, C]` per sample. Packs the weights.
     public init(_ conv: Conv2D, inputShape: [Int]) {
@@ -50,21 +49,10 @@ public final class Conv2DKernel: @unchecked Sendable {
                                                    groupChannels: conv.weights.shape[2])
         patchOffsets = .allocate(capacity: max(offsets.count, 1))
         patchOffsets.initialize(from: offsets, count: offsets.count)
-        let shifts = ConvPatchSource.tapShifts(geometry: g)
-        tapDY = .allocate(capacity: shifts.dy.count)
-        tapDY.initialize(from: shifts.dy, count: shifts.dy.count)
-        tapDX = .allocate(capacity: shifts.dx.count)
-        tapDX.initialize(from: shifts.dx, count: shifts.dx.count)
-        zeros = alignedFloats(groupChannels)
-        zeros.initialize(repeating: 0, count: groupChannels)
+        taps = ConvTapTable(geometry: g, channels: groupChannels)
     }
 
-    deinit {
-        patchOffsets.deallocate()
-        tapDY.deallocate()
-        tapDX.deallocate()
-        zeros.deallocate()
-    }
+    deinit { patchOffsets.deallocate() }
 
     /// Scratch is allocated per worker inside `run`.
     public func workspaceCount(batch: Int) -> Int { 0 }
@@ -81,7 +69,7 @@ public final class Conv2DKernel: @unchecked Sendable {
             let source = ConvPatchSource(input: input, inH: inH, inW: inW, channels: inChannels,
                                          groupChannels: groupChannels, outH: outputShape[0],
                                          outW: outputShape[1], geometry: geometry, offsets: patchOffsets,
-                                         tapDY: tapDY, tapDX: tapDX, zeros: zeros)
+                                         taps: taps)
             runGEMM(source, m: m, work: work, groupOut: groupOut, output: output)
         }
         if let postActivation {

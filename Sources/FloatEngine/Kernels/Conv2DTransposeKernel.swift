@@ -15,10 +15,8 @@ public final class Conv2DTransposeKernel: @unchecked Sendable {
     let blocking: GEMMBlocking
     let epilogue: GEMMEpilogue
     let postActivation: Activation?
-    /// `ConvPatchSource.tapShifts` for this geometry, and `inChannels` zeros (the indirect form's
-    /// taps that hit no input pixel).
-    let tapDY: UnsafeMutablePointer<Int>, tapDX: UnsafeMutablePointer<Int>
-    let zeros: UnsafeMutablePointer<Float>
+    /// The indirect form's tap distances and zeros.
+    let taps: ConvTapTable
 
     /// `inputShape` is `[H, W, C]` per sample; the output is `conv.outputH x conv.outputW x cout`.
     public init(_ conv: Conv2DTranspose, inputShape: [Int]) {
@@ -39,19 +37,7 @@ public final class Conv2DTransposeKernel: @unchecked Sendable {
         // Whole taps per K block, so that the indirect kernel can read a block through its row table.
         blocking = GEMMBlocking(k: k, granule: cin)
         (epilogue, postActivation) = GEMMEpilogue.split(conv.activation)
-        let shifts = ConvPatchSource.tapShifts(geometry: conv.geometry)
-        tapDY = .allocate(capacity: shifts.dy.count)
-        tapDY.initialize(from: shifts.dy, count: shifts.dy.count)
-        tapDX = .allocate(capacity: shifts.dx.count)
-        tapDX.initialize(from: shifts.dx, count: shifts.dx.count)
-        zeros = alignedFloats(cin)
-        zeros.initialize(repeating: 0, count: cin)
-    }
-
-    deinit {
-        tapDY.deallocate()
-        tapDX.deallocate()
-        zeros.deallocate()
+        taps = ConvTapTable(geometry: conv.geometry, channels: cin)
     }
 
     /// Scratch is allocated per worker inside `run`.
@@ -62,7 +48,7 @@ public final class Conv2DTransposeKernel: @unchecked Sendable {
         let m = batch * outputShape[0] * outputShape[1]
         let source = TransposedConvSource(input: input, inH: inH, inW: inW, channels: inChannels,
                                           outH: outputShape[0], outW: outputShape[1], geometry: geometry,
-                                          tapDY: tapDY, tapDX: tapDX, zeros: zeros)
+                                          taps: taps)
         forEachRowChunk(m: m, work: m * weights.k * outChannels, scratchCount: blocking.scratchCount) { rows, scratch in
             gemmRows(source, rows: rows, weights: self.weights, group: 0, blocking: self.blocking,
                      c: output, ldc: self.outChannels, epilogue: self.epilogue, scratch: scratch)

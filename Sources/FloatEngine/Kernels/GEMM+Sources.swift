@@ -3,6 +3,34 @@ import QCore
 // The A operands of the GEMM. Each packs 6-row micro-panels `[k][6]` straight from where the data
 // lives, so no kernel materialises a whole im2col matrix.
 
+/// Per tap `t = ky * kernelW + kx` of a convolution: its row and column distance from the patch origin
+/// (`ky * dilationH`, `kx * dilationW`), and `channels` zeros, what a tap outside the input reads:
+/// the indirect form's tables, built once per kernel.
+final class ConvTapTable: @unchecked Sendable {
+    let dy: UnsafeMutablePointer<Int>, dx: UnsafeMutablePointer<Int>
+    let zeros: UnsafeMutablePointer<Float>
+
+    init(geometry g: ConvGeometry, channels: Int) {
+        let count = g.kernelH * g.kernelW
+        dy = .allocate(capacity: count)
+        dx = .allocate(capacity: count)
+        for ky in 0..<g.kernelH {
+            for kx in 0..<g.kernelW {
+                (dy + ky * g.kernelW + kx).initialize(to: ky * g.dilationH)
+                (dx + ky * g.kernelW + kx).initialize(to: kx * g.dilationW)
+            }
+        }
+        zeros = alignedFloats(channels)
+        zeros.initialize(repeating: 0, count: max(channels, 1))
+    }
+
+    deinit {
+        dy.deallocate()
+        dx.deallocate()
+        zeros.deallocate()
+    }
+}
+
 /// A row-major matrix: Dense inputs, and 1x1 stride-1 unpadded convolutions, whose NHWC input is
 /// already the `(N*H*W) x C` matrix. Group `g` reads columns `g * groupStride ..< ... + K`.
 struct MatrixSource: GEMMPanelSource {
@@ -44,19 +72,8 @@ struct ConvPatchSource: GEMMPanelSource {
     let geometry: ConvGeometry
     /// `offsets[k]`: where column `k` reads, in floats from the patch's top-left pixel (see `patchOffsets`).
     let offsets: UnsafePointer<Int>
-    /// Per tap `t = ky * kernelW + kx`: `ky * dilationH` and `kx * dilationW` (see `tapShifts`).
-    let tapDY: UnsafePointer<Int>, tapDX: UnsafePointer<Int>
-    /// `groupChannels` zeros: what a tap in the padding reads in the indirect form.
-    let zeros: UnsafePointer<Float>
-
-    /// Per tap `t = ky * kernelW + kx`, its row and column distance from the patch origin.
-    static func tapShifts(geometry g: ConvGeometry) -> (dy: [Int], dx: [Int]) {
-        var dy: [Int] = [], dx: [Int] = []
-        for ky in 0..<g.kernelH {
-            for kx in 0..<g.kernelW { dy.append(ky * g.dilationH); dx.append(kx * g.dilationW) }
-        }
-        return (dy, dx)
-    }
+    /// The taps' distances and `groupChannels` zeros, for the indirect form.
+    let taps: ConvTapTable
 
     /// The indirect form: for each tap of the block and each of the six rows, a pointer to the
     /// group's channels of the input pixel that the row's patch reads there, or to `zeros` for a tap in
@@ -66,14 +83,14 @@ struct ConvPatchSource: GEMMPanelSource {
                        table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA? {
         // Whole taps only (the kernel's blocking guarantees it; anything else packs).
         guard groupChannels >= GEMMTile.indirectMinChannels, k0 % groupChannels == 0, kc % groupChannels == 0 else { return nil }
-        let mr = GEMMTile.mr
+        let mr = GEMMTile.mr, tapDY = taps.dy, tapDX = taps.dx, zeros = UnsafePointer(taps.zeros)
         let spanY = (geometry.kernelH &- 1) &* geometry.dilationH, spanX = (geometry.kernelW &- 1) &* geometry.dilationW
-        let tap0 = k0 / groupChannels, taps = kc / groupChannels
+        let tap0 = k0 / groupChannels, tapCount = kc / groupChannels
         var outX = m0 % outW, rest = m0 / outW
         var outY = rest % outH, n = rest / outH
         for r in 0..<mr {
             if r >= rows {
-                for t in 0..<taps { table[t &* mr &+ r] = zeros }
+                for t in 0..<tapCount { table[t &* mr &+ r] = zeros }
                 continue
             }
             let originY = outY &* geometry.strideH &- geometry.padding.top
@@ -82,9 +99,9 @@ struct ConvPatchSource: GEMMPanelSource {
             if originY >= 0 && originY &+ spanY < inH && originX >= 0 && originX &+ spanX < inW {
                 // The whole patch lies inside: tap t reads at the patch origin + offsets[t * groupChannels].
                 let origin = sample + (originY &* inW &+ originX) &* channels
-                for t in 0..<taps { table[t &* mr &+ r] = origin + offsets[(tap0 &+ t) &* groupChannels] }
+                for t in 0..<tapCount { table[t &* mr &+ r] = origin + offsets[(tap0 &+ t) &* groupChannels] }
             } else {
-                for t in 0..<taps {
+                for t in 0..<tapCount {
                     let y = originY &+ tapDY[tap0 &+ t], x = originX &+ tapDX[tap0 &+ t]
                     let inside = y >= 0 && y < inH && x >= 0 && x < inW
                     table[t &* mr &+ r] = inside ? sample + (y &* inW &+ x) &* channels : zeros
@@ -210,10 +227,9 @@ struct TransposedConvSource: GEMMPanelSource {
     let inH: Int, inW: Int, channels: Int
     let outH: Int, outW: Int
     let geometry: ConvGeometry
-    /// Per tap `t = ky * kernelW + kx`: `ky * dilationH` and `kx * dilationW` (`ConvPatchSource.tapShifts`).
-    let tapDY: UnsafePointer<Int>, tapDX: UnsafePointer<Int>
-    /// `channels` zeros: what a tap that hits no input pixel reads in the indirect form.
-    let zeros: UnsafePointer<Float>
+    /// The taps' distances and `channels` zeros (what a tap that hits no input pixel reads), for the
+    /// indirect form.
+    let taps: ConvTapTable
 
     /// The indirect form: per tap of the block and row, a pointer to the input pixel's channels that
     /// the tap gathers, or to `zeros` where the division is not exact or falls outside the input.
@@ -223,17 +239,18 @@ struct TransposedConvSource: GEMMPanelSource {
         // Whole taps only (the kernel's blocking guarantees it; anything else packs).
         guard channels >= GEMMTile.indirectMinChannels, k0 % channels == 0, kc % channels == 0 else { return nil }
         let mr = GEMMTile.mr, sh = geometry.strideH, sw = geometry.strideW
-        let tap0 = k0 / channels, taps = kc / channels
+        let tapDY = taps.dy, tapDX = taps.dx, zeros = UnsafePointer(taps.zeros)
+        let tap0 = k0 / channels, tapCount = kc / channels
         var outX = m0 % outW, rest = m0 / outW
         var outY = rest % outH, n = rest / outH
         for r in 0..<mr {
             if r >= rows {
-                for t in 0..<taps { table[t &* mr &+ r] = zeros }
+                for t in 0..<tapCount { table[t &* mr &+ r] = zeros }
                 continue
             }
             let sample = input + n &* inH &* inW &* channels
             let baseY = outY &+ geometry.padding.top, baseX = outX &+ geometry.padding.left
-            for t in 0..<taps {
+            for t in 0..<tapCount {
                 let ty = baseY &- tapDY[tap0 &+ t], tx = baseX &- tapDX[tap0 &+ t]
                 let y = ty / sh, x = tx / sw
                 let hit = ty >= 0 && tx >= 0 && y &* sh == ty && x &* sw == tx && y < inH && x < inW
