@@ -97,4 +97,94 @@ final class KernelConvPathTests: XCTestCase {
             }
         }
     }
+
+    /// 1x1 stride-1 convolutions and Dense read A as a plain matrix: with N <= 32 through a one-tap
+    /// row table (each row's pointer is its row of the input), else packed. Both sum over k in the same
+    /// order, so a narrow layer equals bit for bit the first outputs of a 48-wide one with the same
+    /// weights there: M not a multiple of 6 (edge panels), K = 300 (two K blocks), groups, and narrow
+    /// widths 16, 20 (a 16- and a 4-column tile) and 8.
+    func testMatrixRowTableAndPackedFormsGiveTheSameFloats() {
+        var values = SeededValues(seed: 17)
+        let cases: [(input: [Int], groups: Int, narrow: Int)] = [
+            ([5, 7, 40], 1, 16), ([3, 5, 300], 1, 20), ([4, 5, 32], 2, 8), ([2, 3, 24], 1, 20),
+        ]
+        let wide = 48
+        for (index, c) in cases.enumerated() {
+            let cinG = c.input[2] / c.groups
+            let wideWeights = values.array(cinG * wide * c.groups), wideBias = values.array(wide * c.groups)
+            let (narrowWeights, narrowBias) = firstColumns(c.narrow, of: wideWeights, bias: wideBias, k: cinG,
+                                                           groups: c.groups, groupWidth: wide)
+            func conv(_ weights: [Float], _ bias: [Float], width: Int) -> Conv2DKernel {
+                Conv2DKernel(Conv2D(geometry: ConvGeometry(kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padding: .zero),
+                                    groups: c.groups, weights: Tensor(shape: [1, 1, cinG, width * c.groups], data: weights),
+                                    bias: bias, activation: .relu), inputShape: c.input)
+            }
+            let small = conv(narrowWeights, narrowBias, width: c.narrow), large = conv(wideWeights, wideBias, width: wide)
+            XCTAssertTrue(small.readsInputDirectly)
+            XCTAssertLessThanOrEqual(small.weights.panels, GEMMTile.inPlaceMaxPanels)
+            XCTAssertGreaterThan(large.weights.panels, GEMMTile.inPlaceMaxPanels)
+            for batch in [1, 2] {
+                let input = values.array(batch * c.input.reduce(1, *))
+                let pixels = batch * c.input[0] * c.input[1]
+                assertFirstColumnsEqual(pixels: pixels, groups: c.groups, narrow: c.narrow, wide: wide, input: input,
+                                        { small.run(input: $0, output: $1, batch: batch, workspace: $2) },
+                                        { large.run(input: $0, output: $1, batch: batch, workspace: $2) },
+                                        "conv case \(index), batch \(batch)")
+            }
+        }
+        for (index, c) in [(rows: 7, k: 300, narrow: 20), (rows: 1, k: 64, narrow: 16), (rows: 5, k: 33, narrow: 8)].enumerated() {
+            let wideWeights = values.array(c.k * wide), wideBias = values.array(wide)
+            let (narrowWeights, narrowBias) = firstColumns(c.narrow, of: wideWeights, bias: wideBias, k: c.k,
+                                                           groups: 1, groupWidth: wide)
+            let small = DenseKernel(Dense(weights: Tensor(shape: [c.k, c.narrow], data: narrowWeights), bias: narrowBias,
+                                          activation: .relu6), rows: c.rows)
+            let large = DenseKernel(Dense(weights: Tensor(shape: [c.k, wide], data: wideWeights), bias: wideBias,
+                                          activation: .relu6), rows: c.rows)
+            XCTAssertLessThanOrEqual(small.weights.panels, GEMMTile.inPlaceMaxPanels)
+            for batch in [1, 3] {
+                let input = values.array(batch * c.rows * c.k)
+                assertFirstColumnsEqual(pixels: batch * c.rows, groups: 1, narrow: c.narrow, wide: wide, input: input,
+                                        { small.run(input: $0, output: $1, batch: batch, workspace: $2) },
+                                        { large.run(input: $0, output: $1, batch: batch, workspace: $2) },
+                                        "dense case \(index), batch \(batch)")
+            }
+        }
+    }
+
+    /// Weights `[k][groups * narrow]` and bias holding the first `narrow` columns of each group of
+    /// `[k][groups * groupWidth]`.
+    private func firstColumns(_ narrow: Int, of weights: [Float], bias: [Float], k: Int, groups: Int,
+                              groupWidth: Int) -> ([Float], [Float]) {
+        var w = [Float](repeating: 0, count: k * groups * narrow), b = [Float](repeating: 0, count: groups * narrow)
+        for g in 0..<groups {
+            for j in 0..<narrow {
+                b[g * narrow + j] = bias[g * groupWidth + j]
+                for kk in 0..<k { w[kk * groups * narrow + g * narrow + j] = weights[kk * groups * groupWidth + g * groupWidth + j] }
+            }
+        }
+        return (w, b)
+    }
+
+    /// Runs both kernels at 1 and 2 threads and checks that the narrow one's outputs equal the first
+    /// `narrow` of each group's `wide` outputs bit for bit.
+    private func assertFirstColumnsEqual(
+        pixels: Int, groups: Int, narrow: Int, wide: Int, input: [Float],
+        _ small: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
+        _ large: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
+        _ message: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        forEachThreadCount { threads in
+            let a = runKernel(outputCount: pixels * groups * narrow, workspace: 0, input: input, small)
+            let b = runKernel(outputCount: pixels * groups * wide, workspace: 0, input: input, large)
+            var mismatches = 0
+            for p in 0..<pixels {
+                for g in 0..<groups {
+                    for j in 0..<narrow where a[(p * groups + g) * narrow + j].bitPattern != b[(p * groups + g) * wide + j].bitPattern {
+                        mismatches += 1
+                    }
+                }
+            }
+            XCTAssertEqual(mismatches, 0, "\(message), \(threads) threads", file: file, line: line)
+        }
+    }
 }

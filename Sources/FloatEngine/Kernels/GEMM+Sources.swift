@@ -38,6 +38,18 @@ struct MatrixSource: GEMMPanelSource {
     let lda: Int
     let groupStride: Int
 
+    /// The row table form, one tap of `kc` channels: row r's pointer is its own row of A at column
+    /// `k0`, so the kernel reads the matrix where it lies. With few B panels (N <= 32) a packed value
+    /// fed only one or two micro-kernel calls and the packing cost as much as the arithmetic. Rows past
+    /// `rows` read row `m0` (valid memory; the kernel's edge tile drops them).
+    @inline(__always)
+    func indirectPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int,
+                       table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA? {
+        let base = a + (m0 &* lda &+ group &* groupStride &+ k0)
+        for r in 0..<GEMMTile.mr { table[r] = base + (r < rows ? r : 0) &* lda }
+        return .indirect(UnsafePointer(table), cin: kc, zeros: base)
+    }
+
     @inline(__always)
     func packPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int, into dst: UnsafeMutablePointer<Float>) {
         let mr = GEMMTile.mr
