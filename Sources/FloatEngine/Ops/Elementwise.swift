@@ -16,18 +16,35 @@ final class ChannelAffineLayer: FloatLayer {
     func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
              workspace: UnsafeMutablePointer<Float>) {
         let input = inputs[0]
+        let channels = self.channels
         let rows = batch &* perSample / channels
         scale.withUnsafeBufferPointer { scale in
             shift.withUnsafeBufferPointer { shift in
-                Parallel.forEach(Parallel.chunkCount(rows)) { chunk in
-                    for row in Parallel.chunkRange(chunk, of: rows) {
-                        let base = row &* self.channels
-                        for c in 0..<self.channels {
-                            output[base &+ c] = input[base &+ c] * scale[c] + shift[c]
-                        }
+                let scale = scale.baseAddress!, shift = shift.baseAddress!
+                let chunks = Parallel.chunkCount(rows &* channels)
+                Parallel.forEach(chunks) { chunk in
+                    for row in Parallel.alignedRange(chunk, chunks: chunks, count: rows, alignment: 1) {
+                        let base = row &* channels
+                        Self.affine(input + base, output + base, scale: scale, shift: shift, count: channels)
                     }
                 }
             }
+        }
+    }
+
+    /// `y[c] = x[c] * scale[c] + shift[c]`, a multiply then an add (two roundings, as the scalar
+    /// form), eight lanes at a time. `y` may be `x`.
+    @inline(__always)
+    static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>,
+                       shift: UnsafePointer<Float>, count: Int) {
+        var c = 0
+        while c &+ 8 <= count {
+            store8(load8(x + c) * load8(scale + c) + load8(shift + c), y + c)
+            c &+= 8
+        }
+        while c < count {
+            y[c] = x[c] * scale[c] + shift[c]
+            c &+= 1
         }
     }
 }
@@ -46,17 +63,38 @@ final class MergeLayer: FloatLayer {
     func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
              workspace: UnsafeMutablePointer<Float>) {
         let count = batch &* perSample
-        Parallel.forEach(Parallel.chunkCount(count)) { chunk in
-            let range = Parallel.chunkRange(chunk, of: count)
-            let first = inputs[0]
-            for i in range { output[i] = first[i] }
-            for other in inputs.dropFirst() {
-                switch self.kind {
-                case .add: for i in range { output[i] += other[i] }
-                case .subtract: for i in range { output[i] -= other[i] }
-                case .multiply: for i in range { output[i] *= other[i] }
+        let kind = kind
+        inputs.withUnsafeBufferPointer { inputs in
+            Parallel.forEach(Parallel.chunkCount(count)) { chunk in
+                let range = Parallel.chunkRange(chunk, of: count)
+                switch kind {
+                case .add: Self.merge(inputs, into: output, range: range) { $0 + $1 } _: { $0 + $1 }
+                case .subtract: Self.merge(inputs, into: output, range: range) { $0 - $1 } _: { $0 - $1 }
+                case .multiply: Self.merge(inputs, into: output, range: range) { $0 * $1 } _: { $0 * $1 }
                 }
             }
+        }
+    }
+
+    /// `output[i] = ((inputs[0][i] op inputs[1][i]) op inputs[2][i]) ...` over `range`, left to right
+    /// as the element-at-a-time form, eight lanes at a time. `output` may be one of the inputs.
+    @inline(__always)
+    private static func merge(_ inputs: UnsafeBufferPointer<UnsafePointer<Float>>, into output: UnsafeMutablePointer<Float>,
+                              range: Range<Int>, _ vector: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>,
+                              _ scalar: (Float, Float) -> Float) {
+        let first = inputs[0]
+        var i = range.lowerBound
+        while i &+ 8 <= range.upperBound {
+            var v = load8(first + i)
+            for input in 1..<inputs.count { v = vector(v, load8(inputs[input] + i)) }
+            store8(v, output + i)
+            i &+= 8
+        }
+        while i < range.upperBound {
+            var v = first[i]
+            for input in 1..<inputs.count { v = scalar(v, inputs[input][i]) }
+            output[i] = v
+            i &+= 1
         }
     }
 }

@@ -1,0 +1,85 @@
+@testable import FloatEngine
+import QCore
+import XCTest
+
+/// `ChannelAffineLayer` and `MergeLayer` (eight lanes at a time, then single elements) against plain
+/// element-at-a-time loops, bit for bit: channel counts around the vector width, NaN, infinities and
+/// -0.0 among the inputs, in place and out of place, one and two threads.
+final class ElementwiseLayerTests: XCTestCase {
+    func testChannelAffineMatchesAScalarLoopBitForBit() {
+        var values = SeededValues(seed: 83)
+        for channels in [1, 3, 8, 13, 16, 20] {
+            let shape = [5, 3, channels]
+            let scale = values.array(channels), shift = values.array(channels)
+            let layer = ChannelAffineLayer(scale: scale, shift: shift, inputShape: shape)
+            for batch in [1, 3] {
+                let input = Self.withSpecialValues(values.array(batch * shape.reduce(1, *)))
+                var expected = input
+                for i in expected.indices { expected[i] = input[i] * scale[i % channels] + shift[i % channels] }
+                forEachThreadCount { threads in
+                    var actual = [Float](repeating: 7, count: input.count)
+                    var workspace: [Float] = [0]
+                    input.withUnsafeBufferPointer { i in
+                        layer.run(inputs: [i.baseAddress!], output: &actual, batch: batch, workspace: &workspace)
+                    }
+                    XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern), "C \(channels) batch \(batch), \(threads) threads")
+                    var inPlace = input
+                    inPlace.withUnsafeMutableBufferPointer { buffer in
+                        layer.run(inputs: [UnsafePointer(buffer.baseAddress!)], output: buffer.baseAddress!, batch: batch,
+                                  workspace: &workspace)
+                    }
+                    XCTAssertEqual(inPlace.map(\.bitPattern), expected.map(\.bitPattern), "in place, C \(channels) batch \(batch)")
+                }
+            }
+        }
+    }
+
+    func testMergeMatchesAScalarLoopBitForBit() {
+        var values = SeededValues(seed: 89)
+        let cases: [(MergeLayer.Kind, inputs: Int)] = [(.add, 2), (.add, 3), (.subtract, 2), (.multiply, 2), (.multiply, 3)]
+        for (kind, inputCount) in cases {
+            for perSample in [1, 7, 8, 21, 40] {
+                let layer = MergeLayer(kind: kind, inputShape: [perSample])
+                for batch in [1, 3] {
+                    let inputs = (0..<inputCount).map { _ in Self.withSpecialValues(values.array(batch * perSample)) }
+                    var expected = inputs[0]
+                    for other in inputs.dropFirst() {
+                        for i in expected.indices {
+                            switch kind {
+                            case .add: expected[i] += other[i]
+                            case .subtract: expected[i] -= other[i]
+                            case .multiply: expected[i] *= other[i]
+                            }
+                        }
+                    }
+                    forEachThreadCount { threads in
+                        var actual = [Float](repeating: 7, count: expected.count)
+                        var workspace: [Float] = [0]
+                        let pointers = inputs.map { array in
+                            let copy = UnsafeMutablePointer<Float>.allocate(capacity: array.count)
+                            copy.initialize(from: array, count: array.count)
+                            return copy
+                        }
+                        defer { pointers.forEach { $0.deallocate() } }
+                        layer.run(inputs: pointers.map { UnsafePointer($0) }, output: &actual, batch: batch, workspace: &workspace)
+                        XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern),
+                                       "\(kind) x\(inputCount), \(perSample) per sample, batch \(batch), \(threads) threads")
+                        // In place over the first input, as the executor may run it.
+                        layer.run(inputs: pointers.map { UnsafePointer($0) }, output: pointers[0], batch: batch, workspace: &workspace)
+                        XCTAssertEqual(Array(UnsafeBufferPointer(start: pointers[0], count: expected.count)).map(\.bitPattern),
+                                       expected.map(\.bitPattern), "in place, \(kind) x\(inputCount), batch \(batch)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// `values` with a NaN, both infinities and -0.0 placed at positions that land in vector bodies and tails.
+    private static func withSpecialValues(_ values: [Float]) -> [Float] {
+        var values = values
+        for (position, special) in [(2, Float.nan), (5, .infinity), (9, -.infinity), (12, -0.0), (19, 0.0)] {
+            values[position % values.count] = special
+        }
+        return values
+    }
+}
