@@ -10,9 +10,12 @@ struct ExecutionPlan {
     /// True for nodes that execute nothing (their output is their input's buffer).
     var isAlias: [Bool]
 
-    init(graph: Graph) {
+    /// `folded` marks nodes computed in place by an earlier node (`FusionPlan`): they too share their
+    /// input's buffer.
+    init(graph: Graph, folded: [Bool]? = nil) {
         let count = graph.nodes.count
-        isAlias = graph.nodes.map { node in
+        isAlias = graph.nodes.enumerated().map { i, node in
+            if folded?[i] == true { return true }
             switch node.op {
             case .flatten, .reshape, .identity: return true
             default: return false

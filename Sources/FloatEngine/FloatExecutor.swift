@@ -13,6 +13,10 @@ public final class FloatExecutor {
     public let maxBatch: Int
     private let plan: ExecutionPlan
     private let layers: [FloatLayer?]
+    /// The unobserved path's layers and buffers: nodes folded into the kernel before them
+    /// (`FusionPlan`) run nothing and share its buffer.
+    private let fusedPlan: ExecutionPlan
+    private let fusedLayers: [FloatLayer?]
     /// Floats of the largest layer workspace for `maxBatch` samples.
     private let workspaceCount: Int
     /// Samples per pass when `run` splits a batch by samples (at most `maxBatch`): small enough that
@@ -29,7 +33,9 @@ public final class FloatExecutor {
             let (sum, o2) = total.addingReportingOverflow(bytes)
             total = o1 || o2 ? Int.max : sum
         }
-        for size in ExecutionPlan(graph: graph).slotSizes { add(size) }
+        // The unobserved path's plan (nodes folded) shares buffers differently; count the larger.
+        let plain = ExecutionPlan(graph: graph).slotSizes, fused = ExecutionPlan(graph: graph, folded: FusionPlan(graph: graph).folded).slotSizes
+        for size in Self.total(plain) >= Self.total(fused) ? plain : fused { add(size) }
         var scratch = 0
         for node in graph.nodes {
             scratch = max(scratch, try LayerFactory.make(node: node, graph: graph)?.workspaceCount(batch: batch) ?? 0)
@@ -37,6 +43,14 @@ public final class FloatExecutor {
         let (bytes, overflow) = scratch.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
         let (sum, o2) = total.addingReportingOverflow(bytes)
         return overflow || o2 ? Int.max : sum
+    }
+
+    /// Floats in `sizes` (saturating).
+    private static func total(_ sizes: [Int]) -> Int {
+        sizes.reduce(0) { sum, size in
+            let (result, overflow) = sum.addingReportingOverflow(size)
+            return overflow ? Int.max : result
+        }
     }
 
     public init(graph: Graph, maxBatch: Int = 32) throws(GraphError) {
@@ -51,6 +65,30 @@ public final class FloatExecutor {
             layers.append(try LayerFactory.make(node: node, graph: graph))
         }
         self.layers = layers
+        // The unobserved path: each foldable node with its tail, the folded nodes executing nothing.
+        let fusion = FusionPlan(graph: graph)
+        var fusedLayers = layers, folded = [Bool](repeating: false, count: layers.count)
+        for (i, tail) in fusion.tails.enumerated() where !tail.isEmpty {
+            guard let kernel = (layers[i] as? KernelLayer)?.kernel as? TailTakingKernel else { continue }
+            var affine: ChannelAffineLayer?, activation: Activation?, understood = true
+            for j in tail {
+                if let layer = layers[j] as? ChannelAffineLayer, affine == nil, activation == nil {
+                    affine = layer
+                } else if case .activation(let a) = graph.nodes[j].op, activation == nil {
+                    activation = a
+                } else {
+                    understood = false
+                }
+            }
+            guard understood else { continue }
+            for j in tail {
+                fusedLayers[j] = nil
+                folded[j] = true
+            }
+            fusedLayers[i] = TailedKernelLayer(kernel, tail: ChannelTail(affine: affine, activation: activation))
+        }
+        self.fusedLayers = fusedLayers
+        fusedPlan = ExecutionPlan(graph: graph, folded: folded)
         let batch = self.maxBatch
         workspaceCount = max(1, layers.compactMap { $0?.workspaceCount(batch: batch) }.max() ?? 0)
     }
@@ -105,6 +143,9 @@ public final class FloatExecutor {
                            observe: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil,
                            perturb: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)? = nil) {
         let inputCount = inputShape.reduce(1, *)
+        // Observers and perturbations see every node; otherwise folded nodes run inside their kernel.
+        let unobserved = observe == nil && perturb == nil
+        let plan = unobserved ? fusedPlan : self.plan, layers = unobserved ? fusedLayers : self.layers
         // Zero-filled once per call, as they were once per executor: a chunk sees the same initial state.
         let chunk = max(1, min(passSize, samples.count))
         let buffers = plan.slotSizes.map { size in
@@ -121,8 +162,8 @@ public final class FloatExecutor {
         var start = samples.lowerBound
         while start < samples.upperBound {
             let n = min(chunk, samples.upperBound - start)
-            runChunk(input: input + start * inputCount, batch: n, buffers: buffers, workspace: workspace,
-                     perturb: perturb, observe: observe)
+            runChunk(input: input + start * inputCount, batch: n, plan: plan, layers: layers, buffers: buffers,
+                     workspace: workspace, perturb: perturb, observe: observe)
             for (k, o) in graph.outputs.enumerated() {
                 let size = graph.nodes[o].shape.reduce(1, *)
                 (targets[k] + start * size).update(from: buffers[plan.slot[o]], count: n * size)
@@ -131,8 +172,8 @@ public final class FloatExecutor {
         }
     }
 
-    private func runChunk(input: UnsafePointer<Float>, batch: Int, buffers: [UnsafeMutablePointer<Float>],
-                          workspace: UnsafeMutablePointer<Float>,
+    private func runChunk(input: UnsafePointer<Float>, batch: Int, plan: ExecutionPlan, layers: [FloatLayer?],
+                          buffers: [UnsafeMutablePointer<Float>], workspace: UnsafeMutablePointer<Float>,
                           perturb: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)?,
                           observe: ((Int, UnsafeBufferPointer<Float>) -> Void)?) {
         for (i, node) in graph.nodes.enumerated() {

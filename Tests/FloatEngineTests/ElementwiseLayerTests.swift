@@ -83,3 +83,48 @@ final class ElementwiseLayerTests: XCTestCase {
         return values
     }
 }
+
+/// `ChannelTail` (what a kernel applies for the BatchNormalization and activation folded into it)
+/// against `ChannelAffineLayer` then `ActivationKernel`, bit for bit: with and without the affine
+/// step, relu and relu6 (one pass) and others, rows wider than the channels (`ldc`), NaN, infinities
+/// and -0.0.
+final class ChannelTailTests: XCTestCase {
+    func testTailMatchesTheSeparateLayersBitForBit() {
+        var values = SeededValues(seed: 97)
+        let activations: [Activation?] = [nil, .linear, .relu, .relu6, .leakyRelu(alpha: 0.2), .sigmoid, .hardSwish]
+        for channels in [1, 5, 8, 19, 32] {
+            // The tail covers `ldc` channels and is applied to `channels` of them from `channel0` (a group).
+            let extra = 3, ldc = channels + extra, channel0 = extra
+            let scale = values.array(ldc).map { $0 * 4 }, shift = values.array(ldc).map { $0 * 4 }
+            for withAffine in [false, true] {
+                let affine = ChannelAffineLayer(scale: scale, shift: shift, inputShape: [ldc])
+                for activation in activations where withAffine || activation != nil {
+                    let tail = ChannelTail(affine: withAffine ? affine : nil, activation: activation)
+                    let rows = 7
+                    var data = values.array(rows * ldc).map { $0 * 8 }
+                    for (position, special) in [(2, Float.nan), (5, .infinity), (9, -.infinity), (12, -0.0), (19, 0.0)] {
+                        data[position % data.count] = special
+                    }
+                    var expected = data
+                    for r in 0..<rows {
+                        for c in channel0..<ldc where withAffine {
+                            expected[r * ldc + c] = data[r * ldc + c] * scale[c] + shift[c]
+                        }
+                        if let activation {
+                            expected.withUnsafeMutableBufferPointer {
+                                ActivationKernel.apply(activation, to: $0.baseAddress! + r * ldc + channel0, count: channels,
+                                                       channels: channels)
+                            }
+                        }
+                    }
+                    var actual = data
+                    actual.withUnsafeMutableBufferPointer {
+                        tail.apply($0.baseAddress! + channel0, rows: rows, ldc: ldc, channel0: channel0, count: channels)
+                    }
+                    XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern),
+                                   "C \(channels), affine \(withAffine), \(String(describing: activation))")
+                }
+            }
+        }
+    }
+}

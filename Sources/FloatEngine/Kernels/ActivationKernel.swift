@@ -28,7 +28,9 @@ public enum ActivationKernel {
         }
     }
 
-    private static func elementwise(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int) {
+    /// An activation other than softmax over `count` values in place; the result of each value
+    /// depends on nothing else (see the type's comment), so any split of a buffer gives the same floats.
+    static func elementwise(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int) {
         switch activation {
         case .linear, .softmax:
             return

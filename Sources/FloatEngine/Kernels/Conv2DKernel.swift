@@ -59,18 +59,25 @@ public final class Conv2DKernel: @unchecked Sendable {
 
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                     workspace: UnsafeMutablePointer<Float>) {
+        run(input: input, output: output, batch: batch, workspace: workspace, tail: nil)
+    }
+
+    /// `tail` (only without an activation left after the GEMM) maps each finished row block in cache.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>, tail: ChannelTail?) {
+        precondition(tail == nil || postActivation == nil, "Conv2DKernel: a tail follows the activation")
         let m = batch * outputShape[0] * outputShape[1]
         let groupOut = outChannels / groups
         let work = m * weights.k * outChannels
         if readsInputDirectly {
             let source = MatrixSource(a: input, lda: inChannels, groupStride: groupChannels)
-            runGEMM(source, m: m, work: work, groupOut: groupOut, output: output)
+            runGEMM(source, m: m, work: work, groupOut: groupOut, output: output, tail: tail)
         } else {
             let source = ConvPatchSource(input: input, inH: inH, inW: inW, channels: inChannels,
                                          groupChannels: groupChannels, outH: outputShape[0],
                                          outW: outputShape[1], geometry: geometry, offsets: patchOffsets,
                                          taps: taps)
-            runGEMM(source, m: m, work: work, groupOut: groupOut, output: output)
+            runGEMM(source, m: m, work: work, groupOut: groupOut, output: output, tail: tail)
         }
         if let postActivation {
             ActivationKernel.apply(postActivation, to: output, count: m * outChannels, channels: outChannels)
@@ -78,12 +85,12 @@ public final class Conv2DKernel: @unchecked Sendable {
     }
 
     private func runGEMM<Source: GEMMPanelSource>(_ source: Source, m: Int, work: Int, groupOut: Int,
-                                                  output: UnsafeMutablePointer<Float>) {
+                                                  output: UnsafeMutablePointer<Float>, tail: ChannelTail?) {
         forEachRowChunk(m: m, work: work, scratchCount: blocking.scratchCount) { rows, scratch in
             for group in 0..<self.groups {
                 gemmRows(source, rows: rows, weights: self.weights, group: group, blocking: self.blocking,
                          c: output + group * groupOut, ldc: self.outChannels, epilogue: self.epilogue,
-                         scratch: scratch)
+                         scratch: scratch, tail: tail)
             }
         }
     }
@@ -115,11 +122,18 @@ public final class DenseKernel: @unchecked Sendable {
 
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                     workspace: UnsafeMutablePointer<Float>) {
+        run(input: input, output: output, batch: batch, workspace: workspace, tail: nil)
+    }
+
+    /// `tail` (only without an activation left after the GEMM) maps each finished row block in cache.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>, tail: ChannelTail?) {
+        precondition(tail == nil || postActivation == nil, "DenseKernel: a tail follows the activation")
         let m = batch * rows
         let source = MatrixSource(a: input, lda: inFeatures, groupStride: 0)
         forEachRowChunk(m: m, work: m * inFeatures * outFeatures, scratchCount: blocking.scratchCount) { rows, scratch in
             gemmRows(source, rows: rows, weights: self.weights, group: 0, blocking: self.blocking,
-                     c: output, ldc: self.outFeatures, epilogue: self.epilogue, scratch: scratch)
+                     c: output, ldc: self.outFeatures, epilogue: self.epilogue, scratch: scratch, tail: tail)
         }
         if let postActivation {
             ActivationKernel.apply(postActivation, to: output, count: m * outFeatures, channels: outFeatures)

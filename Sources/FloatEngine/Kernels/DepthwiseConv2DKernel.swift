@@ -45,6 +45,13 @@ public final class DepthwiseConv2DKernel: @unchecked Sendable {
 
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                     workspace: UnsafeMutablePointer<Float>) {
+        run(input: input, output: output, batch: batch, workspace: workspace, tail: nil)
+    }
+
+    /// `tail` (only without an activation left after the kernel) maps each output row in cache.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>, tail: ChannelTail?) {
+        precondition(tail == nil || postActivation == nil, "DepthwiseConv2DKernel: a tail follows the activation")
         let outH = outputShape[0], outW = outputShape[1]
         let rows = batch * outH
         let work = rows * outW * outChannels * geometry.kernelH * geometry.kernelW
@@ -63,7 +70,9 @@ public final class DepthwiseConv2DKernel: @unchecked Sendable {
                     if expandedSample != n { self.expand(sample, into: expanded); expandedSample = n }
                     sample = UnsafePointer(expanded)
                 }
-                self.convolveRow(sample: sample, outY: outY, output: output + row * outW * self.outChannels)
+                let rowOutput = output + row * outW * self.outChannels
+                self.convolveRow(sample: sample, outY: outY, output: rowOutput)
+                tail?.apply(rowOutput, rows: outW, ldc: self.outChannels, channel0: 0, count: self.outChannels)
             }
         }
         if let postActivation {

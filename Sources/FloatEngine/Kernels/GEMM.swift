@@ -189,11 +189,13 @@ extension GEMMPanelSource {
 
 /// Computes rows `rows` of `C = epilogue(A * B[group] + bias)` on the calling thread. `c` points at
 /// the group's first output column; row `m` starts at `c + m * ldc`. `scratch` holds
-/// `blocking.scratchCount` floats.
+/// `blocking.scratchCount` floats. `tail`, when given, then maps each finished row block while it is
+/// in cache (the group's columns are its channels `group * weights.n ..< ...`).
 @inline(__always)
 func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weights: PackedWeights, group: Int,
                                        blocking: GEMMBlocking, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                       epilogue: GEMMEpilogue, scratch: UnsafeMutablePointer<Float>) {
+                                       epilogue: GEMMEpilogue, scratch: UnsafeMutablePointer<Float>,
+                                       tail: ChannelTail? = nil) {
     let mr = GEMMTile.mr, nr = GEMMTile.nr
     let k = weights.k
     let aBlock = scratch, tile = scratch + blocking.mc &* blocking.kc
@@ -232,6 +234,9 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
                         }
                     }
                 }
+                if last, let tail {
+                    tail.apply(c + mStart &* ldc, rows: mEnd &- mStart, ldc: ldc, channel0: group &* weights.n, count: weights.n)
+                }
                 continue
             }
             for p in 0..<mPanels {
@@ -246,6 +251,9 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
                              k0: k0, first: first, c: c + (m0 &* ldc &+ j &* nr), ldc: ldc,
                              mValid: min(mr, mEnd &- m0), epilogue: blockEpilogue, tile: tile)
                 }
+            }
+            if last, let tail {
+                tail.apply(c + mStart &* ldc, rows: mEnd &- mStart, ldc: ldc, channel0: group &* weights.n, count: weights.n)
             }
         }
         mStart = mEnd
