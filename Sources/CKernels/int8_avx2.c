@@ -104,6 +104,49 @@ void qc_gemm_u8s8_4x16_avx2(const uint8_t *a, ptrdiff_t lda, const int8_t *b, pt
     _mm256_storeu_si256((__m256i *)(c + 3 * ldc), c30); _mm256_storeu_si256((__m256i *)(c + 3 * ldc + 8), c31);
 }
 
+/// The indirect form of `qc_gemm_u8s8_4x16_avx2`: the same steps, A read tap by tap through the row table.
+void qc_gemm_u8s8_4x16_indirect_avx2(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    __m256i c00, c01, c10, c11, c20, c21, c30, c31;
+    if (accumulate) {
+        c00 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc)); c01 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc + 8));
+        c10 = _mm256_loadu_si256((const __m256i *)(c + 1 * ldc)); c11 = _mm256_loadu_si256((const __m256i *)(c + 1 * ldc + 8));
+        c20 = _mm256_loadu_si256((const __m256i *)(c + 2 * ldc)); c21 = _mm256_loadu_si256((const __m256i *)(c + 2 * ldc + 8));
+        c30 = _mm256_loadu_si256((const __m256i *)(c + 3 * ldc)); c31 = _mm256_loadu_si256((const __m256i *)(c + 3 * ldc + 8));
+    } else {
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = _mm256_setzero_si256();
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads) {
+        const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+        for (ptrdiff_t q = 0; q < tap_quads; q++) {
+            __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + 64 * q));
+            __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + 64 * q + 32));
+            __m256i x;
+#define QC_STEP(ar, lo, hi) \
+            x = _mm256_set1_epi32(qc_load_i32(ar + 4 * q)); \
+            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b0), ones)); \
+            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b1), ones));
+            QC_STEP(a0, c00, c01)
+            QC_STEP(a1, c10, c11)
+            QC_STEP(a2, c20, c21)
+            QC_STEP(a3, c30, c31)
+#undef QC_STEP
+        }
+    }
+    _mm256_storeu_si256((__m256i *)(c + 0 * ldc), c00); _mm256_storeu_si256((__m256i *)(c + 0 * ldc + 8), c01);
+    _mm256_storeu_si256((__m256i *)(c + 1 * ldc), c10); _mm256_storeu_si256((__m256i *)(c + 1 * ldc + 8), c11);
+    _mm256_storeu_si256((__m256i *)(c + 2 * ldc), c20); _mm256_storeu_si256((__m256i *)(c + 2 * ldc + 8), c21);
+    _mm256_storeu_si256((__m256i *)(c + 3 * ldc), c30); _mm256_storeu_si256((__m256i *)(c + 3 * ldc + 8), c31);
+}
+
+/// Two panels: the one-panel kernel on each (this level has too few registers to gain from fusing them).
+void qc_gemm_u8s8_4x32_indirect_avx2(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    qc_gemm_u8s8_4x16_indirect_avx2(taps, tap_quads, rows, b, c, ldc, accumulate);
+    qc_gemm_u8s8_4x16_indirect_avx2(taps, tap_quads, rows, b + panel_stride, c + 16, ldc, accumulate);
+}
+
 void qc_gemm_u8s8_4x16_i16_avx2(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
         int32_t *c, ptrdiff_t ldc, int accumulate, ptrdiff_t chunk) {
     const __m256i ones = _mm256_set1_epi16(1);

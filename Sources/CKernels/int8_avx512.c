@@ -68,6 +68,32 @@ void qc_gemm_u8s8_4x16_avx512(const uint8_t *a, ptrdiff_t lda, const int8_t *b, 
     qc_store_c16(c, ldc, c0, c1, c2, c3);
 }
 
+/// The indirect form of `qc_gemm_u8s8_4x16_avx512`: the same steps, A read tap by tap through the row table.
+void qc_gemm_u8s8_4x16_indirect_avx512(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    __m512i c0, c1, c2, c3;
+    qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
+    const __m512i ones = _mm512_set1_epi16(1);
+    for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads) {
+        const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+        for (ptrdiff_t q = 0; q < tap_quads; q++) {
+            __m512i w = _mm512_loadu_si512(b + 64 * q);
+#define QC_STEP(ar, acc) \
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_set1_epi32(qc_load_i32(ar + 4 * q)), w), ones));
+            QC_STEP(a0, c0) QC_STEP(a1, c1) QC_STEP(a2, c2) QC_STEP(a3, c3)
+#undef QC_STEP
+        }
+    }
+    qc_store_c16(c, ldc, c0, c1, c2, c3);
+}
+
+/// Two panels: the one-panel kernel on each (this level has too few registers to gain from fusing them).
+void qc_gemm_u8s8_4x32_indirect_avx512(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    qc_gemm_u8s8_4x16_indirect_avx512(taps, tap_quads, rows, b, c, ldc, accumulate);
+    qc_gemm_u8s8_4x16_indirect_avx512(taps, tap_quads, rows, b + panel_stride, c + 16, ldc, accumulate);
+}
+
 void qc_gemm_u8s8_4x16_i16_avx512(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
         int32_t *c, ptrdiff_t ldc, int accumulate, ptrdiff_t chunk) {
     __m512i c0, c1, c2, c3;

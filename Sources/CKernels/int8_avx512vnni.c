@@ -70,6 +70,48 @@ void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int
     qc_gemm_u8s8_4x16_avx512vnni(a, lda, b, kquads, c, ldc, accumulate);
 }
 
+/// The indirect form: the same `vpdpbusd` steps, A read tap by tap through the row table.
+void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    __m512i c0, c1, c2, c3;
+    qc_load_tile_4x16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
+    for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads) {
+        const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+        for (ptrdiff_t q = 0; q < tap_quads; q++) {
+            __m512i w = _mm512_loadu_si512(b + 64 * q);
+            c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(qc_load_i32(a0 + 4 * q)), w);
+            c1 = _mm512_dpbusd_epi32(c1, _mm512_set1_epi32(qc_load_i32(a1 + 4 * q)), w);
+            c2 = _mm512_dpbusd_epi32(c2, _mm512_set1_epi32(qc_load_i32(a2 + 4 * q)), w);
+            c3 = _mm512_dpbusd_epi32(c3, _mm512_set1_epi32(qc_load_i32(a3 + 4 * q)), w);
+        }
+    }
+    qc_store_tile_4x16(c, ldc, c0, c1, c2, c3);
+}
+
+/// Two panels at once (32 channels): eight accumulator chains instead of four hide `vpdpbusd`'s latency,
+/// and each row pointer and broadcast serves both panels. `panel_stride` bytes from `b` to the second panel.
+void qc_gemm_u8s8_4x32_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    __m512i c0, c1, c2, c3, d0, d1, d2, d3;
+    qc_load_tile_4x16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
+    qc_load_tile_4x16(c + 16, ldc, accumulate, &d0, &d1, &d2, &d3);
+    const int8_t *b1 = b + panel_stride;
+    for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads, b1 += 64 * tap_quads) {
+        const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+        for (ptrdiff_t q = 0; q < tap_quads; q++) {
+            __m512i w = _mm512_loadu_si512(b + 64 * q), v = _mm512_loadu_si512(b1 + 64 * q);
+            __m512i x0 = _mm512_set1_epi32(qc_load_i32(a0 + 4 * q)), x1 = _mm512_set1_epi32(qc_load_i32(a1 + 4 * q));
+            __m512i x2 = _mm512_set1_epi32(qc_load_i32(a2 + 4 * q)), x3 = _mm512_set1_epi32(qc_load_i32(a3 + 4 * q));
+            c0 = _mm512_dpbusd_epi32(c0, x0, w); d0 = _mm512_dpbusd_epi32(d0, x0, v);
+            c1 = _mm512_dpbusd_epi32(c1, x1, w); d1 = _mm512_dpbusd_epi32(d1, x1, v);
+            c2 = _mm512_dpbusd_epi32(c2, x2, w); d2 = _mm512_dpbusd_epi32(d2, x2, v);
+            c3 = _mm512_dpbusd_epi32(c3, x3, w); d3 = _mm512_dpbusd_epi32(d3, x3, v);
+        }
+    }
+    qc_store_tile_4x16(c, ldc, c0, c1, c2, c3);
+    qc_store_tile_4x16(c + 16, ldc, d0, d1, d2, d3);
+}
+
 /// The level's int8 peak probe: twelve independent `vpdpbusd` zmm chains (64 u8 x s8 multiply-adds
 /// each), more than its latency times its throughput, so the loop runs at the instruction's throughput.
 int64_t qc_int8_probe_avx512vnni(ptrdiff_t iterations, int64_t seed, int64_t *ops) {

@@ -52,6 +52,28 @@ void qc_gemm_u8s8_4x16_i16_scalar(const uint8_t *a, ptrdiff_t lda, const int8_t 
     qc_gemm_u8s8_4x16_scalar(a, lda, b, kquads, c, ldc, accumulate);
 }
 
+void qc_gemm_u8s8_4x16_indirect_scalar(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+                                       const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    for (int r = 0; r < 4; r++) {
+        for (int n = 0; n < 16; n++) {
+            uint32_t sum = accumulate ? (uint32_t)c[r * ldc + n] : 0u;
+            const int8_t *w = b + (n < 8 ? 4 * n : 32 + 4 * (n - 8));
+            for (ptrdiff_t t = 0; t < taps; t++) {
+                const uint8_t *a = rows[4 * t + r];
+                const int8_t *wt = w + 64 * t * tap_quads;
+                for (ptrdiff_t i = 0; i < 4 * tap_quads; i++) sum += (uint32_t)((int32_t)a[i] * wt[64 * (i / 4) + i % 4]);
+            }
+            c[r * ldc + n] = (int32_t)sum;
+        }
+    }
+}
+
+void qc_gemm_u8s8_4x32_indirect_scalar(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+                                       const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    qc_gemm_u8s8_4x16_indirect_scalar(taps, tap_quads, rows, b, c, ldc, accumulate);
+    qc_gemm_u8s8_4x16_indirect_scalar(taps, tap_quads, rows, b + panel_stride, c + 16, ldc, accumulate);
+}
+
 void qc_requant_rows_scalar(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels, const int32_t *bias,
                             const int32_t *mult, const int32_t *shift, int32_t zout, int32_t lo, int32_t hi,
                             int32_t *out, ptrdiff_t out_stride, int profile) {

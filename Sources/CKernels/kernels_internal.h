@@ -50,7 +50,12 @@
                                     ptrdiff_t out_w, int32_t *acc); \
     void qc_sgemm_6xw_indirect_##sfx(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, \
                                      const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, \
-                                     float lo, float hi);
+                                     float lo, float hi); \
+    void qc_gemm_u8s8_4x16_indirect_##sfx(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, \
+                                          const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate); \
+    void qc_gemm_u8s8_4x32_indirect_##sfx(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, \
+                                          const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, \
+                                          int accumulate);
 
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86
@@ -64,6 +69,11 @@ void qc_gemm_u8s8_4x16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t 
 int64_t qc_int8_probe_avx512vnni(ptrdiff_t iterations, int64_t seed, int64_t *ops);
 void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c,
                                       ptrdiff_t ldc, int accumulate, ptrdiff_t chunk);
+void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+                                           const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate);
+void qc_gemm_u8s8_4x32_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+                                           const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc,
+                                           int accumulate);
 #endif
 
 static inline int32_t qc_load_i32(const void *p) {

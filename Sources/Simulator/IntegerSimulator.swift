@@ -22,7 +22,7 @@ public final class IntegerSimulator {
     public var inputShape: [Int] { model.tensors[model.inputs[0]].shape }
     public var outputShapes: [[Int]] { model.outputs.map { model.tensors[$0].shape } }
 
-    private let layers: [any IntegerLayer]
+    let layers: [any IntegerLayer]
     private let inputTensor: QTensor
     private let outputTensors: [QTensor]
     /// Where each activation of a pass lives (slots shared by tensors whose lives do not overlap).

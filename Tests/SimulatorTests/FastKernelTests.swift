@@ -204,6 +204,43 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// Convs whose taps are whole u8 quads (`inC / groups` a multiple of 4) run without im2col, through
+    /// a row table (`FastConv2D.runIndirect`): padding on every side, strides, dilation, groups wider
+    /// than one panel, K past one block (64 channels x 9 taps), blocks of 64 rows crossing samples,
+    /// weights at the 7-bit bound, against the reference; and the path is checked to be the indirect one.
+    func testIndirectConvMatchesReference() throws {
+        var rng = TestRNG(seed: 59)
+        for trial in 0..<16 {
+            let groups = trial % 4 == 3 ? 2 : 1
+            let cinG = [4, 8, 16, 64][trial % 4], coutG = [16, 5, 24, 17][(trial / 4) % 4]
+            let kh = [3, 1, 3, 5][trial % 4], kw = [3, 1, 2, 3][(trial + 1) % 4]
+            let stride = (rng.int(1...2), rng.int(1...2)), dilation = trial % 5 == 4 ? (2, 2) : (1, 1)
+            let pad = (rng.int(0...2), rng.int(0...2), rng.int(0...2), rng.int(0...2))
+            let h = rng.int(((kh - 1) * dilation.0 + 1)...9), w = rng.int(((kw - 1) * dilation.1 + 1)...9)
+            let outH = (h + pad.0 + pad.1 - ((kh - 1) * dilation.0 + 1)) / stride.0 + 1
+            let outW = (w + pad.2 + pad.3 - ((kw - 1) * dilation.1 + 1)) / stride.1 + 1
+            let wType = QType.signed(trial % 2 == 0 ? 7 : 4)!
+            let inType = trial % 3 == 0 ? s8 : u8
+            let cin = cinG * groups, cout = coutG * groups
+            var b = ModelBuilder()
+            let x = b.input([h, w, cin], inType, zero: rng.int32(inType.minValue...inType.maxValue))
+            let values: [Int32] = (0..<(cout * kh * kw * cinG)).map { i in i % 5 == 0 ? -64 : Int32(rng.int(Int(wType.minValue)...Int(wType.maxValue))) }
+            let weights = b.constant("w", [cout, kh, kw, cinG], wType, wType.bits == 7 ? values : rng.values(values.count, wType), perChannel: true)
+            let y = b.activation("y", [outH, outW, cout], u8, zero: rng.int32(0...255))
+            b.op(.conv2D, [x, weights, b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-5000...5000) })], y,
+                 window(kernel: (kh, kw), stride: stride, dilation: dilation, padding: pad).merging(["groups": [Int32(groups)]])
+                    .merging(requant(&rng, channels: cout, shifts: -13...(-6), type: u8)))
+            let model = b.finished(outputs: [y])
+            let simulator = try IntegerSimulator(model: model, rounding: .gemmlowp)
+            let conv = try XCTUnwrap(simulator.layers.first as? FastConv2D, "trial \(trial): not the fast conv")
+            if GEMMPath.exactQuadsActive || wType.bits == 7 {
+                XCTAssertTrue(conv.runsIndirect, "trial \(trial): \(cinG) channels per group should run through the row table")
+            }
+            try assertFastMatchesReference(model, profile: [RoundingProfile.gemmlowp, .single][trial % 2], batch: [1, 5, 9][trial % 3],
+                                           seed: UInt64(trial), context: "indirect conv trial \(trial) \(h)x\(w)x\(cin) -> \(cout) groups \(groups) w\(wType.bits)")
+        }
+    }
+
     /// ConvNeXt's 7x7 `same` depthwise conv (Conv2D with groups = C) on maps of 1 to 5 pixels, and the
     /// ungrouped form: every tap of the outer filter columns lies outside the input (this crashed im2col
     /// with a reversed range before the run's pixel range was clamped).

@@ -75,6 +75,41 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// The indirect u8 kernel of every level against the scalar im2col kernel on the same rows: taps of
+    /// 1 to 16 quads, rows scattered (and repeated, as padding taps share one buffer) through the table.
+    func testIndirectByteGEMMMatchesScalarOnTheGatheredRows() {
+        var rng = TestRNG(seed: 53)
+        for table in levels {
+            guard let indirect = table.pointee.gemm_u8s8_4x16_indirect else { return XCTFail("\(name(table)) has no indirect u8 kernel") }
+            for trial in 0..<18 {
+                let taps = [1, 2, 9, 3, 25, 9][trial % 6], tapQuads = [1, 4, 16][trial % 3], ldc = 16 + trial % 3
+                let kquads = taps * tapQuads
+                let bound = trial % 2 == 0 ? 64 : 1
+                // Twice as many candidate pixels as rows need, so rows share pixels as padding taps do.
+                let pool: [UInt8] = (0..<(8 * taps * tapQuads * 4)).map { i in i % 3 == 0 ? 255 : UInt8(rng.int(0...255)) }
+                let b: [Int8] = (0..<(64 * kquads)).map { i in i % 4 == 0 ? Int8(-bound) : Int8(rng.int(-bound...bound)) }
+                let pick: [Int] = (0..<(4 * taps)).map { _ in rng.int(0...(2 * taps - 1)) }
+                // The im2col rows the table describes: row r, tap t is pool's pixel pick[4t + r].
+                var a = [UInt8](repeating: 0, count: 4 * kquads * 4)
+                for r in 0..<4 {
+                    for t in 0..<taps {
+                        for i in 0..<(4 * tapQuads) { a[r * 4 * kquads + t * 4 * tapQuads + i] = pool[pick[4 * t + r] * 4 * tapQuads + i] }
+                    }
+                }
+                let start: [Int32] = (0..<(4 * ldc)).map { _ in rng.int32(-1_000_000...1_000_000) }
+                pool.withUnsafeBufferPointer { pool in
+                    let rows: [UnsafePointer<UInt8>?] = pick.map { pool.baseAddress! + $0 * 4 * tapQuads }
+                    for accumulate: Int32 in [0, 1] {
+                        var expected = start, actual = start
+                        scalar.gemm_u8s8_4x16!(a, 4 * kquads, b, kquads, &expected, ldc, accumulate)
+                        indirect(taps, tapQuads, rows, b, &actual, ldc, accumulate)
+                        XCTAssertEqual(actual, expected, "\(name(table)) indirect u8 |w| <= \(bound), \(taps) taps of \(tapQuads) quads")
+                    }
+                }
+            }
+        }
+    }
+
     func testRequantizationMatchesScalarOnEveryLane() {
         var rng = TestRNG(seed: 41)
         let special: [Int32] = [0, 1, -1, Int32.min, Int32.max, Int32.min + 1, 1 << 30, -(1 << 30), 12345, -12345]

@@ -63,6 +63,10 @@ typedef struct qc_kernels {
                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
     void (*sgemm_6xw_indirect)(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
                                float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+    void (*gemm_u8s8_4x16_indirect)(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
+                                    int32_t *c, ptrdiff_t ldc, int accumulate);
+    void (*gemm_u8s8_4x32_indirect)(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
+                                    ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -121,6 +125,20 @@ void qc_gemm_u8s8_4x16(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff
 /// chunk * 2 * 255 * max|w| <= 32767.
 void qc_gemm_u8s8_4x16_i16(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads, int32_t *c, ptrdiff_t ldc,
                            int accumulate, ptrdiff_t chunk);
+
+/// The indirect form of `qc_gemm_u8s8_4x16` for convolutions (XNNPACK's IGEMM): no im2col copy, A is
+/// read through a table of row pointers, `rows[4 t + r]` pointing at the `4 * tap_quads` bytes (one
+/// tap's input channels, `x - typeMin`) that output pixel r reads through tap t, or at as many bytes of
+/// the padding value for a tap in the padding. With k = 4 (t * tap_quads + q) + j:
+///   c[r * ldc + n] (+)= sum over t < taps, q < tap_quads, j < 4 of rows[4t + r][4q + j] * w[n][k],
+/// `b` the u8 panel at the first tap's first quad. Equal to `qc_gemm_u8s8_4x16` on the im2col rows
+/// (int32 sums wrap, so the order does not matter); the same exactness as that kernel per level.
+void qc_gemm_u8s8_4x16_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
+                                int32_t *c, ptrdiff_t ldc, int accumulate);
+/// Two adjacent panels of `qc_gemm_u8s8_4x16_indirect` in one call: channels 0-15 from the panel at `b`,
+/// 16-31 from the panel `panel_stride` bytes further, into c[r * ldc + 0 ... 31].
+void qc_gemm_u8s8_4x32_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
+                                ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
 
 // ---- Requantization (docs/numerics.md; `RoundingProfile.multiply` is the reference) -----------------
 //   out[r * out_stride + j] = clamp(multiply(c[r * ldc + j] + bias[j], mult[j], shift[j]) + zout, lo, hi)

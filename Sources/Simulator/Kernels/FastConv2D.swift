@@ -16,6 +16,8 @@ final class FastConv2D: IntegerLayer {
     /// Per `filterX`, the output columns whose tap lies inside the input: `columnLow[fx] ..< columnHigh[fx]`
     /// (empty when `high <= low`), so that im2col divides nothing per run.
     let columnLow: [Int], columnHigh: [Int]
+    /// The u8 path's form without im2col (`FastConv2D+Indirect.swift`); nil on the s16 path.
+    let indirect: IndirectConvForm?
 
     init(_ params: ConvParams, path: GEMMPath, inputMin: Int32) {
         p = Self.blockDiagonal(params)
@@ -39,6 +41,7 @@ final class FastConv2D: IntegerLayer {
         adjustedBias = (0..<params.outC).map { c in
             params.bias[c] &- offset &* groupWeights[c / coutG].rowSums[c % coutG]
         }
+        indirect = path == .u8 ? IndirectConvForm(params, packed: packed, paddingValue: paddingValue) : nil
     }
 
     /// A grouped conv whose output channels fit one 16-wide GEMM panel runs as one ungrouped conv with
@@ -67,7 +70,12 @@ final class FastConv2D: IntegerLayer {
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
         switch path {
         case .s16: run(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads, as: Int16.self)
-        case .u8: run(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads, as: UInt8.self)
+        case .u8:
+            if runsIndirect {
+                runIndirect(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads)
+            } else {
+                run(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads, as: UInt8.self)
+            }
         }
     }
 

@@ -93,6 +93,47 @@ final class PackedGEMMWeights: @unchecked Sendable {
     /// K steps per cache block: 512 values of K, so that a 4-row A tile and a panel slice stay in L1.
     var stepsPerBlock: Int { 512 / path.stepLength }
 
+    /// Whether `multiplyIndirect` may run this panel at the active kernel level: the u8 path, K whole
+    /// quads per tap (`tapLength` values), and the level's plain quad kernel exact for these weights
+    /// (VNNI, or |w| <= 64 with no int16 partial sums to gain: `int16Chunk == 1`).
+    func runsIndirect(tapLength: Int) -> Bool {
+        guard path == .u8, tapLength % 4 == 0, k % tapLength == 0 else { return false }
+        return GEMMPath.exactQuadsActive || (!needsExactQuads && int16Chunk == 1)
+    }
+
+    /// `multiply` without im2col: `tiles` tiles of 4 rows, A read through `table`, which holds per
+    /// tile, tap and row a pointer to that tap's `tapQuads * 4` bytes (`table[(tile * taps + t) * 4 + r]`,
+    /// `k == taps * tapQuads * 4`). K is cut into blocks of whole taps of about `stepsPerBlock` quads,
+    /// as `multiply` cuts it, so a panel's slice stays in L1 across the tiles. Only where
+    /// `runsIndirect(tapLength: tapQuads * 4)`.
+    func multiplyIndirect(table: UnsafePointer<UnsafePointer<UInt8>?>, tiles: Int, taps: Int, tapQuads: Int,
+                          c: UnsafeMutablePointer<Int32>, ldc: Int) {
+        let tapsPerBlock = Swift.max(1, stepsPerBlock / tapQuads)
+        let b = UnsafeRawPointer(storage).assumingMemoryBound(to: Int8.self)
+        var t0 = 0
+        while t0 < taps {
+            let count = Swift.min(tapsPerBlock, taps &- t0)
+            let accumulate: Int32 = t0 > 0 ? 1 : 0
+            // Panels in pairs (32 channels per call), then the odd one.
+            let panelStride = steps &* Self.bytesPerStep
+            var panel = 0
+            while panel < panels {
+                let panelB = b + (panel &* steps &+ t0 &* tapQuads) &* Self.bytesPerStep
+                let pair = panel &+ 1 < panels
+                for tile in 0..<tiles {
+                    let rows = table + (tile &* taps &+ t0) &* 4, cTile = c + (tile &* 4 &* ldc &+ panel &* 16)
+                    if pair {
+                        qc_gemm_u8s8_4x32_indirect(count, tapQuads, rows, panelB, panelStride, cTile, ldc, accumulate)
+                    } else {
+                        qc_gemm_u8s8_4x16_indirect(count, tapQuads, rows, panelB, cTile, ldc, accumulate)
+                    }
+                }
+                panel &+= pair ? 2 : 1
+            }
+            t0 &+= count
+        }
+    }
+
     /// `c[r * ldc + ch] = sum_i a[r][i] * w[ch][i]` for `r < rows` (a multiple of 4) and every channel
     /// of every panel (`ldc >= panels * 16`; with `n <= 8` on the s16 path, channels 0..<8 only). `a`
     /// holds rows of `paddedK` elements of the path's type, `lda` elements apart.
