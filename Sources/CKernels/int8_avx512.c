@@ -198,11 +198,50 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
         int32_t zout, int32_t lo, int32_t hi, int32_t *out, ptrdiff_t out_stride,
         int profile) {
     const __m512i vz = _mm512_set1_epi32(zout), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+    ptrdiff_t first = 0;
+    if (channels == 8 || channels == 4) {
+        // Rows of 8 or 4 channels would fill half or a quarter of a ZMM: 2 or 4 rows per vector instead,
+        // the channel parameters repeated across it (the same lane arithmetic, lanes rearranged).
+        const int eight = channels == 8;
+        const __m512i vb = eight ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)bias))
+                                 : _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)bias));
+        const __m512i vm = eight ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)mult))
+                                 : _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)mult));
+        const __m512i vs = eight ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)shift))
+                                 : _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)shift));
+        qc_rq16 p = qc_rq16_prepare(vm, vs, profile);
+        const ptrdiff_t per = 16 / channels;
+        for (; first + per <= rows; first += per) {
+            const int32_t *src = c + first * ldc;
+            int32_t *dst = out + first * out_stride;
+            __m512i x;
+            if (eight) {
+                x = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)src)),
+                                       _mm256_loadu_si256((const __m256i *)(src + ldc)), 1);
+            } else {
+                x = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)src));
+                x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(src + ldc)), 1);
+                x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(src + 2 * ldc)), 2);
+                x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(src + 3 * ldc)), 3);
+            }
+            __m512i y = _mm512_add_epi32(qc_rq16_apply(&p, _mm512_add_epi32(x, vb)), vz);
+            y = _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi);
+            if (eight) {
+                _mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(y));
+                _mm256_storeu_si256((__m256i *)(dst + out_stride), _mm512_extracti64x4_epi64(y, 1));
+            } else {
+                _mm_storeu_si128((__m128i *)dst, _mm512_castsi512_si128(y));
+                _mm_storeu_si128((__m128i *)(dst + out_stride), _mm512_extracti32x4_epi32(y, 1));
+                _mm_storeu_si128((__m128i *)(dst + 2 * out_stride), _mm512_extracti32x4_epi32(y, 2));
+                _mm_storeu_si128((__m128i *)(dst + 3 * out_stride), _mm512_extracti32x4_epi32(y, 3));
+            }
+        }
+    }
     for (ptrdiff_t j0 = 0; j0 < channels; j0 += 16) {
         const __mmask16 k = qc_lanes16(channels - j0);
         __m512i vb = _mm512_maskz_loadu_epi32(k, bias + j0);
         qc_rq16 p = qc_rq16_prepare(_mm512_maskz_loadu_epi32(k, mult + j0), _mm512_maskz_loadu_epi32(k, shift + j0), profile);
-        for (ptrdiff_t r = 0; r < rows; r++) {
+        for (ptrdiff_t r = first; r < rows; r++) {
             __m512i x = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, c + r * ldc + j0), vb);
             __m512i y = _mm512_add_epi32(qc_rq16_apply(&p, x), vz);
             _mm512_mask_storeu_epi32(out + r * out_stride + j0, k, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi));
@@ -237,7 +276,116 @@ void qc_rescale_accumulate_avx512(const int32_t *x, ptrdiff_t n, int32_t z, int3
     }
 }
 
-/// 16 channels per ZMM, the last block masked.
+/// A 3x3, dilation-1 row's pixels `ox0 ..< ox1`, whose nine taps all lie inside the image (`top` is
+/// the input row of the first filter row): the nine weight vectors of a channel block stay in
+/// registers, and the zero point comes out once, `sum (x - zin) w = sum x w - zin sum w` (exact in
+/// wrapping int32). Eight channels at stride 1 take two pixels per ZMM (adjacent pixels' taps are
+/// adjacent in the input). Returns the first pixel not done (a last odd pixel of the paired form).
+static ptrdiff_t qc_dw3x3_inside_avx512(const int32_t *top, ptrdiff_t in_w, ptrdiff_t channels, const int32_t *weights,
+                                        int32_t zin, ptrdiff_t stride_w, ptrdiff_t pad_left, ptrdiff_t ox0,
+                                        ptrdiff_t ox1, int32_t *acc) {
+    const ptrdiff_t row = in_w * channels;
+    const __m512i vz = _mm512_set1_epi32(zin);
+    __m512i w[9];
+#define QC_DW9(load, store)                                                                                      \
+    {                                                                                                            \
+        __m512i s0 = _mm512_mullo_epi32(load(x), w[0]), s1 = _mm512_mullo_epi32(load(x + step), w[1]);           \
+        __m512i s2 = _mm512_mullo_epi32(load(x + 2 * step), w[2]);                                               \
+        s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(load(x + row), w[3]));                                      \
+        s1 = _mm512_add_epi32(s1, _mm512_mullo_epi32(load(x + row + step), w[4]));                               \
+        s2 = _mm512_add_epi32(s2, _mm512_mullo_epi32(load(x + row + 2 * step), w[5]));                           \
+        s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(load(x + 2 * row), w[6]));                                  \
+        s1 = _mm512_add_epi32(s1, _mm512_mullo_epi32(load(x + 2 * row + step), w[7]));                           \
+        s2 = _mm512_add_epi32(s2, _mm512_mullo_epi32(load(x + 2 * row + 2 * step), w[8]));                       \
+        store(_mm512_sub_epi32(_mm512_add_epi32(_mm512_add_epi32(s0, s1), s2), zsum));                           \
+    }
+    if (channels == 8 && stride_w == 1) {
+        __m512i sum = _mm512_setzero_si512();
+        for (int t = 0; t < 9; t++) {
+            w[t] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(weights + 8 * t)));
+            sum = _mm512_add_epi32(sum, w[t]);
+        }
+        const __m512i zsum = _mm512_mullo_epi32(sum, vz);
+        const ptrdiff_t step = 8;
+        ptrdiff_t ox = ox0;
+        for (; ox + 2 <= ox1; ox += 2) {
+            const int32_t *x = top + (ox - pad_left) * 8;
+            int32_t *a = acc + ox * 8;
+#define QC_LOAD(p) _mm512_loadu_si512(p)
+#define QC_STORE(v) _mm512_storeu_si512(a, v)
+            QC_DW9(QC_LOAD, QC_STORE)
+#undef QC_LOAD
+#undef QC_STORE
+        }
+        return ox;
+    }
+    const ptrdiff_t step = channels;
+    for (ptrdiff_t c = 0; c < channels; c += 16) {
+        const __mmask16 k = qc_lanes16(channels - c);
+        __m512i sum = _mm512_setzero_si512();
+        for (int t = 0; t < 9; t++) {
+            w[t] = _mm512_maskz_loadu_epi32(k, weights + t * channels + c);
+            sum = _mm512_add_epi32(sum, w[t]);
+        }
+        const __m512i zsum = _mm512_mullo_epi32(sum, vz);
+        for (ptrdiff_t ox = ox0; ox < ox1; ox++) {
+            const int32_t *x = top + (ox * stride_w - pad_left) * channels + c;
+            int32_t *a = acc + ox * channels + c;
+#define QC_LOAD(p) _mm512_maskz_loadu_epi32(k, p)
+#define QC_STORE(v) _mm512_mask_storeu_epi32(a, k, v)
+            QC_DW9(QC_LOAD, QC_STORE)
+#undef QC_LOAD
+#undef QC_STORE
+        }
+    }
+#undef QC_DW9
+    return ox1;
+}
+
+/// One output pixel of the generic row: 16 channels per ZMM, the last block masked.
+static inline void qc_dw_pixel_avx512(const int32_t *sample, ptrdiff_t in_w, ptrdiff_t channels, const int32_t *weights,
+                                      __m512i vz, ptrdiff_t kernel_w, ptrdiff_t stride_w, ptrdiff_t dilation_h,
+                                      ptrdiff_t dilation_w, ptrdiff_t pad_left, ptrdiff_t origin_y, ptrdiff_t ky0,
+                                      ptrdiff_t ky1, ptrdiff_t ox, int32_t *acc) {
+    const ptrdiff_t row = in_w * channels;
+    ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
+    qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
+    int32_t *a = acc + ox * channels;
+    const ptrdiff_t base = (origin_y + ky0 * dilation_h) * row + (origin_x + kx0 * dilation_w) * channels;
+    const int32_t *w0 = weights + (ky0 * kernel_w + kx0) * channels;
+    const ptrdiff_t taps_y = ky1 - ky0, taps_x = kx1 - kx0;
+    ptrdiff_t c = 0;
+    for (; c + 32 <= channels; c += 32) {
+        __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+        for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+            for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                const int32_t *x = sample + (base + ky * dilation_h * row + kx * dilation_w * channels + c);
+                const int32_t *w = w0 + (ky * kernel_w + kx) * channels + c;
+                s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_loadu_si512(x), vz), _mm512_loadu_si512(w)));
+                s1 = _mm512_add_epi32(s1, _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_loadu_si512(x + 16), vz),
+                                                             _mm512_loadu_si512(w + 16)));
+            }
+        }
+        _mm512_storeu_si512(a + c, s0);
+        _mm512_storeu_si512(a + c + 16, s1);
+    }
+    for (; c < channels; c += 16) {
+        const __mmask16 k = qc_lanes16(channels - c);
+        __m512i s0 = _mm512_setzero_si512();
+        for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
+            for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
+                const int32_t *x = sample + (base + ky * dilation_h * row + kx * dilation_w * channels + c);
+                const int32_t *w = w0 + (ky * kernel_w + kx) * channels + c;
+                s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, x), vz),
+                                                             _mm512_maskz_loadu_epi32(k, w)));
+            }
+        }
+        _mm512_mask_storeu_epi32(a + c, k, s0);
+    }
+}
+
+/// 16 channels per ZMM, the last block masked; a 3x3 dilation-1 row's pixels whose taps all lie inside
+/// take `qc_dw3x3_inside_avx512`.
 void qc_depthwise_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                  const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                  ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
@@ -245,42 +393,23 @@ void qc_depthwise_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_
     ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
     qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
     const __m512i vz = _mm512_set1_epi32(zin);
-    const ptrdiff_t row = in_w * channels;
-    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
-        ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
-        qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
-        int32_t *a = acc + ox * channels;
-        const ptrdiff_t base = (origin_y + ky0 * dilation_h) * row + (origin_x + kx0 * dilation_w) * channels;
-        const int32_t *w0 = weights + (ky0 * kernel_w + kx0) * channels;
-        const ptrdiff_t taps_y = ky1 - ky0, taps_x = kx1 - kx0;
-        ptrdiff_t c = 0;
-        for (; c + 32 <= channels; c += 32) {
-            __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
-            for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
-                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
-                    const int32_t *x = sample + (base + ky * dilation_h * row + kx * dilation_w * channels + c);
-                    const int32_t *w = w0 + (ky * kernel_w + kx) * channels + c;
-                    s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_loadu_si512(x), vz), _mm512_loadu_si512(w)));
-                    s1 = _mm512_add_epi32(s1, _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_loadu_si512(x + 16), vz),
-                                                                 _mm512_loadu_si512(w + 16)));
-                }
-            }
-            _mm512_storeu_si512(a + c, s0);
-            _mm512_storeu_si512(a + c + 16, s1);
-        }
-        for (; c < channels; c += 16) {
-            const __mmask16 k = qc_lanes16(channels - c);
-            __m512i s0 = _mm512_setzero_si512();
-            for (ptrdiff_t ky = 0; ky < taps_y; ky++) {
-                for (ptrdiff_t kx = 0; kx < taps_x; kx++) {
-                    const int32_t *x = sample + (base + ky * dilation_h * row + kx * dilation_w * channels + c);
-                    const int32_t *w = w0 + (ky * kernel_w + kx) * channels + c;
-                    s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, x), vz),
-                                                                 _mm512_maskz_loadu_epi32(k, w)));
-                }
-            }
-            _mm512_mask_storeu_epi32(a + c, k, s0);
-        }
+    // Pixels lo ..< hi have all three columns of taps inside: origin_x >= 0 and origin_x + 2 < in_w.
+    ptrdiff_t lo = out_w, hi = out_w;
+    if (kernel_h == 3 && kernel_w == 3 && dilation_h == 1 && dilation_w == 1 && ky0 == 0 && ky1 == 3 && in_w >= 3) {
+        lo = (pad_left + stride_w - 1) / stride_w;
+        hi = (in_w - 3 + pad_left) / stride_w + 1;
+        if (hi > out_w) hi = out_w;
+        if (lo > hi) lo = hi;
+        hi = qc_dw3x3_inside_avx512(sample + origin_y * in_w * channels, in_w, channels, weights, zin, stride_w, pad_left,
+                                    lo, hi, acc);
+    }
+    for (ptrdiff_t ox = 0; ox < lo; ox++) {
+        qc_dw_pixel_avx512(sample, in_w, channels, weights, vz, kernel_w, stride_w, dilation_h, dilation_w, pad_left,
+                           origin_y, ky0, ky1, ox, acc);
+    }
+    for (ptrdiff_t ox = hi; ox < out_w; ox++) {
+        qc_dw_pixel_avx512(sample, in_w, channels, weights, vz, kernel_w, stride_w, dilation_h, dilation_w, pad_left,
+                           origin_y, ky0, ky1, ox, acc);
     }
 }
 

@@ -75,8 +75,9 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
-    /// The indirect u8 kernel of every level against the scalar im2col kernel on the same rows: taps of
-    /// 1 to 16 quads, rows scattered (and repeated, as padding taps share one buffer) through the table.
+    /// The indirect u8 kernels (one and two panels) of every level against the scalar im2col kernel on
+    /// the same rows: taps of 1 to 16 quads, rows scattered (and repeated, as padding taps share one
+    /// buffer) through the table.
     func testIndirectByteGEMMMatchesScalarOnTheGatheredRows() {
         var rng = TestRNG(seed: 53)
         for table in levels {
@@ -105,6 +106,21 @@ final class ISALevelTests: XCTestCase {
                         indirect(taps, tapQuads, rows, b, &actual, ldc, accumulate)
                         XCTAssertEqual(actual, expected, "\(name(table)) indirect u8 |w| <= \(bound), \(taps) taps of \(tapQuads) quads")
                     }
+                    // Two panels in one call (`b` then its reverse, one panel apart), into 32 columns.
+                    guard let pair = table.pointee.gemm_u8s8_4x32_indirect else { return XCTFail("\(name(table)) has no 4x32 indirect kernel") }
+                    let panels = b + b.reversed(), wide = ldc + 16
+                    let start32: [Int32] = (0..<(4 * wide)).map { _ in rng.int32(-1_000_000...1_000_000) }
+                    for accumulate: Int32 in [0, 1] {
+                        var expected = start32, actual = start32
+                        panels.withUnsafeBufferPointer { w in
+                            expected.withUnsafeMutableBufferPointer { e in
+                                scalar.gemm_u8s8_4x16!(a, 4 * kquads, w.baseAddress!, kquads, e.baseAddress!, wide, accumulate)
+                                scalar.gemm_u8s8_4x16!(a, 4 * kquads, w.baseAddress! + b.count, kquads, e.baseAddress! + 16, wide, accumulate)
+                            }
+                            pair(taps, tapQuads, rows, w.baseAddress!, b.count, &actual, wide, accumulate)
+                        }
+                        XCTAssertEqual(actual, expected, "\(name(table)) indirect 4x32 u8, \(taps) taps of \(tapQuads) quads")
+                    }
                 }
             }
         }
@@ -116,7 +132,7 @@ final class ISALevelTests: XCTestCase {
         for table in levels {
             for profile: Int32 in [0, 1] {
                 for trial in 0..<64 {
-                    let channels = [1, 7, 8, 9, 16, 23, 31, 40][trial % 8], rows = 1 + trial % 4
+                    let channels = [1, 4, 7, 8, 16, 23, 31, 40][trial % 8], rows = 1 + (trial / 2) % 7
                     let usual = trial >= 32  // the hoisted case: shift <= 0, no Int32.min multiplier
                     let mult: [Int32] = (0..<channels).map { j in
                         usual ? [1, 1 << 30, Int32.max, -Int32.max][(trial + j) % 4] : [0, 1, 1 << 30, Int32.max, Int32.min][(trial + j) % 5]
@@ -171,6 +187,31 @@ final class ISALevelTests: XCTestCase {
                     table.pointee.depthwise_row_i32!(sample, inH, inW, channels, weights, zin, k, k, stride, stride, dilation,
                                                      dilation, pad, pad, outY, outW, &actual)
                     XCTAssertEqual(actual, expected, "\(name(table)) depthwise \(k)x\(k) stride \(stride) C \(channels) row \(outY)")
+                }
+            }
+        }
+    }
+
+    /// 3x3 dilation-1 rows wide enough for the interior paths (nine weight vectors held, the zero point
+    /// taken out once; two pixels per vector for 8 channels at stride 1), odd and even interior widths,
+    /// full-range operands whose sums wrap, against scalar.
+    func testDepthwise3x3InteriorRowsMatchScalar() {
+        var rng = TestRNG(seed: 47)
+        for table in levels {
+            for trial in 0..<40 {
+                let channels = [8, 4, 16, 17, 40, 8, 1, 8][trial % 8], stride = 1 + (trial / 8) % 2
+                let inH = 3 + rng.int(0...3), inW = 3 + rng.int(0...17), pad = trial % 3 == 0 ? 0 : 1
+                let outH = (inH + 2 * pad - 3) / stride + 1, outW = (inW + 2 * pad - 3) / stride + 1
+                let wide = trial % 5 == 0
+                let sample: [Int32] = (0..<(inH * inW * channels)).map { _ in wide ? rng.int32(Int64(Int32.min)...Int64(Int32.max)) : rng.int32(-128...255) }
+                let weights: [Int32] = (0..<(9 * channels)).map { _ in wide ? rng.int32(Int64(Int32.min)...Int64(Int32.max)) : rng.int32(-128...127) }
+                let zin = wide ? rng.int32(Int64(Int32.min)...Int64(Int32.max)) : rng.int32(-128...127)
+                for outY in 0..<outH {
+                    var expected = [Int32](repeating: 7, count: outW * channels), actual = expected
+                    scalar.depthwise_row_i32!(sample, inH, inW, channels, weights, zin, 3, 3, stride, stride, 1, 1, pad, pad, outY, outW, &expected)
+                    table.pointee.depthwise_row_i32!(sample, inH, inW, channels, weights, zin, 3, 3, stride, stride, 1, 1, pad, pad,
+                                                     outY, outW, &actual)
+                    XCTAssertEqual(actual, expected, "\(name(table)) depthwise 3x3 stride \(stride) pad \(pad) C \(channels) \(inH)x\(inW) row \(outY)")
                 }
             }
         }
