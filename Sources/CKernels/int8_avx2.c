@@ -374,6 +374,35 @@ void qc_rescale_accumulate_avx2(const int32_t *x, ptrdiff_t n, int32_t z, int32_
 
 /// `vpmulld` keeps the low 32 bits of each product and `vpaddd` wraps: the same integers as the scalar
 /// level's uint32 arithmetic for any int32 inputs.
+/// 8 channels per YMM held over the window, the last block through `vpmaskmovd`.
+void qc_maxpool_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+        ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+        ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out) {
+    const ptrdiff_t y0 = out_y * stride_h - pad_top;
+    const ptrdiff_t ylo = y0 > 0 ? y0 : 0, yhi = y0 + kernel_h < in_h ? y0 + kernel_h : in_h;
+    const __m256i vempty = _mm256_set1_epi32(empty), vmin = _mm256_set1_epi32(INT32_MIN);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        const ptrdiff_t x0 = ox * stride_w - pad_left;
+        const ptrdiff_t xlo = x0 > 0 ? x0 : 0, xhi = x0 + kernel_w < in_w ? x0 + kernel_w : in_w;
+        int32_t *dst = out + ox * channels;
+        const int none = ylo >= yhi || xlo >= xhi;
+        for (ptrdiff_t c = 0; c < channels; c += 8) {
+            const ptrdiff_t left = channels - c;
+            const __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(left < 8 ? left : 8)), lane);
+            __m256i m = none ? vempty : vmin;
+            for (ptrdiff_t y = ylo; y < yhi && !none; y++) {
+                const int32_t *src = sample + (y * in_w + xlo) * channels + c;
+                for (ptrdiff_t x = xlo; x < xhi; x++, src += channels) {
+                    __m256i v = left >= 8 ? _mm256_loadu_si256((const __m256i *)src) : _mm256_maskload_epi32(src, k);
+                    m = _mm256_max_epi32(m, v);
+                }
+            }
+            if (left >= 8) _mm256_storeu_si256((__m256i *)(dst + c), m); else _mm256_maskstore_epi32(dst + c, k, m);
+        }
+    }
+}
+
 void qc_depthwise_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,

@@ -384,6 +384,30 @@ static inline void qc_dw_pixel_avx512(const int32_t *sample, ptrdiff_t in_w, ptr
     }
 }
 
+/// 16 channels per ZMM held over the window, the last block masked.
+void qc_maxpool_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+        ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+        ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out) {
+    const ptrdiff_t y0 = out_y * stride_h - pad_top;
+    const ptrdiff_t ylo = y0 > 0 ? y0 : 0, yhi = y0 + kernel_h < in_h ? y0 + kernel_h : in_h;
+    const __m512i vempty = _mm512_set1_epi32(empty), vmin = _mm512_set1_epi32(INT32_MIN);
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        const ptrdiff_t x0 = ox * stride_w - pad_left;
+        const ptrdiff_t xlo = x0 > 0 ? x0 : 0, xhi = x0 + kernel_w < in_w ? x0 + kernel_w : in_w;
+        int32_t *dst = out + ox * channels;
+        const int none = ylo >= yhi || xlo >= xhi;
+        for (ptrdiff_t c = 0; c < channels; c += 16) {
+            const __mmask16 k = qc_lanes16(channels - c);
+            __m512i m = none ? vempty : vmin;
+            for (ptrdiff_t y = ylo; y < yhi && !none; y++) {
+                const int32_t *src = sample + (y * in_w + xlo) * channels + c;
+                for (ptrdiff_t x = xlo; x < xhi; x++, src += channels) m = _mm512_max_epi32(m, _mm512_maskz_loadu_epi32(k, src));
+            }
+            _mm512_mask_storeu_epi32(dst + c, k, m);
+        }
+    }
+}
+
 /// 16 channels per ZMM, the last block masked; a 3x3 dilation-1 row's pixels whose taps all lie inside
 /// take `qc_dw3x3_inside_avx512`.
 void qc_depthwise_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,

@@ -90,6 +90,32 @@ void qc_rescale_accumulate_scalar(const int32_t *x, ptrdiff_t n, int32_t z, int3
     qc_rescale_accumulate_tail(x, 0, n, z, left, m, shift, sign, acc, accumulate, profile);
 }
 
+void qc_maxpool_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+        ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+        ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out) {
+    const ptrdiff_t y0 = out_y * stride_h - pad_top;
+    const ptrdiff_t ylo = y0 > 0 ? y0 : 0, yhi = y0 + kernel_h < in_h ? y0 + kernel_h : in_h;
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        const ptrdiff_t x0 = ox * stride_w - pad_left;
+        const ptrdiff_t xlo = x0 > 0 ? x0 : 0, xhi = x0 + kernel_w < in_w ? x0 + kernel_w : in_w;
+        int32_t *dst = out + ox * channels;
+        if (ylo >= yhi || xlo >= xhi) {
+            for (ptrdiff_t c = 0; c < channels; c++) dst[c] = empty;
+            continue;
+        }
+        for (ptrdiff_t c = 0; c < channels; c++) {
+            int32_t m = INT32_MIN;
+            for (ptrdiff_t y = ylo; y < yhi; y++) {
+                for (ptrdiff_t x = xlo; x < xhi; x++) {
+                    int32_t v = sample[(y * in_w + x) * channels + c];
+                    if (v > m) m = v;
+                }
+            }
+            dst[c] = m;
+        }
+    }
+}
+
 void qc_depthwise_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                  const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                  ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,

@@ -55,7 +55,11 @@
                                           const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate); \
     void qc_gemm_u8s8_4x32_indirect_##sfx(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, \
                                           const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, \
-                                          int accumulate);
+                                          int accumulate); \
+    void qc_maxpool_row_i32_##sfx(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, \
+                                  ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, \
+                                  ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, \
+                                  int32_t empty, int32_t *out);
 
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86

@@ -217,6 +217,28 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// The max-pool row of every level against scalar: 1 to 40 channels (masked tails), windows partly or
+    /// wholly in the padding (empty windows give `empty`), strides 1 to 3, full-range values.
+    func testMaxPoolRowMatchesScalar() {
+        var rng = TestRNG(seed: 61)
+        for table in levels {
+            for trial in 0..<40 {
+                let channels = [1, 3, 8, 9, 16, 17, 24, 40][trial % 8], kh = 1 + trial % 3, kw = 1 + (trial / 3) % 3
+                let strideH = 1 + trial % 3, strideW = 1 + (trial / 2) % 2, padTop = trial % 4 == 0 ? kh : trial % 2
+                let padLeft = trial % 5 == 0 ? kw : (trial / 2) % 2
+                let inH = kh + rng.int(0...4), inW = kw + rng.int(0...9)
+                let outH = (inH + 2 * padTop - kh) / strideH + 1, outW = (inW + 2 * padLeft - kw) / strideW + 1
+                let sample: [Int32] = (0..<(inH * inW * channels)).map { _ in rng.int32(Int64(Int32.min)...Int64(Int32.max)) }
+                for outY in 0..<outH {
+                    var expected = [Int32](repeating: 7, count: outW * channels), actual = expected
+                    scalar.maxpool_row_i32!(sample, inH, inW, channels, kh, kw, strideH, strideW, padTop, padLeft, outY, outW, -5, &expected)
+                    table.pointee.maxpool_row_i32!(sample, inH, inW, channels, kh, kw, strideH, strideW, padTop, padLeft, outY, outW, -5, &actual)
+                    XCTAssertEqual(actual, expected, "\(name(table)) max pool \(kh)x\(kw) C \(channels) row \(outY)")
+                }
+            }
+        }
+    }
+
     /// The bench's int8 peak probe of every level: it counts the operations of its idiom (12 chains of
     /// 1 scalar, 32 `vpmaddubsw` ymm, 64 `vpmaddubsw` zmm or 64 `vpdpbusd` multiply-adds per step) and
     /// runs them.

@@ -67,6 +67,9 @@ typedef struct qc_kernels {
                                     int32_t *c, ptrdiff_t ldc, int accumulate);
     void (*gemm_u8s8_4x32_indirect)(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
                                     ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
+    void (*maxpool_row_i32)(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
+                            ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+                            ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -167,6 +170,13 @@ void qc_depthwise_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w,
                           const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h,
                           ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w, ptrdiff_t pad_top,
                           ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
+
+/// One output row `out_y` of the integer max pool (`ReferenceMaxPool2D`): `sample` is one image
+/// H x W x channels, `out` out_w x channels. out[x][c] = the largest sample value of channel c in the
+/// window clipped to the image (padding excluded), or `empty` where the clipped window is empty.
+void qc_maxpool_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
+                        ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top, ptrdiff_t pad_left,
+                        ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out);
 
 // ---- Float GEMM micro-kernels (the float engine; Sources/FloatEngine/Kernels/GEMM.swift) -----------
 /// C[6 x 16] = clamp((bias ? bias : C) + A[6 x kc] * B[kc x 16]), clamp only when `clamps`.

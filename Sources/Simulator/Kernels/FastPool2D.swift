@@ -1,7 +1,10 @@
+import CKernels
+
 /// `maxPool2D` and `averagePool2D` with the same windows and math as `ReferenceMaxPool2D` /
 /// `ReferenceAveragePool2D` (padding excluded, an empty window gives `zin`; the average is `roundedMean`
 /// of the sum, then the clamp), channels innermost so every window pixel is one contiguous
-/// vectorisable pass over the channels, and output rows (batch x outH) split over `threads`.
+/// vectorisable pass over the channels, and output rows (batch x outH) split over `threads`. Max pools
+/// run a row at a time in the active level's C kernel (`qc_maxpool_row_i32`).
 ///
 /// Average pools over inputs of at most 16 bits with at most 2^13 pixels per window sum in int32
 /// (|sum| < 2^28) and divide by multiplying: `floor(a / n) = (a * magic[n]) >> shift[n]` for every
@@ -38,7 +41,20 @@ final class FastPool2D: IntegerLayer {
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
         guard output.count > 0 else { return }
         let input = inputs[0].baseAddress!, out = output.baseAddress!
-        let p = self.p, channels = p.channels, isMax = self.isMax, narrow = self.narrow
+        let p = self.p, channels = p.channels, narrow = self.narrow
+        if isMax {
+            // One output row per call of the active level's kernel (the window's maximum held in vector
+            // registers, 8 or 16 channels at a time; an empty window gives zin, as below).
+            parallelChunks(batch * p.outH, threads: threads) { rows in
+                for row in rows {
+                    let b = row / p.outH, outY = row % p.outH
+                    qc_maxpool_row_i32(input + b &* p.inH &* p.inW &* channels, p.inH, p.inW, channels, p.kernelH, p.kernelW,
+                                       p.strideH, p.strideW, p.padTop, p.padLeft, outY, p.outW, p.zero,
+                                       out + row &* p.outW &* channels)
+                }
+            }
+            return
+        }
         magic.withUnsafeBufferPointer { magic in
             shift.withUnsafeBufferPointer { shift in
                 parallelChunks(batch * p.outH, threads: threads) { rows in
@@ -51,17 +67,12 @@ final class FastPool2D: IntegerLayer {
                             let (ys, xs) = p.window(outY, outX)
                             let dst = out + ((b &* p.outH &+ outY) &* p.outW &+ outX) &* channels
                             if ys.isEmpty || xs.isEmpty {
-                                // Max: zin. Average: the reference's mean of an empty window is zin, then the clamp.
-                                let value = isMax ? p.zero : Swift.min(Swift.max(p.zero, p.lower), p.upper)
+                                // The reference's mean of an empty window is zin, then the clamp.
+                                let value = Swift.min(Swift.max(p.zero, p.lower), p.upper)
                                 for c in 0..<channels { dst[c] = value }
                                 continue
                             }
-                            if isMax {
-                                for c in 0..<channels { dst[c] = Int32.min }
-                                forEachPixel(of: input, sample: b, ys, xs) { src in
-                                    for c in 0..<channels { dst[c] = Swift.max(dst[c], src[c]) }
-                                }
-                            } else if narrow {
+                            if narrow {
                                 for c in 0..<channels { sums32[c] = 0 }
                                 forEachPixel(of: input, sample: b, ys, xs) { src in
                                     for c in 0..<channels { sums32[c] &+= src[c] }
