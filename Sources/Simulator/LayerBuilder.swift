@@ -77,8 +77,9 @@ struct LayerBuilder {
         case .zeroPadding2D:
             let x = input(op, 0), out = output(op)
             let pad = try at.values("padding", 4).map(Int.init)
-            return ReferenceZeroPadding2D(inH: x.shape[0], inW: x.shape[1], channels: x.shape[2], top: pad[0], left: pad[2],
-                                          outH: out.shape[0], outW: out.shape[1], zero: try zero(x, at))
+            let padding = ReferenceZeroPadding2D(inH: x.shape[0], inW: x.shape[1], channels: x.shape[2], top: pad[0], left: pad[2],
+                                                 outH: out.shape[0], outW: out.shape[1], zero: try zero(x, at))
+            return reference ? padding : FastZeroPadding2D(padding)
         case .requantize:
             let requantize = ReferenceRequantize(inputZero: try zero(input(op, 0), at), requant: try requantizer(op, channels: 1, at))
             return reference ? requantize : FastRequantize(requantize)

@@ -177,6 +177,27 @@ final class FastElementwiseTests: XCTestCase {
         }
     }
 
+    /// `FastZeroPadding2D` against the reference: padding and cropping (negative padding) on each side,
+    /// rows wholly in the padding or cropped away, 1-19 channels, batches of 1-3.
+    func testZeroPaddingMatchesReference() throws {
+        var rng = TestRNG(seed: 67)
+        for trial in 0..<24 {
+            let h = rng.int(1...6), w = rng.int(1...7), c = rng.int(1...19)
+            let pad = (rng.int(-1...2), rng.int(-1...3), rng.int(-1...2), rng.int(-1...3))
+            let outH = h + pad.0 + pad.1, outW = w + pad.2 + pad.3
+            guard outH > 0, outW > 0 else { continue }
+            let type = [u8, s8][trial % 2]
+            let zero = rng.int32(type.minValue...type.maxValue)
+            var b = ModelBuilder()
+            let x = b.input([h, w, c], type, zero: zero)
+            let y = b.activation("y", [outH, outW, c], type, zero: zero)
+            b.op(.zeroPadding2D, [x], y, ["padding": [Int32(pad.0), Int32(pad.1), Int32(pad.2), Int32(pad.3)]])
+            let batch = [1, 2, 3][trial % 3]
+            try assertMatches(b.finished(outputs: [y]), edgyInput(&rng, batch * h * w * c, type, zero: zero), batch: batch,
+                              "zero padding trial \(trial) \(pad) on \(h)x\(w)x\(c)")
+        }
+    }
+
     /// The average pool's division by multiplying is exact for every window size up to 2^13 pixels at
     /// the edges of each quotient and of the range (`a < 2^30`), and on random numerators.
     func testAveragePoolDivisionMagicIsExact() {
