@@ -403,6 +403,13 @@ void qc_maxpool_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in
     }
 }
 
+/// Table lookups: the scalar loop (`vpgatherdd` on the AVX2 parts this level serves, Zen 1-3, is no
+/// faster than one load per lane).
+void qc_lookup_i32_avx2(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, const int32_t *table, ptrdiff_t levels,
+        int32_t offset, int32_t *out) {
+    qc_lookup_i32_scalar(x, n, channels, table, levels, offset, out);
+}
+
 void qc_depthwise_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,

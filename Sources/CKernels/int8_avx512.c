@@ -408,6 +408,33 @@ void qc_maxpool_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t 
     }
 }
 
+/// `vpgatherdd`, 16 lookups per instruction: flat over the array when the channel pattern repeats
+/// every 16 lanes (`16 % channels == 0`), else 16 channels of one row at a time, the last block masked.
+/// Masked-off lanes are not gathered.
+void qc_lookup_i32_avx512(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, const int32_t *table, ptrdiff_t levels,
+        int32_t offset, int32_t *out) {
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i voffset = _mm512_set1_epi32(offset), vlevels = _mm512_set1_epi32((int32_t)levels);
+    if (channels <= 16 && 16 % channels == 0) {
+        // Lane j is channel j % channels in every block (n is whole rows).
+        const __m512i base = _mm512_mullo_epi32(_mm512_and_si512(lane, _mm512_set1_epi32((int32_t)channels - 1)), vlevels);
+        for (ptrdiff_t i = 0; i < n; i += 16) {
+            const __mmask16 k = qc_lanes16(n - i);
+            __m512i idx = _mm512_add_epi32(_mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, x + i), voffset), base);
+            _mm512_mask_storeu_epi32(out + i, k, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, table, 4));
+        }
+        return;
+    }
+    for (ptrdiff_t r = 0; r < n; r += channels) {
+        for (ptrdiff_t c = 0; c < channels; c += 16) {
+            const __mmask16 k = qc_lanes16(channels - c);
+            const __m512i base = _mm512_mullo_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32((int32_t)c)), vlevels);
+            __m512i idx = _mm512_add_epi32(_mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, x + r + c), voffset), base);
+            _mm512_mask_storeu_epi32(out + r + c, k, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, table, 4));
+        }
+    }
+}
+
 /// 16 channels per ZMM, the last block masked; a 3x3 dilation-1 row's pixels whose taps all lie inside
 /// take `qc_dw3x3_inside_avx512`.
 void qc_depthwise_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,

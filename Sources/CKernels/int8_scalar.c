@@ -116,6 +116,14 @@ void qc_maxpool_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t 
     }
 }
 
+void qc_lookup_i32_scalar(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, const int32_t *table, ptrdiff_t levels,
+        int32_t offset, int32_t *out) {
+    for (ptrdiff_t i = 0, c = 0; i < n; i++) {
+        out[i] = table[c * levels + (x[i] - offset)];
+        if (++c == channels) c = 0;
+    }
+}
+
 void qc_depthwise_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                  const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                  ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,

@@ -85,7 +85,8 @@ struct LayerBuilder {
             return reference ? requantize : FastRequantize(requantize)
         case .lookupTable:
             let x = input(op, 0)
-            return ReferenceLookupTable(inputMin: Int32(x.type.minValue), table: try values(input(op, 1), at))
+            let lookUp = ReferenceLookupTable(inputMin: Int32(x.type.minValue), table: try values(input(op, 1), at))
+            return reference ? lookUp : FastLookupTable(lookUp)
         case .registered(let code):
             guard let definition = IntegerOpRegistry.definition(code) else {
                 throw .unsupportedOp(op: op.name, kind: "\(op.kind) (registered without integer kernels; docs/op-registry.md)")

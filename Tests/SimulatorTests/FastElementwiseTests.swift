@@ -198,6 +198,24 @@ final class FastElementwiseTests: XCTestCase {
         }
     }
 
+    /// `FastLookupTable` against the reference: 2- to 8-bit inputs (every table entry reachable), odd
+    /// element counts, batches of 1-5 split over the threads.
+    func testLookupTableMatchesReference() throws {
+        var rng = TestRNG(seed: 73)
+        for trial in 0..<12 {
+            let bits = 2 + trial % 7, inType = trial % 2 == 0 ? QType.signed(bits)! : QType.unsigned(bits)!
+            let shape = [rng.int(1...5), rng.int(1...7), rng.int(1...19)], outType = [u8, s8][trial % 2]
+            var b = ModelBuilder()
+            let x = b.input(shape, inType, zero: rng.int32(inType.minValue...inType.maxValue))
+            let entries = (0..<(1 << bits)).map { _ in rng.int32(outType.minValue...outType.maxValue) }
+            let y = b.activation("y", shape, outType, zero: rng.int32(outType.minValue...outType.maxValue))
+            b.op(.lookupTable, [x, b.constant("t", [1 << bits], outType, entries)], y, [:])
+            let batch = [1, 2, 5][trial % 3]
+            try assertMatches(b.finished(outputs: [y]), rng.values(batch * shape.reduce(1, *), inType), batch: batch,
+                              "lookup table trial \(trial) \(inType) -> \(outType) on \(shape)")
+        }
+    }
+
     /// The average pool's division by multiplying is exact for every window size up to 2^13 pixels at
     /// the edges of each quotient and of the range (`a < 2^30`), and on random numerators.
     func testAveragePoolDivisionMagicIsExact() {

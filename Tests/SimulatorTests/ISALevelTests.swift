@@ -239,6 +239,24 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// The table lookup of every level against scalar: 1 to 40 channels (the flat form for 1, 2, 4, 8 and 16,
+    /// rows of masked blocks otherwise), 1 to 9 rows, 16- and 256-entry tables, every index at its ends.
+    func testLookupMatchesScalar() {
+        var rng = TestRNG(seed: 71)
+        for table in levels {
+            for trial in 0..<32 {
+                let channels = [1, 2, 4, 8, 16, 3, 17, 40][trial % 8], rows = 1 + trial % 9, levels = trial % 2 == 0 ? 256 : 16
+                let offset = rng.int32(-200...200)
+                let entries: [Int32] = (0..<(channels * levels)).map { _ in rng.int32(Int64(Int32.min)...Int64(Int32.max)) }
+                let x: [Int32] = (0..<(rows * channels)).map { i in offset + Int32(i % 3 == 0 ? (i % 2) * (levels - 1) : rng.int(0...(levels - 1))) }
+                var expected = [Int32](repeating: 7, count: x.count + 1), actual = expected
+                scalar.lookup_i32!(x, x.count, channels, entries, levels, offset, &expected)
+                table.pointee.lookup_i32!(x, x.count, channels, entries, levels, offset, &actual)
+                XCTAssertEqual(actual, expected, "\(name(table)) lookup C \(channels) rows \(rows) levels \(levels)")
+            }
+        }
+    }
+
     /// The bench's int8 peak probe of every level: it counts the operations of its idiom (12 chains of
     /// 1 scalar, 32 `vpmaddubsw` ymm, 64 `vpmaddubsw` zmm or 64 `vpdpbusd` multiply-adds per step) and
     /// runs them.

@@ -70,6 +70,8 @@ typedef struct qc_kernels {
     void (*maxpool_row_i32)(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
                             ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
                             ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out);
+    void (*lookup_i32)(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, const int32_t *table, ptrdiff_t levels,
+                       int32_t offset, int32_t *out);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -177,6 +179,12 @@ void qc_depthwise_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w,
 void qc_maxpool_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
                         ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top, ptrdiff_t pad_left,
                         ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out);
+
+/// Per-channel table lookup (an 8-bit input's requantized image, precomputed): with element i in channel
+/// c = i % channels, out[i] = table[c * levels + (x[i] - offset)]. `n` is whole rows of `channels`;
+/// every `x[i] - offset` must lie in 0 ..< levels (the caller's input type guarantees it).
+void qc_lookup_i32(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, const int32_t *table, ptrdiff_t levels,
+                   int32_t offset, int32_t *out);
 
 // ---- Float GEMM micro-kernels (the float engine; Sources/FloatEngine/Kernels/GEMM.swift) -----------
 /// C[6 x 16] = clamp((bias ? bias : C) + A[6 x kc] * B[kc x 16]), clamp only when `clamps`.

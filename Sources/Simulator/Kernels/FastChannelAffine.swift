@@ -1,3 +1,4 @@
+import CKernels
 import FixedPoint
 
 /// `channelAffine`, the per-element math of `ReferenceChannelAffine` unchanged,
@@ -8,7 +9,8 @@ import FixedPoint
 ///
 /// An input of at most 8 bits takes one of `2^bits` values per channel, so the output is a table
 /// lookup: `table[c * levels + (x - min)]`, each entry the reference's own `apply` of that input
-/// (built once, at init; at most 256 entries per channel). Wider inputs compute: the products
+/// (built once, at init; at most 256 entries per channel), done by the active level's
+/// `qc_lookup_i32` (`vpgatherdd` at avx512). Wider inputs compute: the products
 /// `(x - zin) * a[c]` are written to the output (a loop that vectorises), then `requantizeRows` adds `b`
 /// and requantizes them in place, eight channels at a time.
 final class FastChannelAffine: IntegerLayer {
@@ -44,14 +46,8 @@ final class FastChannelAffine: IntegerLayer {
         table.withUnsafeBufferPointer { table in
             let table = table.baseAddress!
             parallelChunks(output.count / channels, threads: threads, alignment: 16) { pixels in
-                var i = pixels.lowerBound &* channels
-                for _ in pixels {
-                    var row = table
-                    for _ in 0..<channels {
-                        out[i] = row[Int(x[i] &- offset)]
-                        row += levels; i &+= 1
-                    }
-                }
+                let first = pixels.lowerBound &* channels
+                qc_lookup_i32(x + first, pixels.count &* channels, channels, table, levels, offset, out + first)
             }
         }
     }
