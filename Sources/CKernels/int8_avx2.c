@@ -410,6 +410,15 @@ void qc_lookup_i32_avx2(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, const
     qc_lookup_i32_scalar(x, n, channels, table, levels, offset, out);
 }
 
+/// The average pool row: the scalar level's loop.
+void qc_avgpool_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+        ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+        ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, const uint64_t *magic, const uint64_t *shift,
+        int32_t empty, int32_t lo, int32_t hi, int32_t *out) {
+    qc_avgpool_row_i32_scalar(sample, in_h, in_w, channels, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left,
+                              out_y, out_w, magic, shift, empty, lo, hi, out);
+}
+
 void qc_depthwise_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,

@@ -435,6 +435,44 @@ void qc_lookup_i32_avx512(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, con
     }
 }
 
+/// 16 channels per ZMM summed over the window in int32, then the multiply-shift division on even and
+/// odd lanes (`vpmuludq`: |sum| + n/2 < 2^30 and magic < 2^32, so each product fits 64 bits).
+void qc_avgpool_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+        ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+        ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, const uint64_t *magic, const uint64_t *shift,
+        int32_t empty, int32_t lo, int32_t hi, int32_t *out) {
+    const ptrdiff_t y0 = out_y * stride_h - pad_top;
+    const ptrdiff_t ylo = y0 > 0 ? y0 : 0, yhi = y0 + kernel_h < in_h ? y0 + kernel_h : in_h;
+    const __m512i vempty = _mm512_set1_epi32(empty), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+    const __m512i zero = _mm512_setzero_si512();
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        const ptrdiff_t x0 = ox * stride_w - pad_left;
+        const ptrdiff_t xlo = x0 > 0 ? x0 : 0, xhi = x0 + kernel_w < in_w ? x0 + kernel_w : in_w;
+        int32_t *dst = out + ox * channels;
+        if (ylo >= yhi || xlo >= xhi) {
+            for (ptrdiff_t c = 0; c < channels; c += 16) _mm512_mask_storeu_epi32(dst + c, qc_lanes16(channels - c), vempty);
+            continue;
+        }
+        const ptrdiff_t count = (yhi - ylo) * (xhi - xlo);
+        const __m512i vm = _mm512_set1_epi64((int64_t)magic[count]), vhalf = _mm512_set1_epi32((int32_t)(count / 2));
+        const __m128i vs = _mm_cvtsi64_si128((int64_t)shift[count]);
+        for (ptrdiff_t c = 0; c < channels; c += 16) {
+            const __mmask16 k = qc_lanes16(channels - c);
+            __m512i sum = zero;
+            for (ptrdiff_t y = ylo; y < yhi; y++) {
+                const int32_t *src = sample + (y * in_w + xlo) * channels + c;
+                for (ptrdiff_t x = xlo; x < xhi; x++, src += channels) sum = _mm512_add_epi32(sum, _mm512_maskz_loadu_epi32(k, src));
+            }
+            const __m512i a = _mm512_add_epi32(_mm512_abs_epi32(sum), vhalf);
+            const __m512i even = _mm512_srl_epi64(_mm512_mul_epu32(a, vm), vs);
+            const __m512i odd = _mm512_srl_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), vm), vs);
+            __m512i q = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+            q = _mm512_mask_sub_epi32(q, _mm512_cmplt_epi32_mask(sum, zero), zero, q);
+            _mm512_mask_storeu_epi32(dst + c, k, _mm512_min_epi32(_mm512_max_epi32(q, vlo), vhi));
+        }
+    }
+}
+
 /// 16 channels per ZMM, the last block masked; a 3x3 dilation-1 row's pixels whose taps all lie inside
 /// take `qc_dw3x3_inside_avx512`.
 void qc_depthwise_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,

@@ -124,6 +124,36 @@ void qc_lookup_i32_scalar(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, con
     }
 }
 
+void qc_avgpool_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
+        ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+        ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, const uint64_t *magic, const uint64_t *shift,
+        int32_t empty, int32_t lo, int32_t hi, int32_t *out) {
+    const ptrdiff_t y0 = out_y * stride_h - pad_top;
+    const ptrdiff_t ylo = y0 > 0 ? y0 : 0, yhi = y0 + kernel_h < in_h ? y0 + kernel_h : in_h;
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        const ptrdiff_t x0 = ox * stride_w - pad_left;
+        const ptrdiff_t xlo = x0 > 0 ? x0 : 0, xhi = x0 + kernel_w < in_w ? x0 + kernel_w : in_w;
+        int32_t *dst = out + ox * channels;
+        if (ylo >= yhi || xlo >= xhi) {
+            for (ptrdiff_t c = 0; c < channels; c++) dst[c] = empty;
+            continue;
+        }
+        const ptrdiff_t count = (yhi - ylo) * (xhi - xlo);
+        const uint64_t m = magic[count], s = shift[count], half = (uint64_t)(count / 2);
+        for (ptrdiff_t c = 0; c < channels; c++) {
+            uint32_t sum = 0;
+            for (ptrdiff_t y = ylo; y < yhi; y++) {
+                for (ptrdiff_t x = xlo; x < xhi; x++) sum += (uint32_t)sample[(y * in_w + x) * channels + c];
+            }
+            const int32_t total = (int32_t)sum;
+            const uint32_t magnitude = total < 0 ? 0u - (uint32_t)total : (uint32_t)total;
+            const int32_t q = (int32_t)((((uint64_t)magnitude + half) * m) >> s);
+            const int32_t mean = total >= 0 ? q : -q;
+            dst[c] = mean < lo ? lo : mean > hi ? hi : mean;
+        }
+    }
+}
+
 void qc_depthwise_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                  const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                  ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,

@@ -61,7 +61,12 @@
                                   ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, \
                                   int32_t empty, int32_t *out); \
     void qc_lookup_i32_##sfx(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, const int32_t *table, ptrdiff_t levels, \
-                             int32_t offset, int32_t *out);
+                             int32_t offset, int32_t *out); \
+    void qc_avgpool_row_i32_##sfx(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, \
+                                  ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, \
+                                  ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, \
+                                  const uint64_t *magic, const uint64_t *shift, int32_t empty, int32_t lo, int32_t hi, \
+                                  int32_t *out);
 
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86

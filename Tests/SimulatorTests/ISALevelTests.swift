@@ -1,5 +1,6 @@
 import CKernels
 import XCTest
+@testable import Simulator
 
 /// Every integer kernel of every level this CPU runs (`qc_kernels_for`), bit for bit against the
 /// portable `scalar` level, on random data at the extremes of each layout's exactness bound
@@ -234,6 +235,36 @@ final class ISALevelTests: XCTestCase {
                     scalar.maxpool_row_i32!(sample, inH, inW, channels, kh, kw, strideH, strideW, padTop, padLeft, outY, outW, -5, &expected)
                     table.pointee.maxpool_row_i32!(sample, inH, inW, channels, kh, kw, strideH, strideW, padTop, padLeft, outY, outW, -5, &actual)
                     XCTAssertEqual(actual, expected, "\(name(table)) max pool \(kh)x\(kw) C \(channels) row \(outY)")
+                }
+            }
+        }
+    }
+
+    /// The narrow average-pool row of every level against scalar: 16-bit inputs at both extremes (sums
+    /// up to 2^15 * 9 in magnitude, ties of the rounding), windows clipped by the padding or empty,
+    /// 1 to 40 channels, narrow and full clamps.
+    func testAveragePoolRowMatchesScalar() {
+        var rng = TestRNG(seed: 79)
+        let magic = (0...9).map { $0 == 0 ? UInt64(0) : FastPool2D.divisionMagic($0).magic }
+        let shift = (0...9).map { $0 == 0 ? UInt64(0) : FastPool2D.divisionMagic($0).shift }
+        for table in levels {
+            for trial in 0..<40 {
+                let channels = [1, 3, 8, 9, 16, 17, 24, 40][trial % 8], kh = 1 + trial % 3, kw = 1 + (trial / 3) % 3
+                let strideH = 1 + trial % 2, strideW = 1 + (trial / 2) % 3, padTop = trial % 4 == 0 ? kh : trial % 2
+                let padLeft = trial % 5 == 0 ? kw : (trial / 2) % 2
+                let inH = kh + rng.int(0...4), inW = kw + rng.int(0...9)
+                let outH = (inH + 2 * padTop - kh) / strideH + 1, outW = (inW + 2 * padLeft - kw) / strideW + 1
+                let sample: [Int32] = (0..<(inH * inW * channels)).map { i in
+                    i % 4 == 0 ? (i % 8 == 0 ? -32768 : 32767) : rng.int32(-32768...32767)
+                }
+                let (lo, hi): (Int32, Int32) = trial % 2 == 0 ? (-128, 127) : (Int32.min, Int32.max)
+                for outY in 0..<outH {
+                    var expected = [Int32](repeating: 7, count: outW * channels), actual = expected
+                    scalar.avgpool_row_i32!(sample, inH, inW, channels, kh, kw, strideH, strideW, padTop, padLeft, outY, outW,
+                                            magic, shift, -3, lo, hi, &expected)
+                    table.pointee.avgpool_row_i32!(sample, inH, inW, channels, kh, kw, strideH, strideW, padTop, padLeft, outY, outW,
+                                                   magic, shift, -3, lo, hi, &actual)
+                    XCTAssertEqual(actual, expected, "\(name(table)) average pool \(kh)x\(kw) C \(channels) row \(outY)")
                 }
             }
         }

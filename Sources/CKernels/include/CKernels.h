@@ -72,6 +72,10 @@ typedef struct qc_kernels {
                             ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out);
     void (*lookup_i32)(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, const int32_t *table, ptrdiff_t levels,
                        int32_t offset, int32_t *out);
+    void (*avgpool_row_i32)(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
+                            ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+                            ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, const uint64_t *magic,
+                            const uint64_t *shift, int32_t empty, int32_t lo, int32_t hi, int32_t *out);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -179,6 +183,15 @@ void qc_depthwise_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w,
 void qc_maxpool_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
                         ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top, ptrdiff_t pad_left,
                         ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out);
+
+/// One output row `out_y` of the integer average pool on its narrow path (`FastPool2D`: inputs of at
+/// most 16 bits, windows of at most 2^13 pixels, so |sum| < 2^28): per channel the int32 sum over the
+/// window clipped to the image, then mean = sign(sum) * (((|sum| + n / 2) * magic[n]) >> shift[n]) with
+/// n the clipped window's pixel count, clamped to [lo, hi]; `empty` where the clipped window is empty.
+void qc_avgpool_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
+                        ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top, ptrdiff_t pad_left,
+                        ptrdiff_t out_y, ptrdiff_t out_w, const uint64_t *magic, const uint64_t *shift, int32_t empty,
+                        int32_t lo, int32_t hi, int32_t *out);
 
 /// Per-channel table lookup (an 8-bit input's requantized image, precomputed): with element i in channel
 /// c = i % channels, out[i] = table[c * levels + (x[i] - offset)]. `n` is whole rows of `channels`;

@@ -4,7 +4,8 @@ import CKernels
 /// `ReferenceAveragePool2D` (padding excluded, an empty window gives `zin`; the average is `roundedMean`
 /// of the sum, then the clamp), channels innermost so every window pixel is one contiguous
 /// vectorisable pass over the channels, and output rows (batch x outH) split over `threads`. Max pools
-/// run a row at a time in the active level's C kernel (`qc_maxpool_row_i32`).
+/// and narrow average pools run a row at a time in the active level's C kernels (`qc_maxpool_row_i32`,
+/// `qc_avgpool_row_i32`).
 ///
 /// Average pools over inputs of at most 16 bits with at most 2^13 pixels per window sum in int32
 /// (|sum| < 2^28) and divide by multiplying: `floor(a / n) = (a * magic[n]) >> shift[n]` for every
@@ -57,10 +58,23 @@ final class FastPool2D: IntegerLayer {
         }
         magic.withUnsafeBufferPointer { magic in
             shift.withUnsafeBufferPointer { shift in
+                if narrow {
+                    // The int32 sums and the multiply-shift division in the active level's kernel.
+                    let empty = Swift.min(Swift.max(p.zero, p.lower), p.upper)
+                    parallelChunks(batch * p.outH, threads: threads) { rows in
+                        for row in rows {
+                            let b = row / p.outH, outY = row % p.outH
+                            qc_avgpool_row_i32(input + b &* p.inH &* p.inW &* channels, p.inH, p.inW, channels, p.kernelH,
+                                               p.kernelW, p.strideH, p.strideW, p.padTop, p.padLeft, outY, p.outW,
+                                               magic.baseAddress!, shift.baseAddress!, empty, p.lower, p.upper,
+                                               out + row &* p.outW &* channels)
+                        }
+                    }
+                    return
+                }
                 parallelChunks(batch * p.outH, threads: threads) { rows in
                     let sums = UnsafeMutablePointer<Int64>.allocate(capacity: channels)
-                    let sums32 = UnsafeMutablePointer<Int32>.allocate(capacity: channels)
-                    defer { sums.deallocate(); sums32.deallocate() }
+                    defer { sums.deallocate() }
                     for row in rows {
                         let b = row / p.outH, outY = row % p.outH
                         for outX in 0..<p.outW {
@@ -72,35 +86,20 @@ final class FastPool2D: IntegerLayer {
                                 for c in 0..<channels { dst[c] = value }
                                 continue
                             }
-                            if narrow {
-                                for c in 0..<channels { sums32[c] = 0 }
-                                forEachPixel(of: input, sample: b, ys, xs) { src in
-                                    for c in 0..<channels { sums32[c] &+= src[c] }
-                                }
-                                let count = ys.count &* xs.count
-                                let m = magic[count], s = shift[count], half = UInt64(count / 2)
-                                for c in 0..<channels {
-                                    let sum = sums32[c]
-                                    let q = Int32(truncatingIfNeeded: ((UInt64(sum.magnitude) &+ half) &* m) >> s)
-                                    let mean = sum >= 0 ? q : 0 &- q
-                                    dst[c] = Swift.min(Swift.max(mean, p.lower), p.upper)
-                                }
-                            } else {
-                                for c in 0..<channels { sums[c] = 0 }
-                                forEachPixel(of: input, sample: b, ys, xs) { src in
-                                    for c in 0..<channels { sums[c] &+= Int64(src[c]) }
-                                }
-                                let count = ys.count * xs.count
-                                let half = Int64(count / 2), n = Double(count)
-                                for c in 0..<channels {
-                                    // roundedMean without an int64 division: the numerator is below 2^53 in magnitude
-                                    // (count * 2^31 at most), so the Double quotient truncates to the same integer
-                                    // (a non-integer quotient lies at least 1/count from the nearest integer, more
-                                    // than its rounding error).
-                                    let sum = sums[c], numerator = sum >= 0 ? sum &+ half : sum &- half
-                                    let mean = Int32(truncatingIfNeeded: Int64((Double(numerator) / n).rounded(.towardZero)))
-                                    dst[c] = Swift.min(Swift.max(mean, p.lower), p.upper)
-                                }
+                            for c in 0..<channels { sums[c] = 0 }
+                            forEachPixel(of: input, sample: b, ys, xs) { src in
+                                for c in 0..<channels { sums[c] &+= Int64(src[c]) }
+                            }
+                            let count = ys.count * xs.count
+                            let half = Int64(count / 2), n = Double(count)
+                            for c in 0..<channels {
+                                // roundedMean without an int64 division: the numerator is below 2^53 in magnitude
+                                // (count * 2^31 at most), so the Double quotient truncates to the same integer
+                                // (a non-integer quotient lies at least 1/count from the nearest integer, more
+                                // than its rounding error).
+                                let sum = sums[c], numerator = sum >= 0 ? sum &+ half : sum &- half
+                                let mean = Int32(truncatingIfNeeded: Int64((Double(numerator) / n).rounded(.towardZero)))
+                                dst[c] = Swift.min(Swift.max(mean, p.lower), p.upper)
                             }
                         }
                     }
