@@ -69,7 +69,6 @@ public final class FloatExecutor {
         let fusion = FusionPlan(graph: graph)
         var fusedLayers = layers, folded = [Bool](repeating: false, count: layers.count)
         for (i, tail) in fusion.tails.enumerated() where !tail.isEmpty {
-            guard let kernel = (layers[i] as? KernelLayer)?.kernel as? TailTakingKernel else { continue }
             var affine: ChannelAffineLayer?, activation: Activation?, understood = true
             for j in tail {
                 if let layer = layers[j] as? ChannelAffineLayer, affine == nil, activation == nil {
@@ -81,11 +80,17 @@ public final class FloatExecutor {
                 }
             }
             guard understood else { continue }
+            if let kernel = (layers[i] as? KernelLayer)?.kernel as? TailTakingKernel {
+                fusedLayers[i] = TailedKernelLayer(kernel, tail: ChannelTail(affine: affine, activation: activation))
+            } else if let merge = layers[i] as? MergeLayer, affine == nil, let activation {
+                fusedLayers[i] = ActivatedMergeLayer(merge, activation: activation)
+            } else {
+                continue
+            }
             for j in tail {
                 fusedLayers[j] = nil
                 folded[j] = true
             }
-            fusedLayers[i] = TailedKernelLayer(kernel, tail: ChannelTail(affine: affine, activation: activation))
         }
         self.fusedLayers = fusedLayers
         fusedPlan = ExecutionPlan(graph: graph, folded: folded)

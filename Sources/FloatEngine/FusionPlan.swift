@@ -1,9 +1,10 @@
 import QCore
 
 /// Which nodes the unobserved path (`FloatExecutor.run` without `observe` or `perturb`) folds into
-/// the convolution or dense node before them: a Conv2D, DepthwiseConv2D or Dense whose activation
-/// the kernel applies in its store (linear, relu, relu6), followed by a BatchNormalization or
-/// Rescaling and/or an elementwise Activation. A node is folded only when it is the sole reader of
+/// the convolution, dense or merge node before them: a Conv2D, DepthwiseConv2D or Dense whose
+/// activation the kernel applies in its store (linear, relu, relu6), followed by a
+/// BatchNormalization or Rescaling and/or an elementwise Activation; an Add, Subtract or same-shape
+/// Multiply followed by an elementwise Activation (a residual block's add and relu). A node is folded only when it is the sole reader of
 /// the node before it, which is not a graph output (so no one else sees the intermediate values).
 /// The kernel then applies the folded steps to its output blocks while they are in cache
 /// (`ChannelTail`), writing one buffer once instead of three; observed runs see every node and keep
@@ -29,9 +30,12 @@ struct FusionPlan {
         }
         tails = [[Int]](repeating: [], count: count)
         folded = [Bool](repeating: false, count: count)
-        for i in 0..<count where Self.takesTail(graph.nodes[i].op) {
+        for i in 0..<count {
+            let node = graph.nodes[i]
+            let merge = Self.isSameShapeMerge(node, graph: graph)
+            guard merge || Self.takesTail(node.op) else { continue }
             var last = i
-            if let next = soleReader(of: last), Self.isAffine(graph.nodes[next].op) {
+            if !merge, let next = soleReader(of: last), Self.isAffine(graph.nodes[next].op) {
                 tails[i].append(next); last = next
             }
             if let next = soleReader(of: last), Self.isElementwiseActivation(graph.nodes[next].op) {
@@ -48,6 +52,15 @@ struct FusionPlan {
         case .conv2D(let conv): return GEMMEpilogue.split(conv.activation).1 == nil
         case .depthwiseConv2D(let conv): return GEMMEpilogue.split(conv.activation).1 == nil
         case .dense(let dense): return GEMMEpilogue.split(dense.activation).1 == nil
+        default: return false
+        }
+    }
+
+    /// Add, Subtract and same-shape Multiply (`MergeLayer`), which take an activation only.
+    private static func isSameShapeMerge(_ node: Node, graph: Graph) -> Bool {
+        switch node.op {
+        case .add, .subtract: return true
+        case .multiply: return node.inputs.allSatisfy { graph.nodes[$0].shape == node.shape }
         default: return false
         }
     }
@@ -93,5 +106,21 @@ final class TailedKernelLayer: FloatLayer {
     func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
              workspace: UnsafeMutablePointer<Float>) {
         kernel.run(input: inputs[0], output: output, batch: batch, workspace: workspace, tail: tail)
+    }
+}
+
+/// A merge node with the activation folded into it, applied to each chunk right after the merge.
+final class ActivatedMergeLayer: FloatLayer {
+    let merge: MergeLayer
+    let activation: Activation
+
+    init(_ merge: MergeLayer, activation: Activation) {
+        self.merge = merge
+        self.activation = activation
+    }
+
+    func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>) {
+        merge.run(inputs: inputs, output: output, batch: batch, activation: activation)
     }
 }

@@ -4,7 +4,8 @@ import XCTest
 
 /// `ChannelAffineLayer` and `MergeLayer` (eight lanes at a time, then single elements) against plain
 /// element-at-a-time loops, bit for bit: channel counts around the vector width, NaN, infinities and
-/// -0.0 among the inputs, in place and out of place, one and two threads.
+/// -0.0 among the inputs, in place and out of place, one and two threads; a merge with an activation
+/// folded in against the merge then `ActivationKernel`.
 final class ElementwiseLayerTests: XCTestCase {
     func testChannelAffineMatchesAScalarLoopBitForBit() {
         var values = SeededValues(seed: 83)
@@ -64,6 +65,14 @@ final class ElementwiseLayerTests: XCTestCase {
                         layer.run(inputs: pointers.map { UnsafePointer($0) }, output: &actual, batch: batch, workspace: &workspace)
                         XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern),
                                        "\(kind) x\(inputCount), \(perSample) per sample, batch \(batch), \(threads) threads")
+                        // With an activation folded in (the unobserved path): the merge, then the activation layer's kernel.
+                        for activation in [Activation.relu, .relu6, .leakyRelu(alpha: 0.1), .sigmoid] {
+                            var activated = expected
+                            ActivationKernel.apply(activation, to: &activated, count: activated.count, channels: perSample)
+                            var folded = [Float](repeating: 7, count: expected.count)
+                            layer.run(inputs: pointers.map { UnsafePointer($0) }, output: &folded, batch: batch, activation: activation)
+                            XCTAssertEqual(folded.map(\.bitPattern), activated.map(\.bitPattern), "\(kind) then \(activation)")
+                        }
                         // In place over the first input, as the executor may run it.
                         layer.run(inputs: pointers.map { UnsafePointer($0) }, output: pointers[0], batch: batch, workspace: &workspace)
                         XCTAssertEqual(Array(UnsafeBufferPointer(start: pointers[0], count: expected.count)).map(\.bitPattern),

@@ -62,6 +62,11 @@ final class MergeLayer: FloatLayer {
 
     func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
              workspace: UnsafeMutablePointer<Float>) {
+        run(inputs: inputs, output: output, batch: batch, activation: nil)
+    }
+
+    /// The merge, then `activation` (elementwise, not softmax) on each chunk while it is in cache.
+    func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int, activation: Activation?) {
         let count = batch &* perSample
         let kind = kind
         inputs.withUnsafeBufferPointer { inputs in
@@ -72,6 +77,7 @@ final class MergeLayer: FloatLayer {
                 case .subtract: Self.merge(inputs, into: output, range: range) { $0 - $1 } _: { $0 - $1 }
                 case .multiply: Self.merge(inputs, into: output, range: range) { $0 * $1 } _: { $0 * $1 }
                 }
+                if let activation { ActivationKernel.elementwise(activation, output + range.lowerBound, count: range.count) }
             }
         }
     }
