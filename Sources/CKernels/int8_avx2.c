@@ -73,38 +73,12 @@ void qc_gemm_s16_4x8_avx2(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptr
 
 void qc_gemm_u8s8_4x16_avx2(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
         int32_t *c, ptrdiff_t ldc, int accumulate) {
-    __m256i c00, c01, c10, c11, c20, c21, c30, c31;
-    if (accumulate) {
-        c00 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc)); c01 = _mm256_loadu_si256((const __m256i *)(c + 0 * ldc + 8));
-        c10 = _mm256_loadu_si256((const __m256i *)(c + 1 * ldc)); c11 = _mm256_loadu_si256((const __m256i *)(c + 1 * ldc + 8));
-        c20 = _mm256_loadu_si256((const __m256i *)(c + 2 * ldc)); c21 = _mm256_loadu_si256((const __m256i *)(c + 2 * ldc + 8));
-        c30 = _mm256_loadu_si256((const __m256i *)(c + 3 * ldc)); c31 = _mm256_loadu_si256((const __m256i *)(c + 3 * ldc + 8));
-    } else {
-        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = _mm256_setzero_si256();
-    }
-    const __m256i ones = _mm256_set1_epi16(1);
-    const uint8_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
-    for (ptrdiff_t q = 0; q < kquads; q++) {
-        __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + 64 * q));
-        __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + 64 * q + 32));
-        __m256i x;
-#define QC_STEP(ar, lo, hi) \
-        x = _mm256_set1_epi32(qc_load_i32(ar + 4 * q)); \
-        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b0), ones)); \
-        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b1), ones));
-        QC_STEP(a0, c00, c01)
-        QC_STEP(a1, c10, c11)
-        QC_STEP(a2, c20, c21)
-        QC_STEP(a3, c30, c31)
-#undef QC_STEP
-    }
-    _mm256_storeu_si256((__m256i *)(c + 0 * ldc), c00); _mm256_storeu_si256((__m256i *)(c + 0 * ldc + 8), c01);
-    _mm256_storeu_si256((__m256i *)(c + 1 * ldc), c10); _mm256_storeu_si256((__m256i *)(c + 1 * ldc + 8), c11);
-    _mm256_storeu_si256((__m256i *)(c + 2 * ldc), c20); _mm256_storeu_si256((__m256i *)(c + 2 * ldc + 8), c21);
-    _mm256_storeu_si256((__m256i *)(c + 3 * ldc), c30); _mm256_storeu_si256((__m256i *)(c + 3 * ldc + 8), c31);
+    // The indirect kernel with one tap: the four rows are lda apart.
+    const uint8_t *rows[4] = {a, a + lda, a + 2 * lda, a + 3 * lda};
+    qc_gemm_u8s8_4x16_indirect_avx2(1, kquads, rows, b, c, ldc, accumulate);
 }
 
-/// The indirect form of `qc_gemm_u8s8_4x16_avx2`: the same steps, A read tap by tap through the row table.
+/// The u8 kernel, A read tap by tap through the row table (the plain kernel is its one-tap case).
 void qc_gemm_u8s8_4x16_indirect_avx2(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m256i c00, c01, c10, c11, c20, c21, c30, c31;
@@ -378,13 +352,13 @@ void qc_rescale_accumulate_avx2(const int32_t *x, ptrdiff_t n, int32_t z, int32_
 void qc_maxpool_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
         ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
         ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out) {
-    const ptrdiff_t y0 = out_y * stride_h - pad_top;
-    const ptrdiff_t ylo = y0 > 0 ? y0 : 0, yhi = y0 + kernel_h < in_h ? y0 + kernel_h : in_h;
+    ptrdiff_t ylo, yhi;
+    qc_pool_span(out_y * stride_h - pad_top, kernel_h, in_h, &ylo, &yhi);
     const __m256i vempty = _mm256_set1_epi32(empty), vmin = _mm256_set1_epi32(INT32_MIN);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (ptrdiff_t ox = 0; ox < out_w; ox++) {
-        const ptrdiff_t x0 = ox * stride_w - pad_left;
-        const ptrdiff_t xlo = x0 > 0 ? x0 : 0, xhi = x0 + kernel_w < in_w ? x0 + kernel_w : in_w;
+        ptrdiff_t xlo, xhi;
+        qc_pool_span(ox * stride_w - pad_left, kernel_w, in_w, &xlo, &xhi);
         int32_t *dst = out + ox * channels;
         const int none = ylo >= yhi || xlo >= xhi;
         for (ptrdiff_t c = 0; c < channels; c += 8) {

@@ -51,24 +51,15 @@ void qc_gemm_s16_4x16_avx512(const int16_t *a, ptrdiff_t lda, const int16_t *b, 
     qc_store_c16(c, ldc, c0, c1, c2, c3);
 }
 
-/// One ZMM holds a whole K quad of the panel (channel n's four weights in dword n).
 void qc_gemm_u8s8_4x16_avx512(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
         int32_t *c, ptrdiff_t ldc, int accumulate) {
-    __m512i c0, c1, c2, c3;
-    qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
-    const __m512i ones = _mm512_set1_epi16(1);
-    const uint8_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
-    for (ptrdiff_t q = 0; q < kquads; q++) {
-        __m512i w = _mm512_loadu_si512(b + 64 * q);
-#define QC_STEP(ar, acc) \
-        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_set1_epi32(qc_load_i32(ar + 4 * q)), w), ones));
-        QC_STEP(a0, c0) QC_STEP(a1, c1) QC_STEP(a2, c2) QC_STEP(a3, c3)
-#undef QC_STEP
-    }
-    qc_store_c16(c, ldc, c0, c1, c2, c3);
+    // The indirect kernel with one tap: the four rows are lda apart.
+    const uint8_t *rows[4] = {a, a + lda, a + 2 * lda, a + 3 * lda};
+    qc_gemm_u8s8_4x16_indirect_avx512(1, kquads, rows, b, c, ldc, accumulate);
 }
 
-/// The indirect form of `qc_gemm_u8s8_4x16_avx512`: the same steps, A read tap by tap through the row table.
+/// The u8 kernel, A read tap by tap through the row table (the plain kernel is its one-tap case). One ZMM
+/// holds a whole K quad of the panel (channel n's four weights in dword n).
 void qc_gemm_u8s8_4x16_indirect_avx512(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3;
@@ -388,12 +379,12 @@ static inline void qc_dw_pixel_avx512(const int32_t *sample, ptrdiff_t in_w, ptr
 void qc_maxpool_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
         ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
         ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out) {
-    const ptrdiff_t y0 = out_y * stride_h - pad_top;
-    const ptrdiff_t ylo = y0 > 0 ? y0 : 0, yhi = y0 + kernel_h < in_h ? y0 + kernel_h : in_h;
+    ptrdiff_t ylo, yhi;
+    qc_pool_span(out_y * stride_h - pad_top, kernel_h, in_h, &ylo, &yhi);
     const __m512i vempty = _mm512_set1_epi32(empty), vmin = _mm512_set1_epi32(INT32_MIN);
     for (ptrdiff_t ox = 0; ox < out_w; ox++) {
-        const ptrdiff_t x0 = ox * stride_w - pad_left;
-        const ptrdiff_t xlo = x0 > 0 ? x0 : 0, xhi = x0 + kernel_w < in_w ? x0 + kernel_w : in_w;
+        ptrdiff_t xlo, xhi;
+        qc_pool_span(ox * stride_w - pad_left, kernel_w, in_w, &xlo, &xhi);
         int32_t *dst = out + ox * channels;
         const int none = ylo >= yhi || xlo >= xhi;
         for (ptrdiff_t c = 0; c < channels; c += 16) {
@@ -441,13 +432,13 @@ void qc_avgpool_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t 
         ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
         ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, const uint64_t *magic, const uint64_t *shift,
         int32_t empty, int32_t lo, int32_t hi, int32_t *out) {
-    const ptrdiff_t y0 = out_y * stride_h - pad_top;
-    const ptrdiff_t ylo = y0 > 0 ? y0 : 0, yhi = y0 + kernel_h < in_h ? y0 + kernel_h : in_h;
+    ptrdiff_t ylo, yhi;
+    qc_pool_span(out_y * stride_h - pad_top, kernel_h, in_h, &ylo, &yhi);
     const __m512i vempty = _mm512_set1_epi32(empty), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
     const __m512i zero = _mm512_setzero_si512();
     for (ptrdiff_t ox = 0; ox < out_w; ox++) {
-        const ptrdiff_t x0 = ox * stride_w - pad_left;
-        const ptrdiff_t xlo = x0 > 0 ? x0 : 0, xhi = x0 + kernel_w < in_w ? x0 + kernel_w : in_w;
+        ptrdiff_t xlo, xhi;
+        qc_pool_span(ox * stride_w - pad_left, kernel_w, in_w, &xlo, &xhi);
         int32_t *dst = out + ox * channels;
         if (ylo >= yhi || xlo >= xhi) {
             for (ptrdiff_t c = 0; c < channels; c += 16) _mm512_mask_storeu_epi32(dst + c, qc_lanes16(channels - c), vempty);

@@ -51,17 +51,9 @@ void qc_gemm_s16_4x16_avx512vnni(const int16_t *a, ptrdiff_t lda, const int16_t 
 
 void qc_gemm_u8s8_4x16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
         int32_t *c, ptrdiff_t ldc, int accumulate) {
-    __m512i c0, c1, c2, c3;
-    qc_load_tile_4x16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
-    const uint8_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
-    for (ptrdiff_t q = 0; q < kquads; q++) {
-        __m512i w = _mm512_loadu_si512(b + 64 * q);  // 16 columns x one k quad
-        c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(qc_load_i32(a0 + 4 * q)), w);
-        c1 = _mm512_dpbusd_epi32(c1, _mm512_set1_epi32(qc_load_i32(a1 + 4 * q)), w);
-        c2 = _mm512_dpbusd_epi32(c2, _mm512_set1_epi32(qc_load_i32(a2 + 4 * q)), w);
-        c3 = _mm512_dpbusd_epi32(c3, _mm512_set1_epi32(qc_load_i32(a3 + 4 * q)), w);
-    }
-    qc_store_tile_4x16(c, ldc, c0, c1, c2, c3);
+    // The indirect kernel with one tap: the four rows are lda apart.
+    const uint8_t *rows[4] = {a, a + lda, a + 2 * lda, a + 3 * lda};
+    qc_gemm_u8s8_4x16_indirect_avx512vnni(1, kquads, rows, b, c, ldc, accumulate);
 }
 
 void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
@@ -70,7 +62,7 @@ void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int
     qc_gemm_u8s8_4x16_avx512vnni(a, lda, b, kquads, c, ldc, accumulate);
 }
 
-/// The indirect form: the same `vpdpbusd` steps, A read tap by tap through the row table.
+/// The u8 kernel, A read tap by tap through the row table (the plain kernel is its one-tap case).
 void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3;

@@ -93,11 +93,11 @@ void qc_rescale_accumulate_scalar(const int32_t *x, ptrdiff_t n, int32_t z, int3
 void qc_maxpool_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
         ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
         ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t empty, int32_t *out) {
-    const ptrdiff_t y0 = out_y * stride_h - pad_top;
-    const ptrdiff_t ylo = y0 > 0 ? y0 : 0, yhi = y0 + kernel_h < in_h ? y0 + kernel_h : in_h;
+    ptrdiff_t ylo, yhi;
+    qc_pool_span(out_y * stride_h - pad_top, kernel_h, in_h, &ylo, &yhi);
     for (ptrdiff_t ox = 0; ox < out_w; ox++) {
-        const ptrdiff_t x0 = ox * stride_w - pad_left;
-        const ptrdiff_t xlo = x0 > 0 ? x0 : 0, xhi = x0 + kernel_w < in_w ? x0 + kernel_w : in_w;
+        ptrdiff_t xlo, xhi;
+        qc_pool_span(ox * stride_w - pad_left, kernel_w, in_w, &xlo, &xhi);
         int32_t *dst = out + ox * channels;
         if (ylo >= yhi || xlo >= xhi) {
             for (ptrdiff_t c = 0; c < channels; c++) dst[c] = empty;
@@ -128,11 +128,11 @@ void qc_avgpool_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t 
         ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
         ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, const uint64_t *magic, const uint64_t *shift,
         int32_t empty, int32_t lo, int32_t hi, int32_t *out) {
-    const ptrdiff_t y0 = out_y * stride_h - pad_top;
-    const ptrdiff_t ylo = y0 > 0 ? y0 : 0, yhi = y0 + kernel_h < in_h ? y0 + kernel_h : in_h;
+    ptrdiff_t ylo, yhi;
+    qc_pool_span(out_y * stride_h - pad_top, kernel_h, in_h, &ylo, &yhi);
     for (ptrdiff_t ox = 0; ox < out_w; ox++) {
-        const ptrdiff_t x0 = ox * stride_w - pad_left;
-        const ptrdiff_t xlo = x0 > 0 ? x0 : 0, xhi = x0 + kernel_w < in_w ? x0 + kernel_w : in_w;
+        ptrdiff_t xlo, xhi;
+        qc_pool_span(ox * stride_w - pad_left, kernel_w, in_w, &xlo, &xhi);
         int32_t *dst = out + ox * channels;
         if (ylo >= yhi || xlo >= xhi) {
             for (ptrdiff_t c = 0; c < channels; c++) dst[c] = empty;

@@ -149,6 +149,13 @@ static inline void qc_rescale_accumulate_tail(const int32_t *x, ptrdiff_t i, ptr
 }
 
 /// The taps of a depthwise output pixel that lie inside the image, along one axis: `[*start, *end)`.
+/// A pooling window's span along one axis, clipped to the image: [*lo, *hi) from `origin` (the output
+/// position times the stride, minus the padding); empty when *lo >= *hi.
+static inline void qc_pool_span(ptrdiff_t origin, ptrdiff_t kernel, ptrdiff_t size, ptrdiff_t *lo, ptrdiff_t *hi) {
+    *lo = origin > 0 ? origin : 0;
+    *hi = origin + kernel < size ? origin + kernel : size;
+}
+
 static inline void qc_dw_tap_range(ptrdiff_t origin, ptrdiff_t kernel, ptrdiff_t dilation, ptrdiff_t size,
                                    ptrdiff_t *start, ptrdiff_t *end) {
     ptrdiff_t s = 0, e = kernel;
