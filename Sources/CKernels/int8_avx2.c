@@ -393,6 +393,21 @@ void qc_avgpool_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in
                               out_y, out_w, magic, shift, empty, lo, hi, out);
 }
 
+/// `x - offset` to bytes, 8 at a time: the low byte of each lane gathered by a shuffle and a permute.
+void qc_offset_u8_avx2(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out) {
+    const __m256i voffset = _mm256_set1_epi32(offset);
+    const __m256i low = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                         0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i gather = _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i v = _mm256_shuffle_epi8(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(x + i)), voffset), low);
+        v = _mm256_permutevar8x32_epi32(v, gather);
+        _mm_storel_epi64((__m128i *)(out + i), _mm256_castsi256_si128(v));
+    }
+    for (; i < n; i++) out[i] = (uint8_t)(uint32_t)(x[i] - offset);
+}
+
 void qc_depthwise_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,

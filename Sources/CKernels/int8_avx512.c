@@ -464,6 +464,15 @@ void qc_avgpool_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t 
     }
 }
 
+/// `x - offset` to bytes, 16 at a time (`vpmovdb` keeps each lane's low byte), the tail masked.
+void qc_offset_u8_avx512(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out) {
+    const __m512i voffset = _mm512_set1_epi32(offset);
+    for (ptrdiff_t i = 0; i < n; i += 16) {
+        const __mmask16 k = qc_lanes16(n - i);
+        _mm512_mask_cvtepi32_storeu_epi8(out + i, k, _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, x + i), voffset));
+    }
+}
+
 /// 16 channels per ZMM, the last block masked; a 3x3 dilation-1 row's pixels whose taps all lie inside
 /// take `qc_dw3x3_inside_avx512`.
 void qc_depthwise_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,

@@ -154,6 +154,10 @@ void qc_avgpool_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t 
     }
 }
 
+void qc_offset_u8_scalar(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out) {
+    for (ptrdiff_t i = 0; i < n; i++) out[i] = (uint8_t)(uint32_t)(x[i] - offset);
+}
+
 void qc_depthwise_row_i32_scalar(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                                  const int32_t *weights, int32_t zin, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                                  ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,

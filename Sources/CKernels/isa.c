@@ -16,7 +16,7 @@
      qc_sgemm_6x8_##sfx, qc_sgemm_6x4_##sfx, qc_depthwise_row_f32_##sfx, qc_fma_probe_##sfx,                      \
      qc_int8_probe_##sfx, qc_depthwise_row_i32_##sfx, qc_sgemm_6xw_indirect_##sfx,                               \
      qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, qc_maxpool_row_i32_##sfx, \
-     qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx}
+     qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx, qc_offset_u8_##sfx}
 
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
 #if QC_X86
@@ -29,7 +29,7 @@ static const qc_kernels qc_table_avx512 = {
     qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx512, qc_fma_probe_avx512,
     qc_int8_probe_avx512, qc_depthwise_row_i32_avx512, qc_sgemm_6xw_indirect_avx512,
     qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512, qc_maxpool_row_i32_avx512,
-    qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512};
+    qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512};
 /// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the avx512 level's others.
 static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
@@ -37,7 +37,7 @@ static const qc_kernels qc_table_avx512vnni = {
     qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx512, qc_fma_probe_avx512,
     qc_int8_probe_avx512vnni, qc_depthwise_row_i32_avx512, qc_sgemm_6xw_indirect_avx512,
     qc_gemm_u8s8_4x16_indirect_avx512vnni, qc_gemm_u8s8_4x32_indirect_avx512vnni, qc_maxpool_row_i32_avx512,
-    qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512};
+    qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -248,6 +248,10 @@ void qc_avgpool_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, p
                         int32_t lo, int32_t hi, int32_t *out) {
     qc_active_table->avgpool_row_i32(sample, in_h, in_w, channels, kernel_h, kernel_w, stride_h, stride_w, pad_top,
                                      pad_left, out_y, out_w, magic, shift, empty, lo, hi, out);
+}
+
+void qc_offset_u8(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out) {
+    qc_active_table->offset_u8(x, n, offset, out);
 }
 
 void qc_requant_rows(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels, const int32_t *bias,

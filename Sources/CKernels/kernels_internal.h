@@ -66,7 +66,8 @@
                                   ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, \
                                   ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, \
                                   const uint64_t *magic, const uint64_t *shift, int32_t empty, int32_t lo, int32_t hi, \
-                                  int32_t *out);
+                                  int32_t *out); \
+    void qc_offset_u8_##sfx(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out);
 
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86

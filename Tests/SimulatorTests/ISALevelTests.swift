@@ -288,6 +288,22 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// The u8 path's offset-and-narrow pass of every level against scalar: lengths around the vector
+    /// widths, values whose difference wraps and keeps only its low byte.
+    func testOffsetToBytesMatchesScalar() {
+        var rng = TestRNG(seed: 83)
+        for table in levels {
+            for n in [0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 100] {
+                let offset = rng.int32(Int64(Int32.min)...Int64(Int32.max))
+                let x: [Int32] = (0..<n).map { i in i % 5 == 0 ? offset &+ Int32(rng.int(0...255)) : rng.int32(Int64(Int32.min)...Int64(Int32.max)) }
+                var expected = [UInt8](repeating: 7, count: n + 1), actual = expected
+                scalar.offset_u8!(x, n, offset, &expected)
+                table.pointee.offset_u8!(x, n, offset, &actual)
+                XCTAssertEqual(actual, expected, "\(name(table)) offset to bytes, n \(n)")
+            }
+        }
+    }
+
     /// The bench's int8 peak probe of every level: it counts the operations of its idiom (12 chains of
     /// 1 scalar, 32 `vpmaddubsw` ymm, 64 `vpmaddubsw` zmm or 64 `vpdpbusd` multiply-adds per step) and
     /// runs them.

@@ -76,6 +76,7 @@ typedef struct qc_kernels {
                             ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
                             ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, const uint64_t *magic,
                             const uint64_t *shift, int32_t empty, int32_t lo, int32_t hi, int32_t *out);
+    void (*offset_u8)(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -192,6 +193,10 @@ void qc_avgpool_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, p
                         ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top, ptrdiff_t pad_left,
                         ptrdiff_t out_y, ptrdiff_t out_w, const uint64_t *magic, const uint64_t *shift, int32_t empty,
                         int32_t lo, int32_t hi, int32_t *out);
+
+/// The u8 GEMM path's A values: out[i] = the low byte of x[i] - offset (int32 wrapping; the caller's
+/// values lie in 0...255 after the offset).
+void qc_offset_u8(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out);
 
 /// Per-channel table lookup (an 8-bit input's requantized image, precomputed): with element i in channel
 /// c = i % channels, out[i] = table[c * levels + (x[i] - offset)]. `n` is whole rows of `channels`;

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The u8 path of `FastConv2D` without im2col (XNNPACK's indirect GEMM): A is read where it lies, in
 /// the converted input bytes, through a table of row pointers, one per output pixel and *segment*.
 ///
@@ -111,7 +113,7 @@ extension FastConv2D {
                                   bias: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>) {
         let sampleSize = p.inH * p.inW * p.inC, count = samples.count * sampleSize
         let offset = inputOffset, source = input + samples.lowerBound * sampleSize
-        for i in 0..<count { converted[i] = UInt8(truncatingIfNeeded: source[i] &- offset) }
+        qc_offset_u8(source, count, offset, converted)
         for i in count..<(count + 4) { converted[i] = 0 }
         var first = range.lowerBound
         while first < range.upperBound {
