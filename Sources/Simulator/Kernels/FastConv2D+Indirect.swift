@@ -160,8 +160,29 @@ extension FastConv2D {
         var outY = rest % outH
         var sample = input + ((rest / outH &- firstSample) &* inH &* inW &* inC &+ group &* cinG)
         var sideNext = side
-        for i in 0..<padded {
+        let step = strideW &* inC, tileSpan = 3 &* strideW &+ lastX
+        var i = 0
+        while i < padded {
+            defer { i &+= 1 }
             let slot = table + ((i >> 2) &* segments &* 4 &+ (i & 3))
+            // A whole tile of four pixels of one output row, every patch inside: its rows are `step` apart.
+            if i & 3 == 0 && i &+ 4 <= count && outX &+ 3 < outW {
+                let originY = outY &* strideH &- padTop, originX = outX &* strideW &- padLeft
+                if originY >= 0 && originY &+ spanY < inH && originX >= 0 && originX &+ tileSpan < inW {
+                    let origin = sample + (originY &* inW &+ originX) &* inC
+                    for s in 0..<segments {
+                        let first = origin + offsets[s], tap = slot + s &* 4
+                        tap[0] = first; tap[1] = first + step; tap[2] = first + 2 &* step; tap[3] = first + 3 &* step
+                    }
+                    i &+= 3
+                    outX &+= 4
+                    if outX == outW {
+                        outX = 0; outY &+= 1
+                        if outY == outH { outY = 0; sample += inH &* inW &* inC }
+                    }
+                    continue
+                }
+            }
             if i >= count {
                 for s in 0..<segments { slot[s &* 4] = pad }
                 continue
