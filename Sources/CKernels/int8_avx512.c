@@ -20,20 +20,7 @@
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))), apply_to = function)
 
-static inline void qc_load_c16(const int32_t *c, ptrdiff_t ldc, int accumulate, __m512i *c0, __m512i *c1, __m512i *c2,
-                               __m512i *c3) {
-    if (accumulate) {
-        *c0 = _mm512_loadu_si512(c + 0 * ldc); *c1 = _mm512_loadu_si512(c + 1 * ldc);
-        *c2 = _mm512_loadu_si512(c + 2 * ldc); *c3 = _mm512_loadu_si512(c + 3 * ldc);
-    } else {
-        *c0 = *c1 = *c2 = *c3 = _mm512_setzero_si512();
-    }
-}
-
-static inline void qc_store_c16(int32_t *c, ptrdiff_t ldc, __m512i c0, __m512i c1, __m512i c2, __m512i c3) {
-    _mm512_storeu_si512(c + 0 * ldc, c0); _mm512_storeu_si512(c + 1 * ldc, c1);
-    _mm512_storeu_si512(c + 2 * ldc, c2); _mm512_storeu_si512(c + 3 * ldc, c3);
-}
+#include "int8_avx512_tile.h"
 
 /// One ZMM holds a whole K pair of the 16-channel panel (channel n's pair in dword n).
 void qc_gemm_s16_4x16_avx512(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs,

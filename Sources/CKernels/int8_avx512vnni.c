@@ -18,26 +18,12 @@
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), apply_to = function)
 
-/// The 4 x 16 int32 accumulator tile of both kernels: loaded from `c` to accumulate, else zero.
-static inline void qc_load_tile_4x16(const int32_t *c, ptrdiff_t ldc, int accumulate, __m512i *c0, __m512i *c1,
-                                     __m512i *c2, __m512i *c3) {
-    if (accumulate) {
-        *c0 = _mm512_loadu_si512(c + 0 * ldc); *c1 = _mm512_loadu_si512(c + 1 * ldc);
-        *c2 = _mm512_loadu_si512(c + 2 * ldc); *c3 = _mm512_loadu_si512(c + 3 * ldc);
-    } else {
-        *c0 = *c1 = *c2 = *c3 = _mm512_setzero_si512();
-    }
-}
-
-static inline void qc_store_tile_4x16(int32_t *c, ptrdiff_t ldc, __m512i c0, __m512i c1, __m512i c2, __m512i c3) {
-    _mm512_storeu_si512(c + 0 * ldc, c0); _mm512_storeu_si512(c + 1 * ldc, c1);
-    _mm512_storeu_si512(c + 2 * ldc, c2); _mm512_storeu_si512(c + 3 * ldc, c3);
-}
+#include "int8_avx512_tile.h"
 
 void qc_gemm_s16_4x16_avx512vnni(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs,
         int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3;
-    qc_load_tile_4x16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
+    qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
     const int16_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
     for (ptrdiff_t p = 0; p < kpairs; p++) {
         __m512i w = _mm512_loadu_si512(b + 32 * p);  // 16 columns x one k pair
@@ -46,7 +32,7 @@ void qc_gemm_s16_4x16_avx512vnni(const int16_t *a, ptrdiff_t lda, const int16_t 
         c2 = _mm512_dpwssd_epi32(c2, _mm512_set1_epi32(qc_load_i32(a2 + 2 * p)), w);
         c3 = _mm512_dpwssd_epi32(c3, _mm512_set1_epi32(qc_load_i32(a3 + 2 * p)), w);
     }
-    qc_store_tile_4x16(c, ldc, c0, c1, c2, c3);
+    qc_store_c16(c, ldc, c0, c1, c2, c3);
 }
 
 void qc_gemm_u8s8_4x16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t kquads,
@@ -66,7 +52,7 @@ void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int
 void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3;
-    qc_load_tile_4x16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
+    qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
     for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads) {
         const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
         for (ptrdiff_t q = 0; q < tap_quads; q++) {
@@ -77,7 +63,7 @@ void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, 
             c3 = _mm512_dpbusd_epi32(c3, _mm512_set1_epi32(qc_load_i32(a3 + 4 * q)), w);
         }
     }
-    qc_store_tile_4x16(c, ldc, c0, c1, c2, c3);
+    qc_store_c16(c, ldc, c0, c1, c2, c3);
 }
 
 /// Two panels at once (32 channels): eight accumulator chains instead of four hide `vpdpbusd`'s latency,
@@ -85,8 +71,8 @@ void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, 
 void qc_gemm_u8s8_4x32_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3, d0, d1, d2, d3;
-    qc_load_tile_4x16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
-    qc_load_tile_4x16(c + 16, ldc, accumulate, &d0, &d1, &d2, &d3);
+    qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
+    qc_load_c16(c + 16, ldc, accumulate, &d0, &d1, &d2, &d3);
     const int8_t *b1 = b + panel_stride;
     for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads, b1 += 64 * tap_quads) {
         const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
@@ -100,8 +86,8 @@ void qc_gemm_u8s8_4x32_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, 
             c3 = _mm512_dpbusd_epi32(c3, x3, w); d3 = _mm512_dpbusd_epi32(d3, x3, v);
         }
     }
-    qc_store_tile_4x16(c, ldc, c0, c1, c2, c3);
-    qc_store_tile_4x16(c + 16, ldc, d0, d1, d2, d3);
+    qc_store_c16(c, ldc, c0, c1, c2, c3);
+    qc_store_c16(c + 16, ldc, d0, d1, d2, d3);
 }
 
 /// The level's int8 peak probe: twelve independent `vpdpbusd` zmm chains (64 u8 x s8 multiply-adds

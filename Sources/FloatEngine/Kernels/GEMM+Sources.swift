@@ -98,16 +98,15 @@ struct ConvPatchSource: GEMMPanelSource {
         let mr = GEMMTile.mr, tapDY = taps.dy, tapDX = taps.dx, zeros = UnsafePointer(taps.zeros)
         let spanY = (geometry.kernelH &- 1) &* geometry.dilationH, spanX = (geometry.kernelW &- 1) &* geometry.dilationW
         let tap0 = k0 / groupChannels, tapCount = kc / groupChannels
-        var outX = m0 % outW, rest = m0 / outW
-        var outY = rest % outH, n = rest / outH
+        var pixel = OutputPixel(row: m0, height: outH, width: outW)
         for r in 0..<mr {
             if r >= rows {
                 for t in 0..<tapCount { table[t &* mr &+ r] = zeros }
                 continue
             }
-            let originY = outY &* geometry.strideH &- geometry.padding.top
-            let originX = outX &* geometry.strideW &- geometry.padding.left
-            let sample = input + (n &* inH &* inW &* channels &+ group &* groupChannels)
+            let originY = pixel.y &* geometry.strideH &- geometry.padding.top
+            let originX = pixel.x &* geometry.strideW &- geometry.padding.left
+            let sample = input + (pixel.sample &* inH &* inW &* channels &+ group &* groupChannels)
             if originY >= 0 && originY &+ spanY < inH && originX >= 0 && originX &+ spanX < inW {
                 // The whole patch lies inside: tap t reads at the patch origin + offsets[t * groupChannels].
                 let origin = sample + (originY &* inW &+ originX) &* channels
@@ -119,11 +118,7 @@ struct ConvPatchSource: GEMMPanelSource {
                     table[t &* mr &+ r] = inside ? sample + (y &* inW &+ x) &* channels : zeros
                 }
             }
-            outX &+= 1
-            if outX == outW {
-                outX = 0; outY &+= 1
-                if outY == outH { outY = 0; n &+= 1 }
-            }
+            pixel.advance()
         }
         return .indirect(UnsafePointer(table), cin: groupChannels, zeros: zeros)
     }
@@ -165,18 +160,17 @@ struct ConvPatchSource: GEMMPanelSource {
         let kEnd = k0 &+ kc
         let firstTap = k0 / groupChannels, firstChannel = k0 &- firstTap &* groupChannels
         let kernelW = geometry.kernelW
-        var outX = m0 % outW, rest = m0 / outW
-        var outY = rest % outH, n = rest / outH
+        var pixel = OutputPixel(row: m0, height: outH, width: outW)
         let spanY = (geometry.kernelH &- 1) &* geometry.dilationH, spanX = (kernelW &- 1) &* geometry.dilationW
         // Fast path: six pixels of one output row whose patches all lie inside the image. Column k
         // of row r then reads `origin + r * strideW * channels + offsets[k]`, with no checks.
-        if rows == mr && outX &+ (mr &- 1) < outW {
-            let originY = outY &* geometry.strideH &- geometry.padding.top
-            let firstX = outX &* geometry.strideW &- geometry.padding.left
+        if rows == mr && pixel.x &+ (mr &- 1) < outW {
+            let originY = pixel.y &* geometry.strideH &- geometry.padding.top
+            let firstX = pixel.x &* geometry.strideW &- geometry.padding.left
             let lastX = firstX &+ (mr &- 1) &* geometry.strideW
             if originY >= 0 && originY &+ spanY < inH && firstX >= 0 && lastX &+ spanX < inW {
-                let pixel: Int = (n &* inH &+ originY) &* inW &+ firstX
-                let origin = input + (pixel &* channels &+ group &* groupChannels)
+                let first: Int = (pixel.sample &* inH &+ originY) &* inW &+ firstX
+                let origin = input + (first &* channels &+ group &* groupChannels)
                 let step = geometry.strideW &* channels
                 var d = dst
                 for k in k0..<kEnd {
@@ -194,18 +188,14 @@ struct ConvPatchSource: GEMMPanelSource {
                 for _ in 0..<kc { d.pointee = 0; d += mr }
                 continue
             }
-            let originY = outY &* geometry.strideH &- geometry.padding.top
-            let originX = outX &* geometry.strideW &- geometry.padding.left
-            let sample = input + (n &* inH &* inW &* channels &+ group &* groupChannels)
+            let originY = pixel.y &* geometry.strideH &- geometry.padding.top
+            let originX = pixel.x &* geometry.strideW &- geometry.padding.left
+            let sample = input + (pixel.sample &* inH &* inW &* channels &+ group &* groupChannels)
             if originY >= 0 && originY &+ spanY < inH && originX >= 0 && originX &+ spanX < inW {
                 // This pixel's patch lies inside the image: no per-tap checks.
                 let origin = sample + (originY &* inW &+ originX) &* channels
                 for k in k0..<kEnd { d.pointee = origin[offsets[k]]; d += mr }
-                outX &+= 1
-                if outX == outW {
-                    outX = 0; outY &+= 1
-                    if outY == outH { outY = 0; n &+= 1 }
-                }
+                pixel.advance()
                 continue
             }
             var k = k0, tap = firstTap, channel = firstChannel
@@ -222,11 +212,7 @@ struct ConvPatchSource: GEMMPanelSource {
                 d += segment &* mr
                 k &+= segment; tap &+= 1; channel = 0
             }
-            outX &+= 1
-            if outX == outW {
-                outX = 0; outY &+= 1
-                if outY == outH { outY = 0; n &+= 1 }
-            }
+            pixel.advance()
         }
     }
 }
@@ -253,26 +239,21 @@ struct TransposedConvSource: GEMMPanelSource {
         let mr = GEMMTile.mr, sh = geometry.strideH, sw = geometry.strideW
         let tapDY = taps.dy, tapDX = taps.dx, zeros = UnsafePointer(taps.zeros)
         let tap0 = k0 / channels, tapCount = kc / channels
-        var outX = m0 % outW, rest = m0 / outW
-        var outY = rest % outH, n = rest / outH
+        var pixel = OutputPixel(row: m0, height: outH, width: outW)
         for r in 0..<mr {
             if r >= rows {
                 for t in 0..<tapCount { table[t &* mr &+ r] = zeros }
                 continue
             }
-            let sample = input + n &* inH &* inW &* channels
-            let baseY = outY &+ geometry.padding.top, baseX = outX &+ geometry.padding.left
+            let sample = input + pixel.sample &* inH &* inW &* channels
+            let baseY = pixel.y &+ geometry.padding.top, baseX = pixel.x &+ geometry.padding.left
             for t in 0..<tapCount {
                 let ty = baseY &- tapDY[tap0 &+ t], tx = baseX &- tapDX[tap0 &+ t]
                 let y = ty / sh, x = tx / sw
                 let hit = ty >= 0 && tx >= 0 && y &* sh == ty && x &* sw == tx && y < inH && x < inW
                 table[t &* mr &+ r] = hit ? sample + (y &* inW &+ x) &* channels : zeros
             }
-            outX &+= 1
-            if outX == outW {
-                outX = 0; outY &+= 1
-                if outY == outH { outY = 0; n &+= 1 }
-            }
+            pixel.advance()
         }
         return .indirect(UnsafePointer(table), cin: channels, zeros: zeros)
     }
@@ -283,16 +264,15 @@ struct TransposedConvSource: GEMMPanelSource {
         let kEnd = k0 &+ kc
         let firstTap = k0 / channels, firstChannel = k0 &- firstTap &* channels
         let kernelW = geometry.kernelW, sh = geometry.strideH, sw = geometry.strideW
-        var outX = m0 % outW, rest = m0 / outW
-        var outY = rest % outH, n = rest / outH
+        var pixel = OutputPixel(row: m0, height: outH, width: outW)
         for r in 0..<mr {
             var d = dst + r
             if r >= rows {
                 for _ in 0..<kc { d.pointee = 0; d += mr }
                 continue
             }
-            let sample = input + n &* inH &* inW &* channels
-            let baseY = outY &+ geometry.padding.top, baseX = outX &+ geometry.padding.left
+            let sample = input + pixel.sample &* inH &* inW &* channels
+            let baseY = pixel.y &+ geometry.padding.top, baseX = pixel.x &+ geometry.padding.left
             var k = k0, tap = firstTap, channel = firstChannel
             while k < kEnd {
                 let segment = min(channels &- channel, kEnd &- k)
@@ -308,11 +288,7 @@ struct TransposedConvSource: GEMMPanelSource {
                 d += segment &* mr
                 k &+= segment; tap &+= 1; channel = 0
             }
-            outX &+= 1
-            if outX == outW {
-                outX = 0; outY &+= 1
-                if outY == outH { outY = 0; n &+= 1 }
-            }
+            pixel.advance()
         }
     }
 }

@@ -1,4 +1,5 @@
 import CKernels
+import QCore
 
 /// The u8 path of `FastConv2D` without im2col (XNNPACK's indirect GEMM): A is read where it lies, in
 /// the converted input bytes, through a table of row pointers, one per output pixel and *segment*.
@@ -155,19 +156,17 @@ extension FastConv2D {
         let pad = UnsafePointer(form.padding), fill = form.padding[0]
         let spanX = form.spanX, spanY = dy[segments &- 1], lastX = dx[segments &- 1] &+ spanX
         let count = rows.count, padded = (count &+ 3) & ~3
-        let m0 = rows.lowerBound
-        var outX = m0 % outW, rest = m0 / outW
-        var outY = rest % outH
-        var sample = input + ((rest / outH &- firstSample) &* inH &* inW &* inC &+ group &* cinG)
+        var pixel = OutputPixel(row: rows.lowerBound, height: outH, width: outW)
         var sideNext = side
         let step = strideW &* inC, tileSpan = 3 &* strideW &+ lastX
         var i = 0
         while i < padded {
             defer { i &+= 1 }
             let slot = table + ((i >> 2) &* segments &* 4 &+ (i & 3))
+            let sample = input + ((pixel.sample &- firstSample) &* inH &* inW &* inC &+ group &* cinG)
             // A whole tile of four pixels of one output row, every patch inside: its rows are `step` apart.
-            if i & 3 == 0 && i &+ 4 <= count && outX &+ 3 < outW {
-                let originY = outY &* strideH &- padTop, originX = outX &* strideW &- padLeft
+            if i & 3 == 0 && i &+ 4 <= count && pixel.x &+ 3 < outW {
+                let originY = pixel.y &* strideH &- padTop, originX = pixel.x &* strideW &- padLeft
                 if originY >= 0 && originY &+ spanY < inH && originX >= 0 && originX &+ tileSpan < inW {
                     let origin = sample + (originY &* inW &+ originX) &* inC
                     for s in 0..<segments {
@@ -175,11 +174,7 @@ extension FastConv2D {
                         tap[0] = first; tap[1] = first + step; tap[2] = first + 2 &* step; tap[3] = first + 3 &* step
                     }
                     i &+= 3
-                    outX &+= 4
-                    if outX == outW {
-                        outX = 0; outY &+= 1
-                        if outY == outH { outY = 0; sample += inH &* inW &* inC }
-                    }
+                    pixel.advance(by: 4)
                     continue
                 }
             }
@@ -187,7 +182,7 @@ extension FastConv2D {
                 for s in 0..<segments { slot[s &* 4] = pad }
                 continue
             }
-            let originY = outY &* strideH &- padTop, originX = outX &* strideW &- padLeft
+            let originY = pixel.y &* strideH &- padTop, originX = pixel.x &* strideW &- padLeft
             if originY >= 0 && originY &+ spanY < inH && originX >= 0 && originX &+ lastX < inW {
                 let origin = sample + (originY &* inW &+ originX) &* inC
                 for s in 0..<segments { slot[s &* 4] = origin + offsets[s] }
@@ -212,11 +207,7 @@ extension FastConv2D {
                     }
                 }
             }
-            outX &+= 1
-            if outX == outW {
-                outX = 0; outY &+= 1
-                if outY == outH { outY = 0; sample += inH &* inW &* inC }
-            }
+            pixel.advance()
         }
     }
 }
