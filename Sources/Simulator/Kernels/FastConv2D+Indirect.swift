@@ -9,37 +9,42 @@ import QCore
 /// segment's K is padded to whole u8 quads with zero weights (`packed`, repacked only where a segment is
 /// not already whole quads, e.g. a 1-channel stem's 3-value filter rows), so the kernel may read up to 3
 /// bytes past a segment: they meet zero weights, and the converted input keeps 4 bytes of slack after
-/// its last sample. A segment that lies inside the image is read in place; one wholly in the padding
-/// reads `padding`; one that straddles the border (a filter row at the left or right edge) is
-/// assembled in a side buffer, padding value outside the image, as im2col would write it.
+/// its last sample.
+///
+/// The input is converted into a *padded* image (`paddedH x paddedW`, the conv's padding written as the
+/// padding value `zin - min` around each sample, as far as any tap reaches), so every segment of every
+/// output pixel lies inside it: a pixel's table entries are its patch origin plus fixed offsets, with
+/// no bounds checks, and the sums are those of im2col, which writes the same padding value.
 final class IndirectConvForm: @unchecked Sendable {
-    /// Taps per segment (`kernelW` or 1) and segments per patch.
-    let segmentTaps: Int, segments: Int
-    /// Input values in one segment, and its padded length in quads.
-    let segmentLength: Int, segmentQuads: Int
-    /// Per segment: where it reads from a patch's top-left input value, and its first tap's row and
-    /// column from the patch origin.
-    let offsets: [Int], dy: [Int], dx: [Int]
-    /// Columns a segment spans past its first tap: `(segmentTaps - 1) * dilationW`.
-    let spanX: Int
+    /// Segments per patch, the input values in one segment, and its padded length in quads.
+    let segments: Int, segmentLength: Int, segmentQuads: Int
+    /// Rows and columns of the padded image: the input plus the padding on each side that a tap reaches.
+    let paddedH: Int, paddedW: Int
+    /// Per segment: where it reads from a patch's top-left value in the padded image.
+    let offsets: [Int]
     /// Per group, the weights with K laid out segment by segment in whole quads (the conv's own packing
     /// where that is the same layout).
     let packed: [PackedGEMMWeights]
-    /// `segmentQuads * 4` bytes of the padding value `zin - min`.
+    /// `segmentQuads * 4` bytes of the padding value, read by the rows that fill a last tile.
     let padding: UnsafeMutablePointer<UInt8>
 
     init(_ p: ConvParams, packed convPacked: [PackedGEMMWeights], paddingValue: Int32) {
         let cinG = p.inChannelsPerGroup
         let segmentTaps = p.groups == 1 && p.dilationW == 1 ? p.kernelW : 1
         let segments = p.kernelH * p.kernelW / segmentTaps, length = segmentTaps * cinG
-        self.segmentTaps = segmentTaps; self.segments = segments
+        self.segments = segments
         segmentLength = length
         segmentQuads = (length + 3) / 4
-        let taps = (0..<segments).map { $0 * segmentTaps }
-        offsets = taps.map { t in ((t / p.kernelW) * p.dilationH * p.inW + (t % p.kernelW) * p.dilationW) * p.inC }
-        dy = taps.map { t in (t / p.kernelW) * p.dilationH }
-        dx = taps.map { t in (t % p.kernelW) * p.dilationW }
-        spanX = (segmentTaps - 1) * p.dilationW
+        // The last row and column any tap reaches, from the padded image's origin (-padTop, -padLeft).
+        let reachH = (p.outH - 1) * p.strideH + (p.kernelH - 1) * p.dilationH + 1
+        let reachW = (p.outW - 1) * p.strideW + (p.kernelW - 1) * p.dilationW + 1
+        paddedH = Swift.max(reachH, p.padTop + p.inH)
+        paddedW = Swift.max(reachW, p.padLeft + p.inW)
+        let paddedW = paddedW
+        offsets = (0..<segments).map { s in
+            let t = s * segmentTaps
+            return ((t / p.kernelW) * p.dilationH * paddedW + (t % p.kernelW) * p.dilationW) * p.inC
+        }
         let paddedLength = segmentQuads * 4
         if paddedLength == segmentLength {
             packed = convPacked
@@ -72,12 +77,12 @@ extension FastConv2D {
     /// Whether `run` takes the indirect form at the active kernel level.
     var runsIndirect: Bool { indirect?.runs ?? false }
 
-    /// Each thread converts the samples its rows read to bytes (`x - min`), as `run` does, then for
+    /// Each thread converts the samples its rows read to bytes (`x - min`) in the padded image, then for
     /// each block of rows points a table at the segments of each 4-row tile and runs the indirect
     /// kernel, then requantizes: the same sums as im2col, so the same outputs.
     func runIndirect(_ input: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>, batch: Int, threads: Int) {
         guard let form = indirect else { return }
-        let pixels = p.outH * p.outW, sampleSize = p.inH * p.inW * p.inC
+        let pixels = p.outH * p.outW, paddedSize = form.paddedH * form.paddedW * p.inC
         let rows = batch * pixels
         let blockRows = GEMMScratch.blockRows
         let tableCount = blockRows * form.segments
@@ -91,15 +96,12 @@ extension FastConv2D {
                 ThreadScratch.withBytes(slot: 0, count: tableCount * pointerSize) { tableBytes in
                     ThreadScratch.withBytes(slot: 1, count: blockRows * ldc * 4) { cBytes in
                         // 4 bytes of slack: a segment's padded quads may read past the last sample.
-                        ThreadScratch.withBytes(slot: 2, count: samples.count * sampleSize + 4) { bytes in
-                            ThreadScratch.withBytes(slot: 3, count: tableCount * form.segmentQuads * 4) { side in
-                                let converted = bytes.bindMemory(to: UInt8.self, capacity: samples.count * sampleSize + 4)
-                                let table = tableBytes.bindMemory(to: UnsafePointer<UInt8>?.self, capacity: tableCount)
-                                let c = cBytes.bindMemory(to: Int32.self, capacity: blockRows * ldc)
-                                convolveIndirect(form, input, converted, samples: samples, rows: range, table: table,
-                                                 side: side.bindMemory(to: UInt8.self, capacity: tableCount * form.segmentQuads * 4),
-                                                 c: c, ldc: ldc, bias: bias, out)
-                            }
+                        ThreadScratch.withBytes(slot: 2, count: samples.count * paddedSize + 4) { bytes in
+                            let converted = bytes.bindMemory(to: UInt8.self, capacity: samples.count * paddedSize + 4)
+                            let table = tableBytes.bindMemory(to: UnsafePointer<UInt8>?.self, capacity: tableCount)
+                            let c = cBytes.bindMemory(to: Int32.self, capacity: blockRows * ldc)
+                            convolveIndirect(form, input, converted, samples: samples, rows: range, table: table,
+                                             c: c, ldc: ldc, bias: bias, out)
                         }
                     }
                 }
@@ -110,24 +112,16 @@ extension FastConv2D {
     @inline(__always)
     private func convolveIndirect(_ form: IndirectConvForm, _ input: UnsafePointer<Int32>, _ converted: UnsafeMutablePointer<UInt8>,
                                   samples: Range<Int>, rows range: Range<Int>, table: UnsafeMutablePointer<UnsafePointer<UInt8>?>,
-                                  side: UnsafeMutablePointer<UInt8>, c: UnsafeMutablePointer<Int32>, ldc: Int,
+                                  c: UnsafeMutablePointer<Int32>, ldc: Int,
                                   bias: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>) {
-        let sampleSize = p.inH * p.inW * p.inC, count = samples.count * sampleSize
-        let offset = inputOffset, source = input + samples.lowerBound * sampleSize
-        qc_offset_u8(source, count, offset, converted)
-        for i in count..<(count + 4) { converted[i] = 0 }
+        convertPadded(form, input, samples: samples, into: converted)
         var first = range.lowerBound
         while first < range.upperBound {
             let rows = Swift.min(GEMMScratch.blockRows, range.upperBound - first)
             for g in 0..<p.groups {
                 form.offsets.withUnsafeBufferPointer { offsets in
-                    form.dy.withUnsafeBufferPointer { dy in
-                        form.dx.withUnsafeBufferPointer { dx in
-                            segmentTable(form, UnsafePointer(converted), firstSample: samples.lowerBound, rows: first..<first + rows,
-                                         group: g, into: table, side: side,
-                                         offsets: offsets.baseAddress!, dy: dy.baseAddress!, dx: dx.baseAddress!)
-                        }
-                    }
+                    segmentTable(form, UnsafePointer(converted), firstSample: samples.lowerBound, rows: first..<first + rows,
+                                 group: g, into: table, offsets: offsets.baseAddress!)
                 }
                 form.packed[g].multiplyIndirect(table: UnsafePointer(table), tiles: (rows + 3) / 4, taps: form.segments,
                                                 tapQuads: form.segmentQuads, c: c, ldc: ldc)
@@ -140,74 +134,73 @@ extension FastConv2D {
         }
     }
 
+    /// `samples` of the input as bytes `x - inputOffset` in padded images, one after another, the
+    /// padding value in the border, and 4 zero bytes after the last.
+    @inline(__always)
+    private func convertPadded(_ form: IndirectConvForm, _ input: UnsafePointer<Int32>, samples: Range<Int>,
+                               into converted: UnsafeMutablePointer<UInt8>) {
+        let inC = p.inC, sampleSize = p.inH * p.inW * inC
+        let paddedH = form.paddedH, paddedW = form.paddedW, rowBytes = paddedW &* inC
+        let offset = inputOffset, fill = form.padding[0], source = input + samples.lowerBound * sampleSize
+        let count = samples.count &* paddedH &* rowBytes
+        if paddedH == p.inH && paddedW == p.inW {
+            qc_offset_u8(source, count, offset, converted)
+        } else {
+            let top = p.padTop, left = p.padLeft &* inC, line = p.inW &* inC, right = rowBytes &- left &- line
+            for b in 0..<samples.count {
+                let image = converted + b &* paddedH &* rowBytes, sample = source + b &* sampleSize
+                for y in 0..<paddedH {
+                    let row = image + y &* rowBytes
+                    let inY = y &- top
+                    guard inY >= 0 && inY < p.inH else {
+                        row.initialize(repeating: fill, count: rowBytes)
+                        continue
+                    }
+                    row.initialize(repeating: fill, count: left)
+                    qc_offset_u8(sample + inY &* line, line, offset, row + left)
+                    (row + (left &+ line)).initialize(repeating: fill, count: right)
+                }
+            }
+        }
+        (converted + count).initialize(repeating: 0, count: 4)
+    }
+
     /// The table for the output pixels `rows` (flat over batch, outY, outX), in tiles of 4:
-    /// `table[(tile * segments + s) * 4 + r]` points at segment s of row `4 tile + r`'s patch, for
-    /// group `group` (samples from `firstSample` on): in `input` where the segment lies inside the
-    /// image, at `form.padding` where it lies in the padding (and for the rows that fill the last tile
-    /// past `rows`), else at its values assembled in `side`.
+    /// `table[(tile * segments + s) * 4 + r]` points at segment s of row `4 tile + r`'s patch in the
+    /// padded images of `input` (samples from `firstSample` on), for group `group`; the rows that fill
+    /// the last tile past `rows` point at `form.padding`.
     @inline(__always)
     private func segmentTable(_ form: IndirectConvForm, _ input: UnsafePointer<UInt8>, firstSample: Int, rows: Range<Int>,
-                              group: Int, into table: UnsafeMutablePointer<UnsafePointer<UInt8>?>, side: UnsafeMutablePointer<UInt8>,
-                              offsets: UnsafePointer<Int>, dy: UnsafePointer<Int>, dx: UnsafePointer<Int>) {
-        let segments = form.segments, segmentTaps = form.segmentTaps, cinG = p.inChannelsPerGroup
-        let sideStride = form.segmentQuads &* 4
-        let inH = p.inH, inW = p.inW, inC = p.inC, outH = p.outH, outW = p.outW
-        let strideH = p.strideH, strideW = p.strideW, padTop = p.padTop, padLeft = p.padLeft
-        let pad = UnsafePointer(form.padding), fill = form.padding[0]
-        let spanX = form.spanX, spanY = dy[segments &- 1], lastX = dx[segments &- 1] &+ spanX
+                              group: Int, into table: UnsafeMutablePointer<UnsafePointer<UInt8>?>, offsets: UnsafePointer<Int>) {
+        let segments = form.segments, inC = p.inC, outW = p.outW
+        let rowBytes = form.paddedW &* inC, imageBytes = form.paddedH &* rowBytes
+        let stepY = p.strideH &* rowBytes, stepX = p.strideW &* inC
         let count = rows.count, padded = (count &+ 3) & ~3
-        var pixel = OutputPixel(row: rows.lowerBound, height: outH, width: outW)
-        var sideNext = side
-        let step = strideW &* inC, tileSpan = 3 &* strideW &+ lastX
+        var pixel = OutputPixel(row: rows.lowerBound, height: p.outH, width: outW)
+        let base = input + group &* p.inChannelsPerGroup
         var i = 0
-        while i < padded {
-            defer { i &+= 1 }
+        while i < count {
             let slot = table + ((i >> 2) &* segments &* 4 &+ (i & 3))
-            let sample = input + ((pixel.sample &- firstSample) &* inH &* inW &* inC &+ group &* cinG)
-            // A whole tile of four pixels of one output row, every patch inside: its rows are `step` apart.
+            let origin = base + ((pixel.sample &- firstSample) &* imageBytes &+ pixel.y &* stepY &+ pixel.x &* stepX)
+            // A whole tile of four pixels of one output row: its rows are `stepX` apart.
             if i & 3 == 0 && i &+ 4 <= count && pixel.x &+ 3 < outW {
-                let originY = pixel.y &* strideH &- padTop, originX = pixel.x &* strideW &- padLeft
-                if originY >= 0 && originY &+ spanY < inH && originX >= 0 && originX &+ tileSpan < inW {
-                    let origin = sample + (originY &* inW &+ originX) &* inC
-                    for s in 0..<segments {
-                        let first = origin + offsets[s], tap = slot + s &* 4
-                        tap[0] = first; tap[1] = first + step; tap[2] = first + 2 &* step; tap[3] = first + 3 &* step
-                    }
-                    i &+= 3
-                    pixel.advance(by: 4)
-                    continue
+                for s in 0..<segments {
+                    let first = origin + offsets[s], tap = slot + s &* 4
+                    tap[0] = first; tap[1] = first + stepX; tap[2] = first + 2 &* stepX; tap[3] = first + 3 &* stepX
                 }
-            }
-            if i >= count {
-                for s in 0..<segments { slot[s &* 4] = pad }
+                i &+= 4
+                pixel.advance(by: 4)
                 continue
             }
-            let originY = pixel.y &* strideH &- padTop, originX = pixel.x &* strideW &- padLeft
-            if originY >= 0 && originY &+ spanY < inH && originX >= 0 && originX &+ lastX < inW {
-                let origin = sample + (originY &* inW &+ originX) &* inC
-                for s in 0..<segments { slot[s &* 4] = origin + offsets[s] }
-            } else {
-                for s in 0..<segments {
-                    let y = originY &+ dy[s], x = originX &+ dx[s]
-                    if y < 0 || y >= inH || x &+ spanX < 0 || x >= inW {
-                        slot[s &* 4] = pad
-                    } else if x >= 0 && x &+ spanX < inW {
-                        slot[s &* 4] = sample + (y &* inW &+ x) &* inC
-                    } else {
-                        // Straddles the left or right border (a whole filter row, so dilationW is 1): the
-                        // taps inside are one contiguous run of the input, the padding value either side.
-                        let inLow = Swift.max(0, 0 &- x), inHigh = Swift.min(segmentTaps, inW &- x)
-                        let low = inLow &* cinG, high = inHigh &* cinG
-                        let dst = UnsafeMutableRawPointer(sideNext)
-                        dst.initializeMemory(as: UInt8.self, repeating: fill, count: low)
-                        dst.advanced(by: low).copyMemory(from: sample + (y &* inW &+ x &+ inLow) &* inC, byteCount: high &- low)
-                        (dst + high).initializeMemory(as: UInt8.self, repeating: fill, count: form.segmentLength &- high)
-                        slot[s &* 4] = UnsafePointer(sideNext)
-                        sideNext += sideStride
-                    }
-                }
-            }
+            for s in 0..<segments { slot[s &* 4] = origin + offsets[s] }
+            i &+= 1
             pixel.advance()
+        }
+        let pad = UnsafePointer(form.padding)
+        while i < padded {
+            let slot = table + ((i >> 2) &* segments &* 4 &+ (i & 3))
+            for s in 0..<segments { slot[s &* 4] = pad }
+            i &+= 1
         }
     }
 }
