@@ -151,15 +151,20 @@ static inline __m512i qc_rdbpot16(__m512i high, __m512i right, __m512i mask, __m
     return _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted, one);
 }
 
-static inline __attribute__((always_inline)) __m512i qc_rq16_apply(const qc_rq16 *p, __m512i x) {
-    if (p->profile == 1) {
+/// The case of `qc_rq16_apply` these constants take: 0 single rounding, 1 gemmlowp plain, 2 gemmlowp
+/// with left shifts or an INT32_MIN multiplier. Loops switch on it once, outside, and call
+/// `qc_rq16_apply_kind` with a literal, so each loop body is compiled for its case without branches.
+static inline int qc_rq16_kind(const qc_rq16 *p) { return p->profile == 1 ? 0 : p->plain ? 1 : 2; }
+
+static inline __attribute__((always_inline)) __m512i qc_rq16_apply_kind(const qc_rq16 *p, __m512i x, int kind) {
+    if (kind == 0) {
         __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, p->m), p->nudge_even);
         __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), p->m_odd), p->nudge_odd);
         pe = _mm512_srav_epi64(pe, p->total_even);
         po = _mm512_srav_epi64(po, p->total_odd);
         return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
     }
-    if (p->plain) return qc_rdbpot16(qc_high_mul16(x, p->m, p->m_odd), p->right, p->mask, p->half);
+    if (kind == 1) return qc_rdbpot16(qc_high_mul16(x, p->m, p->m_odd), p->right, p->mask, p->half);
     const __m512i zero = _mm512_setzero_si512(), min32 = _mm512_set1_epi32(INT32_MIN);
     __m512i scaled = _mm512_sllv_epi32(x, _mm512_max_epi32(p->shift, zero));
     __m512i high = qc_high_mul16(scaled, p->m, p->m_odd);
@@ -167,6 +172,18 @@ static inline __attribute__((always_inline)) __m512i qc_rq16_apply(const qc_rq16
     high = _mm512_mask_mov_epi32(high, overflow, _mm512_set1_epi32(INT32_MAX));
     return qc_rdbpot16(high, p->right, p->mask, p->half);
 }
+
+static inline __attribute__((always_inline)) __m512i qc_rq16_apply(const qc_rq16 *p, __m512i x) {
+    return qc_rq16_apply_kind(p, x, qc_rq16_kind(p));
+}
+
+/// `body(kind)` compiled once per case of `qc_rq16_kind(p)`, chosen once.
+#define QC_RQ16_SWITCH(p, body)            \
+    switch (qc_rq16_kind(p)) {             \
+    case 0: body(0); break;                \
+    case 1: body(1); break;                \
+    default: body(2); break;               \
+    }
 
 /// Lanes `0 ..< n` (n <= 16) of a mask.
 static inline __mmask16 qc_lanes16(ptrdiff_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
@@ -189,6 +206,7 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
                                  : _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)shift));
         qc_rq16 p = qc_rq16_prepare(vm, vs, profile);
         const ptrdiff_t per = 16 / channels;
+        const int kind = qc_rq16_kind(&p);
         for (; first + per <= rows; first += per) {
             const int32_t *src = c + first * ldc;
             int32_t *dst = out + first * out_stride;
@@ -202,8 +220,9 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
                 x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(src + 2 * ldc)), 2);
                 x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(src + 3 * ldc)), 3);
             }
-            __m512i y = _mm512_add_epi32(qc_rq16_apply(&p, _mm512_add_epi32(x, vb)), vz);
-            y = _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi);
+            x = _mm512_add_epi32(x, vb);
+            x = kind == 0 ? qc_rq16_apply_kind(&p, x, 0) : kind == 1 ? qc_rq16_apply_kind(&p, x, 1) : qc_rq16_apply_kind(&p, x, 2);
+            __m512i y = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(x, vz), vlo), vhi);
             if (eight) {
                 _mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(y));
                 _mm256_storeu_si256((__m256i *)(dst + out_stride), _mm512_extracti64x4_epi64(y, 1));
@@ -219,11 +238,31 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
         const __mmask16 k = qc_lanes16(channels - j0);
         __m512i vb = _mm512_maskz_loadu_epi32(k, bias + j0);
         qc_rq16 p = qc_rq16_prepare(_mm512_maskz_loadu_epi32(k, mult + j0), _mm512_maskz_loadu_epi32(k, shift + j0), profile);
-        for (ptrdiff_t r = first; r < rows; r++) {
-            __m512i x = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, c + r * ldc + j0), vb);
-            __m512i y = _mm512_add_epi32(qc_rq16_apply(&p, x), vz);
-            _mm512_mask_storeu_epi32(out + r * out_stride + j0, k, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi));
+        const int32_t *src = c + j0;
+        int32_t *dst = out + j0;
+        // Whole 16-channel blocks load and store without masks (masked stores are slow on some cores),
+        // two rows per step; a partial block takes the masked loop.
+#define QC_ROWS_BODY(kind)                                                                                      \
+        {                                                                                                       \
+            ptrdiff_t r = first;                                                                                \
+            if (k == (__mmask16)0xFFFF) {                                                                       \
+                for (; r + 2 <= rows; r += 2) {                                                                 \
+                    __m512i x0 = _mm512_add_epi32(_mm512_loadu_si512(src + r * ldc), vb);                       \
+                    __m512i x1 = _mm512_add_epi32(_mm512_loadu_si512(src + (r + 1) * ldc), vb);                 \
+                    __m512i y0 = _mm512_add_epi32(qc_rq16_apply_kind(&p, x0, kind), vz);                        \
+                    __m512i y1 = _mm512_add_epi32(qc_rq16_apply_kind(&p, x1, kind), vz);                        \
+                    _mm512_storeu_si512(dst + r * out_stride, _mm512_min_epi32(_mm512_max_epi32(y0, vlo), vhi)); \
+                    _mm512_storeu_si512(dst + (r + 1) * out_stride, _mm512_min_epi32(_mm512_max_epi32(y1, vlo), vhi)); \
+                }                                                                                               \
+            }                                                                                                   \
+            for (; r < rows; r++) {                                                                             \
+                __m512i x = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, src + r * ldc), vb);                   \
+                __m512i y = _mm512_add_epi32(qc_rq16_apply_kind(&p, x, kind), vz);                              \
+                _mm512_mask_storeu_epi32(dst + r * out_stride, k, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi)); \
+            }                                                                                                   \
         }
+        QC_RQ16_SWITCH(&p, QC_ROWS_BODY)
+#undef QC_ROWS_BODY
     }
 }
 
@@ -231,11 +270,21 @@ void qc_requant_flat_avx512(const int32_t *x, ptrdiff_t n, int32_t m, int32_t sh
         int32_t lo, int32_t hi, int32_t *out, int profile) {
     const qc_rq16 p = qc_rq16_prepare(_mm512_set1_epi32(m), _mm512_set1_epi32(shift), profile);
     const __m512i vz = _mm512_set1_epi32(zout), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
-    for (ptrdiff_t i = 0; i < n; i += 16) {
-        const __mmask16 k = qc_lanes16(n - i);
-        __m512i y = _mm512_add_epi32(qc_rq16_apply(&p, _mm512_maskz_loadu_epi32(k, x + i)), vz);
-        _mm512_mask_storeu_epi32(out + i, k, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi));
+#define QC_FLAT_BODY(kind)                                                                                      \
+    {                                                                                                           \
+        ptrdiff_t i = 0;                                                                                        \
+        for (; i + 16 <= n; i += 16) {                                                                          \
+            __m512i y = _mm512_add_epi32(qc_rq16_apply_kind(&p, _mm512_loadu_si512(x + i), kind), vz);          \
+            _mm512_storeu_si512(out + i, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi));                      \
+        }                                                                                                       \
+        if (i < n) {                                                                                            \
+            const __mmask16 k = qc_lanes16(n - i);                                                              \
+            __m512i y = _mm512_add_epi32(qc_rq16_apply_kind(&p, _mm512_maskz_loadu_epi32(k, x + i), kind), vz); \
+            _mm512_mask_storeu_epi32(out + i, k, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi));              \
+        }                                                                                                       \
     }
+    QC_RQ16_SWITCH(&p, QC_FLAT_BODY)
+#undef QC_FLAT_BODY
 }
 
 void qc_rescale_accumulate_avx512(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m,
@@ -243,15 +292,33 @@ void qc_rescale_accumulate_avx512(const int32_t *x, ptrdiff_t n, int32_t z, int3
     const qc_rq16 p = qc_rq16_prepare(_mm512_set1_epi32(m), _mm512_set1_epi32(shift), profile);
     const __m512i vz = _mm512_set1_epi32(z);
     const __m128i vl = _mm_cvtsi32_si128(left);
-    for (ptrdiff_t i = 0; i < n; i += 16) {
-        const __mmask16 k = qc_lanes16(n - i);
-        __m512i v = _mm512_sll_epi32(_mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, x + i), vz), vl);
-        v = qc_rq16_apply(&p, v);
-        // sign is +1 or -1: subtracting wraps exactly as adding sign * v does.
-        __m512i base = accumulate ? _mm512_maskz_loadu_epi32(k, acc + i) : _mm512_setzero_si512();
-        v = sign < 0 ? _mm512_sub_epi32(base, v) : _mm512_add_epi32(base, v);
-        _mm512_mask_storeu_epi32(acc + i, k, v);
+    // sign is +1 or -1: subtracting wraps exactly as adding sign * v does.
+#define QC_RESCALE_STEP(kind, load, store)                                                                      \
+    {                                                                                                           \
+        __m512i v = qc_rq16_apply_kind(&p, _mm512_sll_epi32(_mm512_sub_epi32(load(x + i), vz), vl), kind);      \
+        __m512i base = accumulate ? load(acc + i) : _mm512_setzero_si512();                                     \
+        store(acc + i, sign < 0 ? _mm512_sub_epi32(base, v) : _mm512_add_epi32(base, v));                       \
     }
+#define QC_FULL_LOAD(ptr) _mm512_loadu_si512(ptr)
+#define QC_FULL_STORE(ptr, v) _mm512_storeu_si512(ptr, v)
+#define QC_PART_LOAD(ptr) _mm512_maskz_loadu_epi32(k, ptr)
+#define QC_PART_STORE(ptr, v) _mm512_mask_storeu_epi32(ptr, k, v)
+#define QC_RESCALE_BODY(kind)                                                                                   \
+    {                                                                                                           \
+        ptrdiff_t i = 0;                                                                                        \
+        for (; i + 16 <= n; i += 16) QC_RESCALE_STEP(kind, QC_FULL_LOAD, QC_FULL_STORE)                        \
+        if (i < n) {                                                                                            \
+            const __mmask16 k = qc_lanes16(n - i);                                                              \
+            QC_RESCALE_STEP(kind, QC_PART_LOAD, QC_PART_STORE)                                                  \
+        }                                                                                                       \
+    }
+    QC_RQ16_SWITCH(&p, QC_RESCALE_BODY)
+#undef QC_RESCALE_BODY
+#undef QC_RESCALE_STEP
+#undef QC_FULL_LOAD
+#undef QC_FULL_STORE
+#undef QC_PART_LOAD
+#undef QC_PART_STORE
 }
 
 /// A 3x3, dilation-1 row's pixels `ox0 ..< ox1`, whose nine taps all lie inside the image (`top` is
