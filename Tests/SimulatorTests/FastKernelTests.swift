@@ -169,6 +169,34 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// Padded 3x3 dilation-1 depthwise convs, which run on a padded copy of each sample: channel counts
+    /// of the 8-channel paired form, whole and partial 16-lane blocks; strides 1 and 2; symmetric,
+    /// one-sided and no padding; batches whose rows cross samples on one and two threads.
+    func testPaddedThreeByThreeDepthwiseMatchesReference() throws {
+        var rng = TestRNG(seed: 61)
+        let cases: [(c: Int, stride: (Int, Int), pad: (Int, Int, Int, Int), h: Int, w: Int)] = [
+            (8, (1, 1), (1, 1, 1, 1), 6, 7), (16, (1, 1), (1, 1, 1, 1), 5, 5), (20, (2, 2), (0, 1, 0, 1), 7, 6),
+            (1, (1, 2), (1, 0, 2, 1), 4, 9), (33, (2, 1), (1, 1, 0, 0), 6, 5), (8, (2, 2), (1, 1, 1, 1), 8, 8),
+            (16, (1, 1), (0, 0, 1, 0), 3, 3), (5, (1, 1), (2, 2, 2, 2), 3, 4),
+        ]
+        for (trial, t) in cases.enumerated() {
+            let outH = (t.h + t.pad.0 + t.pad.1 - 3) / t.stride.0 + 1, outW = (t.w + t.pad.2 + t.pad.3 - 3) / t.stride.1 + 1
+            let wType = QType.signed(8)!
+            var b = ModelBuilder()
+            let x = b.input([t.h, t.w, t.c], u8, zero: rng.int32(0...255))
+            let y = b.activation("y", [outH, outW, t.c], s8, zero: rng.int32(-128...127))
+            b.op(.depthwiseConv2D, [x, b.constant("w", [t.c, 3, 3], wType, rng.values(t.c * 9, wType), perChannel: true),
+                                    b.constant("b", [t.c], .int32, (0..<t.c).map { _ in rng.int32(-3000...3000) })], y,
+                 window(kernel: (3, 3), stride: t.stride, dilation: (1, 1), padding: t.pad)
+                    .merging(["depth_multiplier": [1]]).merging(requant(&rng, channels: t.c, shifts: -8...(-2), type: s8)))
+            let model = b.finished(outputs: [y])
+            for profile in RoundingProfile.allCases {
+                try assertFastMatchesReference(model, profile: profile, batch: [1, 3, 5][trial % 3], seed: UInt64(100 + trial),
+                                               context: "padded 3x3 depthwise case \(trial) \(profile)")
+            }
+        }
+    }
+
     /// Large enough for several row blocks, K blocks (K > 512) and both threads' chunks.
     /// The u8 path adds `vpmaddubsw` pair sums in int16 over runs of quads sized by the largest weight:
     /// all activations at 255 and every weight at the type's extreme put each run's sum at its bound.

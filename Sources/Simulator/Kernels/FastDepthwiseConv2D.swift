@@ -64,25 +64,74 @@ final class FastDepthwiseConv2D: IntegerLayer {
         }
     }
 
-    /// Multiplier 1: each output row's sums from `qc_depthwise_row_i32`, then `requantizeRows`.
+    /// Multiplier 1: each output row's sums from `qc_depthwise_row_i32`, then `requantizeRows`. A padded
+    /// 3x3 dilation-1 conv first copies each sample it reads into a padded image (`paddedShape`), the
+    /// padding value `zin` around it, so that every pixel takes the kernel's all-taps-inside path: a tap
+    /// on `zin` adds `(zin - zin) * w = 0`, as a tap in the padding adds nothing.
     private func runRows(input: UnsafePointer<Int32>, out: UnsafeMutablePointer<Int32>, batch: Int, threads: Int) {
-        let channels = p.outC, outW = p.outW
+        let channels = p.outC, outW = p.outW, sampleSize = p.inH * p.inW * p.inC
+        let padded = paddedShape
         tapWeights.withUnsafeBufferPointer { weights in
             p.bias.withUnsafeBufferPointer { bias in
                 let weights = weights.baseAddress!, bias = bias.baseAddress!
                 parallelChunks(batch * p.outH, threads: threads) { range in
                     let acc = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, outW * channels))
                     defer { acc.deallocate() }
-                    for row in range {
-                        let b = row / p.outH, outY = row % p.outH
-                        qc_depthwise_row_i32(input + b &* p.inH &* p.inW &* p.inC, p.inH, p.inW, channels, weights, p.inputZero,
-                                             p.kernelH, p.kernelW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop,
-                                             p.padLeft, outY, outW, acc)
-                        p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias, firstChannel: 0,
-                                                 into: out + row &* outW &* channels, outStride: channels)
+                    guard let (height, width) = padded else {
+                        for row in range {
+                            let b = row / p.outH, outY = row % p.outH
+                            qc_depthwise_row_i32(input + b &* sampleSize, p.inH, p.inW, channels, weights, p.inputZero,
+                                                 p.kernelH, p.kernelW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop,
+                                                 p.padLeft, outY, outW, acc)
+                            p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias, firstChannel: 0,
+                                                     into: out + row &* outW &* channels, outStride: channels)
+                        }
+                        return
+                    }
+                    let imageSize = height * width * channels
+                    ThreadScratch.withBytes(slot: 2, count: imageSize * 4) { bytes in
+                        let image = bytes.bindMemory(to: Int32.self, capacity: imageSize)
+                        var sample = -1
+                        for row in range {
+                            let b = row / p.outH, outY = row % p.outH
+                            if b != sample {
+                                padImage(input + b &* sampleSize, height: height, width: width, into: image)
+                                sample = b
+                            }
+                            qc_depthwise_row_i32(image, height, width, channels, weights, p.inputZero, 3, 3, p.strideH, p.strideW,
+                                                 1, 1, 0, 0, outY, outW, acc)
+                            p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias, firstChannel: 0,
+                                                     into: out + row &* outW &* channels, outStride: channels)
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// The padded image's rows and columns for a 3x3 dilation-1 conv with padding (the input plus the
+    /// padding on each side that a tap reaches); nil for other convs, which run on the input as it is.
+    private var paddedShape: (Int, Int)? {
+        guard p.kernelH == 3, p.kernelW == 3, p.dilationH == 1, p.dilationW == 1 else { return nil }
+        let height = Swift.max((p.outH - 1) * p.strideH + 3, p.padTop + p.inH)
+        let width = Swift.max((p.outW - 1) * p.strideW + 3, p.padLeft + p.inW)
+        return height == p.inH && width == p.inW ? nil : (height, width)
+    }
+
+    /// One sample into `image` (`height x width x C`): its rows at `(padTop, padLeft)`, `zin` elsewhere.
+    private func padImage(_ sample: UnsafePointer<Int32>, height: Int, width: Int, into image: UnsafeMutablePointer<Int32>) {
+        let channels = p.inC, zin = p.inputZero
+        let rowCount = width &* channels, left = p.padLeft &* channels, line = p.inW &* channels
+        let right = rowCount &- left &- line
+        for y in 0..<height {
+            let row = image + y &* rowCount, inY = y &- p.padTop
+            guard inY >= 0 && inY < p.inH else {
+                row.initialize(repeating: zin, count: rowCount)
+                continue
+            }
+            row.initialize(repeating: zin, count: left)
+            (row + left).initialize(from: sample + inY &* line, count: line)
+            (row + (left &+ line)).initialize(repeating: zin, count: right)
         }
     }
 }
