@@ -105,6 +105,10 @@ typedef struct {
     __m512i right, mask, half;          // gemmlowp plain: -shift, 2^right - 1, mask >> 1
     __m512i total_even, total_odd;      // single: 31 - shift per 64-bit lane
     __m512i nudge_even, nudge_odd;      // single: 2^(total - 1) per 64-bit lane
+    int merged;                         // gemmlowp plain, every lane's right shift 1...31 (or m == 0)
+    __m512i add_even, add_odd;          // merged: 2^30 + 2^(right + 30) per 64-bit lane (2^30 where right = 0)
+    __m512i below_even, below_odd;      // merged: 2^(right + 30) (INT64_MIN where right = 0)
+    __m512i shift_even, shift_odd;      // merged: 31 + right for the even lanes, right - 1 (or 0) for the odd
 } qc_rq16;
 
 static inline __attribute__((always_inline)) qc_rq16 qc_rq16_prepare(__m512i m, __m512i shift, int profile) {
@@ -129,6 +133,26 @@ static inline __attribute__((always_inline)) qc_rq16 qc_rq16_prepare(__m512i m, 
         p.right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
         p.mask = _mm512_sub_epi32(_mm512_sllv_epi32(one32, p.right), one32);
         p.half = _mm512_srai_epi32(p.mask, 1);
+        // The merged form (qc_rq16_apply_kind, kind 3) where every lane shifts right by 1...31, or has
+        // m == 0 (a masked-off lane, or a zero multiplier, whose result is 0 either way).
+        const __mmask16 ranged = _mm512_cmpge_epi32_mask(p.right, one32) & _mm512_cmple_epi32_mask(p.right, _mm512_set1_epi32(31));
+        p.merged = p.plain && (__mmask16)(ranged | _mm512_cmpeq_epi32_mask(m, zero)) == (__mmask16)0xFFFF;
+        p.add_even = p.add_odd = p.below_even = p.below_odd = p.shift_even = p.shift_odd = zero;
+        if (p.merged) {
+            const __m512i r_even = _mm512_and_si512(p.right, _mm512_set1_epi64(0xFFFFFFFF));
+            const __m512i r_odd = _mm512_srli_epi64(p.right, 32);
+            const __m512i one = _mm512_set1_epi64(1), thirty = _mm512_set1_epi64(30), zero64 = _mm512_setzero_si512();
+            const __m512i low = _mm512_set1_epi64((int64_t)1 << 30), never = _mm512_set1_epi64(INT64_MIN);
+            __mmask8 ze = _mm512_cmpeq_epi64_mask(r_even, zero64), zo = _mm512_cmpeq_epi64_mask(r_odd, zero64);
+            __m512i be = _mm512_sllv_epi64(one, _mm512_add_epi64(r_even, thirty));
+            __m512i bo = _mm512_sllv_epi64(one, _mm512_add_epi64(r_odd, thirty));
+            p.below_even = _mm512_mask_mov_epi64(be, ze, never);
+            p.below_odd = _mm512_mask_mov_epi64(bo, zo, never);
+            p.add_even = _mm512_mask_mov_epi64(_mm512_add_epi64(low, be), ze, low);
+            p.add_odd = _mm512_mask_mov_epi64(_mm512_add_epi64(low, bo), zo, low);
+            p.shift_even = _mm512_add_epi64(r_even, _mm512_set1_epi64(31));
+            p.shift_odd = _mm512_mask_mov_epi64(_mm512_sub_epi64(r_odd, one), zo, zero64);
+        }
     }
     return p;
 }
@@ -152,9 +176,26 @@ static inline __m512i qc_rdbpot16(__m512i high, __m512i right, __m512i mask, __m
 }
 
 /// The case of `qc_rq16_apply` these constants take: 0 single rounding, 1 gemmlowp plain, 2 gemmlowp
-/// with left shifts or an INT32_MIN multiplier. Loops switch on it once, outside, and call
+/// with left shifts or an INT32_MIN multiplier, 3 gemmlowp plain in one 64-bit step (`qc_rq16_merged`). Loops switch on it once, outside, and call
 /// `qc_rq16_apply_kind` with a literal, so each loop body is compiled for its case without branches.
-static inline int qc_rq16_kind(const qc_rq16 *p) { return p->profile == 1 ? 0 : p->plain ? 1 : 2; }
+static inline int qc_rq16_kind(const qc_rq16 *p) { return p->profile == 1 ? 0 : p->merged ? 3 : p->plain ? 1 : 2; }
+
+/// Kind 3, gemmlowp plain with right shifts r of 1...31: SaturatingRoundingDoublingHighMul then
+/// RoundingDivideByPOT in one 64-bit step per lane. With P0 = x m + 2^30, high = floor(P0 / 2^31) and
+/// the rounding divide is floor((high + 2^(r-1) - [high < 0]) / 2^r); high < 0 exactly when P0 < 0, and
+/// floor((floor(a / b) + c) / d) = floor((a + c b) / (b d)) for integer c, so the result is
+///     floor((x m + 2^30 + 2^(r+30) - [P0 < 0] 2^31) / 2^(31+r)),
+/// with P0 < 0 exactly when x m + 2^30 + 2^(r+30) < 2^(r+30). The even lanes shift by 31 + r and keep
+/// their low dword; the odd lanes shift by r - 1, which leaves the same result in their high dword.
+/// (A lane with m == 0 and r == 0 adds 2^30 only and never corrects: 0, as the two steps give.)
+static inline __attribute__((always_inline)) __m512i qc_rq16_merged(const qc_rq16 *p, __m512i x) {
+    const __m512i two31 = _mm512_set1_epi64((int64_t)1 << 31);
+    __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, p->m), p->add_even);
+    __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), p->m_odd), p->add_odd);
+    pe = _mm512_mask_sub_epi64(pe, _mm512_cmplt_epi64_mask(pe, p->below_even), pe, two31);
+    po = _mm512_mask_sub_epi64(po, _mm512_cmplt_epi64_mask(po, p->below_odd), po, two31);
+    return _mm512_mask_blend_epi32(0xAAAA, _mm512_srav_epi64(pe, p->shift_even), _mm512_srav_epi64(po, p->shift_odd));
+}
 
 static inline __attribute__((always_inline)) __m512i qc_rq16_apply_kind(const qc_rq16 *p, __m512i x, int kind) {
     if (kind == 0) {
@@ -164,6 +205,7 @@ static inline __attribute__((always_inline)) __m512i qc_rq16_apply_kind(const qc
         po = _mm512_srav_epi64(po, p->total_odd);
         return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
     }
+    if (kind == 3) return qc_rq16_merged(p, x);
     if (kind == 1) return qc_rdbpot16(qc_high_mul16(x, p->m, p->m_odd), p->right, p->mask, p->half);
     const __m512i zero = _mm512_setzero_si512(), min32 = _mm512_set1_epi32(INT32_MIN);
     __m512i scaled = _mm512_sllv_epi32(x, _mm512_max_epi32(p->shift, zero));
@@ -182,6 +224,7 @@ static inline __attribute__((always_inline)) __m512i qc_rq16_apply(const qc_rq16
     switch (qc_rq16_kind(p)) {             \
     case 0: body(0); break;                \
     case 1: body(1); break;                \
+    case 3: body(3); break;                \
     default: body(2); break;               \
     }
 
@@ -221,7 +264,8 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
                 x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(src + 3 * ldc)), 3);
             }
             x = _mm512_add_epi32(x, vb);
-            x = kind == 0 ? qc_rq16_apply_kind(&p, x, 0) : kind == 1 ? qc_rq16_apply_kind(&p, x, 1) : qc_rq16_apply_kind(&p, x, 2);
+            x = kind == 0 ? qc_rq16_apply_kind(&p, x, 0) : kind == 3 ? qc_rq16_apply_kind(&p, x, 3)
+              : kind == 1 ? qc_rq16_apply_kind(&p, x, 1) : qc_rq16_apply_kind(&p, x, 2);
             __m512i y = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(x, vz), vlo), vhi);
             if (eight) {
                 _mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(y));

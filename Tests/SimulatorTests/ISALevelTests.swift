@@ -127,6 +127,38 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// Blocks whose every lane shifts right by 1...31 (or has a zero multiplier), the avx512 levels'
+    /// one-step gemmlowp form: each level against scalar, accumulators at the int32 extremes included.
+    func testRightShiftOnlyRequantizationMatchesScalar() {
+        var rng = TestRNG(seed: 67)
+        let special: [Int32] = [0, 1, -1, Int32.min, Int32.max, Int32.min + 1, 1 << 30, -(1 << 30), -(1 << 30) - 1, 12345, -12345]
+        for table in levels {
+            for trial in 0..<48 {
+                let channels = [16, 5, 23, 32, 8, 4][trial % 6], rows = 1 + trial % 7
+                let mult: [Int32] = (0..<channels).map { j in
+                    (j + trial) % 7 == 0 ? 0 : [1, 1 << 30, Int32.max, -Int32.max, 1_518_500_250, -3][(trial + j) % 6]
+                }
+                let shift: [Int32] = (0..<channels).map { j in
+                    mult[j] == 0 && trial % 2 == 0 ? 0 : -Int32(1 + (trial * 7 + j * 5) % 31)
+                }
+                let ldc = channels + 1, stride = channels
+                let c = (0..<(rows * ldc)).map { i in i % 3 == 0 ? special[(i / 3) % special.count] : rng.int32(Int64(Int32.min)...Int64(Int32.max)) }
+                let bias = (0..<channels).map { j in j % 4 == 0 ? 0 : rng.int32(-100_000...100_000) }
+                let zout = rng.int32(-300...300)
+                let (lo, hi): (Int32, Int32) = trial % 3 == 0 ? (Int32.min, Int32.max) : (-128, 127)
+                var expected = [Int32](repeating: 0, count: rows * stride), actual = expected
+                scalar.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &expected, stride, 0)
+                table.pointee.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &actual, stride, 0)
+                XCTAssertEqual(actual, expected, "\(name(table)) requant_rows right shifts only, trial \(trial)")
+                let n = rows * ldc
+                var flatExpected = [Int32](repeating: 0, count: n), flatActual = flatExpected
+                scalar.requant_flat!(c, n, mult[0], shift[0], zout, lo, hi, &flatExpected, 0)
+                table.pointee.requant_flat!(c, n, mult[0], shift[0], zout, lo, hi, &flatActual, 0)
+                XCTAssertEqual(flatActual, flatExpected, "\(name(table)) requant_flat right shift \(shift[0]), trial \(trial)")
+            }
+        }
+    }
+
     func testRequantizationMatchesScalarOnEveryLane() {
         var rng = TestRNG(seed: 41)
         let special: [Int32] = [0, 1, -1, Int32.min, Int32.max, Int32.min + 1, 1 << 30, -(1 << 30), 12345, -12345]
