@@ -43,7 +43,8 @@ final class KernelConvPathTests: XCTestCase {
     /// two-panel order: in place where six pixels share a row inside the image, the row table
     /// elsewhere) equals bit for bit the first 16 channels of a 48-channel conv with the same weights
     /// there (the packed order), on geometries whose panels cross rows and touch the padding, with
-    /// several K blocks (cin 40, 3x3: K = 360) and groups.
+    /// several K blocks (cin 40, 3x3: K = 360) and groups, and with 1-3 channels (a zero-padded copy
+    /// of each sample).
     func testIndirectInPlaceAndPackedFormsGiveTheSameFloats() {
         var values = SeededValues(seed: 13)
         let cases: [(input: [Int], kernel: Int, stride: Int, dilation: Int, pad: Int, groups: Int)] = [
@@ -52,6 +53,12 @@ final class KernelConvPathTests: XCTestCase {
             ([8, 11, 12], 5, 2, 1, 2, 1),
             ([9, 9, 16], 3, 1, 2, 2, 1),
             ([8, 8, 32], 3, 1, 1, 1, 2),
+            // Fewer than 8 channels: read from a zero-padded copy of each sample.
+            ([14, 13, 1], 3, 2, 1, 1, 1),
+            ([9, 11, 3], 5, 1, 1, 2, 1),
+            ([10, 9, 2], 3, 1, 2, 2, 1),
+            ([7, 8, 1], 3, 3, 1, 0, 1),
+            ([12, 12, 3], 11, 1, 1, 5, 1),    // K = 363, two K blocks: packed
         ]
         for (index, c) in cases.enumerated() {
             let padding = Padding2D(top: c.pad, bottom: c.pad, left: c.pad, right: c.pad)
@@ -76,6 +83,8 @@ final class KernelConvPathTests: XCTestCase {
                                             bias: wideBias, activation: .relu), inputShape: c.input)
             XCTAssertLessThanOrEqual(small.weights.panels, GEMMTile.inPlaceMaxPanels)
             XCTAssertGreaterThan(large.weights.panels, GEMMTile.inPlaceMaxPanels)
+            XCTAssertEqual(small.paddedImage != nil, cinG < GEMMTile.indirectMinChannels && taps * cinG <= GEMMTile.maxKC,
+                           "case \(index)")
             for batch in [1, 2] {
                 let input = values.array(batch * c.input.reduce(1, *))
                 let pixels = batch * small.outputShape[0] * small.outputShape[1]

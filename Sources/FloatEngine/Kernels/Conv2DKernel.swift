@@ -19,6 +19,8 @@ public final class Conv2DKernel: @unchecked Sendable {
     let patchOffsets: UnsafeMutablePointer<Int>
     /// The indirect form's tap distances and zeros.
     let taps: ConvTapTable
+    /// Set for a stem read from a zero-padded copy of each sample (see `PaddedImagePlan`).
+    let paddedImage: PaddedImagePlan?
 
     /// `inputShape` is `[H, W, C]` per sample. Packs the weights.
     public init(_ conv: Conv2D, inputShape: [Int]) {
@@ -50,6 +52,9 @@ public final class Conv2DKernel: @unchecked Sendable {
         patchOffsets = .allocate(capacity: max(offsets.count, 1))
         patchOffsets.initialize(from: offsets, count: offsets.count)
         taps = ConvTapTable(geometry: g, channels: groupChannels)
+        paddedImage = readsInputDirectly ? nil
+            : PaddedImagePlan(geometry: g, inH: inH, inW: inW, channels: inChannels, groups: groups, outH: out.h,
+                              outW: out.w, weights: weights, blocking: blocking)
     }
 
     deinit { patchOffsets.deallocate() }
@@ -69,7 +74,9 @@ public final class Conv2DKernel: @unchecked Sendable {
         let m = batch * outputShape[0] * outputShape[1]
         let groupOut = outChannels / groups
         let work = m * weights.k * outChannels
-        if readsInputDirectly {
+        if let paddedImage {
+            runPaddedImage(paddedImage, input: input, output: output, m: m, work: work, tail: tail)
+        } else if readsInputDirectly {
             let source = MatrixSource(a: input, lda: inChannels, groupStride: groupChannels)
             runGEMM(source, m: m, work: work, groupOut: groupOut, output: output, tail: tail)
         } else {
