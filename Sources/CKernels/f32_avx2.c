@@ -280,6 +280,35 @@ void qc_depthwise_row_f32_avx2(const float *sample, ptrdiff_t in_h, ptrdiff_t in
     }
 }
 
+/// Float pooling, 8 channels per YMM (the comparison `v >= acc` ordered, so NaN never replaces, as
+/// Swift's `max`), the last channels one at a time.
+void qc_pool_row_f32_avx2(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
+                          ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+                          ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int average, float *out) {
+    ptrdiff_t y0, y1;
+    qc_pool_window(out_y, stride_h, pad_top, kernel_h, in_h, &y0, &y1);
+    const ptrdiff_t vector_channels = channels & ~(ptrdiff_t)7;
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        ptrdiff_t x0, x1;
+        qc_pool_window(ox, stride_w, pad_left, kernel_w, in_w, &x0, &x1);
+        const float scale = qc_pool_scale(y0, y1, x0, x1);
+        float *o = out + ox * channels;
+        for (ptrdiff_t ch = 0; ch < vector_channels; ch += 8) {
+            __m256 acc = _mm256_set1_ps(average ? 0.0f : -__builtin_inff());
+            for (ptrdiff_t y = y0; y < y1; y++) {
+                for (ptrdiff_t x = x0; x < x1; x++) {
+                    const __m256 v = _mm256_loadu_ps(sample + (y * in_w + x) * channels + ch);
+                    acc = average ? _mm256_add_ps(acc, v) : _mm256_blendv_ps(acc, v, _mm256_cmp_ps(v, acc, _CMP_GE_OQ));
+                }
+            }
+            _mm256_storeu_ps(o + ch, average ? _mm256_mul_ps(acc, _mm256_set1_ps(scale)) : acc);
+        }
+        qc_pool_pixel_f32_plain(sample, in_w, channels, vector_channels, y0, y1, x0, x1, average, scale, o);
+    }
+}
+
+void qc_activation_f32_avx2(int kind, float *x, ptrdiff_t n) { qc_activation_f32_loop(kind, x, n); }
+
 float qc_fma_probe_avx2(ptrdiff_t iterations, float seed, int64_t *flops) {
     *flops = (int64_t)iterations * 12 * 8 * 2;
     const __m256 m = _mm256_set1_ps(0.999999f), add = _mm256_set1_ps(seed);

@@ -195,6 +195,44 @@ void qc_depthwise_row_f32_avx512(const float *sample, ptrdiff_t in_h, ptrdiff_t 
     }
 }
 
+/// One float pool output pixel, 16 channels per ZMM, the last block masked: the comparison
+/// `v >= acc` is ordered (NaN never replaces, as Swift's `max`). `average` is a constant after inlining.
+static inline __attribute__((always_inline)) void qc_pool_pixel_avx512(
+    const float *sample, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t x0, ptrdiff_t x1,
+    int average, float scale, float *o) {
+    for (ptrdiff_t ch = 0; ch < channels; ch += 16) {
+        const __mmask16 k = qc_flanes16(channels - ch);
+        __m512 acc = _mm512_set1_ps(average ? 0.0f : -__builtin_inff());
+        for (ptrdiff_t y = y0; y < y1; y++) {
+            const float *row = sample + y * in_w * channels + ch;
+            for (ptrdiff_t x = x0; x < x1; x++) {
+                const __m512 v = _mm512_maskz_loadu_ps(k, row + x * channels);
+                acc = average ? _mm512_add_ps(acc, v) : _mm512_mask_mov_ps(acc, _mm512_cmp_ps_mask(v, acc, _CMP_GE_OQ), v);
+            }
+        }
+        _mm512_mask_storeu_ps(o + ch, k, average ? _mm512_mul_ps(acc, _mm512_set1_ps(scale)) : acc);
+    }
+}
+
+void qc_pool_row_f32_avx512(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
+                            ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+                            ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int average, float *out) {
+    ptrdiff_t y0, y1;
+    qc_pool_window(out_y, stride_h, pad_top, kernel_h, in_h, &y0, &y1);
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        ptrdiff_t x0, x1;
+        qc_pool_window(ox, stride_w, pad_left, kernel_w, in_w, &x0, &x1);
+        if (average) {
+            qc_pool_pixel_avx512(sample, in_w, channels, y0, y1, x0, x1, 1, qc_pool_scale(y0, y1, x0, x1),
+                                 out + ox * channels);
+        } else {
+            qc_pool_pixel_avx512(sample, in_w, channels, y0, y1, x0, x1, 0, 1.0f, out + ox * channels);
+        }
+    }
+}
+
+void qc_activation_f32_avx512(int kind, float *x, ptrdiff_t n) { qc_activation_f32_loop(kind, x, n); }
+
 /// Twelve independent ZMM FMA chains: the FP32 peak probe of this level.
 float qc_fma_probe_avx512(ptrdiff_t iterations, float seed, int64_t *flops) {
     *flops = (int64_t)iterations * 12 * 16 * 2;

@@ -77,6 +77,21 @@ void qc_depthwise_row_f32_scalar(const float *sample, ptrdiff_t in_h, ptrdiff_t 
     }
 }
 
+void qc_pool_row_f32_scalar(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
+                            ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+                            ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int average, float *out) {
+    ptrdiff_t y0, y1;
+    qc_pool_window(out_y, stride_h, pad_top, kernel_h, in_h, &y0, &y1);
+    for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+        ptrdiff_t x0, x1;
+        qc_pool_window(ox, stride_w, pad_left, kernel_w, in_w, &x0, &x1);
+        qc_pool_pixel_f32_plain(sample, in_w, channels, 0, y0, y1, x0, x1, average, qc_pool_scale(y0, y1, x0, x1),
+                                out + ox * channels);
+    }
+}
+
+void qc_activation_f32_scalar(int kind, float *x, ptrdiff_t n) { qc_activation_f32_loop(kind, x, n); }
+
 float qc_fma_probe_scalar(ptrdiff_t iterations, float seed, int64_t *flops) {
     *flops = (int64_t)iterations * 12 * 8 * 2;
     float acc[12][8];

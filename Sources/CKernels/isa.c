@@ -16,7 +16,8 @@
      qc_sgemm_6x8_##sfx, qc_sgemm_6x4_##sfx, qc_depthwise_row_f32_##sfx, qc_fma_probe_##sfx,                      \
      qc_int8_probe_##sfx, qc_depthwise_row_i32_##sfx, qc_sgemm_6xw_indirect_##sfx,                               \
      qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, qc_maxpool_row_i32_##sfx, \
-     qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx, qc_offset_u8_##sfx}
+     qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx, qc_offset_u8_##sfx, qc_pool_row_f32_##sfx, \
+     qc_activation_f32_##sfx}
 
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
 #if QC_X86
@@ -29,7 +30,8 @@ static const qc_kernels qc_table_avx512 = {
     qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx512, qc_fma_probe_avx512,
     qc_int8_probe_avx512, qc_depthwise_row_i32_avx512, qc_sgemm_6xw_indirect_avx512,
     qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512, qc_maxpool_row_i32_avx512,
-    qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512};
+    qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
+    qc_activation_f32_avx512};
 /// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the avx512 level's others.
 static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
@@ -37,7 +39,8 @@ static const qc_kernels qc_table_avx512vnni = {
     qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, qc_depthwise_row_f32_avx512, qc_fma_probe_avx512,
     qc_int8_probe_avx512vnni, qc_depthwise_row_i32_avx512, qc_sgemm_6xw_indirect_avx512,
     qc_gemm_u8s8_4x16_indirect_avx512vnni, qc_gemm_u8s8_4x32_indirect_avx512vnni, qc_maxpool_row_i32_avx512,
-    qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512};
+    qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
+    qc_activation_f32_avx512};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -314,3 +317,12 @@ void qc_sgemm_6xw_indirect(int width, ptrdiff_t taps, ptrdiff_t cin, const float
                            ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
     qc_active_table->sgemm_6xw_indirect(width, taps, cin, rows, b, c, ldc, bias, clamps, lo, hi);
 }
+
+void qc_pool_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
+                     ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top, ptrdiff_t pad_left,
+                     ptrdiff_t out_y, ptrdiff_t out_w, int average, float *out) {
+    qc_active_table->pool_row_f32(sample, in_h, in_w, channels, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left,
+                                  out_y, out_w, average, out);
+}
+
+void qc_activation_f32(int kind, float *x, ptrdiff_t n) { qc_active_table->activation_f32(kind, x, n); }

@@ -67,7 +67,12 @@
                                   ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, \
                                   const uint64_t *magic, const uint64_t *shift, int32_t empty, int32_t lo, int32_t hi, \
                                   int32_t *out); \
-    void qc_offset_u8_##sfx(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out);
+    void qc_offset_u8_##sfx(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out); \
+    void qc_pool_row_f32_##sfx(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, \
+                               ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, \
+                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int average, \
+                               float *out); \
+    void qc_activation_f32_##sfx(int kind, float *x, ptrdiff_t n);
 
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86
@@ -164,6 +169,107 @@ static inline void qc_dw_tap_range(ptrdiff_t origin, ptrdiff_t kernel, ptrdiff_t
     while (e > s && origin + (e - 1) * dilation >= size) e--;
     *start = s;
     *end = e;
+}
+
+/// The float pool's window for output coordinate `out` along one axis, clipped to the input: [*start, *end).
+static inline void qc_pool_window(ptrdiff_t out, ptrdiff_t stride, ptrdiff_t pad, ptrdiff_t kernel, ptrdiff_t size,
+                                  ptrdiff_t *start, ptrdiff_t *end) {
+    const ptrdiff_t origin = out * stride - pad;
+    ptrdiff_t s = origin < 0 ? 0 : origin, e = origin + kernel > size ? size : origin + kernel;
+    *start = s;
+    *end = e < s ? s : e;
+}
+
+/// One float pool output pixel, channels `ch0 ..< channels`, over window rows [y0, y1) and columns
+/// [x0, x1): the scalar level, and the vector levels' last channels. Max keeps the earlier value unless
+/// the new one is >= it (Swift's `max`), from -inf; average sums in (y, x) order from 0, then scales.
+static inline void qc_pool_pixel_f32_plain(const float *sample, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t ch0,
+                                           ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t x0, ptrdiff_t x1, int average,
+                                           float scale, float *o) {
+    for (ptrdiff_t ch = ch0; ch < channels; ch++) {
+        float acc = average ? 0.0f : -__builtin_inff();
+        for (ptrdiff_t y = y0; y < y1; y++) {
+            for (ptrdiff_t x = x0; x < x1; x++) {
+                const float v = sample[(y * in_w + x) * channels + ch];
+                if (average) {
+                    acc += v;
+                } else {
+                    acc = v >= acc ? v : acc;
+                }
+            }
+        }
+        o[ch] = average ? acc * scale : acc;
+    }
+}
+
+/// `1 / max(pixels, 1)`, the average pool's scale for a clipped window.
+static inline float qc_pool_scale(ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t x0, ptrdiff_t x1) {
+    const ptrdiff_t n = (y1 - y0) * (x1 - x0);
+    return 1.0f / (float)(n > 1 ? n : 1);
+}
+
+// ---- Float sigmoid, tanh and swish (`qc_activation_f32`) ------------------------------------------
+// Each level's function is one loop over these element functions, compiled under its target attribute
+// and vectorised by the compiler at that width. Floating-point contraction is off, so every multiply
+// and add rounds on its own, exactly as the Swift `VectorMath` reference does (Swift never fuses), and
+// every level and lane gives the same floats.
+
+static inline uint32_t qc_f32_bits(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+static inline float qc_f32_from_bits(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
+
+/// Cephes' `expf` as `VectorMath.exp`: clamped to [-87.33654, 88], `x = n ln2 + r`, `e^r` by a degree-5
+/// polynomial, times 2^n built in the exponent bits.
+static inline float qc_exp_f32_plain(float x) {
+#pragma clang fp contract(off)
+    x = x < -87.33654f ? -87.33654f : x;
+    x = x > 88.0f ? 88.0f : x;
+    const float magic = 12582912.0f;
+    const float t = x * 1.44269504f + magic;
+    const float n = t - magic;
+    float r = x + n * -0.693359375f;
+    r = r + n * 2.1219444e-4f;
+    float p = 1.98756915e-4f;
+    p = 1.3981999507e-3f + p * r;
+    p = 8.3334519073e-3f + p * r;
+    p = 4.1665795894e-2f + p * r;
+    p = 1.6666665459e-1f + p * r;
+    p = 5.0000001201e-1f + p * r;
+    const float er = (r + 1.0f) + p * (r * r);
+    const uint32_t scale = (qc_f32_bits(t) - 0x4B400000u + 127u) << 23;
+    return er * qc_f32_from_bits(scale);
+}
+
+static inline float qc_sigmoid_f32_plain(float x) {
+#pragma clang fp contract(off)
+    return 1.0f / (1.0f + qc_exp_f32_plain(-x));
+}
+
+/// `VectorMath.tanh`: `x + x^3 Q(x^2)` below |x| = 0.625, `sign(x) (1 - 2 / (e^2|x| + 1))` above.
+static inline float qc_tanh_f32_plain(float x) {
+#pragma clang fp contract(off)
+    const float z = x * x;
+    float q = -5.70498872745e-3f;
+    q = 2.06390887954e-2f + q * z;
+    q = -5.37397155531e-2f + q * z;
+    q = 1.33314422036e-1f + q * z;
+    q = -3.33332819422e-1f + q * z;
+    const float small = x + (q * z) * x;
+    const float magnitude = qc_f32_from_bits(qc_f32_bits(x) & 0x7FFFFFFFu);
+    const float large = 1.0f - 2.0f / (qc_exp_f32_plain(magnitude + magnitude) + 1.0f);
+    const float signed_large = x < 0 ? -large : large;
+    return magnitude < 0.625f ? small : signed_large;
+}
+
+/// The loop every level's `qc_activation_f32` runs (kind: 0 sigmoid, 1 tanh, 2 swish = x sigmoid(x)).
+static inline __attribute__((always_inline)) void qc_activation_f32_loop(int kind, float *x, ptrdiff_t n) {
+#pragma clang fp contract(off)
+    if (kind == 0) {
+        for (ptrdiff_t i = 0; i < n; i++) x[i] = qc_sigmoid_f32_plain(x[i]);
+    } else if (kind == 1) {
+        for (ptrdiff_t i = 0; i < n; i++) x[i] = qc_tanh_f32_plain(x[i]);
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++) x[i] = x[i] * qc_sigmoid_f32_plain(x[i]);
+    }
 }
 
 #endif

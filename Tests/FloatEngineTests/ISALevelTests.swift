@@ -38,6 +38,52 @@ final class FloatISALevelTests: XCTestCase {
         forEachLevel { _ in make(KernelConvTests.self).testDepthwiseMatchesReference() }
     }
 
+    /// `qc_pool_row_f32` at every level against the per-channel Swift loop, bit for bit.
+    func testEveryLevelsPoolKernelMatchesAPerChannelLoop() {
+        forEachLevel { _ in make(PoolingTests.self).testPoolingMatchesAPerChannelLoopBitForBit() }
+    }
+
+    /// `qc_activation_f32` (sigmoid, tanh, swish) at every level equals `VectorMath` bit for bit (NaN
+    /// as any NaN): a
+    /// sweep over [-100, 100] through both tanh branches and the exp clamps, the 0.625 boundary, signed
+    /// zeros, infinities and NaN, lengths that leave partial vectors.
+    func testEveryLevelsActivationKernelEqualsVectorMath() {
+        var inputs: [Float] = stride(from: -100, through: 100, by: 0.0137).map { Float($0) }
+        let boundary: Float = 0.625
+        let special: [Float] = [0, -0.0, boundary, -boundary, boundary.nextDown, -boundary.nextDown, 87.33654, -87.33654,
+                                88, 89, -90, .infinity, -.infinity, .nan, .leastNormalMagnitude, -.leastNonzeroMagnitude,
+                                1e-20, 3]
+        inputs += special
+        let swift: [(SIMD8<Float>) -> SIMD8<Float>] = [VectorMath.sigmoid, VectorMath.tanh, { $0 * VectorMath.sigmoid($0) }]
+        for (kind, reference) in swift.enumerated() {
+            var expected = [Float](repeating: 0, count: inputs.count)
+            for i in stride(from: 0, to: inputs.count, by: 8) {
+                var v = SIMD8<Float>(repeating: 0)
+                for lane in 0..<min(8, inputs.count - i) { v[lane] = inputs[i + lane] }
+                let r = reference(v)
+                for lane in 0..<min(8, inputs.count - i) { expected[i + lane] = r[lane] }
+            }
+            forEachLevel { name in
+                for length in [inputs.count, 13, 1] {
+                    var actual = Array(inputs.prefix(length))
+                    qc_activation_f32(Int32(kind), &actual, length)
+                    // NaN in, NaN out; its sign and payload are not part of the contract.
+                    let wrong = (0..<length).filter {
+                        actual[$0].bitPattern != expected[$0].bitPattern && !(actual[$0].isNaN && expected[$0].isNaN)
+                    }
+                    XCTAssertEqual(wrong.count, 0, "\(name) kind \(kind) length \(length): first at input "
+                                   + "\(wrong.first.map { "\(inputs[$0]): \(actual[$0]) vs \(expected[$0])" } ?? "-")")
+                }
+            }
+        }
+    }
+
+    /// The padded-image stem path and the indirect forms at every level, bit for bit against the
+    /// packed form of the same level.
+    func testEveryLevelsConvFormsGiveTheSameFloats() {
+        forEachLevel { _ in make(KernelConvPathTests.self).testIndirectInPlaceAndPackedFormsGiveTheSameFloats() }
+    }
+
     /// The micro-kernels directly, each level against the scalar one: packed and in-place A, bias or
     /// C as the start, with and without the clamp, every width.
     func testMicroKernelsAgreeWithScalar() {

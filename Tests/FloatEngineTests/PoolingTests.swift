@@ -2,13 +2,14 @@
 import QCore
 import XCTest
 
-/// `Pool2DLayer` (8-channel SIMD blocks, then single channels) against a plain per-channel loop with
-/// `Swift.max` and in-order sums, bit for bit: channel counts around the block width, `same` and valid
-/// padding, strides 1 and 2, NaN and infinite inputs, batch 1 and 3.
+/// `Pool2DLayer` (the per-level C kernel `qc_pool_row_f32`: 8- or 16-channel vectors, then single
+/// channels or a masked block) against a plain per-channel loop with `Swift.max` and in-order sums, bit
+/// for bit: channel counts around the vector widths, `same` and valid padding, strides 1 and 2, NaN,
+/// infinite and signed-zero inputs, batch 1 and 3.
 final class PoolingTests: XCTestCase {
     func testPoolingMatchesAPerChannelLoopBitForBit() {
         var values = SeededValues(seed: 71)
-        for channels in [1, 3, 8, 13, 16, 20] {
+        for channels in [1, 3, 8, 13, 16, 20, 33, 40] {
             for (kernel, stride, pad) in [(2, 2, 0), (3, 1, 1), (3, 2, 1)] {
                 let inH = 7, inW = 6
                 let padding = Padding2D(top: pad, bottom: pad, left: pad, right: pad)
@@ -22,6 +23,10 @@ final class PoolingTests: XCTestCase {
                         input[5 % input.count] = .nan
                         input[17 % input.count] = .infinity
                         input[23 % input.count] = -.infinity
+                        // Equal values of opposite sign in one window: `>=` takes the later one.
+                        input[(2 * inW + 2) * channels % input.count] = 0
+                        input[(2 * inW + 3) * channels % input.count] = -0.0
+                        input[(3 * inW + 2) * channels % input.count] = -0.0
                         let expected = Self.pool(kind, input, batch: batch, inH: inH, inW: inW, channels: channels,
                                                  geometry: geometry, outH: out.h, outW: out.w)
                         var actual = [Float](repeating: 7, count: expected.count)

@@ -77,6 +77,10 @@ typedef struct qc_kernels {
                             ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, const uint64_t *magic,
                             const uint64_t *shift, int32_t empty, int32_t lo, int32_t hi, int32_t *out);
     void (*offset_u8)(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out);
+    void (*pool_row_f32)(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
+                         ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
+                         ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int average, float *out);
+    void (*activation_f32)(int kind, float *x, ptrdiff_t n);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -233,6 +237,20 @@ void qc_depthwise_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, p
                           ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w, ptrdiff_t pad_top,
                           ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, float *out, int clamps, float lo,
                           float hi);
+
+/// One output row `out_y` of a float max (`average` 0) or average pool over `sample` (H x W x channels,
+/// one image; `out` out_w x channels), each window clipped to the input. Max: from -inf, a value
+/// replaces the running one when `v >= acc` (Swift's `max`: NaN never replaces); average: the sum in
+/// (y, x) order from 0, times 1 / max(pixels, 1). The same floats at every level.
+void qc_pool_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,
+                     ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top, ptrdiff_t pad_left,
+                     ptrdiff_t out_y, ptrdiff_t out_w, int average, float *out);
+
+/// In place over `n` floats: sigmoid (`kind` 0), tanh (1) or swish, x sigmoid(x) (2), with Cephes'
+/// polynomials evaluated exactly as the Swift `VectorMath` (a rounding per multiply and per add, no
+/// fused multiply-add), so the same floats at every level and as `VectorMath`; vectorised at the
+/// level's width.
+void qc_activation_f32(int kind, float *x, ptrdiff_t n);
 
 /// Twelve independent multiply-add chains of the level's widest float vector (8 lanes at scalar and
 /// avx2, 16 at avx512) run `iterations` times (the bench's FP32 peak probe). Stores the floating-point

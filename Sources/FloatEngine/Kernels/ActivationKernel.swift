@@ -1,13 +1,16 @@
+import CKernels
 import Foundation
 import QCore
 
 /// Applies an activation in place over a flat NHWC buffer.
 ///
-/// The ReLU family are plain clamps the compiler vectorises; sigmoid, tanh and swish use
-/// `VectorMath` (eight lanes, within a few ulps: the float engine is the accuracy reference for
-/// quantization, so they are held to 1e-6 relative against Double in the tests); softmax calls
-/// libm's `expf` per element. The tail of a chunk goes through the same vector code, padded, so a
-/// value's result does not depend on where the chunks (thread count) split the buffer.
+/// The ReLU family are plain clamps the compiler vectorises; sigmoid, tanh and swish are the per-level
+/// C kernel `qc_activation_f32`, `VectorMath`'s polynomials at the level's width (16 lanes at avx512;
+/// the Swift `SIMD8` form ran at SSE2 width, 20 % of ops_zoo) with the same roundings, so the same
+/// floats as `VectorMath` (within a few ulps of the exact values: the float engine is the accuracy
+/// reference for quantization, so they are held to 1e-6 relative against Double in the tests);
+/// softmax calls libm's `expf` per element. Each value's result depends on nothing else, so it does
+/// not depend on where the chunks (thread count) split the buffer.
 public enum ActivationKernel {
     /// `channels` is the length of the last axis (softmax normalises over it; others ignore it).
     public static func apply(_ activation: Activation, to buffer: UnsafeMutablePointer<Float>, count: Int, channels: Int) {
@@ -47,13 +50,13 @@ public enum ActivationKernel {
                 x[i] = v >= top ? top : (v >= threshold ? v : slope * (v - threshold))
             }
         case .sigmoid:
-            vectorised(x, count: count) { VectorMath.sigmoid($0) }
+            qc_activation_f32(0, x, count)
         case .tanh:
-            vectorised(x, count: count) { VectorMath.tanh($0) }
+            qc_activation_f32(1, x, count)
         case .hardSigmoid(let slope, let offset):
             for i in 0..<count { x[i] = min(max(slope * x[i] + offset, 0), 1) }
         case .swish:
-            vectorised(x, count: count) { $0 * VectorMath.sigmoid($0) }
+            qc_activation_f32(2, x, count)
         case .hardSwish:
             // TensorFlow's order: relu6(x + 3) / 6, then times x.
             for i in 0..<count { let v = x[i]; x[i] = v * (min(max(v + 3, 0), 6) / 6) }
@@ -61,21 +64,6 @@ public enum ActivationKernel {
             // TensorFlow's exact form, 0.5 x erfc(-x / sqrt(2)): no cancellation in 1 + erf for x << 0.
             for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * Foundation.erfc(-v * Float(0.5).squareRoot()) }
         }
-    }
-
-    /// `x[i] = f(x[i])` eight at a time; the last partial vector is padded with zeros.
-    @inline(__always)
-    private static func vectorised(_ x: UnsafeMutablePointer<Float>, count: Int, _ f: (SIMD8<Float>) -> SIMD8<Float>) {
-        var i = 0
-        while i &+ 8 <= count {
-            store8(f(load8(x + i)), x + i)
-            i &+= 8
-        }
-        guard i < count else { return }
-        var tail = SIMD8<Float>(repeating: 0)
-        for lane in 0..<(count &- i) { tail[lane] = x[i &+ lane] }
-        let result = f(tail)
-        for lane in 0..<(count &- i) { x[i &+ lane] = result[lane] }
     }
 
     /// `e^(x - max) / sum`, with the max subtracted so no exponent overflows.

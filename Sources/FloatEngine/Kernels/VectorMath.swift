@@ -1,6 +1,8 @@
 /// `exp`, `sigmoid` and `tanh` on eight floats at once, within a few float32 ulps of the exact
 /// values (relative error below 1e-6, checked against Double in KernelActivationTests), so the
-/// activations of a layer cost a few multiply-adds per element instead of a libm call each.
+/// activations of a layer cost a few multiply-adds per element instead of a libm call each. The
+/// reference of the C kernel `qc_activation_f32` that the engine runs (the same operations in the same
+/// order, tested bit for bit at every level).
 ///
 /// The polynomials are Cephes' `expf` and `tanhf` (S. Moshier), evaluated with separate multiplies and
 /// adds: Swift has no portable fused multiply-add (`addingProduct` is a libm `fmaf` call per lane

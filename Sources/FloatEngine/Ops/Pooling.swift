@@ -1,3 +1,4 @@
+import CKernels
 import QCore
 
 /// Max or average pooling over NHWC windows. Average pooling divides by the number of window
@@ -17,54 +18,20 @@ final class Pool2DLayer: FloatLayer {
         outH = outputShape[0]; outW = outputShape[1]
     }
 
+    /// One output row per call of the per-level C kernel `qc_pool_row_f32` (16 channels per ZMM at
+    /// avx512: the Swift `SIMD8` loop it replaced ran at SSE2 width, a compare and three logic ops per
+    /// 4 lanes and window pixel, 10-15 % of relu_logits_k2 and concat_pool_leaky). The same comparisons
+    /// and additions in the same (y, x) order as one channel at a time, so the same floats (max keeps
+    /// the earlier value unless the new one is `>=` it, as `Swift.max` does; average sums from 0 and
+    /// scales once).
     func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
              workspace: UnsafeMutablePointer<Float>) {
-        let input = inputs[0]
+        let input = inputs[0], g = geometry, average: Int32 = kind == .average ? 1 : 0
         Parallel.forEach(batch &* outH) { row in
-            let n = row / outH, outY = row % outH
-            self.poolRow(input: input + n &* inH &* inW &* channels,
-                         output: output + (n &* outH &+ outY) &* outW &* channels, outY: outY)
-        }
-    }
-
-    /// One output row. Channels in blocks of 8 (`SIMD8`) held in registers over the whole window, then
-    /// one at a time: the same comparisons and the same additions in the same (y, x) order as one
-    /// channel at a time, so the same floats (max keeps the earlier value unless the new one is `>=`
-    /// it, as `Swift.max` does; average sums from 0 and scales once).
-    private func poolRow(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outY: Int) {
-        let g = geometry
-        let y0 = outY &* g.strideH &- g.padding.top
-        let yStart = max(y0, 0), yEnd = min(y0 &+ g.kernelH, inH)
-        let isMax = kind == .max
-        let initial: Float = isMax ? -.infinity : 0
-        for outX in 0..<outW {
-            let x0 = outX &* g.strideW &- g.padding.left
-            let xStart = max(x0, 0), xEnd = min(x0 &+ g.kernelW, inW)
-            let out = output + outX &* channels
-            let scale = 1 / Float(max((yEnd - yStart) * (xEnd - xStart), 1))
-            var c = 0
-            while c &+ 8 <= channels {
-                var acc = SIMD8<Float>(repeating: initial)
-                for y in yStart..<yEnd {
-                    for x in xStart..<xEnd {
-                        let v = load8(input + ((y &* inW &+ x) &* channels &+ c))
-                        if isMax { acc.replace(with: v, where: v .>= acc) } else { acc += v }
-                    }
-                }
-                store8(isMax ? acc : acc * scale, out + c)
-                c &+= 8
-            }
-            while c < channels {
-                var acc = initial
-                for y in yStart..<yEnd {
-                    for x in xStart..<xEnd {
-                        let v = input[(y &* inW &+ x) &* channels &+ c]
-                        if isMax { acc = max(acc, v) } else { acc += v }
-                    }
-                }
-                out[c] = isMax ? acc : acc * scale
-                c &+= 1
-            }
+            let n = row / self.outH, outY = row % self.outH
+            qc_pool_row_f32(input + n &* self.inH &* self.inW &* self.channels, self.inH, self.inW, self.channels,
+                            g.kernelH, g.kernelW, g.strideH, g.strideW, g.padding.top, g.padding.left, outY,
+                            self.outW, average, output + (n &* self.outH &+ outY) &* self.outW &* self.channels)
         }
     }
 }
