@@ -23,6 +23,8 @@ public final class IntegerSimulator {
     public var outputShapes: [[Int]] { model.outputs.map { model.tensors[$0].shape } }
 
     let layers: [any IntegerLayer]
+    /// `layers` for passes nothing observes: conv -> max pool pairs fused (`ConvPoolFusion`).
+    let unobservedLayers: [any IntegerLayer]
     private let inputTensor: QTensor
     private let outputTensors: [QTensor]
     /// Where each activation of a pass lives (slots shared by tensors whose lives do not overlap).
@@ -49,6 +51,7 @@ public final class IntegerSimulator {
         var layers: [any IntegerLayer] = []
         for (index, op) in model.ops.enumerated() { layers.append(try builder.layer(for: op, index: index)) }
         self.layers = layers
+        unobservedLayers = reference ? layers : ConvPoolFusion.unobservedLayers(layers, model: model)
         outputTensors = model.outputs.map { model.tensors[$0] }
         plan = ActivationPlan(model: model, releasedAfterOp: model.releasedAfterOp())
     }
@@ -146,6 +149,7 @@ public final class IntegerSimulator {
     /// order, into the arena's buffers.
     private func pass(_ arena: ActivationArena, batch: Int, threads: Int, observe: ((Int, Int, UnsafeBufferPointer<Int32>) -> Void)?) {
         let inputs = arena.inputs, outputs = arena.outputs
+        let layers = observe == nil ? unobservedLayers : self.layers
         for index in layers.indices {
             // Not zero-filled: every layer writes each of its output values.
             layers[index].run(inputs: inputs[index], output: outputs[index], batch: batch, threads: threads)

@@ -169,6 +169,47 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// conv2D -> maxPool2D on the unobserved path (`ConvPoolFusion`): the conv's sums pooled, then
+    /// requantized. Fused where the pool is the conv's only reader and nothing can wrap, separate where
+    /// the conv's output is also a graph output, a window is empty, or a left shift could wrap; the
+    /// outputs are the reference's either way (observed per op and plain, 1 and 2 threads).
+    func testConvThenMaxPoolMatchesReferenceFusedOrNot() throws {
+        var rng = TestRNG(seed: 71)
+        for trial in 0..<24 {
+            let cin = [1, 3, 8, 16][trial % 4], cout = [16, 8, 20, 32, 4][trial % 5]
+            let kh = rng.int(1...3), kw = rng.int(1...3), stride = (rng.int(1...2), rng.int(1...2))
+            let pad = (rng.int(0...1), rng.int(0...1), rng.int(0...1), rng.int(0...1))
+            let h = rng.int(kh...9), w = rng.int(kw...9)
+            let outH = (h + pad.0 + pad.1 - kh) / stride.0 + 1, outW = (w + pad.2 + pad.3 - kw) / stride.1 + 1
+            let pool = (rng.int(1...Swift.min(3, outH)), rng.int(1...Swift.min(3, outW))), poolStride = (rng.int(1...2), rng.int(1...2))
+            // Trial % 6 == 5: padding of a whole window (an empty window, not fused).
+            let poolPad = trial % 6 == 5 ? (pool.0, 0, 0, 0) : (rng.int(0...(pool.0 - 1)), 0, rng.int(0...(pool.1 - 1)), 0)
+            let pooledH = (outH + poolPad.0 + poolPad.1 - pool.0) / poolStride.0 + 1
+            let pooledW = (outW + poolPad.2 + poolPad.3 - pool.1) / poolStride.1 + 1
+            let inType = [u8, s8][trial % 2], outType = rng.bool() ? u8 : s8
+            var b = ModelBuilder()
+            let x = b.input([h, w, cin], inType, zero: rng.int32(inType.minValue...inType.maxValue))
+            let weights = b.constant("w", [cout, kh, kw, cin], s8, rng.values(cout * kh * kw * cin, s8), perChannel: true)
+            let bias = b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-5000...5000) })
+            let y = b.activation("y", [outH, outW, cout], outType, zero: rng.int32(outType.minValue...outType.maxValue))
+            // Trial % 6 == 4: a left shift of 24 (any sum of 255 * |w| >= 2^31 >> 24 could wrap: not fused).
+            let shifts = trial % 6 == 4 ? 24...24 : -12...(-6)
+            b.op(.conv2D, [x, weights, bias], y, window(kernel: (kh, kw), stride: stride, dilation: (1, 1), padding: pad)
+                .merging(["groups": [1]]).merging(requant(&rng, channels: cout, shifts: shifts, type: outType)))
+            let z = b.activation("z", [pooledH, pooledW, cout], outType, zero: b.model.tensors[y].zeroPoints[0])
+            b.op(.maxPool2D, [y], z, ["kernel": [Int32(pool.0), Int32(pool.1)], "stride": [Int32(poolStride.0), Int32(poolStride.1)],
+                                      "padding": [Int32(poolPad.0), Int32(poolPad.1), Int32(poolPad.2), Int32(poolPad.3)]])
+            // Trial % 6 == 3: the conv's output is a graph output too (not fused).
+            let model = b.finished(outputs: trial % 6 == 3 ? [z, y] : [z])
+            let fused = try IntegerSimulator(model: model, rounding: .gemmlowp).unobservedLayers.contains { $0 is ConvSums }
+            XCTAssertEqual(fused, trial % 6 < 3, "trial \(trial): fused \(fused)")
+            for profile in RoundingProfile.allCases {
+                try assertFastMatchesReference(model, profile: profile, batch: [1, 3, 9][trial % 3], seed: UInt64(trial),
+                                               context: "conv -> max pool trial \(trial) \(profile)")
+            }
+        }
+    }
+
     /// Padded 3x3 dilation-1 depthwise convs, which run on a padded copy of each sample: channel counts
     /// of the 8-channel paired form, whole and partial 16-lane blocks; strides 1 and 2; symmetric,
     /// one-sided and no padding; batches whose rows cross samples on one and two threads.

@@ -80,7 +80,8 @@ extension FastConv2D {
     /// Each thread converts the samples its rows read to bytes (`x - min`) in the padded image, then for
     /// each block of rows points a table at the segments of each 4-row tile and runs the indirect
     /// kernel, then requantizes: the same sums as im2col, so the same outputs.
-    func runIndirect(_ input: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>, batch: Int, threads: Int) {
+    func runIndirect(_ input: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>, batch: Int, threads: Int,
+                     requantize: Bool) {
         guard let form = indirect else { return }
         let pixels = p.outH * p.outW, paddedSize = form.paddedH * form.paddedW * p.inC
         let rows = batch * pixels
@@ -101,7 +102,7 @@ extension FastConv2D {
                             let table = tableBytes.bindMemory(to: UnsafePointer<UInt8>?.self, capacity: tableCount)
                             let c = cBytes.bindMemory(to: Int32.self, capacity: blockRows * ldc)
                             convolveIndirect(form, input, converted, samples: samples, rows: range, table: table,
-                                             c: c, ldc: ldc, bias: bias, out)
+                                             c: c, ldc: ldc, bias: bias, out, requantize: requantize)
                         }
                     }
                 }
@@ -113,7 +114,7 @@ extension FastConv2D {
     private func convolveIndirect(_ form: IndirectConvForm, _ input: UnsafePointer<Int32>, _ converted: UnsafeMutablePointer<UInt8>,
                                   samples: Range<Int>, rows range: Range<Int>, table: UnsafeMutablePointer<UnsafePointer<UInt8>?>,
                                   c: UnsafeMutablePointer<Int32>, ldc: Int,
-                                  bias: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>) {
+                                  bias: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>, requantize: Bool) {
         convertPadded(form, input, samples: samples, into: converted)
         var first = range.lowerBound
         while first < range.upperBound {
@@ -123,12 +124,16 @@ extension FastConv2D {
                     segmentTable(form, UnsafePointer(converted), firstSample: samples.lowerBound, rows: first..<first + rows,
                                  group: g, into: table, offsets: offsets.baseAddress!)
                 }
+                // Sums of whole tiles whose rows are as wide as the output's go straight to the output.
+                if !requantize && p.groups == 1 && ldc == p.outC && rows % 4 == 0 {
+                    form.packed[g].multiplyIndirect(table: UnsafePointer(table), tiles: rows / 4, taps: form.segments,
+                                                    tapQuads: form.segmentQuads, c: out + first &* p.outC, ldc: ldc)
+                    continue
+                }
                 form.packed[g].multiplyIndirect(table: UnsafePointer(table), tiles: (rows + 3) / 4, taps: form.segments,
                                                 tapQuads: form.segmentQuads, c: c, ldc: ldc)
-                let channel0 = g * p.outChannelsPerGroup
-                p.requant.requantizeRows(c, ldc: ldc, rows: rows, channels: p.outChannelsPerGroup,
-                                         bias: bias + channel0, firstChannel: channel0,
-                                         into: out + (first &* p.outC &+ channel0), outStride: p.outC)
+                store(c, ldc: ldc, rows: rows, first: first, channel0: g * p.outChannelsPerGroup, channels: p.outChannelsPerGroup,
+                      requantize: requantize, bias: bias, into: out)
             }
             first += rows
         }

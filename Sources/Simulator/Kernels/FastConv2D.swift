@@ -68,22 +68,58 @@ final class FastConv2D: IntegerLayer {
     }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
+        run(inputs, output, batch: batch, threads: threads, requantize: true)
+    }
+
+    /// The int32 sums `sum (x - inputOffset) w` of every output, before `adjustedBias` and
+    /// requantization (`ConvSums`, for a max pool that requantizes its maxima instead).
+    func runSums(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
+        run(inputs, output, batch: batch, threads: threads, requantize: false)
+    }
+
+    private func run(_ inputs: [UnsafeBufferPointer<Int32>], _ output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int,
+                     requantize: Bool) {
         switch path {
-        case .s16: run(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads, as: Int16.self)
+        case .s16: run(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads, as: Int16.self, requantize: requantize)
         case .u8:
             if runsIndirect {
-                runIndirect(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads)
+                runIndirect(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads, requantize: requantize)
             } else {
-                run(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads, as: UInt8.self)
+                run(inputs[0].baseAddress!, output.baseAddress!, batch: batch, threads: threads, as: UInt8.self, requantize: requantize)
             }
         }
+    }
+
+    /// Rows `first ..< first + rows` of the output's channels `channel0 ..< channel0 + channels` from the
+    /// C block: requantized, or (`requantize` false) the sums as they are.
+    @inline(__always)
+    func store(_ c: UnsafePointer<Int32>, ldc: Int, rows: Int, first: Int, channel0: Int, channels: Int, requantize: Bool,
+               bias: UnsafePointer<Int32>, into out: UnsafeMutablePointer<Int32>) {
+        let target = out + (first &* p.outC &+ channel0)
+        guard requantize else {
+            // 16 sums at a time (a call per row would cost as much as the requantization it saves).
+            let whole = channels & ~15
+            for r in 0..<rows {
+                let src = UnsafeRawPointer(c + r &* ldc), dst = UnsafeMutableRawPointer(target + r &* p.outC)
+                var j = 0
+                while j < whole {
+                    dst.storeBytes(of: src.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Int32>.self), toByteOffset: j &* 4,
+                                   as: SIMD16<Int32>.self)
+                    j &+= 16
+                }
+                while j < channels { (target + r &* p.outC)[j] = c[r &* ldc &+ j]; j &+= 1 }
+            }
+            return
+        }
+        p.requant.requantizeRows(c, ldc: ldc, rows: rows, channels: channels, bias: bias + channel0, firstChannel: channel0,
+                                 into: target, outStride: p.outC)
     }
 
     /// Each thread converts the samples its rows read to the GEMM's A type once (`x - inputOffset`, a
     /// vectorised pass), then builds A blocks from them by plain copies: a value is converted once
     /// instead of once per tap that reads it.
     private func run<T: FixedWidthInteger>(_ input: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>, batch: Int,
-                                           threads: Int, as: T.Type) {
+                                           threads: Int, as: T.Type, requantize: Bool) {
         let pixels = p.outH * p.outW, sampleSize = p.inH * p.inW * p.inC
         let rows = batch * pixels
         adjustedBias.withUnsafeBufferPointer { bias in
@@ -94,7 +130,8 @@ final class FastConv2D: IntegerLayer {
                     let samples = (range.lowerBound / pixels)..<((range.upperBound - 1) / pixels + 1)
                     ThreadScratch.withBytes(slot: 2, count: samples.count * sampleSize * MemoryLayout<T>.stride) { bytes in
                         let converted = bytes.bindMemory(to: T.self, capacity: samples.count * sampleSize)
-                        convolve(input, converted, samples: samples, rows: range, scratch: scratch, bias: bias, out)
+                        convolve(input, converted, samples: samples, rows: range, scratch: scratch, bias: bias, out,
+                                 requantize: requantize)
                     }
                 }
             }
@@ -106,7 +143,7 @@ final class FastConv2D: IntegerLayer {
     @inline(__always)
     private func convolve<T: FixedWidthInteger>(_ input: UnsafePointer<Int32>, _ converted: UnsafeMutablePointer<T>,
                                                  samples: Range<Int>, rows range: Range<Int>, scratch: GEMMScratch,
-                                                 bias: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>) {
+                                                 bias: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>, requantize: Bool) {
         let sampleSize = p.inH * p.inW * p.inC
         let offset = inputOffset, source = input + samples.lowerBound * sampleSize
         for i in 0..<(samples.count * sampleSize) { converted[i] = T(truncatingIfNeeded: source[i] &- offset) }
@@ -117,10 +154,8 @@ final class FastConv2D: IntegerLayer {
             for g in 0..<p.groups {
                 im2col(converted, firstSample: samples.lowerBound, rows: first..<first + count, group: g, into: a, lda: scratch.lda)
                 packed[g].multiply(a: scratch.a, lda: scratch.lda, rows: (count + 3) & ~3, c: scratch.c, ldc: scratch.ldc)
-                let channel0 = g * p.outChannelsPerGroup
-                p.requant.requantizeRows(scratch.c, ldc: scratch.ldc, rows: count, channels: p.outChannelsPerGroup,
-                                         bias: bias + channel0, firstChannel: channel0,
-                                         into: out + (first &* p.outC &+ channel0), outStride: p.outC)
+                store(scratch.c, ldc: scratch.ldc, rows: count, first: first, channel0: g * p.outChannelsPerGroup,
+                      channels: p.outChannelsPerGroup, requantize: requantize, bias: bias, into: out)
             }
             first += count
         }

@@ -20,9 +20,13 @@ final class FastPool2D: IntegerLayer {
     let narrow: Bool
     /// Indexed by the window's pixel count, 1 ... kernelH * kernelW (index 0 unused).
     let magic: [UInt64], shift: [UInt64]
+    /// A max pool over a conv's sums (`ConvPoolFusion`): the conv's requantization and bias, applied to
+    /// each window's maximum.
+    let requantizer: ChannelRequantizer?, bias: [Int32]
 
-    init(_ params: PoolParams, isMax: Bool, inputBits: Int) {
+    init(_ params: PoolParams, isMax: Bool, inputBits: Int, requantizing: (ChannelRequantizer, bias: [Int32])? = nil) {
         p = params; self.isMax = isMax
+        requantizer = requantizing?.0; bias = requantizing?.bias ?? []
         let window = params.kernelH * params.kernelW
         narrow = !isMax && inputBits <= 16 && window <= 1 << 13
         var magic = [UInt64](repeating: 0, count: window + 1), shift = magic
@@ -46,12 +50,17 @@ final class FastPool2D: IntegerLayer {
         if isMax {
             // One output row per call of the active level's kernel (the window's maximum held in vector
             // registers, 8 or 16 channels at a time; an empty window gives zin, as below).
-            parallelChunks(batch * p.outH, threads: threads) { rows in
-                for row in rows {
-                    let b = row / p.outH, outY = row % p.outH
-                    qc_maxpool_row_i32(input + b &* p.inH &* p.inW &* channels, p.inH, p.inW, channels, p.kernelH, p.kernelW,
-                                       p.strideH, p.strideW, p.padTop, p.padLeft, outY, p.outW, p.zero,
-                                       out + row &* p.outW &* channels)
+            let requantizer = self.requantizer
+            bias.withUnsafeBufferPointer { bias in
+                parallelChunks(batch * p.outH, threads: threads) { rows in
+                    for row in rows {
+                        let b = row / p.outH, outY = row % p.outH, target = out + row &* p.outW &* channels
+                        qc_maxpool_row_i32(input + b &* p.inH &* p.inW &* channels, p.inH, p.inW, channels, p.kernelH, p.kernelW,
+                                           p.strideH, p.strideW, p.padTop, p.padLeft, outY, p.outW, p.zero, target)
+                        // In place: each row of channels is read before it is written.
+                        requantizer?.requantizeRows(target, ldc: channels, rows: p.outW, channels: channels, bias: bias.baseAddress!,
+                                                    firstChannel: 0, into: target, outStride: channels)
+                    }
                 }
             }
             return
