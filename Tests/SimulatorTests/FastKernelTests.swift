@@ -210,6 +210,45 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// conv2D -> channelAffine -> maxPool2D on the unobserved path: the pool moved before the affine
+    /// where every channel's table is non-decreasing (non-negative scales), and the conv's sums pooled;
+    /// left in order where a scale is negative. The reference's outputs either way.
+    func testConvAffineMaxPoolMatchesReferenceSwappedOrNot() throws {
+        var rng = TestRNG(seed: 73)
+        for trial in 0..<16 {
+            let cin = [1, 3, 8][trial % 3], cout = [16, 8, 20, 32][trial % 4]
+            let h = rng.int(3...8), w = rng.int(3...8), outH = h - 2, outW = w - 2
+            let pool = (rng.int(1...Swift.min(2, outH)), rng.int(1...Swift.min(2, outW)))
+            let pooledH = (outH - pool.0) / pool.0 + 1, pooledW = (outW - pool.1) / pool.1 + 1
+            var b = ModelBuilder()
+            let x = b.input([h, w, cin], u8, zero: rng.int32(0...255))
+            let y = b.activation("y", [outH, outW, cout], u8, zero: rng.int32(0...255))
+            b.op(.conv2D, [x, b.constant("w", [cout, 3, 3, cin], s8, rng.values(cout * 9 * cin, s8), perChannel: true),
+                           b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-5000...5000) })], y,
+                 window(kernel: (3, 3)).merging(["groups": [1]]).merging(requant(&rng, channels: cout, shifts: -12...(-6), type: u8)))
+            let monotone = trial % 4 != 3
+            let scales: [Int32] = (0..<cout).map { c in monotone ? rng.int32(0...127) : (c % 3 == 0 ? -100 : rng.int32(-128...127)) }
+            let a = b.activation("a", [outH, outW, cout], s8, zero: rng.int32(-128...127))
+            b.op(.channelAffine, [y, b.constant("s", [cout], s8, scales, perChannel: true),
+                                  b.constant("o", [cout], .int32, (0..<cout).map { _ in rng.int32(-3000...3000) })], a,
+                 requant(&rng, channels: cout, shifts: -8...(-6), type: s8))
+            let z = b.activation("z", [pooledH, pooledW, cout], s8, zero: b.model.tensors[a].zeroPoints[0])
+            b.op(.maxPool2D, [a], z, ["kernel": [Int32(pool.0), Int32(pool.1)], "stride": [Int32(pool.0), Int32(pool.1)],
+                                      "padding": [0, 0, 0, 0]])
+            let model = b.finished(outputs: [z])
+            let layers = try IntegerSimulator(model: model, rounding: .gemmlowp).unobservedLayers
+            if monotone {
+                XCTAssertTrue(layers[1] is PoolBeforeAffine && layers[2] is AffineAfterPool && layers[0] is ConvSums, "trial \(trial)")
+            } else {
+                XCTAssertFalse(layers[1] is PoolBeforeAffine, "trial \(trial): a negative scale")
+            }
+            for profile in RoundingProfile.allCases {
+                try assertFastMatchesReference(model, profile: profile, batch: [1, 4, 7][trial % 3], seed: UInt64(trial),
+                                               context: "conv -> affine -> max pool trial \(trial) \(profile)")
+            }
+        }
+    }
+
     /// Padded 3x3 dilation-1 depthwise convs, which run on a padded copy of each sample: channel counts
     /// of the 8-channel paired form, whole and partial 16-lane blocks; strides 1 and 2; symmetric,
     /// one-sided and no padding; batches whose rows cross samples on one and two threads.

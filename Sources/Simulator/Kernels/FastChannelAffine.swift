@@ -35,6 +35,16 @@ final class FastChannelAffine: IntegerLayer {
         }
     }
 
+    /// Whether every channel's output is non-decreasing in its input (table path only), so that a max
+    /// pool after this op gives the same values before it (`ConvPoolFusion`).
+    var isNonDecreasing: Bool {
+        guard levels > 0 else { return false }
+        for c in 0..<reference.channels {
+            for i in 1..<levels where table[c * levels + i] < table[c * levels + i - 1] { return false }
+        }
+        return true
+    }
+
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
         guard output.count > 0 else { return }
         if levels > 0 { lookUp(inputs[0].baseAddress!, output, threads: threads) } else { compute(inputs[0].baseAddress!, output, threads: threads) }
