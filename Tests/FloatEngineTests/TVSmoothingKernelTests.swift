@@ -39,6 +39,67 @@ final class TVSmoothingKernelTests: XCTestCase {
         }
     }
 
+    /// The kernel's row loops equal, bit for bit, one value at a time with the same Float expressions
+    /// (the form the row loops replaced): widths and heights of 1, 1-5 channels, several steps, more
+    /// samples than the layer's workspace slots (each slot then runs several samples), 1-2 threads.
+    func testRowLoopsEqualThePerElementLoopBitForBit() throws {
+        var values = SeededValues(seed: 19)
+        for (shape, gamma, steps) in [([7, 5, 3], Float(0.05), 2), ([1, 6, 2], 0.1, 3), ([4, 1, 1], 0.1, 2),
+                                      ([12, 10, 5], 0.02, 4), ([28, 28, 1], 0.05, 2)] {
+            let tv = TVSmoothing(gamma: gamma, steps: steps)
+            let count = shape.reduce(1, *), batch = TVSmoothingLayer.slots + 3
+            let input = values.array(batch * count, scale: 1)
+            var expected: [Float] = []
+            for n in 0..<batch {
+                var map = Array(input[n * count..<(n + 1) * count])
+                Self.perElement(tv, &map, height: shape[0], width: shape[1], channels: shape[2])
+                expected += map
+            }
+            let graph = Graph(nodes: [Node(name: "x", sourceClass: "InputLayer", op: .input, inputs: [], shape: shape),
+                                      Node(name: "tv", sourceClass: "TVSmoothing", op: .registered(tv), inputs: [0], shape: shape)],
+                              inputs: [0], outputs: [1])
+            let executor = try FloatExecutor(graph: graph, maxBatch: batch)
+            forEachThreadCount { threads in
+                let got = input.withUnsafeBufferPointer { executor.run(input: $0, batch: batch)[0] }
+                XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), "\(shape) steps \(steps), \(threads) threads")
+                // Observed runs pass the whole batch to the layer at once.
+                let observed = input.withUnsafeBufferPointer { executor.run(input: $0, batch: batch, observe: { _, _ in })[0] }
+                XCTAssertEqual(observed.map(\.bitPattern), expected.map(\.bitPattern), "observed, \(shape), \(threads) threads")
+            }
+        }
+    }
+
+    /// One value at a time: `dx`, `dy` 0 where the neighbour is missing.
+    private static func perElement(_ tv: TVSmoothing, _ map: inout [Float], height: Int, width: Int, channels c: Int) {
+        let row = width * c
+        var px = [Float](repeating: 0, count: map.count), py = px
+        for _ in 0..<tv.steps {
+            for y in 0..<height {
+                for x in 0..<width {
+                    for k in 0..<c {
+                        let i = y * row + x * c + k, v = map[i]
+                        let dx: Float = x + 1 < width ? map[i + c] - v : 0
+                        let dy: Float = y + 1 < height ? map[i + row] - v : 0
+                        let inverse = 1 / (dx * dx + dy * dy + tv.epsilon).squareRoot()
+                        px[i] = dx * inverse
+                        py[i] = dy * inverse
+                    }
+                }
+            }
+            for y in 0..<height {
+                for x in 0..<width {
+                    for k in 0..<c {
+                        let i = y * row + x * c + k
+                        var div = px[i] + py[i]
+                        if x > 0 { div -= px[i - c] }
+                        if y > 0 { div -= py[i - row] }
+                        map[i] += tv.gamma * div
+                    }
+                }
+            }
+        }
+    }
+
     func testMassIsConservedAndMaximumPrincipleHolds() throws {
         var values = SeededValues(seed: 18)
         let shape = [10, 8, 3], count = 240
