@@ -43,7 +43,7 @@ extension Conv2DKernel {
     /// The `m` output rows through `plan` (see `PaddedImagePlan`), split over workers as the GEMM is.
     /// Per worker and sample, the input is copied into the zero-padded image in its scratch (the
     /// padding written once per call), then each output row's 6-pixel panels run against every B
-    /// panel, then `tail` maps the sample's rows.
+    /// panel, then `tail` maps the row.
     func runPaddedImage(_ plan: PaddedImagePlan, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         m: Int, work: Int, tail: ChannelTail?) {
         plan.offsets.withUnsafeBufferPointer { offsets in
@@ -74,7 +74,6 @@ extension Conv2DKernel {
             for y in 0..<copyRows {
                 (a0 + y * rowFloats).update(from: sample + y * inW * c, count: copyFloats)
             }
-            let spanStart = m
             while m < sampleEnd {
                 let pixel = m - sampleIndex * outH * outW
                 let outY = pixel / outW, x0 = pixel - outY * outW
@@ -90,10 +89,9 @@ extension Conv2DKernel {
                     }
                     x += mr
                 }
+                // Per output row: the row just stored is still in L1 (a whole sample's rows were not).
+                tail?.apply(output + m * ldc, rows: x1 - x0, ldc: ldc, channel0: 0, count: outChannels)
                 m += x1 - x0
-            }
-            if let tail {
-                tail.apply(output + spanStart * ldc, rows: m - spanStart, ldc: ldc, channel0: 0, count: outChannels)
             }
         }
     }
