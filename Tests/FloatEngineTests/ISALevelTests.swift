@@ -40,7 +40,10 @@ final class FloatISALevelTests: XCTestCase {
 
     /// `qc_pool_row_f32` at every level against the per-channel Swift loop, bit for bit.
     func testEveryLevelsPoolKernelMatchesAPerChannelLoop() {
-        forEachLevel { _ in make(PoolingTests.self).testPoolingMatchesAPerChannelLoopBitForBit() }
+        forEachLevel { _ in
+            make(PoolingTests.self).testPoolingMatchesAPerChannelLoopBitForBit()
+            make(PoolingTests.self).testGlobalPoolingMatchesAPerPixelLoopBitForBit()
+        }
     }
 
     /// `qc_activation_f32` (sigmoid, tanh, swish) at every level equals `VectorMath` bit for bit (NaN

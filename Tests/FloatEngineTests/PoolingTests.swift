@@ -42,6 +42,39 @@ final class PoolingTests: XCTestCase {
         }
     }
 
+    /// `GlobalPool2DLayer` against a per-pixel loop with `Swift.max` and in-order sums, bit for bit.
+    func testGlobalPoolingMatchesAPerPixelLoopBitForBit() {
+        var values = SeededValues(seed: 73)
+        for channels in [1, 10, 16, 40] {
+            for (h, w) in [(1, 1), (7, 7), (4, 9)] {
+                for isMax in [true, false] {
+                    let layer = GlobalPool2DLayer(isMax: isMax, inputShape: [h, w, channels])
+                    let batch = 3
+                    var input = values.array(batch * h * w * channels)
+                    input[3 % input.count] = .nan
+                    input[11 % input.count] = -.infinity
+                    var expected: [Float] = []
+                    for n in 0..<batch {
+                        for c in 0..<channels {
+                            var acc: Float = isMax ? -.infinity : 0
+                            for p in 0..<(h * w) {
+                                let v = input[(n * h * w + p) * channels + c]
+                                acc = isMax ? max(acc, v) : acc + v
+                            }
+                            expected.append(isMax ? acc : acc * (1 / Float(h * w)))
+                        }
+                    }
+                    var actual = [Float](repeating: 7, count: expected.count)
+                    var workspace: [Float] = [0]
+                    input.withUnsafeBufferPointer { i in
+                        layer.run(inputs: [i.baseAddress!], output: &actual, batch: batch, workspace: &workspace)
+                    }
+                    XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern), "max \(isMax) \(h)x\(w)x\(channels)")
+                }
+            }
+        }
+    }
+
     private static func pool(_ kind: Pool2DLayer.Kind, _ input: [Float], batch: Int, inH: Int, inW: Int, channels: Int,
                              geometry g: ConvGeometry, outH: Int, outW: Int) -> [Float] {
         var result: [Float] = []

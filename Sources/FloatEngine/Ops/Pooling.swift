@@ -39,33 +39,23 @@ final class Pool2DLayer: FloatLayer {
 /// Global average or max over the spatial axes: `[H, W, C] -> [C]`.
 final class GlobalPool2DLayer: FloatLayer {
     let isMax: Bool
-    let pixels: Int, channels: Int
+    let height: Int, width: Int, channels: Int
 
     init(isMax: Bool, inputShape: [Int]) {
         self.isMax = isMax
-        pixels = inputShape[0] * inputShape[1]
-        channels = inputShape[2]
+        height = inputShape[0]; width = inputShape[1]; channels = inputShape[2]
     }
 
+    /// A pool whose one window is the whole image, through `qc_pool_row_f32` (a scalar Swift loop
+    /// before): max from -inf keeping the earlier value unless the new one is `>=` it, average summed
+    /// in pixel order from 0 then times `1 / pixels`, as that loop did, so the same floats.
     func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
              workspace: UnsafeMutablePointer<Float>) {
-        let input = inputs[0]
+        let input = inputs[0], average: Int32 = isMax ? 0 : 1
+        let sampleCount = height &* width &* channels
         Parallel.forEach(batch) { n in
-            let src = input + n &* self.pixels &* self.channels
-            let out = output + n &* self.channels
-            for c in 0..<self.channels { out[c] = self.isMax ? -.infinity : 0 }
-            for p in 0..<self.pixels {
-                let pixel = src + p &* self.channels
-                if self.isMax {
-                    for c in 0..<self.channels { out[c] = max(out[c], pixel[c]) }
-                } else {
-                    for c in 0..<self.channels { out[c] += pixel[c] }
-                }
-            }
-            if !self.isMax {
-                let scale = 1 / Float(self.pixels)
-                for c in 0..<self.channels { out[c] *= scale }
-            }
+            qc_pool_row_f32(input + n &* sampleCount, self.height, self.width, self.channels, self.height, self.width,
+                            1, 1, 0, 0, 0, 1, average, output + n &* self.channels)
         }
     }
 }
