@@ -72,6 +72,8 @@ final class KernelConvTests: XCTestCase {
             ([7, 6, 8], 3, 1, 1, 1, Padding2D(top: 1, bottom: 1, left: 1, right: 1), .relu6),
             ([9, 9, 13], 3, 1, 2, 1, Padding2D(top: 0, bottom: 1, left: 0, right: 1), .linear),   // channel tail, TF same stride 2
             ([6, 7, 5], 3, 2, 1, 1, Padding2D(top: 1, bottom: 1, left: 1, right: 1), .relu),      // multiplier 2
+            ([5, 6, 3], 3, 3, 1, 1, Padding2D(top: 1, bottom: 1, left: 1, right: 1), .linear),    // multiplier 3
+            ([4, 5, 2], 3, 9, 2, 1, Padding2D(top: 0, bottom: 1, left: 0, right: 1), .relu6),     // multiplier 9: two stores
             ([8, 8, 12], 3, 2, 1, 2, Padding2D(top: 2, bottom: 2, left: 1, right: 3), .tanh),     // dilation 2, asymmetric
             ([5, 5, 16], 5, 1, 1, 1, .zero, .linear),
             ([6, 6, 72], 3, 1, 1, 1, Padding2D(top: 1, bottom: 1, left: 1, right: 1), .relu),   // 64-channel blocks + tail
