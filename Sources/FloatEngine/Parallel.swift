@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 #if canImport(Glibc)
@@ -10,8 +11,9 @@ import Darwin
 
 /// Runs loop bodies over a fixed number of worker threads.
 ///
-/// `DispatchQueue.concurrentPerform` costs ~20 us per call (see NOTES.md), so every call splits its
-/// iterations into one contiguous chunk per worker instead of dispatching each iteration.
+/// Every call splits its iterations into one contiguous chunk per worker instead of dispatching each
+/// iteration (`DispatchQueue.concurrentPerform` cost ~20 us per call, see NOTES.md), and runs them on
+/// `qc_parallel_run`'s worker threads, which spin between calls instead of parking.
 public enum Parallel {
     /// Workers used by every kernel. The CLI and bench set 1 or 2; tests switch it between cases.
     nonisolated(unsafe) public static var threadCount: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -50,11 +52,28 @@ public enum Parallel {
             return
         }
         withoutActuallyEscaping(body) { body in
-            let shared = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = count &* worker / workers, end = count &* (worker &+ 1) / workers
-                for i in start..<end { shared.value(i) }
+            // On the kernels' worker threads, which stay awake between calls (`qc_parallel_run`); through
+            // Dispatch when those are busy (a split inside another's worker, or from another thread).
+            var job = ForEachJob(body: body, count: count, workers: workers)
+            let ran = withUnsafeMutablePointer(to: &job) { job in
+                qc_parallel_run(Int32(workers), { context, worker in
+                    context!.assumingMemoryBound(to: ForEachJob.self).pointee.run(Int(worker))
+                }, job)
             }
+            guard ran != 0 else { return }
+            let shared = UnsafeSendable(job)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in shared.value.run(worker) }
+        }
+    }
+
+    /// One `forEach` call: worker `w` runs `count * w / workers ..< count * (w + 1) / workers`.
+    private struct ForEachJob {
+        let body: (Int) -> Void
+        let count: Int, workers: Int
+
+        func run(_ worker: Int) {
+            let start = count &* worker / workers, end = count &* (worker &+ 1) / workers
+            for i in start..<end { body(i) }
         }
     }
 

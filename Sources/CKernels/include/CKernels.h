@@ -263,4 +263,6 @@ float qc_fma_probe(ptrdiff_t iterations, float seed, int64_t *flops);
 /// returns a checksum so the work is kept.
 int64_t qc_int8_probe(ptrdiff_t iterations, int64_t seed, int64_t *ops);
 
+#include "qc_pool.h"
+
 #endif
