@@ -23,7 +23,8 @@ public final class IntegerSimulator {
     public var outputShapes: [[Int]] { model.outputs.map { model.tensors[$0].shape } }
 
     let layers: [any IntegerLayer]
-    /// `layers` for passes nothing observes: conv -> max pool pairs fused (`ConvPoolFusion`).
+    /// `layers` for passes nothing observes: max pools moved before a conv's requantization or a
+    /// channelAffine (`ConvPoolFusion`).
     let unobservedLayers: [any IntegerLayer]
     private let inputTensor: QTensor
     private let outputTensors: [QTensor]

@@ -5,7 +5,8 @@ import CKernels
 /// of the sum, then the clamp), channels innermost so every window pixel is one contiguous
 /// vectorisable pass over the channels, and output rows (batch x outH) split over `threads`. Max pools
 /// and narrow average pools run a row at a time in the active level's C kernels (`qc_maxpool_row_i32`,
-/// `qc_avgpool_row_i32`).
+/// `qc_avgpool_row_i32`). A max pool built `requantizing:` a conv's parameters pools that conv's sums
+/// and requantizes each maximum (`ConvPoolFusion`).
 ///
 /// Average pools over inputs of at most 16 bits with at most 2^13 pixels per window sum in int32
 /// (|sum| < 2^28) and divide by multiplying: `floor(a / n) = (a * magic[n]) >> shift[n]` for every
@@ -58,8 +59,10 @@ final class FastPool2D: IntegerLayer {
                         qc_maxpool_row_i32(input + b &* p.inH &* p.inW &* channels, p.inH, p.inW, channels, p.kernelH, p.kernelW,
                                            p.strideH, p.strideW, p.padTop, p.padLeft, outY, p.outW, p.zero, target)
                         // In place: each row of channels is read before it is written.
-                        requantizer?.requantizeRows(target, ldc: channels, rows: p.outW, channels: channels, bias: bias.baseAddress!,
-                                                    firstChannel: 0, into: target, outStride: channels)
+                        if let requantizer, let bias = bias.baseAddress {
+                            requantizer.requantizeRows(target, ldc: channels, rows: p.outW, channels: channels, bias: bias,
+                                                       firstChannel: 0, into: target, outStride: channels)
+                        }
                     }
                 }
             }
