@@ -21,7 +21,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         // Core graph representation shared by every stage.
-        .target(name: "QCore"),
+        .target(name: "QCore", dependencies: ["CKernels"]),
         // SIMD kernels of every instruction-set level, chosen at run time (cpuid; QCONVERT_ISA).
         .target(name: "CKernels"),
         // Float32 engine: reference and fast kernels, graph executor.

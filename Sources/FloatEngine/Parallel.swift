@@ -1,4 +1,4 @@
-import CKernels
+import QCore
 import Dispatch
 import Foundation
 #if canImport(Glibc)
@@ -51,27 +51,7 @@ public enum Parallel {
             for i in 0..<count { body(i) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            // On the kernels' worker threads, which stay awake between calls (`qc_parallel_run`); through
-            // Dispatch when those are busy (a split inside another's worker, or from another thread).
-            var job = ForEachJob(body: body, count: count, workers: workers)
-            let ran = withUnsafeMutablePointer(to: &job) { job in
-                qc_parallel_run(Int32(workers), { context, worker in
-                    context!.assumingMemoryBound(to: ForEachJob.self).pointee.run(Int(worker))
-                }, job)
-            }
-            guard ran != 0 else { return }
-            let shared = UnsafeSendable(job)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in shared.value.run(worker) }
-        }
-    }
-
-    /// One `forEach` call: worker `w` runs `count * w / workers ..< count * (w + 1) / workers`.
-    private struct ForEachJob {
-        let body: (Int) -> Void
-        let count: Int, workers: Int
-
-        func run(_ worker: Int) {
+        WorkerThreads.run(workers) { worker in
             let start = count &* worker / workers, end = count &* (worker &+ 1) / workers
             for i in start..<end { body(i) }
         }

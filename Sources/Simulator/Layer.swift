@@ -1,4 +1,4 @@
-import CKernels
+import QCore
 import Dispatch
 import FixedPoint
 
@@ -40,36 +40,15 @@ public struct ChannelRequantizer: Sendable {
 }
 
 /// Splits `0..<count` into `threads` contiguous chunks (lengths multiples of `alignment` except the
-/// last) and runs `body` on each, in parallel when there is more than one: on the kernels' worker
-/// threads (`qc_parallel_run`, which stay awake between calls), or through Dispatch when those are busy
-/// (a call from inside another's chunk, or from another thread at the same time).
+/// last) and runs `body` on each, in parallel when there is more than one (`WorkerThreads.run`).
 @inline(__always)
 func parallelChunks(_ count: Int, threads: Int, alignment: Int = 1, _ body: (Range<Int>) -> Void) {
     let chunks = Swift.max(1, Swift.min(threads, (count + alignment - 1) / Swift.max(alignment, 1)))
     if chunks == 1 { body(0..<count); return }
     let units = (count + alignment - 1) / alignment
     let perChunk = (units + chunks - 1) / chunks * alignment
-    withoutActuallyEscaping(body) { body in
-        // The chunks write disjoint rows; the body only reads shared state.
-        var job = ChunkJob(body: body, count: count, perChunk: perChunk)
-        let ran = withUnsafeMutablePointer(to: &job) { job in
-            qc_parallel_run(Int32(chunks), { context, i in
-                let job = context!.assumingMemoryBound(to: ChunkJob.self)
-                job.pointee.run(Int(i))
-            }, job)
-        }
-        guard ran != 0 else { return }
-        let shared = UncheckedSendable(job)
-        DispatchQueue.concurrentPerform(iterations: chunks) { i in shared.value.run(i) }
-    }
-}
-
-/// One `parallelChunks` call: chunk `i` is `i * perChunk ..< min(count, (i + 1) * perChunk)`.
-private struct ChunkJob {
-    let body: (Range<Int>) -> Void
-    let count: Int, perChunk: Int
-
-    func run(_ i: Int) {
+    // The chunks write disjoint rows; the body only reads shared state.
+    WorkerThreads.run(chunks) { i in
         let start = i * perChunk, end = Swift.min(count, start + perChunk)
         if start < end { body(start..<end) }
     }
