@@ -109,12 +109,14 @@ typedef struct {
     __m512i add_even, add_odd;          // merged: 2^30 + 2^(right + 30) per 64-bit lane (2^30 where right = 0)
     __m512i below_even, below_odd;      // merged: 2^(right + 30) (INT64_MIN where right = 0)
     __m512i shift_even, shift_odd;      // merged: 31 + right for the even lanes, right - 1 (or 0) for the odd
+    int clamped;                        // merged, kind 4: no correction, the output zero point in add_*
 } qc_rq16;
 
 static inline __attribute__((always_inline)) qc_rq16 qc_rq16_prepare(__m512i m, __m512i shift, int profile) {
     qc_rq16 p;
     const __m512i zero = _mm512_setzero_si512(), one32 = _mm512_set1_epi32(1);
     p.profile = profile;
+    p.clamped = 0;
     p.m = m;
     p.m_odd = _mm512_srli_epi64(m, 32);
     p.shift = shift;
@@ -176,9 +178,13 @@ static inline __m512i qc_rdbpot16(__m512i high, __m512i right, __m512i mask, __m
 }
 
 /// The case of `qc_rq16_apply` these constants take: 0 single rounding, 1 gemmlowp plain, 2 gemmlowp
-/// with left shifts or an INT32_MIN multiplier, 3 gemmlowp plain in one 64-bit step (`qc_rq16_merged`). Loops switch on it once, outside, and call
-/// `qc_rq16_apply_kind` with a literal, so each loop body is compiled for its case without branches.
-static inline int qc_rq16_kind(const qc_rq16 *p) { return p->profile == 1 ? 0 : p->merged ? 3 : p->plain ? 1 : 2; }
+/// with left shifts or an INT32_MIN multiplier, 3 gemmlowp plain in one 64-bit step (`qc_rq16_merged`),
+/// 4 that step without its correction and with the output zero point added (`qc_rq16_clamp_below`).
+/// Loops switch on it once, outside, and call `qc_rq16_apply_kind` / `qc_rq16_apply_z` with a literal,
+/// so each loop body is compiled for its case without branches.
+static inline int qc_rq16_kind(const qc_rq16 *p) {
+    return p->profile == 1 ? 0 : p->clamped ? 4 : p->merged ? 3 : p->plain ? 1 : 2;
+}
 
 /// Kind 3, gemmlowp plain with right shifts r of 1...31: SaturatingRoundingDoublingHighMul then
 /// RoundingDivideByPOT in one 64-bit step per lane. With P0 = x m + 2^30, high = floor(P0 / 2^31) and
@@ -197,7 +203,39 @@ static inline __attribute__((always_inline)) __m512i qc_rq16_merged(const qc_rq1
     return _mm512_mask_blend_epi32(0xAAAA, _mm512_srav_epi64(pe, p->shift_even), _mm512_srav_epi64(po, p->shift_odd));
 }
 
+/// Kind 3 for outputs clamped below at lo >= zout (a ReLU's range), where every multiplier m >= 0 and
+/// the output zero point z satisfies (|z| + 1) 2^(31+r) <= 2^61 (r the lane's right shift; 2^31 where
+/// r = 0, m = 0). Then:
+/// - The correction (`qc_rq16_merged`) cannot change an output. x >= 0 never corrects (P0 >= 2^30).
+///   For x < 0, x m <= 0, so the numerator x m + 2^30 + 2^(r+30) is below 2^(31+r) and the result
+///   is <= 0 with the correction or without; z + result <= z <= lo clamps to lo either way.
+/// - z is added inside the 64-bit step: floor(N / D) + z = floor((N + z D) / D) with D the lane's
+///   divisor (2^(31+r) even, 2^(32 + its shift) odd), and |N + z D| < 2^62 + 2^61 + 2^61 = 2^63, so
+///   the low 32 bits are the int32 add's, wrapped as the reference wraps it.
+/// Upgrades merged constants to kind 4 when every lane qualifies; otherwise leaves them as they are.
+static inline __attribute__((always_inline)) void qc_rq16_clamp_below(qc_rq16 *p, int32_t zout, int32_t lo) {
+    if (!p->merged || lo < zout) return;
+    const __m512i zero = _mm512_setzero_si512();
+    const __mmask16 negative = _mm512_cmplt_epi32_mask(p->m, zero);
+    // (|z| + 1) 2^(31+r) <= 2^61 per lane: |z| + 1 <= 2^(30 - r), with r <= 30.
+    const int64_t z1 = (zout < 0 ? -(int64_t)zout : (int64_t)zout) + 1;
+    __mmask16 fits = _mm512_cmple_epi32_mask(p->right, _mm512_set1_epi32(30));
+    if (negative != 0 || fits != (__mmask16)0xFFFF) return;
+    __m512i limit = _mm512_sllv_epi32(_mm512_set1_epi32(1), _mm512_sub_epi32(_mm512_set1_epi32(30), p->right));
+    if (z1 > (int64_t)1 << 30 || _mm512_cmplt_epi32_mask(limit, _mm512_set1_epi32((int32_t)z1)) != 0) return;
+    const __m512i vz = _mm512_set1_epi64(zout);
+    const __m512i odd_total = _mm512_add_epi64(p->shift_odd, _mm512_set1_epi64(32));
+    p->add_even = _mm512_add_epi64(p->add_even, _mm512_sllv_epi64(vz, p->shift_even));
+    p->add_odd = _mm512_add_epi64(p->add_odd, _mm512_sllv_epi64(vz, odd_total));
+    p->clamped = 1;
+}
+
 static inline __attribute__((always_inline)) __m512i qc_rq16_apply_kind(const qc_rq16 *p, __m512i x, int kind) {
+    if (kind == 4) {
+        __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, p->m), p->add_even);
+        __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), p->m_odd), p->add_odd);
+        return _mm512_mask_blend_epi32(0xAAAA, _mm512_srav_epi64(pe, p->shift_even), _mm512_srav_epi64(po, p->shift_odd));
+    }
     if (kind == 0) {
         __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, p->m), p->nudge_even);
         __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), p->m_odd), p->nudge_odd);
@@ -219,12 +257,18 @@ static inline __attribute__((always_inline)) __m512i qc_rq16_apply(const qc_rq16
     return qc_rq16_apply_kind(p, x, qc_rq16_kind(p));
 }
 
+/// `apply(x) + zout` (wrapping), for constants passed through `qc_rq16_clamp_below(p, zout, ...)`.
+static inline __attribute__((always_inline)) __m512i qc_rq16_apply_z(const qc_rq16 *p, __m512i x, int kind, __m512i vz) {
+    return kind == 4 ? qc_rq16_apply_kind(p, x, 4) : _mm512_add_epi32(qc_rq16_apply_kind(p, x, kind), vz);
+}
+
 /// `body(kind)` compiled once per case of `qc_rq16_kind(p)`, chosen once.
 #define QC_RQ16_SWITCH(p, body)            \
     switch (qc_rq16_kind(p)) {             \
     case 0: body(0); break;                \
     case 1: body(1); break;                \
     case 3: body(3); break;                \
+    case 4: body(4); break;                \
     default: body(2); break;               \
     }
 
@@ -248,6 +292,7 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
         const __m512i vs = eight ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)shift))
                                  : _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)shift));
         qc_rq16 p = qc_rq16_prepare(vm, vs, profile);
+        qc_rq16_clamp_below(&p, zout, lo);
         const ptrdiff_t per = 16 / channels;
         const int kind = qc_rq16_kind(&p);
         for (; first + per <= rows; first += per) {
@@ -264,9 +309,10 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
                 x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(src + 3 * ldc)), 3);
             }
             x = _mm512_add_epi32(x, vb);
-            x = kind == 0 ? qc_rq16_apply_kind(&p, x, 0) : kind == 3 ? qc_rq16_apply_kind(&p, x, 3)
-              : kind == 1 ? qc_rq16_apply_kind(&p, x, 1) : qc_rq16_apply_kind(&p, x, 2);
-            __m512i y = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(x, vz), vlo), vhi);
+            x = kind == 0 ? qc_rq16_apply_z(&p, x, 0, vz) : kind == 4 ? qc_rq16_apply_z(&p, x, 4, vz)
+              : kind == 3 ? qc_rq16_apply_z(&p, x, 3, vz) : kind == 1 ? qc_rq16_apply_z(&p, x, 1, vz)
+              : qc_rq16_apply_z(&p, x, 2, vz);
+            __m512i y = _mm512_min_epi32(_mm512_max_epi32(x, vlo), vhi);
             if (eight) {
                 _mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(y));
                 _mm256_storeu_si256((__m256i *)(dst + out_stride), _mm512_extracti64x4_epi64(y, 1));
@@ -282,6 +328,7 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
         const __mmask16 k = qc_lanes16(channels - j0);
         __m512i vb = _mm512_maskz_loadu_epi32(k, bias + j0);
         qc_rq16 p = qc_rq16_prepare(_mm512_maskz_loadu_epi32(k, mult + j0), _mm512_maskz_loadu_epi32(k, shift + j0), profile);
+        qc_rq16_clamp_below(&p, zout, lo);
         const int32_t *src = c + j0;
         int32_t *dst = out + j0;
         // Whole 16-channel blocks load and store without masks (masked stores are slow on some cores),
@@ -293,15 +340,15 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
                 for (; r + 2 <= rows; r += 2) {                                                                 \
                     __m512i x0 = _mm512_add_epi32(_mm512_loadu_si512(src + r * ldc), vb);                       \
                     __m512i x1 = _mm512_add_epi32(_mm512_loadu_si512(src + (r + 1) * ldc), vb);                 \
-                    __m512i y0 = _mm512_add_epi32(qc_rq16_apply_kind(&p, x0, kind), vz);                        \
-                    __m512i y1 = _mm512_add_epi32(qc_rq16_apply_kind(&p, x1, kind), vz);                        \
+                    __m512i y0 = qc_rq16_apply_z(&p, x0, kind, vz);                                             \
+                    __m512i y1 = qc_rq16_apply_z(&p, x1, kind, vz);                                             \
                     _mm512_storeu_si512(dst + r * out_stride, _mm512_min_epi32(_mm512_max_epi32(y0, vlo), vhi)); \
                     _mm512_storeu_si512(dst + (r + 1) * out_stride, _mm512_min_epi32(_mm512_max_epi32(y1, vlo), vhi)); \
                 }                                                                                               \
             }                                                                                                   \
             for (; r < rows; r++) {                                                                             \
                 __m512i x = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, src + r * ldc), vb);                   \
-                __m512i y = _mm512_add_epi32(qc_rq16_apply_kind(&p, x, kind), vz);                              \
+                __m512i y = qc_rq16_apply_z(&p, x, kind, vz);                                                   \
                 _mm512_mask_storeu_epi32(dst + r * out_stride, k, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi)); \
             }                                                                                                   \
         }
@@ -312,18 +359,19 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
 
 void qc_requant_flat_avx512(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, int32_t zout,
         int32_t lo, int32_t hi, int32_t *out, int profile) {
-    const qc_rq16 p = qc_rq16_prepare(_mm512_set1_epi32(m), _mm512_set1_epi32(shift), profile);
+    qc_rq16 p = qc_rq16_prepare(_mm512_set1_epi32(m), _mm512_set1_epi32(shift), profile);
+    qc_rq16_clamp_below(&p, zout, lo);
     const __m512i vz = _mm512_set1_epi32(zout), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
 #define QC_FLAT_BODY(kind)                                                                                      \
     {                                                                                                           \
         ptrdiff_t i = 0;                                                                                        \
         for (; i + 16 <= n; i += 16) {                                                                          \
-            __m512i y = _mm512_add_epi32(qc_rq16_apply_kind(&p, _mm512_loadu_si512(x + i), kind), vz);          \
+            __m512i y = qc_rq16_apply_z(&p, _mm512_loadu_si512(x + i), kind, vz);                               \
             _mm512_storeu_si512(out + i, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi));                      \
         }                                                                                                       \
         if (i < n) {                                                                                            \
             const __mmask16 k = qc_lanes16(n - i);                                                              \
-            __m512i y = _mm512_add_epi32(qc_rq16_apply_kind(&p, _mm512_maskz_loadu_epi32(k, x + i), kind), vz); \
+            __m512i y = qc_rq16_apply_z(&p, _mm512_maskz_loadu_epi32(k, x + i), kind, vz);                      \
             _mm512_mask_storeu_epi32(out + i, k, _mm512_min_epi32(_mm512_max_epi32(y, vlo), vhi));              \
         }                                                                                                       \
     }

@@ -159,6 +159,41 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// Outputs clamped below at or above the zero point (a ReLU's range), where the avx512 level drops
+    /// the rounding correction and adds the zero point in its 64-bit step (`qc_rq16_clamp_below`): zero
+    /// points up to the fold's bound and past it, lower bounds at and above the zero point, zero and
+    /// negative multipliers (which refuse the shortcut), every right shift, inputs at the int32 extremes.
+    func testClampedBelowRequantizationMatchesScalar() {
+        var rng = TestRNG(seed: 71)
+        let special: [Int32] = [0, 1, -1, Int32.min, Int32.max, Int32.min + 1, 1 << 30, -(1 << 30), -(1 << 30) - 1, -2, 5]
+        for table in levels {
+            for trial in 0..<96 {
+                let channels = [16, 5, 23, 32, 8, 4][trial % 6], rows = 1 + trial % 5
+                let negative = trial % 8 == 7
+                let mult: [Int32] = (0..<channels).map { j in
+                    (j + trial) % 9 == 0 ? 0 : (negative && j == channels - 1 ? -3 : [1, 1 << 30, Int32.max, 1_518_500_250, 3][(trial + j) % 5])
+                }
+                let right = 1 + trial % 30
+                let shift: [Int32] = (0..<channels).map { j in mult[j] == 0 && trial % 2 == 0 ? 0 : -Int32(1 + (right + j * 7) % 30) }
+                // |z| + 1 <= 2^(30 - r) holds for small zero points; the large ones pass it only for small shifts.
+                let zout: Int32 = [-128, 0, 37, -5, 1 << 20, -(1 << 20), (1 << 27) - 1, 127][trial % 8]
+                let lo = zout &+ Int32(trial % 3 == 0 ? 0 : trial % 11), hi = Swift.max(lo, zout &+ 200)
+                let ldc = channels + 1, stride = channels
+                let c = (0..<(rows * ldc)).map { i in i % 3 == 0 ? special[(i / 3) % special.count] : rng.int32(Int64(Int32.min)...Int64(Int32.max)) }
+                let bias = (0..<channels).map { j in j % 4 == 0 ? 0 : rng.int32(-100_000...100_000) }
+                var expected = [Int32](repeating: 0, count: rows * stride), actual = expected
+                scalar.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &expected, stride, 0)
+                table.pointee.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &actual, stride, 0)
+                XCTAssertEqual(actual, expected, "\(name(table)) requant_rows clamped below, trial \(trial)")
+                let n = rows * ldc
+                var flatExpected = [Int32](repeating: 0, count: n), flatActual = flatExpected
+                scalar.requant_flat!(c, n, mult[1], shift[1], zout, lo, hi, &flatExpected, 0)
+                table.pointee.requant_flat!(c, n, mult[1], shift[1], zout, lo, hi, &flatActual, 0)
+                XCTAssertEqual(flatActual, flatExpected, "\(name(table)) requant_flat clamped below, trial \(trial)")
+            }
+        }
+    }
+
     func testRequantizationMatchesScalarOnEveryLane() {
         var rng = TestRNG(seed: 41)
         let special: [Int32] = [0, 1, -1, Int32.min, Int32.max, Int32.min + 1, 1 << 30, -(1 << 30), 12345, -12345]
