@@ -111,8 +111,12 @@ final class KernelConvPathTests: XCTestCase {
     /// row table (each row's pointer is its row of the input), else packed. Both sum over k in the same
     /// order, so a narrow layer equals bit for bit the first outputs of a 48-wide one with the same
     /// weights there: M not a multiple of 6 (edge panels), K = 300 (two K blocks), groups, and narrow
-    /// widths 16, 20 (a 16- and a 4-column tile) and 8.
+    /// widths 16, 20 (a 16- and a 4-column tile) and 8. The wide layers pack because
+    /// `inPlaceMaxBBytes` is 0 here (`testWideMatrixReadInPlaceEqualsPacked` covers them in place).
     func testMatrixRowTableAndPackedFormsGiveTheSameFloats() {
+        let savedLimit = GEMMTile.inPlaceMaxBBytes
+        GEMMTile.inPlaceMaxBBytes = 0
+        defer { GEMMTile.inPlaceMaxBBytes = savedLimit }
         var values = SeededValues(seed: 17)
         let cases: [(input: [Int], groups: Int, narrow: Int)] = [
             ([5, 7, 40], 1, 16), ([3, 5, 300], 1, 20), ([4, 5, 32], 2, 8), ([2, 3, 24], 1, 20),
@@ -156,6 +160,47 @@ final class KernelConvPathTests: XCTestCase {
                                         { small.run(input: $0, output: $1, batch: batch, workspace: $2) },
                                         { large.run(input: $0, output: $1, batch: batch, workspace: $2) },
                                         "dense case \(index), batch \(batch)")
+            }
+        }
+    }
+
+    /// A 1x1 conv or Dense with more than two B panels whose K block of B fits `inPlaceMaxBBytes`
+    /// reads A through the one-tap row table, as narrow ones do: the same floats, bit for bit, as the
+    /// packed order (the limit set to 0), for 3-8 panels, a 4- and an 8-column edge panel, M not a
+    /// multiple of 6, groups, and K = 300 (two K blocks, the limit raised so that they qualify).
+    func testWideMatrixReadInPlaceEqualsPacked() {
+        var values = SeededValues(seed: 19)
+        let savedLimit = GEMMTile.inPlaceMaxBBytes
+        defer { GEMMTile.inPlaceMaxBBytes = savedLimit }
+        let cases: [(input: [Int], groups: Int, out: Int, limit: Int)] = [
+            ([5, 7, 48], 1, 56, savedLimit), ([3, 5, 40], 1, 100, savedLimit), ([4, 5, 32], 2, 72, savedLimit),
+            ([2, 3, 24], 1, 128, savedLimit), ([3, 3, 300], 1, 40, 1 << 20),
+        ]
+        for (index, c) in cases.enumerated() {
+            let cinG = c.input[2] / c.groups
+            let conv = Conv2DKernel(Conv2D(geometry: ConvGeometry(kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padding: .zero),
+                                           groups: c.groups, weights: Tensor(shape: [1, 1, cinG, c.out], data: values.array(cinG * c.out)),
+                                           bias: values.array(c.out), activation: .relu), inputShape: c.input)
+            XCTAssertGreaterThan(conv.weights.panels, GEMMTile.inPlaceMaxPanels, "case \(index)")
+            XCTAssertLessThanOrEqual(conv.weights.panels * conv.blocking.kc * GEMMTile.nr * 4, c.limit, "case \(index)")
+            let dense = DenseKernel(Dense(weights: Tensor(shape: [c.input[2], c.out], data: values.array(c.input[2] * c.out)),
+                                          bias: values.array(c.out), activation: .relu6), rows: c.input[0] * c.input[1])
+            for batch in [1, 3] {
+                let input = values.array(batch * c.input.reduce(1, *))
+                let count = batch * c.input[0] * c.input[1] * c.out
+                for (name, run) in [("conv", { conv.run(input: $0, output: $1, batch: batch, workspace: $2) }),
+                                    ("dense", { dense.run(input: $0, output: $1, batch: batch, workspace: $2) })]
+                    as [(String, (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)] {
+                    if name == "dense" && c.groups > 1 { continue }
+                    forEachThreadCount { threads in
+                        GEMMTile.inPlaceMaxBBytes = 0
+                        let packed = runKernel(outputCount: count, workspace: 0, input: input, run)
+                        GEMMTile.inPlaceMaxBBytes = c.limit
+                        let inPlace = runKernel(outputCount: count, workspace: 0, input: input, run)
+                        let mismatches = zip(packed, inPlace).filter { $0.bitPattern != $1.bitPattern }.count
+                        XCTAssertEqual(mismatches, 0, "\(name) case \(index), batch \(batch), \(threads) threads")
+                    }
+                }
             }
         }
     }

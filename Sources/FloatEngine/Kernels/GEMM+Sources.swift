@@ -38,6 +38,8 @@ struct MatrixSource: GEMMPanelSource {
     let lda: Int
     let groupStride: Int
 
+    static var hasFreeRowTable: Bool { true }
+
     /// The row table form, one tap of `kc` channels: row r's pointer is its own row of A at column
     /// `k0`, so the kernel reads the matrix where it lies. With few B panels (N <= 32) a packed value
     /// fed only one or two micro-kernel calls and the packing cost as much as the arithmetic. Rows past

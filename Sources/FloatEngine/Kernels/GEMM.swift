@@ -25,6 +25,12 @@ enum GEMMTile {
     /// the image where possible) instead of packing a whole A block first: with N <= 32 each packed
     /// value would feed at most two micro-kernel calls, so packing cost as much as the arithmetic.
     static let inPlaceMaxPanels = 2
+    /// Bytes of one K block of B (every 16-column panel) up to which a source whose row table costs
+    /// six pointers per panel whatever K (`GEMMPanelSource.hasFreeRowTable`: a matrix, e.g. a 1x1
+    /// conv's input) is read in place for any N, each A panel against every B panel while B stays in
+    /// the 32 KiB L1: packing A for a 1x1 conv with 48 outputs was 15 % of dwsep_relu6. Tests set it
+    /// to 0 to run the packed order.
+    nonisolated(unsafe) static var inPlaceMaxBBytes = 20 * 1024
     /// Fewest channels per tap for which a convolution reads A through a row table (the indirect
     /// kernel) rather than in place or packed: with fewer, the six row pointers loaded per tap cost more
     /// than the copies they save (keras2_cnn's 1-channel stem ran 17 % slower through the table).
@@ -176,9 +182,15 @@ protocol GEMMPanelSource {
     /// table, written to `table` (6 pointers per tap); nil when this source has no such form.
     func indirectPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int,
                        table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA?
+
+    /// True when `indirectPanel` always succeeds with six pointers per panel (one tap of all `kc`
+    /// columns), so reading A in place costs nothing per column.
+    static var hasFreeRowTable: Bool { get }
 }
 
 extension GEMMPanelSource {
+    static var hasFreeRowTable: Bool { false }
+
     @inline(__always)
     func inPlacePanel(m0: Int, rows: Int, k0: Int, group: Int) -> PanelA? { nil }
 
@@ -211,10 +223,12 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
             if kc <= 0 { break }
             let first = kb == 0, last = k0 &+ kc >= k
             let blockEpilogue = last ? epilogue : .none
-            if weights.panels <= GEMMTile.inPlaceMaxPanels {
-                // Few B panels: each A panel is read from the image where possible (in place when its
-                // six pixels lie in one row inside the image, else through a row table), packed
-                // otherwise, and used at once against every B panel, which stay in L1.
+            if weights.panels <= GEMMTile.inPlaceMaxPanels
+                || (Source.hasFreeRowTable && weights.panels &* kc &* nr &* 4 <= GEMMTile.inPlaceMaxBBytes) {
+                // Few B panels, or a matrix whose B block fits L1: each A panel is read from the image
+                // where possible (in place when its six pixels lie in one row inside the image, else
+                // through a row table), packed otherwise, and used at once against every B panel,
+                // which stay in L1.
                 for p in 0..<mPanels {
                     let m0 = mStart &+ p &* mr
                     let mValid = min(mr, mEnd &- m0)
