@@ -107,6 +107,65 @@ final class KernelConvPathTests: XCTestCase {
         }
     }
 
+    /// A stride-1 convolution reads its patches from zero-padded images of its samples
+    /// (`PaddedPatchPlan`; from the input itself without padding): in place, through six origins plus
+    /// tap offsets, or packed. The same floats, bit for bit, as the unpadded forms (the image budget
+    /// set to -1), over symmetric, one-sided and no padding, dilation, groups, several K blocks,
+    /// fewer than 8 channels per tap (packed), one to three B panels with edge columns, batches whose
+    /// micro-panels cross samples, and 1 and 2 threads.
+    func testPaddedPatchesEqualTheUnpaddedForms() {
+        var values = SeededValues(seed: 23)
+        let savedBudget = PaddedPatchPlan.maxFloats
+        defer { PaddedPatchPlan.maxFloats = savedBudget }
+        let cases: [(input: [Int], kernel: Int, dilation: Int, pad: (Int, Int, Int, Int), groups: Int, out: Int, copies: Bool)] = [
+            ([7, 9, 8], 3, 1, (1, 1, 1, 1), 1, 16, true),
+            ([5, 5, 16], 3, 1, (1, 1, 1, 1), 1, 24, true),
+            ([9, 14, 40], 3, 1, (1, 1, 1, 1), 1, 40, true),     // K = 360: two K blocks, three panels
+            ([6, 7, 16], 3, 2, (2, 2, 2, 2), 1, 16, true),
+            ([8, 8, 32], 3, 1, (0, 2, 1, 0), 2, 32, true),       // one-sided padding, groups
+            ([7, 6, 12], 5, 1, (2, 2, 2, 2), 1, 20, true),
+            ([8, 9, 4], 3, 1, (1, 1, 1, 1), 1, 48, true),        // 4 channels per tap: packed
+            ([6, 8, 16], 3, 1, (0, 0, 0, 0), 1, 16, false),      // no padding: the input is the image
+            ([3, 2, 8], 3, 1, (1, 1, 1, 1), 1, 8, true),         // 6 pixels per sample: panels cross samples
+        ]
+        for (index, c) in cases.enumerated() {
+            let padding = Padding2D(top: c.pad.0, bottom: c.pad.1, left: c.pad.2, right: c.pad.3)
+            let geometry = ConvGeometry(kernelH: c.kernel, kernelW: c.kernel, strideH: 1, strideW: 1,
+                                        dilationH: c.dilation, dilationW: c.dilation, padding: padding)
+            let cinG = c.input[2] / c.groups
+            let shape = [c.kernel, c.kernel, cinG, c.out]
+            let kernel = Conv2DKernel(Conv2D(geometry: geometry, groups: c.groups,
+                                             weights: Tensor(shape: shape, data: values.array(shape.reduce(1, *))),
+                                             bias: values.array(c.out), activation: .relu), inputShape: c.input)
+            XCTAssertNil(kernel.paddedImage, "case \(index)")
+            XCTAssertEqual(kernel.paddedPatches?.copies, c.copies, "case \(index)")
+            for batch in [1, 3] {
+                let input = values.array(batch * c.input.reduce(1, *))
+                let count = batch * kernel.outputShape.reduce(1, *)
+                forEachThreadCount { threads in
+                    PaddedPatchPlan.maxFloats = savedBudget
+                    XCTAssertTrue(kernel.readsPaddedPatches(batch: batch))
+                    let padded = runKernel(outputCount: count, workspace: 0, input: input) {
+                        kernel.run(input: $0, output: $1, batch: batch, workspace: $2)
+                    }
+                    PaddedPatchPlan.maxFloats = -1
+                    XCTAssertFalse(kernel.readsPaddedPatches(batch: batch))
+                    let unpadded = runKernel(outputCount: count, workspace: 0, input: input) {
+                        kernel.run(input: $0, output: $1, batch: batch, workspace: $2)
+                    }
+                    let mismatches = zip(padded, unpadded).filter { $0.bitPattern != $1.bitPattern }.count
+                    XCTAssertEqual(mismatches, 0, "case \(index), batch \(batch), \(threads) threads")
+                }
+            }
+        }
+        // Strided convolutions keep the unpadded forms (their images would be 2-4x their output's pixels).
+        let strided = Conv2DKernel(Conv2D(geometry: ConvGeometry(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2,
+                                                                 padding: Padding2D(top: 1, bottom: 1, left: 1, right: 1)),
+                                          groups: 1, weights: Tensor(shape: [3, 3, 16, 16], data: values.array(2304)),
+                                          bias: values.array(16), activation: .linear), inputShape: [8, 8, 16])
+        XCTAssertNil(strided.paddedPatches)
+    }
+
     /// 1x1 stride-1 convolutions and Dense read A as a plain matrix: with N <= 32 through a one-tap
     /// row table (each row's pointer is its row of the input), else packed. Both sum over k in the same
     /// order, so a narrow layer equals bit for bit the first outputs of a 48-wide one with the same

@@ -21,6 +21,8 @@ public final class Conv2DKernel: @unchecked Sendable {
     let taps: ConvTapTable
     /// Set for a stem read from a zero-padded copy of each sample (see `PaddedImagePlan`).
     let paddedImage: PaddedImagePlan?
+    /// Set for the other stride-1 convolutions that are not a 1x1 matrix: A from padded images (see `PaddedPatchPlan`).
+    let paddedPatches: PaddedPatchPlan?
 
     /// `inputShape` is `[H, W, C]` per sample. Packs the weights.
     public init(_ conv: Conv2D, inputShape: [Int]) {
@@ -55,6 +57,9 @@ public final class Conv2DKernel: @unchecked Sendable {
         paddedImage = readsInputDirectly ? nil
             : PaddedImagePlan(geometry: g, inH: inH, inW: inW, channels: inChannels, groups: groups, outH: out.h,
                               outW: out.w, weights: weights, blocking: blocking)
+        paddedPatches = readsInputDirectly || paddedImage != nil || g.strideH != 1 || g.strideW != 1 ? nil
+            : PaddedPatchPlan(geometry: g, inH: inH, inW: inW, channels: inChannels, groupChannels: groupChannels,
+                              outH: out.h, outW: out.w)
     }
 
     deinit { patchOffsets.deallocate() }
@@ -79,6 +84,8 @@ public final class Conv2DKernel: @unchecked Sendable {
         } else if readsInputDirectly {
             let source = MatrixSource(a: input, lda: inChannels, groupStride: groupChannels)
             runGEMM(source, m: m, work: work, groupOut: groupOut, output: output, tail: tail)
+        } else if let paddedPatches, readsPaddedPatches(batch: batch) {
+            runPaddedPatches(paddedPatches, input: input, output: output, m: m, work: work, groupOut: groupOut, tail: tail)
         } else {
             let source = ConvPatchSource(input: input, inH: inH, inW: inW, channels: inChannels,
                                          groupChannels: groupChannels, outH: outputShape[0],
