@@ -129,14 +129,21 @@ static inline void qc_dw_pixel_avx512(const float *sample, ptrdiff_t base, ptrdi
     }
 }
 
-/// 3x3, dilation 1, any stride: output pixels `ox0 ..< ox1` of a row whose nine taps all lie inside
-/// the image, every channel (the last block masked). Channel blocks outermost, so a block's nine weight
-/// vectors stay in registers across the row; the same (ky, kx) order and so the same floats.
-static void qc_dw3x3_interior_avx512(const float *sample, ptrdiff_t row0, ptrdiff_t row_floats, ptrdiff_t channels,
-                                     const float *weights, const float *bias, ptrdiff_t stride_w, ptrdiff_t pad_left,
-                                     ptrdiff_t ox0, ptrdiff_t ox1, float *out, int clamps, float lo, float hi) {
+/// 3x3, dilation 1, any stride and padding: one output row, every pixel and channel (the last block
+/// masked). Channel blocks outermost, so a block's nine weight vectors stay in registers across the
+/// row. Pixels whose nine taps all lie inside the image (`[ox0, ox1)` of a row whose tap rows
+/// `[ky0, ky1)` are all three) take nine unconditional FMAs; the others, at the borders, the taps
+/// inside, each under its own test on the same registers (before, a loop over taps with weight loads
+/// per channel block per pixel: about half the depthwise time of sepconv_wide, whose 7- and 14-pixel
+/// rows are a third border). From the bias in (ky, kx) order, the taps outside skipped, as every level
+/// does, so the same floats.
+static void qc_dw3x3_row_avx512(const float *sample, ptrdiff_t origin_y, ptrdiff_t ky0, ptrdiff_t ky1, ptrdiff_t in_w,
+                                ptrdiff_t channels, const float *weights, const float *bias, ptrdiff_t stride_w,
+                                ptrdiff_t pad_left, ptrdiff_t ox0, ptrdiff_t ox1, ptrdiff_t out_w, float *out, int clamps,
+                                float lo, float hi) {
     const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-    const ptrdiff_t c1 = channels, c2 = 2 * channels;
+    const ptrdiff_t c1 = channels, c2 = 2 * channels, row_floats = in_w * channels;
+    const int full_rows = ky0 == 0 && ky1 == 3;
     for (ptrdiff_t ch = 0; ch < channels; ch += 16) {
         const __mmask16 k = qc_flanes16(channels - ch);
         const float *w = weights + ch;
@@ -146,19 +153,37 @@ static void qc_dw3x3_interior_avx512(const float *sample, ptrdiff_t row0, ptrdif
         const __m512 w20 = _mm512_maskz_loadu_ps(k, w + 6 * c1), w21 = _mm512_maskz_loadu_ps(k, w + 7 * c1);
         const __m512 w22 = _mm512_maskz_loadu_ps(k, w + 8 * c1);
         const __m512 b = _mm512_maskz_loadu_ps(k, bias + ch);
-        for (ptrdiff_t ox = ox0; ox < ox1; ox++) {
-            const float *p = sample + (row0 + (ox * stride_w - pad_left) * channels + ch);
-            __m512 acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p), w00, b);
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c1), w01, acc);
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c2), w02, acc);
-            p += row_floats;
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p), w10, acc);
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c1), w11, acc);
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c2), w12, acc);
-            p += row_floats;
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p), w20, acc);
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c1), w21, acc);
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c2), w22, acc);
+        for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+            const ptrdiff_t origin_x = ox * stride_w - pad_left;
+            __m512 acc;
+            if (full_rows && ox >= ox0 && ox < ox1) {
+                const float *p = sample + (origin_y * row_floats + origin_x * channels + ch);
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p), w00, b);
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c1), w01, acc);
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c2), w02, acc);
+                p += row_floats;
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p), w10, acc);
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c1), w11, acc);
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c2), w12, acc);
+                p += row_floats;
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p), w20, acc);
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c1), w21, acc);
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + c2), w22, acc);
+            } else {
+                ptrdiff_t kx0, kx1;
+                qc_dw_tap_range(origin_x, 3, 1, in_w, &kx0, &kx1);
+                acc = b;
+                // Tap (ky, kx) when it lies inside; its pointer is formed only then.
+#define QC_DW_TAP(ky, kx, wv)                                                                                         \
+                if ((ky) >= ky0 && (ky) < ky1 && (kx) >= kx0 && (kx) < kx1)                                           \
+                    acc = _mm512_fmadd_ps(                                                                            \
+                        _mm512_maskz_loadu_ps(k, sample + ((origin_y + (ky)) * row_floats + (origin_x + (kx)) * channels + ch)), \
+                        wv, acc);
+                QC_DW_TAP(0, 0, w00) QC_DW_TAP(0, 1, w01) QC_DW_TAP(0, 2, w02)
+                QC_DW_TAP(1, 0, w10) QC_DW_TAP(1, 1, w11) QC_DW_TAP(1, 2, w12)
+                QC_DW_TAP(2, 0, w20) QC_DW_TAP(2, 1, w21) QC_DW_TAP(2, 2, w22)
+#undef QC_DW_TAP
+            }
             if (clamps) acc = _mm512_min_ps(_mm512_max_ps(acc, vlo), vhi);
             _mm512_mask_storeu_ps(out + ox * channels + ch, k, acc);
         }
@@ -173,19 +198,18 @@ void qc_depthwise_row_f32_avx512(const float *sample, ptrdiff_t in_h, ptrdiff_t 
     ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
     qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
     const ptrdiff_t row_floats = in_w * channels;
-    // Interior pixels of a 3x3 row with every tap row inside: [ox0, ox1) (empty otherwise).
-    ptrdiff_t ox0 = 0, ox1 = 0;
-    if (kernel_h == 3 && kernel_w == 3 && dilation_h == 1 && dilation_w == 1 && ky0 == 0 && ky1 == 3) {
-        ox0 = (pad_left + stride_w - 1) / stride_w;                     // first with ox * sw - pad >= 0
+    if (kernel_h == 3 && kernel_w == 3 && dilation_h == 1 && dilation_w == 1) {
+        // Pixels whose three tap columns lie inside: [ox0, ox1).
+        ptrdiff_t ox0 = (pad_left + stride_w - 1) / stride_w;           // first with ox * sw - pad >= 0
         ptrdiff_t last = in_w - 3 + pad_left;                            // ox * sw <= last
-        ox1 = last < 0 ? 0 : last / stride_w + 1;
+        ptrdiff_t ox1 = last < 0 ? 0 : last / stride_w + 1;
         if (ox1 > out_w) ox1 = out_w;
         if (ox0 > ox1) ox0 = ox1;
-        qc_dw3x3_interior_avx512(sample, origin_y * row_floats, row_floats, channels, weights, bias, stride_w,
-                                 pad_left, ox0, ox1, out, clamps, lo, hi);
+        qc_dw3x3_row_avx512(sample, origin_y, ky0, ky1, in_w, channels, weights, bias, stride_w, pad_left, ox0, ox1,
+                            out_w, out, clamps, lo, hi);
+        return;
     }
     for (ptrdiff_t ox = 0; ox < out_w; ox++) {
-        if (ox >= ox0 && ox < ox1) continue;  // the interior did every channel
         ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
         qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
         // Offset of tap (ky0, kx0); taps outside the image are never formed as pointers.
