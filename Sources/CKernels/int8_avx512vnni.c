@@ -90,6 +90,67 @@ void qc_gemm_u8s8_4x32_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, 
     qc_store_c16(c + 16, ldc, d0, d1, d2, d3);
 }
 
+/// Four rows of 8 channels (the first 8 dwords of a panel's quad step) at half width.
+static inline __attribute__((always_inline)) void qc_dot4x8_vnni(ptrdiff_t taps, ptrdiff_t tap_quads,
+        const uint8_t *const *rows, const int8_t *b, __m256i acc[4]) {
+    for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads) {
+        const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+        for (ptrdiff_t q = 0; q < tap_quads; q++) {
+            __m256i w = _mm256_loadu_si256((const __m256i *)(b + 64 * q));
+            acc[0] = _mm256_dpbusd_epi32(acc[0], _mm256_set1_epi32(qc_load_i32(a0 + 4 * q)), w);
+            acc[1] = _mm256_dpbusd_epi32(acc[1], _mm256_set1_epi32(qc_load_i32(a1 + 4 * q)), w);
+            acc[2] = _mm256_dpbusd_epi32(acc[2], _mm256_set1_epi32(qc_load_i32(a2 + 4 * q)), w);
+            acc[3] = _mm256_dpbusd_epi32(acc[3], _mm256_set1_epi32(qc_load_i32(a3 + 4 * q)), w);
+        }
+    }
+}
+
+static inline void qc_load_c8(const int32_t *c, ptrdiff_t ldc, int accumulate, __m256i acc[4]) {
+    for (int r = 0; r < 4; r++) acc[r] = accumulate ? _mm256_loadu_si256((const __m256i *)(c + r * ldc)) : _mm256_setzero_si256();
+}
+
+static inline void qc_store_c8(int32_t *c, ptrdiff_t ldc, const __m256i acc[4]) {
+    for (int r = 0; r < 4; r++) _mm256_storeu_si256((__m256i *)(c + r * ldc), acc[r]);
+}
+
+/// A panel whose channels 8-15 are padding: channels 0-7 only, as YMM `vpdpbusd`, which costs half a
+/// ZMM one on cores that split 512-bit operations (Zen 4). c[r * ldc + 8 ... 15] are not written.
+void qc_gemm_u8s8_4x8_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    __m256i acc[4];
+    qc_load_c8(c, ldc, accumulate, acc);
+    qc_dot4x8_vnni(taps, tap_quads, rows, b, acc);
+    qc_store_c8(c, ldc, acc);
+}
+
+/// A panel pair whose second panel holds at most 8 channels: the first panel at full width, the
+/// second's channels 16-23 at half width. c[r * ldc + 24 ... 31] are not written.
+void qc_gemm_u8s8_4x24_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    __m512i c0, c1, c2, c3;
+    __m256i d[4];
+    qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
+    qc_load_c8(c + 16, ldc, accumulate, d);
+    const int8_t *b1 = b + panel_stride;
+    for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads, b1 += 64 * tap_quads) {
+        const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+        for (ptrdiff_t q = 0; q < tap_quads; q++) {
+            __m512i w = _mm512_loadu_si512(b + 64 * q);
+            __m256i v = _mm256_loadu_si256((const __m256i *)(b1 + 64 * q));
+            __m512i x0 = _mm512_set1_epi32(qc_load_i32(a0 + 4 * q)), x1 = _mm512_set1_epi32(qc_load_i32(a1 + 4 * q));
+            __m512i x2 = _mm512_set1_epi32(qc_load_i32(a2 + 4 * q)), x3 = _mm512_set1_epi32(qc_load_i32(a3 + 4 * q));
+            __m256i y0 = _mm256_set1_epi32(qc_load_i32(a0 + 4 * q)), y1 = _mm256_set1_epi32(qc_load_i32(a1 + 4 * q));
+            __m256i y2 = _mm256_set1_epi32(qc_load_i32(a2 + 4 * q)), y3 = _mm256_set1_epi32(qc_load_i32(a3 + 4 * q));
+            c0 = _mm512_dpbusd_epi32(c0, x0, w); d[0] = _mm256_dpbusd_epi32(d[0], y0, v);
+            c1 = _mm512_dpbusd_epi32(c1, x1, w); d[1] = _mm256_dpbusd_epi32(d[1], y1, v);
+            c2 = _mm512_dpbusd_epi32(c2, x2, w); d[2] = _mm256_dpbusd_epi32(d[2], y2, v);
+            c3 = _mm512_dpbusd_epi32(c3, x3, w); d[3] = _mm256_dpbusd_epi32(d[3], y3, v);
+        }
+    }
+    qc_store_c16(c, ldc, c0, c1, c2, c3);
+    qc_store_c8(c + 16, ldc, d);
+}
+
 /// The level's int8 peak probe: twelve independent `vpdpbusd` zmm chains (64 u8 x s8 multiply-adds
 /// each), more than its latency times its throughput, so the loop runs at the instruction's throughput.
 int64_t qc_int8_probe_avx512vnni(ptrdiff_t iterations, int64_t seed, int64_t *ops) {

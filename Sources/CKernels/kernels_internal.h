@@ -91,6 +91,11 @@ void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, 
 void qc_gemm_u8s8_4x32_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
                                            const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc,
                                            int accumulate);
+void qc_gemm_u8s8_4x8_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+                                          const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate);
+void qc_gemm_u8s8_4x24_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+                                           const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc,
+                                           int accumulate);
 #endif
 
 static inline int32_t qc_load_i32(const void *p) {

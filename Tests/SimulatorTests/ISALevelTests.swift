@@ -121,6 +121,21 @@ final class ISALevelTests: XCTestCase {
                             pair(taps, tapQuads, rows, w.baseAddress!, b.count, &actual, wide, accumulate)
                         }
                         XCTAssertEqual(actual, expected, "\(name(table)) indirect 4x32 u8, \(taps) taps of \(tapQuads) quads")
+                        // The half-width forms: the first 8 columns of a panel, the first 24 of a pair.
+                        guard let narrow = table.pointee.gemm_u8s8_4x8_indirect, let narrowPair = table.pointee.gemm_u8s8_4x24_indirect else {
+                            return XCTFail("\(name(table)) has no half-width indirect kernels")
+                        }
+                        var eight = start32, twentyFour = start32
+                        panels.withUnsafeBufferPointer { w in
+                            narrow(taps, tapQuads, rows, w.baseAddress!, &eight, wide, accumulate)
+                            narrowPair(taps, tapQuads, rows, w.baseAddress!, b.count, &twentyFour, wide, accumulate)
+                        }
+                        for r in 0..<4 {
+                            XCTAssertEqual(eight[(r * wide)..<(r * wide + 8)], expected[(r * wide)..<(r * wide + 8)],
+                                           "\(name(table)) indirect 4x8 u8 row \(r), \(taps) taps of \(tapQuads) quads")
+                            XCTAssertEqual(twentyFour[(r * wide)..<(r * wide + 24)], expected[(r * wide)..<(r * wide + 24)],
+                                           "\(name(table)) indirect 4x24 u8 row \(r), \(taps) taps of \(tapQuads) quads")
+                        }
                     }
                 }
             }

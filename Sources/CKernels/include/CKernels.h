@@ -81,6 +81,10 @@ typedef struct qc_kernels {
                          ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t pad_top,
                          ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int average, float *out);
     void (*activation_f32)(int kind, float *x, ptrdiff_t n);
+    void (*gemm_u8s8_4x8_indirect)(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
+                                   int32_t *c, ptrdiff_t ldc, int accumulate);
+    void (*gemm_u8s8_4x24_indirect)(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
+                                    ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -152,6 +156,15 @@ void qc_gemm_u8s8_4x16_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8
 /// Two adjacent panels of `qc_gemm_u8s8_4x16_indirect` in one call: channels 0-15 from the panel at `b`,
 /// 16-31 from the panel `panel_stride` bytes further, into c[r * ldc + 0 ... 31].
 void qc_gemm_u8s8_4x32_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
+                                ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
+/// `qc_gemm_u8s8_4x16_indirect` for a panel whose channels 8-15 are zero padding: c[r * ldc + 0 ... 7]
+/// as that kernel writes them; c[r * ldc + 8 ... 15] may be written or not. Levels without a narrower
+/// kernel run the 16-channel one.
+void qc_gemm_u8s8_4x8_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
+                               int32_t *c, ptrdiff_t ldc, int accumulate);
+/// `qc_gemm_u8s8_4x32_indirect` for a pair whose second panel's channels 8-15 are zero padding:
+/// c[r * ldc + 0 ... 23] as that kernel writes them; c[r * ldc + 24 ... 31] may be written or not.
+void qc_gemm_u8s8_4x24_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
                                 ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
 
 // ---- Requantization (docs/numerics.md; `RoundingProfile.multiply` is the reference) -----------------

@@ -105,7 +105,7 @@ final class PackedGEMMWeights: @unchecked Sendable {
     /// tile, tap and row a pointer to that tap's `tapQuads * 4` bytes (`table[(tile * taps + t) * 4 + r]`,
     /// `k == taps * tapQuads * 4`). K is cut into blocks of whole taps of about `stepsPerBlock` quads,
     /// as `multiply` cuts it, so a panel's slice stays in L1 across the tiles. Only where
-    /// `runsIndirect(tapLength: tapQuads * 4)`.
+    /// `runsIndirect(tapLength: tapQuads * 4)`. Columns `n ..< panels * 16` of `c` may be left unwritten.
     func multiplyIndirect(table: UnsafePointer<UnsafePointer<UInt8>?>, tiles: Int, taps: Int, tapQuads: Int,
                           c: UnsafeMutablePointer<Int32>, ldc: Int) {
         let tapsPerBlock = Swift.max(1, stepsPerBlock / tapQuads)
@@ -114,18 +114,21 @@ final class PackedGEMMWeights: @unchecked Sendable {
         while t0 < taps {
             let count = Swift.min(tapsPerBlock, taps &- t0)
             let accumulate: Int32 = t0 > 0 ? 1 : 0
-            // Panels in pairs (32 channels per call), then the odd one.
+            // Panels in pairs (32 channels per call), then the odd one; a last panel of at most 8 real
+            // channels takes the half-width kernels (4x24, 4x8), which leave its padding channels unwritten.
             let panelStride = steps &* Self.bytesPerStep
             var panel = 0
             while panel < panels {
                 let panelB = b + (panel &* steps &+ t0 &* tapQuads) &* Self.bytesPerStep
                 let pair = panel &+ 1 < panels
+                let narrow = n &- (pair ? panel &+ 1 : panel) &* 16 <= 8
                 for tile in 0..<tiles {
                     let rows = table + (tile &* taps &+ t0) &* 4, cTile = c + (tile &* 4 &* ldc &+ panel &* 16)
-                    if pair {
-                        qc_gemm_u8s8_4x32_indirect(count, tapQuads, rows, panelB, panelStride, cTile, ldc, accumulate)
-                    } else {
-                        qc_gemm_u8s8_4x16_indirect(count, tapQuads, rows, panelB, cTile, ldc, accumulate)
+                    switch (pair, narrow) {
+                    case (true, false): qc_gemm_u8s8_4x32_indirect(count, tapQuads, rows, panelB, panelStride, cTile, ldc, accumulate)
+                    case (true, true): qc_gemm_u8s8_4x24_indirect(count, tapQuads, rows, panelB, panelStride, cTile, ldc, accumulate)
+                    case (false, false): qc_gemm_u8s8_4x16_indirect(count, tapQuads, rows, panelB, cTile, ldc, accumulate)
+                    case (false, true): qc_gemm_u8s8_4x8_indirect(count, tapQuads, rows, panelB, cTile, ldc, accumulate)
                     }
                 }
                 panel &+= pair ? 2 : 1
