@@ -272,8 +272,6 @@ static inline __attribute__((always_inline)) __m512i qc_rq16_apply_z(const qc_rq
     default: body(2); break;               \
     }
 
-/// Lanes `0 ..< n` (n <= 16) of a mask.
-static inline __mmask16 qc_lanes16(ptrdiff_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
 
 void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels,
         const int32_t *bias, const int32_t *mult, const int32_t *shift,
@@ -668,6 +666,63 @@ int64_t qc_int8_probe_avx512(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
     for (int j = 0; j < 32; j++) sum += lanes[j];
     *ops = (int64_t)iterations * 12 * 64 * 2;
     return sum;
+}
+
+
+// ---- 3x3 depthwise from an image of int16 pairs (qc_dw3x3_pairs_*) -----------------------------------
+
+/// Per input row: zeros where no input pixel is, the two edge pixels that pair one input pixel with
+/// the padding, and between them the interior, where pixel x pairs flat values j and j + channels of
+/// the input row, so it runs as one flat loop 16 dwords at a time whatever the channel count
+/// (`vpsubw` takes the zero point from both halves at once: only the low 16 bits of each are kept).
+void qc_dw3x3_pairs_build_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
+        ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs) {
+    const __m512i vz = _mm512_set1_epi32(zin), zz = _mm512_set1_epi16((short)zin), low = _mm512_set1_epi32(0xFFFF);
+    const ptrdiff_t line = width * channels, interior = (in_w - 1) * channels;
+    for (ptrdiff_t y = 0; y < height; y++) {
+        int32_t *row = pairs + y * line;
+        const ptrdiff_t in_y = y - pad_top;
+        if (in_y < 0 || in_y >= in_h) {
+            memset(row, 0, (size_t)line * sizeof(int32_t));
+            continue;
+        }
+        const int32_t *src = sample + in_y * in_w * channels;
+        if (pad_left > 1) memset(row, 0, (size_t)((pad_left - 1) * channels) * sizeof(int32_t));
+        if (pad_left > 0) {  // (padding, first pixel)
+            int32_t *dst = row + (pad_left - 1) * channels;
+            for (ptrdiff_t c = 0; c < channels; c += 16) {
+                const __mmask16 k = qc_lanes16(channels - c);
+                __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, src + c), vz);
+                _mm512_mask_storeu_epi32(dst + c, k, _mm512_slli_epi32(v, 16));
+            }
+        }
+        int32_t *dst = row + pad_left * channels;
+        ptrdiff_t j = 0;
+        for (; j + 16 <= interior; j += 16) {
+            __m512i a = _mm512_loadu_si512(src + j), b = _mm512_loadu_si512(src + j + channels);
+            _mm512_storeu_si512(dst + j, _mm512_sub_epi16(_mm512_mask_blend_epi16(0xAAAAAAAA, a, _mm512_slli_epi32(b, 16)), zz));
+        }
+        if (j < interior) {
+            const __mmask16 k = qc_lanes16(interior - j);
+            __m512i a = _mm512_maskz_loadu_epi32(k, src + j), b = _mm512_maskz_loadu_epi32(k, src + j + channels);
+            _mm512_mask_storeu_epi32(dst + j, k, _mm512_sub_epi16(_mm512_mask_blend_epi16(0xAAAAAAAA, a, _mm512_slli_epi32(b, 16)), zz));
+        }
+        // (last pixel, padding), then zeros to the row's end.
+        const ptrdiff_t last = pad_left + in_w - 1;
+        for (ptrdiff_t c = 0; c < channels; c += 16) {
+            const __mmask16 k = qc_lanes16(channels - c);
+            __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, src + (in_w - 1) * channels + c), vz);
+            _mm512_mask_storeu_epi32(row + last * channels + c, k, _mm512_and_si512(v, low));
+        }
+        if (last + 1 < width) memset(row + (last + 1) * channels, 0, (size_t)((width - last - 1) * channels) * sizeof(int32_t));
+    }
+}
+
+void qc_dw3x3_pairs_row_avx512(const int32_t *pairs, ptrdiff_t width, ptrdiff_t channels, const int32_t *wpairs,
+        ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
+#define QC_DW_PAIR(s, x, w) s = _mm512_add_epi32(s, _mm512_madd_epi16(x, w))
+    QC_DW3X3_PAIRS_ROW_BODY
+#undef QC_DW_PAIR
 }
 
 #pragma clang attribute pop

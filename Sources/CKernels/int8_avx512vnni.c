@@ -151,6 +151,14 @@ void qc_gemm_u8s8_4x24_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, 
     qc_store_c8(c + 16, ldc, d);
 }
 
+/// The avx512 level's pair kernel with `vpdpwssd`: one instruction per pair of taps instead of two.
+void qc_dw3x3_pairs_row_avx512vnni(const int32_t *pairs, ptrdiff_t width, ptrdiff_t channels, const int32_t *wpairs,
+        ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
+#define QC_DW_PAIR(s, x, w) s = _mm512_dpwssd_epi32(s, x, w)
+    QC_DW3X3_PAIRS_ROW_BODY
+#undef QC_DW_PAIR
+}
+
 /// The level's int8 peak probe: twelve independent `vpdpbusd` zmm chains (64 u8 x s8 multiply-adds
 /// each), more than its latency times its throughput, so the loop runs at the instruction's throughput.
 int64_t qc_int8_probe_avx512vnni(ptrdiff_t iterations, int64_t seed, int64_t *ops) {

@@ -17,7 +17,7 @@
      qc_int8_probe_##sfx, qc_depthwise_row_i32_##sfx, qc_sgemm_6xw_indirect_##sfx,                               \
      qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, qc_maxpool_row_i32_##sfx, \
      qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx, qc_offset_u8_##sfx, qc_pool_row_f32_##sfx, \
-     qc_activation_f32_##sfx, qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx}
+     qc_activation_f32_##sfx, qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, NULL, NULL}
 
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
 #if QC_X86
@@ -31,7 +31,8 @@ static const qc_kernels qc_table_avx512 = {
     qc_int8_probe_avx512, qc_depthwise_row_i32_avx512, qc_sgemm_6xw_indirect_avx512,
     qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512, qc_maxpool_row_i32_avx512,
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
-    qc_activation_f32_avx512, qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512};
+    qc_activation_f32_avx512, qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512,
+    qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512};
 /// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the avx512 level's others.
 static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
@@ -41,7 +42,7 @@ static const qc_kernels qc_table_avx512vnni = {
     qc_gemm_u8s8_4x16_indirect_avx512vnni, qc_gemm_u8s8_4x32_indirect_avx512vnni, qc_maxpool_row_i32_avx512,
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
     qc_activation_f32_avx512, qc_gemm_u8s8_4x8_indirect_avx512vnni,
-    qc_gemm_u8s8_4x24_indirect_avx512vnni};
+    qc_gemm_u8s8_4x24_indirect_avx512vnni, qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512vnni};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -242,6 +243,18 @@ void qc_gemm_u8s8_4x8_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_
 void qc_gemm_u8s8_4x24_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
                                 ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
     qc_active_table->gemm_u8s8_4x24_indirect(taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate);
+}
+
+int qc_dw3x3_pairs_supported(void) { return qc_active_table->dw3x3_pairs_row != NULL; }
+
+void qc_dw3x3_pairs_build(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
+                          ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs) {
+    qc_active_table->dw3x3_pairs_build(sample, in_h, in_w, channels, zin, pad_top, pad_left, height, width, pairs);
+}
+
+void qc_dw3x3_pairs_row(const int32_t *pairs, ptrdiff_t width, ptrdiff_t channels, const int32_t *wpairs,
+                        ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
+    qc_active_table->dw3x3_pairs_row(pairs, width, channels, wpairs, stride_h, stride_w, out_y, out_w, acc);
 }
 
 void qc_maxpool_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,

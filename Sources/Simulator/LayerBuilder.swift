@@ -21,7 +21,8 @@ struct LayerBuilder {
                 return FastConv2D(p, path: path, inputMin: Int32(inputType.minValue))
             case .depthwiseConv2D:
                 if reference { return ReferenceDepthwiseConv2D(p) }
-                return p.depthMultiplier > 1 ? FastDepthwiseMultiplierConv2D(p) : FastDepthwiseConv2D(p)
+                if p.depthMultiplier > 1 { return FastDepthwiseMultiplierConv2D(p) }
+                return FastDepthwiseConv2D(p, inputRange: Int64(inputType.minValue)...Int64(inputType.maxValue))
             default:
                 if reference { return ReferenceConv2DTranspose(p) }
                 return FastConv2DTranspose(p, gemm: GEMMPath.choose(input: inputType, weights: input(op, 1).type) != nil)

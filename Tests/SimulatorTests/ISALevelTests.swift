@@ -300,6 +300,57 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// The 3x3 depthwise pair kernels (the avx512 levels) against the scalar depthwise row on the same
+    /// sample: inputs and zero points at the 8-bit extremes (x - zin up to +-255) and at int16's, weights
+    /// -128...127 and at int16's extremes, strides 1 and 2, padding on every side or none, odd and even
+    /// widths (the 8-channel two-pixel form and its last pixel), channel counts around 8 and 16.
+    func testDepthwisePairsMatchScalarRow() {
+        var rng = TestRNG(seed: 73)
+        var checked = 0
+        for table in levels {
+            guard let build = table.pointee.dw3x3_pairs_build, let row = table.pointee.dw3x3_pairs_row else { continue }
+            for trial in 0..<48 {
+                let channels = [8, 16, 5, 23, 32, 8, 40, 1][trial % 8], stride = 1 + (trial / 8) % 2
+                let inH = 3 + rng.int(0...5), inW = 3 + rng.int(0...7)
+                let padTop = trial % 3 == 0 ? 0 : 1, padLeft = trial % 4 == 0 ? 0 : 1
+                let padBottom = trial % 5 == 0 ? 0 : 1, padRight = trial % 6 == 0 ? 0 : 1
+                let outH = (inH + padTop + padBottom - 3) / stride + 1, outW = (inW + padLeft + padRight - 3) / stride + 1
+                let height = Swift.max((outH - 1) * stride + 3, padTop + inH), width = Swift.max((outW - 1) * stride + 3, padLeft + inW)
+                let wide = trial % 4 == 3  // x - zin and weights at int16's extremes
+                let zin: Int32 = wide ? 0 : [-128, 127, 0, 37][trial % 4]
+                let sample: [Int32] = (0..<(inH * inW * channels)).map { i in
+                    wide ? [Int32(Int16.min), Int32(Int16.max), rng.int32(-32768...32767)][i % 3] : [-128, 127, rng.int32(-128...127)][i % 3]
+                }
+                let weights: [Int32] = (0..<(9 * channels)).map { i in
+                    wide ? [Int32(Int16.min), Int32(Int16.max), rng.int32(-32768...32767)][i % 3] : [-128, 127, rng.int32(-128...127)][i % 3]
+                }
+                var pairs = [Int32](repeating: 0, count: 6 * channels)
+                for fy in 0..<3 {
+                    for c in 0..<channels {
+                        let w = { (fx: Int) in UInt32(UInt16(truncatingIfNeeded: weights[(fy * 3 + fx) * channels + c])) }
+                        pairs[2 * fy * channels + c] = Int32(bitPattern: w(0) | w(1) << 16)
+                        pairs[(2 * fy + 1) * channels + c] = Int32(bitPattern: w(2))
+                    }
+                }
+                var image = [Int32](repeating: -1, count: height * width * channels)
+                build(sample, inH, inW, channels, zin, padTop, padLeft, height, width, &image)
+                for outY in 0..<outH {
+                    var expected = [Int32](repeating: 7, count: outW * channels), actual = expected
+                    scalar.depthwise_row_i32!(sample, inH, inW, channels, weights, zin, 3, 3, stride, stride, 1, 1, padTop, padLeft,
+                                              outY, outW, &expected)
+                    row(image, width, channels, pairs, stride, stride, outY, outW, &actual)
+                    XCTAssertEqual(actual, expected, "\(name(table)) depthwise pairs stride \(stride) pad \(padTop)\(padLeft) C \(channels) \(inH)x\(inW) row \(outY)")
+                    checked += 1
+                }
+            }
+        }
+        #if arch(x86_64)
+        if String(cString: qc_cpu_features()).split(separator: ",").contains("avx512bw") {
+            XCTAssertGreaterThan(checked, 0, "the CPU has AVX-512 but no level ran the pair kernels")
+        }
+        #endif
+    }
+
     /// The max-pool row of every level against scalar: 1 to 40 channels (masked tails), windows partly or
     /// wholly in the padding (empty windows give `empty`), strides 1 to 3, full-range values.
     func testMaxPoolRowMatchesScalar() {

@@ -85,6 +85,10 @@ typedef struct qc_kernels {
                                    int32_t *c, ptrdiff_t ldc, int accumulate);
     void (*gemm_u8s8_4x24_indirect)(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
                                     ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
+    void (*dw3x3_pairs_build)(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
+                              ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs);
+    void (*dw3x3_pairs_row)(const int32_t *pairs, ptrdiff_t width, ptrdiff_t channels, const int32_t *wpairs,
+                            ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -185,6 +189,26 @@ void qc_requant_flat(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, in
 /// every int32 step wrapping; `sign` is +1 or -1, `left` in 0...31.
 void qc_rescale_accumulate(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m, int32_t shift,
                            int32_t sign, int32_t *acc, int accumulate, int profile);
+
+/// The 3x3 depthwise convolution (multiplier 1, dilation 1) from an image of int16 pairs, where a
+/// level has it (the avx512 levels: `qc_dw3x3_pairs_supported`; NULL table slots elsewhere).
+/// `qc_dw3x3_pairs_build` writes the padded image `height x width x channels` of dwords
+///   pairs[(y * width + x) * channels + c] = (v(y, x, c) & 0xFFFF) | (v(y, x + 1, c) << 16),
+/// v = sample[y - pad_top][x - pad_left][c] - zin inside the sample, 0 in the padding and past the last
+/// column. Every sample value - zin must fit int16 (it does for 8-bit activations).
+/// `qc_dw3x3_pairs_row` gives output row `out_y`'s accumulators before bias, as `qc_depthwise_row_i32`
+/// does on the sample (taps in the padding add 0 either way):
+///   acc[ox * channels + c] = sum over fy, fx < 3 of v(out_y * stride_h + fy, ox * stride_w + fx, c) * w[fy][fx][c]
+/// with `wpairs` [3][2][channels]: (w[fy][0][c] & 0xFFFF) | (w[fy][1][c] << 16), then w[fy][2][c] & 0xFFFF
+/// (weights must fit int16). Each dword lane's two int16 products are summed at once (`vpmaddwd`,
+/// `vpdpwssd`): 6 instead of 9 multiplies and no zero-point correction. Exact: int16 products are
+/// exact in int32, and their sums wrap modulo 2^32 as `qc_depthwise_row_i32`'s do (`vpmaddwd`'s one
+/// overflowing pair, 2 * (-32768)^2, wraps too; 8-bit operands never come near it).
+int qc_dw3x3_pairs_supported(void);
+void qc_dw3x3_pairs_build(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
+                          ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs);
+void qc_dw3x3_pairs_row(const int32_t *pairs, ptrdiff_t width, ptrdiff_t channels, const int32_t *wpairs,
+                        ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
 
 /// The integer depthwise convolution's accumulators for output row `out_y` (multiplier 1), before bias
 /// and requantization: acc[x * channels + c] = sum over taps inside the image of

@@ -10,8 +10,12 @@ final class FastDepthwiseConv2D: IntegerLayer {
     let p: ConvParams
     /// `[kernelH, kernelW, C]`.
     let tapWeights: [Int32]
+    /// A 3x3 dilation-1 conv's weights as int16 pairs `[3][2][C]` for `qc_dw3x3_pairs_row`, where the
+    /// active level has that kernel and every input value - zin and every weight fits int16; else nil.
+    let pairWeights: [Int32]?
 
-    init(_ params: ConvParams) {
+    /// `inputRange`: the values the input's type holds.
+    init(_ params: ConvParams, inputRange: ClosedRange<Int64>) {
         p = params
         var t = [Int32](repeating: 0, count: params.weights.count)
         let taps = params.kernelH * params.kernelW
@@ -19,11 +23,33 @@ final class FastDepthwiseConv2D: IntegerLayer {
             for tap in 0..<taps { t[tap * params.outC + c] = params.weights[c * taps + tap] }
         }
         tapWeights = t
+        pairWeights = Self.pairWeights(params, tapWeights: t, inputRange: inputRange)
+    }
+
+    private static func pairWeights(_ p: ConvParams, tapWeights: [Int32], inputRange: ClosedRange<Int64>) -> [Int32]? {
+        let int16 = Int64(Int16.min)...Int64(Int16.max), zin = Int64(p.inputZero)
+        guard qc_dw3x3_pairs_supported() != 0, p.depthMultiplier == 1, p.kernelH == 3, p.kernelW == 3, p.dilationH == 1,
+              p.dilationW == 1, int16.contains(inputRange.lowerBound - zin), int16.contains(inputRange.upperBound - zin),
+              tapWeights.allSatisfy({ int16.contains(Int64($0)) }) else { return nil }
+        let channels = p.outC
+        var pairs = [Int32](repeating: 0, count: 6 * channels)
+        for fy in 0..<3 {
+            for c in 0..<channels {
+                let w = { (fx: Int) in UInt32(UInt16(truncatingIfNeeded: tapWeights[(fy * 3 + fx) * channels + c])) }
+                pairs[(2 * fy) * channels + c] = Int32(bitPattern: w(0) | w(1) << 16)
+                pairs[(2 * fy + 1) * channels + c] = Int32(bitPattern: w(2))
+            }
+        }
+        return pairs
     }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
         let input = inputs[0].baseAddress!, out = output.baseAddress!
         let channels = p.outC
+        if let pairWeights {
+            runPairs(input: input, out: out, batch: batch, threads: threads, pairWeights: pairWeights)
+            return
+        }
         if p.depthMultiplier == 1 {
             runRows(input: input, out: out, batch: batch, threads: threads)
             return
@@ -102,6 +128,41 @@ final class FastDepthwiseConv2D: IntegerLayer {
                                                  1, 1, 0, 0, outY, outW, acc)
                             p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias, firstChannel: 0,
                                                      into: out + row &* outW &* channels, outStride: channels)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// 3x3, dilation 1, `pairWeights`: each sample a row reads becomes an image of int16 pairs
+    /// (`qc_dw3x3_pairs_build`, the padding 0 after the zero point comes out), then each output row's
+    /// sums come from `qc_dw3x3_pairs_row` and are requantized by `requantizeRows`.
+    private func runPairs(input: UnsafePointer<Int32>, out: UnsafeMutablePointer<Int32>, batch: Int, threads: Int,
+                          pairWeights: [Int32]) {
+        let channels = p.outC, outW = p.outW, sampleSize = p.inH * p.inW * p.inC
+        let (height, width) = paddedShape ?? (p.inH, p.inW)
+        let imageSize = height * width * channels
+        pairWeights.withUnsafeBufferPointer { weights in
+            p.bias.withUnsafeBufferPointer { bias in
+                let weights = weights.baseAddress!, bias = bias.baseAddress!
+                parallelChunks(batch * p.outH, threads: threads) { range in
+                    ThreadScratch.withBytes(slot: 1, count: Swift.max(1, outW * channels) * 4) { accBytes in
+                        ThreadScratch.withBytes(slot: 2, count: imageSize * 4) { bytes in
+                            let acc = accBytes.bindMemory(to: Int32.self, capacity: Swift.max(1, outW * channels))
+                            let image = bytes.bindMemory(to: Int32.self, capacity: imageSize)
+                            var sample = -1
+                            for row in range {
+                                let b = row / p.outH, outY = row % p.outH
+                                if b != sample {
+                                    qc_dw3x3_pairs_build(input + b &* sampleSize, p.inH, p.inW, channels, p.inputZero, p.padTop,
+                                                         p.padLeft, height, width, image)
+                                    sample = b
+                                }
+                                qc_dw3x3_pairs_row(image, width, channels, weights, p.strideH, p.strideW, outY, outW, acc)
+                                p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias,
+                                                         firstChannel: 0, into: out + row &* outW &* channels, outStride: channels)
+                            }
                         }
                     }
                 }
