@@ -16,7 +16,7 @@ public final class FloatExecutor {
     /// The unobserved path's layers and buffers: nodes folded into the kernel before them
     /// (`FusionPlan`) run nothing and share its buffer.
     private let fusedPlan: ExecutionPlan
-    private let fusedLayers: [FloatLayer?]
+    let fusedLayers: [FloatLayer?]
     /// Floats of the largest layer workspace for `maxBatch` samples.
     private let workspaceCount: Int
     /// Samples per pass when `run` splits a batch by samples (at most `maxBatch`): small enough that
@@ -91,6 +91,23 @@ public final class FloatExecutor {
                 fusedLayers[j] = nil
                 folded[j] = true
             }
+        }
+        // A Rescaling or BatchNormalization before a stem read from padded images: the stem maps each
+        // sample as it copies it, and the affine node executes nothing (the stem reads its input).
+        for (i, head) in fusion.heads.enumerated() {
+            guard let head, !folded[head], let affine = layers[head] as? ChannelAffineLayer else { continue }
+            let stem: Conv2DKernel, tail: ChannelTail?
+            if let tailed = fusedLayers[i] as? TailedKernelLayer, let conv = tailed.kernel as? Conv2DKernel {
+                stem = conv; tail = tailed.tail
+            } else if let conv = (fusedLayers[i] as? KernelLayer)?.kernel as? Conv2DKernel {
+                stem = conv; tail = nil
+            } else {
+                continue
+            }
+            guard stem.paddedImage != nil, affine.channels == stem.inChannels else { continue }
+            fusedLayers[i] = HeadedStemLayer(stem, head: affine, tail: tail)
+            fusedLayers[head] = nil
+            folded[head] = true
         }
         self.fusedLayers = fusedLayers
         fusedPlan = ExecutionPlan(graph: graph, folded: folded)

@@ -8,12 +8,17 @@ import QCore
 /// the node before it, which is not a graph output (so no one else sees the intermediate values).
 /// The kernel then applies the folded steps to its output blocks while they are in cache
 /// (`ChannelTail`), writing one buffer once instead of three; observed runs see every node and keep
-/// the separate layers.
+/// the separate layers. A BatchNormalization or Rescaling whose sole reader is a Conv2D is a
+/// candidate `head` of that conv: the executor folds it when the conv is a stem read from padded
+/// images (`PaddedImagePlan`), which then applies it while copying each sample.
 struct FusionPlan {
     /// For each node, the nodes folded into it, in order (empty for most).
     var tails: [[Int]]
     /// True for nodes folded into an earlier one (they execute nothing and share its buffer).
     var folded: [Bool]
+    /// For each Conv2D, the affine node (not folded into an earlier node) it could apply to its input
+    /// itself: the conv is that node's sole reader. Nil for most.
+    var heads: [Int?]
 
     init(graph: Graph) {
         let count = graph.nodes.count
@@ -42,6 +47,12 @@ struct FusionPlan {
                 tails[i].append(next); last = next
             }
             for j in tails[i] { folded[j] = true }
+        }
+        heads = [Int?](repeating: nil, count: count)
+        for i in 0..<count {
+            guard case .conv2D = graph.nodes[i].op, graph.nodes[i].inputs.count == 1 else { continue }
+            let a = graph.nodes[i].inputs[0]
+            if !folded[a], Self.isAffine(graph.nodes[a].op), soleReader(of: a) == i { heads[i] = a }
         }
     }
 
@@ -106,6 +117,29 @@ final class TailedKernelLayer: FloatLayer {
     func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
              workspace: UnsafeMutablePointer<Float>) {
         kernel.run(input: inputs[0], output: output, batch: batch, workspace: workspace, tail: tail)
+    }
+}
+
+/// A stem Conv2D (read from padded images) with the affine node before it folded in (applied while
+/// each sample is copied) and, optionally, the nodes after it.
+final class HeadedStemLayer: FloatLayer {
+    let kernel: Conv2DKernel
+    let head: ChannelAffineLayer
+    let tail: ChannelTail?
+
+    init(_ kernel: Conv2DKernel, head: ChannelAffineLayer, tail: ChannelTail?) {
+        precondition(kernel.paddedImage != nil && head.channels == kernel.inChannels,
+                     "HeadedStemLayer: the conv is no stem read from padded images, or the channels differ")
+        self.kernel = kernel
+        self.head = head
+        self.tail = tail
+    }
+
+    func workspaceCount(batch: Int) -> Int { kernel.workspaceCount(batch: batch) }
+
+    func run(inputs: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>) {
+        kernel.run(input: inputs[0], output: output, batch: batch, workspace: workspace, tail: tail, head: head)
     }
 }
 

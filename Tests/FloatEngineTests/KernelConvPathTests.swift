@@ -166,6 +166,45 @@ final class KernelConvPathTests: XCTestCase {
         XCTAssertNil(strided.paddedPatches)
     }
 
+    /// A stem read from padded images with a Rescaling or BatchNormalization folded in (`head`, applied
+    /// while each sample is copied) equals the affine layer run first, then the stem, bit for bit:
+    /// 1 and 3 channels, padded and unpadded, strided, with a tail, 1 and 2 threads.
+    func testStemHeadEqualsTheAffineThenTheStem() {
+        var values = SeededValues(seed: 29)
+        let cases: [(input: [Int], kernel: Int, stride: Int, pad: Int)] = [
+            ([9, 8, 1], 3, 1, 1), ([10, 9, 3], 3, 2, 1), ([7, 7, 1], 3, 1, 0), ([8, 9, 2], 5, 1, 2),
+        ]
+        for (index, c) in cases.enumerated() {
+            let channels = c.input[2]
+            let padding = Padding2D(top: c.pad, bottom: c.pad, left: c.pad, right: c.pad)
+            let shape = [c.kernel, c.kernel, channels, 16]
+            let conv = Conv2DKernel(Conv2D(geometry: ConvGeometry(kernelH: c.kernel, kernelW: c.kernel, strideH: c.stride,
+                                                                  strideW: c.stride, padding: padding),
+                                           groups: 1, weights: Tensor(shape: shape, data: values.array(shape.reduce(1, *))),
+                                           bias: values.array(16), activation: .linear), inputShape: c.input)
+            XCTAssertNotNil(conv.paddedImage, "case \(index)")
+            let affine = ChannelAffineLayer(scale: values.array(channels), shift: values.array(channels), inputShape: c.input)
+            let tail = ChannelTail(affine: nil, activation: .relu)
+            for batch in [1, 3] {
+                let input = values.array(batch * c.input.reduce(1, *))
+                let count = batch * conv.outputShape.reduce(1, *)
+                forEachThreadCount { threads in
+                    let mapped = runKernel(outputCount: input.count, workspace: 0, input: input) {
+                        affine.run(inputs: [$0], output: $1, batch: batch, workspace: $2)
+                    }
+                    let separate = runKernel(outputCount: count, workspace: 0, input: mapped) {
+                        conv.run(input: $0, output: $1, batch: batch, workspace: $2, tail: tail)
+                    }
+                    let folded = runKernel(outputCount: count, workspace: 0, input: input) {
+                        conv.run(input: $0, output: $1, batch: batch, workspace: $2, tail: tail, head: affine)
+                    }
+                    let mismatches = zip(separate, folded).filter { $0.bitPattern != $1.bitPattern }.count
+                    XCTAssertEqual(mismatches, 0, "case \(index), batch \(batch), \(threads) threads")
+                }
+            }
+        }
+    }
+
     /// 1x1 stride-1 convolutions and Dense read A as a plain matrix: with N <= 32 through a one-tap
     /// row table (each row's pointer is its row of the input), else packed. Both sum over k in the same
     /// order, so a narrow layer equals bit for bit the first outputs of a 48-wide one with the same

@@ -35,6 +35,21 @@ final class FusionAgreementTests: XCTestCase {
         }
     }
 
+    /// concat_pool_leaky's Rescaling (its sole reader the 1-channel stem, read from padded images)
+    /// folds into the stem's copy of each sample; `testFoldedAndSeparateNodesGiveTheSameFloats` checks
+    /// the floats.
+    func testAnAffineBeforeAStemFoldsIntoItsCopy() throws {
+        let graph = try ModelLoader.load(path: Fixtures.path("concat_pool_leaky", "model.h5")).graph
+        let fusion = FusionPlan(graph: graph)
+        let stems = fusion.heads.indices.filter { fusion.heads[$0] != nil }
+        XCTAssertEqual(stems.map { graph.nodes[$0].name }, ["stem_conv"])
+        let executor = try FloatExecutor(graph: graph, maxBatch: 32)
+        for stem in stems {
+            XCTAssertTrue(executor.fusedLayers[stem] is HeadedStemLayer)
+            XCTAssertNil(executor.fusedLayers[fusion.heads[stem]!])
+        }
+    }
+
     /// A node is folded only into its sole reader's chain: not when the node before it is a graph
     /// output or has another reader. Some fixture's Add takes its ReLU.
     func testFoldingNeedsASoleReaderThatIsNotAnOutput() throws {

@@ -43,20 +43,21 @@ extension Conv2DKernel {
     /// The `m` output rows through `plan` (see `PaddedImagePlan`), split over workers as the GEMM is.
     /// Per worker and sample, the input is copied into the zero-padded image in its scratch (the
     /// padding written once per call), then each output row's 6-pixel panels run against every B
-    /// panel, then `tail` maps the row.
+    /// panel, then `tail` maps the row. `head`, when given, maps the input values as they are copied
+    /// (a Rescaling or BatchNormalization before the stem; the padding stays 0, as it is after them).
     func runPaddedImage(_ plan: PaddedImagePlan, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                        m: Int, work: Int, tail: ChannelTail?) {
+                        m: Int, work: Int, tail: ChannelTail?, head: ChannelAffineLayer?) {
         plan.offsets.withUnsafeBufferPointer { offsets in
             forEachRowChunk(m: m, work: work, scratchCount: plan.scratchCount(channels: inChannels)) { rows, scratch in
                 runPaddedImage(plan, offsets: offsets.baseAddress!, input: input, output: output, rows: rows,
-                               scratch: scratch, tail: tail)
+                               scratch: scratch, tail: tail, head: head)
             }
         }
     }
 
     private func runPaddedImage(_ plan: PaddedImagePlan, offsets: UnsafePointer<Int>, input: UnsafePointer<Float>,
                                 output: UnsafeMutablePointer<Float>, rows: Range<Int>,
-                                scratch: UnsafeMutablePointer<Float>, tail: ChannelTail?) {
+                                scratch: UnsafeMutablePointer<Float>, tail: ChannelTail?, head: ChannelAffineLayer?) {
         let mr = GEMMTile.mr, nr = GEMMTile.nr, g = geometry
         let outH = outputShape[0], outW = outputShape[1], c = inChannels, ldc = outChannels
         let image = scratch, imageFloats = plan.height * plan.width * c
@@ -72,7 +73,11 @@ extension Conv2DKernel {
             let sampleEnd = min(rows.upperBound, (sampleIndex + 1) * outH * outW)
             let sample = input + sampleIndex * inH * inW * c
             for y in 0..<copyRows {
-                (a0 + y * rowFloats).update(from: sample + y * inW * c, count: copyFloats)
+                if let head {
+                    head.apply(sample + y * inW * c, a0 + y * rowFloats, pixels: copyFloats / c)
+                } else {
+                    (a0 + y * rowFloats).update(from: sample + y * inW * c, count: copyFloats)
+                }
             }
             while m < sampleEnd {
                 let pixel = m - sampleIndex * outH * outW

@@ -73,14 +73,21 @@ public final class Conv2DKernel: @unchecked Sendable {
     }
 
     /// `tail` (only without an activation left after the GEMM) maps each finished row block in cache.
+    /// `head` (only for a stem read from padded images) maps the input as each sample is copied.
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
              workspace: UnsafeMutablePointer<Float>, tail: ChannelTail?) {
+        run(input: input, output: output, batch: batch, workspace: workspace, tail: tail, head: nil)
+    }
+
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+             workspace: UnsafeMutablePointer<Float>, tail: ChannelTail?, head: ChannelAffineLayer?) {
         precondition(tail == nil || postActivation == nil, "Conv2DKernel: a tail follows the activation")
+        precondition(head == nil || paddedImage != nil, "Conv2DKernel: only a stem read from padded images takes a head")
         let m = batch * outputShape[0] * outputShape[1]
         let groupOut = outChannels / groups
         let work = m * weights.k * outChannels
         if let paddedImage {
-            runPaddedImage(paddedImage, input: input, output: output, m: m, work: work, tail: tail)
+            runPaddedImage(paddedImage, input: input, output: output, m: m, work: work, tail: tail, head: head)
         } else if readsInputDirectly {
             let source = MatrixSource(a: input, lda: inChannels, groupStride: groupChannels)
             runGEMM(source, m: m, work: work, groupOut: groupOut, output: output, tail: tail)

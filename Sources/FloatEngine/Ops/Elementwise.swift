@@ -32,6 +32,24 @@ final class ChannelAffineLayer: FloatLayer {
         }
     }
 
+    /// `affine` on `pixels` consecutive pixels of `channels` values (one loop over them all when there
+    /// is one channel, e.g. a Rescaling of a grey image): the same expression, so the same floats.
+    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pixels: Int) {
+        scale.withUnsafeBufferPointer { scale in
+            shift.withUnsafeBufferPointer { shift in
+                let scale = scale.baseAddress!, shift = shift.baseAddress!
+                if channels == 1 {
+                    let s = scale[0], t = shift[0]
+                    for i in 0..<pixels { y[i] = x[i] * s + t }
+                } else {
+                    for p in 0..<pixels {
+                        Self.affine(x + p &* channels, y + p &* channels, scale: scale, shift: shift, count: channels)
+                    }
+                }
+            }
+        }
+    }
+
     /// `y[c] = x[c] * scale[c] + shift[c]`, a multiply then an add (two roundings, as the scalar
     /// form), eight lanes at a time. `y` may be `x`.
     @inline(__always)
