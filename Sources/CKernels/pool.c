@@ -135,3 +135,5 @@ int qc_parallel_run(int n, void (*fn)(void *ctx, int i), void *ctx) {
     pthread_mutex_unlock(&qc_pool_job);
     return 0;
 }
+
+ptrdiff_t qc_take_next(ptrdiff_t *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }

@@ -1,3 +1,4 @@
+import CKernels
 import QCore
 
 /// Runs a float graph on batches of NHWC samples.
@@ -125,9 +126,10 @@ public final class FloatExecutor {
     /// evaluation's noise floor adds rounding noise there).
     ///
     /// Without `observe` and `perturb`, a batch of at least two samples per worker is split by
-    /// samples: each worker runs its share through the whole graph on its own, `samplesPerPass` at a
-    /// time, with every layer single-threaded (`Parallel.serially`), so the workers meet once per call
-    /// instead of once per op and a pass's activations stay in cache. Every sample's arithmetic is the
+    /// samples: the workers take passes of `samplesPerPass` samples in turn (a shared counter, so a
+    /// worker whose core is busy with other work takes fewer) and run each through the whole graph on
+    /// their own, with every layer single-threaded (`Parallel.serially`), so the workers meet once per
+    /// call instead of once per op and a pass's activations stay in cache. Every sample's arithmetic is the
     /// same either way (no kernel mixes samples, and each kernel's sums run in a fixed order), so the
     /// outputs are too.
     public func run(input: UnsafeBufferPointer<Float>, batch: Int,
@@ -142,12 +144,17 @@ public final class FloatExecutor {
         let workers = min(Parallel.workers, batch / 2)
         if observe == nil, perturb == nil, workers > 1 {
             let passSize = max(1, min(maxBatch, samplesPerPass))
-            // Each worker writes only its own samples' rows of `targets` (disjoint) and reads `input`.
-            let shared = UnsafeSendable((source, targets))
-            Parallel.forEach(workers) { worker in
-                let samples = (batch * worker / workers)..<(batch * (worker + 1) / workers)
-                Parallel.serially {
-                    self.runPasses(input: shared.value.0, samples: samples, passSize: passSize, targets: shared.value.1)
+            // Each worker takes the batch's passes in turn from a shared counter (a worker whose core
+            // is busy with other work leaves more of them to the others) and writes only its passes'
+            // rows of `targets` (disjoint); all read `input`.
+            var next = 0
+            withUnsafeMutablePointer(to: &next) { next in
+                let shared = UnsafeSendable((source, targets, next))
+                Parallel.forEach(workers) { _ in
+                    Parallel.serially {
+                        self.runPasses(input: shared.value.0, samples: 0..<batch, passSize: passSize,
+                                       targets: shared.value.1, claim: shared.value.2)
+                    }
                 }
             }
         } else {
@@ -159,9 +166,10 @@ public final class FloatExecutor {
     }
 
     /// `samples` of `input` through the graph, `passSize` at a time, each output's rows written to
-    /// `targets` at the samples' offsets.
+    /// `targets` at the samples' offsets: every pass in order, or with `claim`, the passes whose
+    /// indices `qc_take_next(claim)` hands this caller until none is left.
     private func runPasses(input: UnsafePointer<Float>, samples: Range<Int>, passSize: Int,
-                           targets: [UnsafeMutablePointer<Float>],
+                           targets: [UnsafeMutablePointer<Float>], claim: UnsafeMutablePointer<Int>? = nil,
                            observe: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil,
                            perturb: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)? = nil) {
         let inputCount = inputShape.reduce(1, *)
@@ -181,8 +189,11 @@ public final class FloatExecutor {
             for b in buffers { b.deallocate() }
             workspace.deallocate()
         }
-        var start = samples.lowerBound
-        while start < samples.upperBound {
+        var pass = 0
+        while true {
+            if let claim { pass = qc_take_next(claim) }
+            let start = samples.lowerBound + pass * chunk
+            guard start < samples.upperBound else { break }
             let n = min(chunk, samples.upperBound - start)
             runChunk(input: input + start * inputCount, batch: n, plan: plan, layers: layers, buffers: buffers,
                      workspace: workspace, perturb: perturb, observe: observe)
@@ -190,7 +201,7 @@ public final class FloatExecutor {
                 let size = graph.nodes[o].shape.reduce(1, *)
                 (targets[k] + start * size).update(from: buffers[plan.slot[o]], count: n * size)
             }
-            start += n
+            pass += 1
         }
     }
 

@@ -14,4 +14,9 @@
 /// call from inside `fn`): the caller then splits the work some other way. `n` must be >= 1.
 int qc_parallel_run(int n, void (*fn)(void *ctx, int i), void *ctx);
 
+/// Atomically adds 1 to `*counter` and returns its previous value: workers of one `qc_parallel_run`
+/// job take units of work (e.g. a batch's passes) in turn from a shared counter, so one that runs
+/// late or slowly (its core busy with other work) leaves the rest to the others.
+ptrdiff_t qc_take_next(ptrdiff_t *counter);
+
 #endif
