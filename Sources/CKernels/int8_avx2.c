@@ -489,5 +489,33 @@ int64_t qc_int8_probe_avx2(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
     return sum;
 }
 
+
+// ---- The graph input's quantization (qc_quantize_edge_f32) --------------------------------------------
+
+/// `qc_quantize_edge_one` 8 lanes at a time (`vmaxps` / `vminps` return their second operand for a NaN
+/// or an equal pair, as the scalar selects do); the tail takes the scalar steps.
+void qc_quantize_edge_f32_avx2(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above,
+        int32_t *q) {
+    const __m256 vs = _mm256_set1_ps(scale), vb = _mm256_set1_ps(below), va = _mm256_set1_ps(above);
+    const __m256 t23 = _mm256_set1_ps(8388608.0f), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    const __m256 zf = _mm256_set1_ps((float)zero), magic = _mm256_set1_ps(12582912.0f);
+    const __m256 sign = _mm256_castsi256_ps(_mm256_set1_epi32(INT32_MIN));
+    const __m256i vz = _mm256_set1_epi32(zero), bias = _mm256_set1_epi32(0x4B400000);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 quotient = _mm256_div_ps(_mm256_loadu_ps(x + i), vs);
+        const __m256 y = _mm256_min_ps(_mm256_max_ps(quotient, vb), va);
+        const __m256 a = _mm256_andnot_ps(sign, y);
+        const __m256 even = _mm256_sub_ps(_mm256_add_ps(a, t23), t23);
+        const __m256 tie = _mm256_cmp_ps(_mm256_sub_ps(a, even), half, _CMP_EQ_OQ);
+        const __m256 away = _mm256_add_ps(even, _mm256_and_ps(tie, one));
+        const __m256 value = _mm256_add_ps(_mm256_or_ps(away, _mm256_and_ps(y, sign)), zf);
+        __m256i r = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(value, magic)), bias);
+        const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(quotient, quotient, _CMP_UNORD_Q));
+        _mm256_storeu_si256((__m256i *)(q + i), _mm256_blendv_epi8(r, vz, nan));
+    }
+    for (; i < n; i++) q[i] = qc_quantize_edge_one(x[i], scale, zero, below, above);
+}
+
 #pragma clang attribute pop
 #endif

@@ -725,5 +725,32 @@ void qc_dw3x3_pairs_row_avx512(const int32_t *pairs, ptrdiff_t width, ptrdiff_t 
 #undef QC_DW_PAIR
 }
 
+
+// ---- The graph input's quantization (qc_quantize_edge_f32) --------------------------------------------
+
+/// `qc_quantize_edge_one` 16 lanes at a time: `vmaxps` / `vminps` return their second operand for a NaN
+/// or an equal pair, as the scalar selects do; the sign is copied with integer logic (AVX-512 F only).
+void qc_quantize_edge_f32_avx512(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above,
+        int32_t *q) {
+    const __m512 vs = _mm512_set1_ps(scale), vb = _mm512_set1_ps(below), va = _mm512_set1_ps(above);
+    const __m512 t23 = _mm512_set1_ps(8388608.0f), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+    const __m512 zf = _mm512_set1_ps((float)zero), magic = _mm512_set1_ps(12582912.0f);
+    const __m512i vz = _mm512_set1_epi32(zero), bias = _mm512_set1_epi32(0x4B400000), sign = _mm512_set1_epi32(INT32_MIN);
+    for (ptrdiff_t i = 0; i < n; i += 16) {
+        const __mmask16 k = qc_lanes16(n - i);
+        const __m512 quotient = _mm512_div_ps(_mm512_maskz_loadu_ps(k, x + i), vs);
+        const __m512 y = _mm512_min_ps(_mm512_max_ps(quotient, vb), va);
+        const __m512i yi = _mm512_castps_si512(y);
+        const __m512 a = _mm512_castsi512_ps(_mm512_andnot_si512(sign, yi));
+        const __m512 even = _mm512_sub_ps(_mm512_add_ps(a, t23), t23);
+        const __mmask16 tie = _mm512_cmp_ps_mask(_mm512_sub_ps(a, even), half, _CMP_EQ_OQ);
+        const __m512 away = _mm512_mask_add_ps(even, tie, even, one);
+        const __m512 value = _mm512_add_ps(_mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(away), _mm512_and_si512(yi, sign))), zf);
+        __m512i r = _mm512_sub_epi32(_mm512_castps_si512(_mm512_add_ps(value, magic)), bias);
+        r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(quotient, quotient, _CMP_UNORD_Q), vz);
+        _mm512_mask_storeu_epi32(q + i, k, r);
+    }
+}
+
 #pragma clang attribute pop
 #endif

@@ -193,3 +193,10 @@ int64_t qc_int8_probe_scalar(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
     *ops = (int64_t)iterations * 12 * 2;
     return sum;
 }
+
+// ---- The graph input's quantization (QTensor.quantizeEdge) --------------------------------------------
+
+void qc_quantize_edge_f32_scalar(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above,
+        int32_t *q) {
+    for (ptrdiff_t i = 0; i < n; i++) q[i] = qc_quantize_edge_one(x[i], scale, zero, below, above);
+}

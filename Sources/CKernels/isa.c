@@ -17,7 +17,8 @@
      qc_int8_probe_##sfx, qc_depthwise_row_i32_##sfx, qc_sgemm_6xw_indirect_##sfx,                               \
      qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, qc_maxpool_row_i32_##sfx, \
      qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx, qc_offset_u8_##sfx, qc_pool_row_f32_##sfx, \
-     qc_activation_f32_##sfx, qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, NULL, NULL}
+     qc_activation_f32_##sfx, qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, NULL, NULL, \
+     qc_quantize_edge_f32_##sfx}
 
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
 #if QC_X86
@@ -32,7 +33,7 @@ static const qc_kernels qc_table_avx512 = {
     qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512, qc_maxpool_row_i32_avx512,
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
     qc_activation_f32_avx512, qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512,
-    qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512};
+    qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512, qc_quantize_edge_f32_avx512};
 /// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the avx512 level's others.
 static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
@@ -42,7 +43,8 @@ static const qc_kernels qc_table_avx512vnni = {
     qc_gemm_u8s8_4x16_indirect_avx512vnni, qc_gemm_u8s8_4x32_indirect_avx512vnni, qc_maxpool_row_i32_avx512,
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
     qc_activation_f32_avx512, qc_gemm_u8s8_4x8_indirect_avx512vnni,
-    qc_gemm_u8s8_4x24_indirect_avx512vnni, qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512vnni};
+    qc_gemm_u8s8_4x24_indirect_avx512vnni, qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512vnni,
+    qc_quantize_edge_f32_avx512};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -243,6 +245,10 @@ void qc_gemm_u8s8_4x8_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_
 void qc_gemm_u8s8_4x24_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
                                 ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
     qc_active_table->gemm_u8s8_4x24_indirect(taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate);
+}
+
+void qc_quantize_edge_f32(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above, int32_t *q) {
+    qc_active_table->quantize_edge_f32(x, n, scale, zero, below, above, q);
 }
 
 int qc_dw3x3_pairs_supported(void) { return qc_active_table->dw3x3_pairs_row != NULL; }

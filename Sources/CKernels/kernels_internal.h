@@ -13,6 +13,29 @@
 #endif
 
 
+/// `QTensor.quantizeEdge` of one value, in its steps (every one exact in float for magnitudes < 2^22):
+/// the quotient clamped to [below, above] (a NaN to `below`, then `zero` at the end), rounded half away
+/// from zero through the 2^23 trick, and the integer read from the mantissa of `value + 1.5 * 2^23`.
+static inline int32_t qc_quantize_edge_one(float x, float scale, int32_t zero, float below, float above) {
+    const float quotient = x / scale;
+    const float raised = quotient > below ? quotient : below;
+    const float y = raised < above ? raised : above;
+    const float a = y < 0 ? -y : y;
+    const float even = (a + 8388608.0f) - 8388608.0f;
+    const float away = even + (a - even == 0.5f ? 1.0f : 0.0f);
+    uint32_t sign, magnitude;
+    memcpy(&sign, &y, sizeof sign);
+    memcpy(&magnitude, &away, sizeof magnitude);
+    magnitude |= sign & 0x80000000u;
+    float value;
+    memcpy(&value, &magnitude, sizeof value);
+    value += (float)zero;
+    const float shifted = value + 12582912.0f;
+    int32_t bits;
+    memcpy(&bits, &shifted, sizeof bits);
+    return quotient != quotient ? zero : bits - 0x4B400000;
+}
+
 /// Each level's functions carry its suffix; `isa.c` gathers them into the `qc_kernels` tables.
 #define QC_DECLARE_LEVEL(sfx) \
     void qc_gemm_s16_4x16_##sfx(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c, \
@@ -72,7 +95,9 @@
                                ptrdiff_t kernel_h, ptrdiff_t kernel_w, ptrdiff_t stride_h, ptrdiff_t stride_w, \
                                ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int average, \
                                float *out); \
-    void qc_activation_f32_##sfx(int kind, float *x, ptrdiff_t n);
+    void qc_activation_f32_##sfx(int kind, float *x, ptrdiff_t n); \
+    void qc_quantize_edge_f32_##sfx(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above, \
+                                    int32_t *q);
 
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86

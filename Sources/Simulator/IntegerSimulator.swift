@@ -73,7 +73,7 @@ public final class IntegerSimulator {
         precondition(input.count >= batch * count, "run: \(input.count) floats for \(batch) samples of \(count)")
         return execute(batch: batch, observe: nil, fill: { samples, destination in
             let source = UnsafeBufferPointer(rebasing: input[(samples.lowerBound * count)..<(samples.upperBound * count)])
-            inputTensor.quantizeEdge(source, into: destination)
+            inputTensor.quantizeEdgeFast(source, into: destination)
         }, emit: { output, values, destination in
             outputTensors[output].dequantizeEdge(values, into: destination)
         })

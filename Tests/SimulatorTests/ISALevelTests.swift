@@ -1,4 +1,5 @@
 import CKernels
+import QBin
 import XCTest
 @testable import Simulator
 
@@ -349,6 +350,40 @@ final class ISALevelTests: XCTestCase {
             XCTAssertGreaterThan(checked, 0, "the CPU has AVX-512 but no level ran the pair kernels")
         }
         #endif
+    }
+
+    /// The graph input's quantization at every level against `QTensor.quantizeEdge` per value: ties of
+    /// `x / scale` and one ulp either side, the clamp bounds and past them, signed zeros, NaN,
+    /// infinities, subnormals and huge values, for every packed type and zero points at its ends;
+    /// counts that leave every tail length; and the simulator's `quantizeEdgeFast` at the active level.
+    func testQuantizeEdgeMatchesPerValueAtEveryLevel() {
+        var rng = TestRNG(seed: 79)
+        for type in QType.all where type.bits <= 8 {
+            for zero in [Int32(type.minValue), 0, Int32(type.maxValue), 3] {
+                for scale: Float in [0.0078125, 0.0173, 1, 3.7e-5] {
+                    let tensor = QTensor.activation("x", shape: [1], type: type, scale: scale, zeroPoint: zero)
+                    var input: [Float] = [0, -0, .nan, -.nan, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                                          .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1e30, -1e30, 0.49999997, -0.49999997]
+                    for k in stride(from: -33_000, through: 33_000, by: 97) + Array(-300...300) {
+                        let tie = (Float(k) + 0.5) * scale
+                        input += [tie, tie.nextUp, tie.nextDown, Float(k) * scale]
+                    }
+                    input += (0..<(500 + Int(zero & 15))).map { _ in Float(rng.int(-1_000_000...1_000_000)) * scale / 997 }
+                    let expected = input.map { tensor.quantizeEdge($0) }
+                    let below = Float(type.minValue - Int64(zero)), above = Float(type.maxValue - Int64(zero))
+                    for table in levels {
+                        var got = [Int32](repeating: 7, count: input.count)
+                        table.pointee.quantize_edge_f32!(input, input.count, scale, zero, below, above, &got)
+                        if let i = got.indices.first(where: { got[$0] != expected[$0] }) {
+                            XCTFail("\(name(table)) \(type) zp \(zero) scale \(scale): x = \(input[i]) gives \(got[i]), per value \(expected[i])")
+                        }
+                    }
+                    var fast = [Int32](repeating: 7, count: input.count)
+                    input.withUnsafeBufferPointer { x in fast.withUnsafeMutableBufferPointer { tensor.quantizeEdgeFast(x, into: $0) } }
+                    XCTAssertEqual(fast, expected, "quantizeEdgeFast \(type) zp \(zero) scale \(scale)")
+                }
+            }
+        }
     }
 
     /// The max-pool row of every level against scalar: 1 to 40 channels (masked tails), windows partly or

@@ -89,6 +89,8 @@ typedef struct qc_kernels {
                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs);
     void (*dw3x3_pairs_row)(const int32_t *pairs, ptrdiff_t width, ptrdiff_t channels, const int32_t *wpairs,
                             ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
+    void (*quantize_edge_f32)(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above,
+                              int32_t *q);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -189,6 +191,12 @@ void qc_requant_flat(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, in
 /// every int32 step wrapping; `sign` is +1 or -1, `left` in 0...31.
 void qc_rescale_accumulate(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m, int32_t shift,
                            int32_t sign, int32_t *acc, int accumulate, int profile);
+
+/// The graph input's quantization, `QTensor.quantizeEdge` bit for bit, for a type of at most 16 bits
+/// whose zero point lies inside it (`below = typeMin - zero`, `above = typeMax - zero`):
+///   q[i] = y != y ? zero : roundHalfAwayFromZero(clamp(y, below, above)) + zero,   y = x[i] / scale
+/// (a NaN quotient gives `zero`; the clamp comes first, so the rounding works on magnitudes < 2^22).
+void qc_quantize_edge_f32(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above, int32_t *q);
 
 /// The 3x3 depthwise convolution (multiplier 1, dilation 1) from an image of int16 pairs, where a
 /// level has it (the avx512 levels: `qc_dw3x3_pairs_supported`; NULL table slots elsewhere).
