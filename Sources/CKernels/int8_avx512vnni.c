@@ -49,7 +49,7 @@ void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int
 }
 
 /// The u8 kernel, A read tap by tap through the row table (the plain kernel is its one-tap case).
-void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+static inline __attribute__((always_inline)) void qc_tile16_vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3;
     qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
@@ -68,7 +68,7 @@ void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, 
 
 /// Two panels at once (32 channels): eight accumulator chains instead of four hide `vpdpbusd`'s latency,
 /// and each row pointer and broadcast serves both panels. `panel_stride` bytes from `b` to the second panel.
-void qc_gemm_u8s8_4x32_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+static inline __attribute__((always_inline)) void qc_tile32_vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3, d0, d1, d2, d3;
     qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
@@ -115,7 +115,7 @@ static inline void qc_store_c8(int32_t *c, ptrdiff_t ldc, const __m256i acc[4]) 
 
 /// A panel whose channels 8-15 are padding: channels 0-7 only, as YMM `vpdpbusd`, which costs half a
 /// ZMM one on cores that split 512-bit operations (Zen 4). c[r * ldc + 8 ... 15] are not written.
-void qc_gemm_u8s8_4x8_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+static inline __attribute__((always_inline)) void qc_tile8_vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m256i acc[4];
     qc_load_c8(c, ldc, accumulate, acc);
@@ -125,7 +125,7 @@ void qc_gemm_u8s8_4x8_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, c
 
 /// A panel pair whose second panel holds at most 8 channels: the first panel at full width, the
 /// second's channels 16-23 at half width. c[r * ldc + 24 ... 31] are not written.
-void qc_gemm_u8s8_4x24_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+static inline __attribute__((always_inline)) void qc_tile24_vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3;
     __m256i d[4];
@@ -149,6 +149,50 @@ void qc_gemm_u8s8_4x24_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, 
     }
     qc_store_c16(c, ldc, c0, c1, c2, c3);
     qc_store_c8(c + 16, ldc, d);
+}
+
+/// The indirect kernels of `include/CKernels.h`, one tile per call.
+void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    qc_tile16_vnni(taps, tap_quads, rows, b, c, ldc, accumulate);
+}
+
+void qc_gemm_u8s8_4x32_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    qc_tile32_vnni(taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate);
+}
+
+void qc_gemm_u8s8_4x8_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    qc_tile8_vnni(taps, tap_quads, rows, b, c, ldc, accumulate);
+}
+
+void qc_gemm_u8s8_4x24_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
+        const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
+    qc_tile24_vnni(taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate);
+}
+
+/// `qc_gemm_u8s8_indirect_tiles` at this level: the tile loop around the inlined kernel of `width`.
+void qc_gemm_u8s8_indirect_tiles_avx512vnni(int width, ptrdiff_t tiles, ptrdiff_t tile_entries, ptrdiff_t taps,
+        ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b, ptrdiff_t panel_stride, int32_t *c,
+        ptrdiff_t ldc, int accumulate) {
+    const ptrdiff_t step = 4 * ldc;
+    switch (width) {
+    case 8:
+        for (ptrdiff_t t = 0; t < tiles; t++) qc_tile8_vnni(taps, tap_quads, rows + t * tile_entries, b, c + t * step, ldc, accumulate);
+        break;
+    case 16:
+        for (ptrdiff_t t = 0; t < tiles; t++) qc_tile16_vnni(taps, tap_quads, rows + t * tile_entries, b, c + t * step, ldc, accumulate);
+        break;
+    case 24:
+        for (ptrdiff_t t = 0; t < tiles; t++)
+            qc_tile24_vnni(taps, tap_quads, rows + t * tile_entries, b, panel_stride, c + t * step, ldc, accumulate);
+        break;
+    default:
+        for (ptrdiff_t t = 0; t < tiles; t++)
+            qc_tile32_vnni(taps, tap_quads, rows + t * tile_entries, b, panel_stride, c + t * step, ldc, accumulate);
+        break;
+    }
 }
 
 /// The avx512 level's pair kernel with `vpdpwssd`: one instruction per pair of taps instead of two.

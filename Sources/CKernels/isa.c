@@ -18,7 +18,7 @@
      qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, qc_maxpool_row_i32_##sfx, \
      qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx, qc_offset_u8_##sfx, qc_pool_row_f32_##sfx, \
      qc_activation_f32_##sfx, qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, NULL, NULL, \
-     qc_quantize_edge_f32_##sfx}
+     qc_quantize_edge_f32_##sfx, NULL}
 
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
 #if QC_X86
@@ -33,7 +33,7 @@ static const qc_kernels qc_table_avx512 = {
     qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512, qc_maxpool_row_i32_avx512,
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
     qc_activation_f32_avx512, qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512,
-    qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512, qc_quantize_edge_f32_avx512};
+    qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512, qc_quantize_edge_f32_avx512, NULL};
 /// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the avx512 level's others.
 static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
@@ -44,7 +44,7 @@ static const qc_kernels qc_table_avx512vnni = {
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
     qc_activation_f32_avx512, qc_gemm_u8s8_4x8_indirect_avx512vnni,
     qc_gemm_u8s8_4x24_indirect_avx512vnni, qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512vnni,
-    qc_quantize_edge_f32_avx512};
+    qc_quantize_edge_f32_avx512, qc_gemm_u8s8_indirect_tiles_avx512vnni};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -235,6 +235,26 @@ void qc_gemm_u8s8_4x16_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8
 void qc_gemm_u8s8_4x32_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
                                 ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
     qc_active_table->gemm_u8s8_4x32_indirect(taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate);
+}
+
+void qc_gemm_u8s8_indirect_tiles(int width, ptrdiff_t tiles, ptrdiff_t tile_entries, ptrdiff_t taps, ptrdiff_t tap_quads,
+                                 const uint8_t *const *rows, const int8_t *b, ptrdiff_t panel_stride, int32_t *c,
+                                 ptrdiff_t ldc, int accumulate) {
+    const qc_kernels *k = qc_active_table;
+    if (k->gemm_u8s8_indirect_tiles) {
+        k->gemm_u8s8_indirect_tiles(width, tiles, tile_entries, taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate);
+        return;
+    }
+    for (ptrdiff_t t = 0; t < tiles; t++) {
+        const uint8_t *const *r = rows + t * tile_entries;
+        int32_t *ct = c + 4 * t * ldc;
+        switch (width) {
+        case 8: k->gemm_u8s8_4x8_indirect(taps, tap_quads, r, b, ct, ldc, accumulate); break;
+        case 16: k->gemm_u8s8_4x16_indirect(taps, tap_quads, r, b, ct, ldc, accumulate); break;
+        case 24: k->gemm_u8s8_4x24_indirect(taps, tap_quads, r, b, panel_stride, ct, ldc, accumulate); break;
+        default: k->gemm_u8s8_4x32_indirect(taps, tap_quads, r, b, panel_stride, ct, ldc, accumulate); break;
+        }
+    }
 }
 
 void qc_gemm_u8s8_4x8_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,

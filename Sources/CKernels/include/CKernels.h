@@ -91,6 +91,9 @@ typedef struct qc_kernels {
                             ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
     void (*quantize_edge_f32)(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above,
                               int32_t *q);
+    void (*gemm_u8s8_indirect_tiles)(int width, ptrdiff_t tiles, ptrdiff_t tile_entries, ptrdiff_t taps,
+                                     ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
+                                     ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -163,6 +166,13 @@ void qc_gemm_u8s8_4x16_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8
 /// 16-31 from the panel `panel_stride` bytes further, into c[r * ldc + 0 ... 31].
 void qc_gemm_u8s8_4x32_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
                                 ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
+/// `tiles` consecutive tiles of the indirect kernel of `width` channels (8: `_4x8`, 16: `_4x16`, 24:
+/// `_4x24`, 32: `_4x32`): tile t reads its row pointers from `rows + t * tile_entries` and writes
+/// `c + 4 t ldc`. One call per block instead of one per tile; the level's own loop where it has one
+/// (avx512vnni, the kernels inlined), else a loop over the level's kernels.
+void qc_gemm_u8s8_indirect_tiles(int width, ptrdiff_t tiles, ptrdiff_t tile_entries, ptrdiff_t taps, ptrdiff_t tap_quads,
+                                 const uint8_t *const *rows, const int8_t *b, ptrdiff_t panel_stride, int32_t *c,
+                                 ptrdiff_t ldc, int accumulate);
 /// `qc_gemm_u8s8_4x16_indirect` for a panel whose channels 8-15 are zero padding: c[r * ldc + 0 ... 7]
 /// as that kernel writes them; c[r * ldc + 8 ... 15] may be written or not. Levels without a narrower
 /// kernel run the 16-channel one.

@@ -122,15 +122,9 @@ final class PackedGEMMWeights: @unchecked Sendable {
                 let panelB = b + (panel &* steps &+ t0 &* tapQuads) &* Self.bytesPerStep
                 let pair = panel &+ 1 < panels
                 let narrow = n &- (pair ? panel &+ 1 : panel) &* 16 <= 8
-                for tile in 0..<tiles {
-                    let rows = table + (tile &* taps &+ t0) &* 4, cTile = c + (tile &* 4 &* ldc &+ panel &* 16)
-                    switch (pair, narrow) {
-                    case (true, false): qc_gemm_u8s8_4x32_indirect(count, tapQuads, rows, panelB, panelStride, cTile, ldc, accumulate)
-                    case (true, true): qc_gemm_u8s8_4x24_indirect(count, tapQuads, rows, panelB, panelStride, cTile, ldc, accumulate)
-                    case (false, false): qc_gemm_u8s8_4x16_indirect(count, tapQuads, rows, panelB, cTile, ldc, accumulate)
-                    case (false, true): qc_gemm_u8s8_4x8_indirect(count, tapQuads, rows, panelB, cTile, ldc, accumulate)
-                    }
-                }
+                let width: Int32 = (pair ? 32 : 16) &- (narrow ? 8 : 0)
+                qc_gemm_u8s8_indirect_tiles(width, tiles, taps &* 4, count, tapQuads, table + t0 &* 4, panelB, panelStride,
+                                            c + panel &* 16, ldc, accumulate)
                 panel &+= pair ? 2 : 1
             }
             t0 &+= count
