@@ -157,22 +157,32 @@ final class ISALevelTests: XCTestCase {
                 let shift: [Int32] = (0..<channels).map { j in
                     mult[j] == 0 && trial % 2 == 0 ? 0 : -Int32(1 + (trial * 7 + j * 5) % 31)
                 }
-                let ldc = channels + 1, stride = channels
+                let ldc = channels + 1
                 let c = (0..<(rows * ldc)).map { i in i % 3 == 0 ? special[(i / 3) % special.count] : rng.int32(Int64(Int32.min)...Int64(Int32.max)) }
                 let bias = (0..<channels).map { j in j % 4 == 0 ? 0 : rng.int32(-100_000...100_000) }
                 let zout = rng.int32(-300...300)
                 let (lo, hi): (Int32, Int32) = trial % 3 == 0 ? (Int32.min, Int32.max) : (-128, 127)
-                var expected = [Int32](repeating: 0, count: rows * stride), actual = expected
-                scalar.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &expected, stride, 0)
-                table.pointee.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &actual, stride, 0)
-                XCTAssertEqual(actual, expected, "\(name(table)) requant_rows right shifts only, trial \(trial)")
-                let n = rows * ldc
-                var flatExpected = [Int32](repeating: 0, count: n), flatActual = flatExpected
-                scalar.requant_flat!(c, n, mult[0], shift[0], zout, lo, hi, &flatExpected, 0)
-                table.pointee.requant_flat!(c, n, mult[0], shift[0], zout, lo, hi, &flatActual, 0)
-                XCTAssertEqual(flatActual, flatExpected, "\(name(table)) requant_flat right shift \(shift[0]), trial \(trial)")
+                assertGemmlowpRequantMatchesScalar(table, c: c, ldc: ldc, rows: rows, channels: channels, bias: bias, mult: mult,
+                                                   shift: shift, zout: zout, lo: lo, hi: hi, flatChannel: 0,
+                                                   "right shifts only, trial \(trial)")
             }
         }
+    }
+
+    /// `requant_rows` (rows of `channels`, `ldc` apart, into rows of `channels`) and `requant_flat` (every
+    /// value of `c` under channel `flatChannel`'s multiplier) of `table` against scalar, gemmlowp rounding.
+    private func assertGemmlowpRequantMatchesScalar(_ table: UnsafePointer<qc_kernels>, c: [Int32], ldc: Int, rows: Int, channels: Int,
+                                                    bias: [Int32], mult: [Int32], shift: [Int32], zout: Int32, lo: Int32, hi: Int32,
+                                                    flatChannel: Int, _ label: String, line: UInt = #line) {
+        var expected = [Int32](repeating: 0, count: rows * channels), actual = expected
+        scalar.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &expected, channels, 0)
+        table.pointee.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &actual, channels, 0)
+        XCTAssertEqual(actual, expected, "\(name(table)) requant_rows \(label)", line: line)
+        let n = rows * ldc, m = mult[flatChannel], s = shift[flatChannel]
+        var flatExpected = [Int32](repeating: 0, count: n), flatActual = flatExpected
+        scalar.requant_flat!(c, n, m, s, zout, lo, hi, &flatExpected, 0)
+        table.pointee.requant_flat!(c, n, m, s, zout, lo, hi, &flatActual, 0)
+        XCTAssertEqual(flatActual, flatExpected, "\(name(table)) requant_flat shift \(s) \(label)", line: line)
     }
 
     /// Outputs clamped below at or above the zero point (a ReLU's range), where the avx512 level drops
@@ -194,18 +204,12 @@ final class ISALevelTests: XCTestCase {
                 // |z| + 1 <= 2^(30 - r) holds for small zero points; the large ones pass it only for small shifts.
                 let zout: Int32 = [-128, 0, 37, -5, 1 << 20, -(1 << 20), (1 << 27) - 1, 127][trial % 8]
                 let lo = zout &+ Int32(trial % 3 == 0 ? 0 : trial % 11), hi = Swift.max(lo, zout &+ 200)
-                let ldc = channels + 1, stride = channels
+                let ldc = channels + 1
                 let c = (0..<(rows * ldc)).map { i in i % 3 == 0 ? special[(i / 3) % special.count] : rng.int32(Int64(Int32.min)...Int64(Int32.max)) }
                 let bias = (0..<channels).map { j in j % 4 == 0 ? 0 : rng.int32(-100_000...100_000) }
-                var expected = [Int32](repeating: 0, count: rows * stride), actual = expected
-                scalar.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &expected, stride, 0)
-                table.pointee.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &actual, stride, 0)
-                XCTAssertEqual(actual, expected, "\(name(table)) requant_rows clamped below, trial \(trial)")
-                let n = rows * ldc
-                var flatExpected = [Int32](repeating: 0, count: n), flatActual = flatExpected
-                scalar.requant_flat!(c, n, mult[1], shift[1], zout, lo, hi, &flatExpected, 0)
-                table.pointee.requant_flat!(c, n, mult[1], shift[1], zout, lo, hi, &flatActual, 0)
-                XCTAssertEqual(flatActual, flatExpected, "\(name(table)) requant_flat clamped below, trial \(trial)")
+                assertGemmlowpRequantMatchesScalar(table, c: c, ldc: ldc, rows: rows, channels: channels, bias: bias, mult: mult,
+                                                   shift: shift, zout: zout, lo: lo, hi: hi, flatChannel: 1,
+                                                   "clamped below, trial \(trial)")
             }
         }
     }
