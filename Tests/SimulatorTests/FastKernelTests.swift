@@ -277,6 +277,31 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// A simulator built at the best level keeps giving the reference's integers after the active level
+    /// changes to one without the 3x3 depthwise pair kernels (they are chosen when the layer is built;
+    /// the run checks the level again, else it would call an empty slot).
+    func testDepthwiseBuiltAtOneLevelRunsAtEveryLevel() throws {
+        var rng = TestRNG(seed: 97)
+        let wType = QType.signed(8)!, c = 16
+        var b = ModelBuilder()
+        let x = b.input([6, 7, c], u8, zero: rng.int32(0...255))
+        let y = b.activation("y", [6, 7, c], s8, zero: rng.int32(-128...127))
+        b.op(.depthwiseConv2D, [x, b.constant("w", [c, 3, 3], wType, rng.values(c * 9, wType), perChannel: true),
+                                b.constant("b", [c], .int32, (0..<c).map { _ in rng.int32(-3000...3000) })], y,
+             window(kernel: (3, 3), stride: (1, 1), dilation: (1, 1), padding: (1, 1, 1, 1))
+                .merging(["depth_multiplier": [1]]).merging(requant(&rng, channels: c, shifts: -8...(-2), type: s8)))
+        let model = b.finished(outputs: [y])
+        let input = rng.values(3 * model.tensors[model.inputs[0]].elementCount, u8)
+        let expected = try IntegerSimulator(model: model, rounding: .gemmlowp, reference: true).runQuantized(input: input, batch: 3, observe: nil)
+        let before = qc_isa_active()
+        defer { _ = qc_isa_select(before) }
+        let fast = try IntegerSimulator(model: model, rounding: .gemmlowp)
+        for level in 0..<Int32(QC_ISA_COUNT.rawValue) where qc_kernels_for(level) != nil {
+            XCTAssertEqual(qc_isa_select(level), 0)
+            XCTAssertEqual(fast.runQuantized(input: input, batch: 3, observe: nil), expected, "level \(String(cString: qc_isa_name(level)))")
+        }
+    }
+
     /// Large enough for several row blocks, K blocks (K > 512) and both threads' chunks.
     /// The u8 path adds `vpmaddubsw` pair sums in int16 over runs of quads sized by the largest weight:
     /// all activations at 255 and every weight at the type's extreme put each run's sum at its bound.

@@ -46,7 +46,8 @@ final class FastDepthwiseConv2D: IntegerLayer {
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
         let input = inputs[0].baseAddress!, out = output.baseAddress!
         let channels = p.outC
-        if let pairWeights {
+        // The level active now must still have the pair kernels (`KernelISA.select` may have changed it).
+        if let pairWeights, qc_dw3x3_pairs_supported() != 0 {
             runPairs(input: input, out: out, batch: batch, threads: threads, pairWeights: pairWeights)
             return
         }
