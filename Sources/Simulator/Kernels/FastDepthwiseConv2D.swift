@@ -96,42 +96,21 @@ final class FastDepthwiseConv2D: IntegerLayer {
     /// padding value `zin` around it, so that every pixel takes the kernel's all-taps-inside path: a tap
     /// on `zin` adds `(zin - zin) * w = 0`, as a tap in the padding adds nothing.
     private func runRows(input: UnsafePointer<Int32>, out: UnsafeMutablePointer<Int32>, batch: Int, threads: Int) {
-        let channels = p.outC, outW = p.outW, sampleSize = p.inH * p.inW * p.inC
-        let padded = paddedShape
+        let channels = p.outC, outW = p.outW
         tapWeights.withUnsafeBufferPointer { weights in
-            p.bias.withUnsafeBufferPointer { bias in
-                let weights = weights.baseAddress!, bias = bias.baseAddress!
-                parallelChunks(batch * p.outH, threads: threads) { range in
-                    let acc = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, outW * channels))
-                    defer { acc.deallocate() }
-                    guard let (height, width) = padded else {
-                        for row in range {
-                            let b = row / p.outH, outY = row % p.outH
-                            qc_depthwise_row_i32(input + b &* sampleSize, p.inH, p.inW, channels, weights, p.inputZero,
-                                                 p.kernelH, p.kernelW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop,
-                                                 p.padLeft, outY, outW, acc)
-                            p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias, firstChannel: 0,
-                                                     into: out + row &* outW &* channels, outStride: channels)
-                        }
-                        return
-                    }
-                    let imageSize = height * width * channels
-                    ThreadScratch.withBytes(slot: 2, count: imageSize * 4) { bytes in
-                        let image = bytes.bindMemory(to: Int32.self, capacity: imageSize)
-                        var sample = -1
-                        for row in range {
-                            let b = row / p.outH, outY = row % p.outH
-                            if b != sample {
-                                padImage(input + b &* sampleSize, height: height, width: width, into: image)
-                                sample = b
-                            }
-                            qc_depthwise_row_i32(image, height, width, channels, weights, p.inputZero, 3, 3, p.strideH, p.strideW,
-                                                 1, 1, 0, 0, outY, outW, acc)
-                            p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias, firstChannel: 0,
-                                                     into: out + row &* outW &* channels, outStride: channels)
-                        }
-                    }
+            let weights = weights.baseAddress!
+            guard let (height, width) = paddedShape else {
+                forEachRow(input, out, batch: batch, threads: threads, imageSize: 0, prepare: { _, _ in }) { sample, outY, acc in
+                    qc_depthwise_row_i32(sample, p.inH, p.inW, channels, weights, p.inputZero, p.kernelH, p.kernelW, p.strideH,
+                                         p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft, outY, outW, acc)
                 }
+                return
+            }
+            forEachRow(input, out, batch: batch, threads: threads, imageSize: height * width * channels, prepare: { sample, image in
+                padImage(sample, height: height, width: width, into: image)
+            }) { image, outY, acc in
+                qc_depthwise_row_i32(image, height, width, channels, weights, p.inputZero, 3, 3, p.strideH, p.strideW, 1, 1, 0, 0,
+                                     outY, outW, acc)
             }
         }
     }
@@ -141,29 +120,44 @@ final class FastDepthwiseConv2D: IntegerLayer {
     /// sums come from `qc_dw3x3_pairs_row` and are requantized by `requantizeRows`.
     private func runPairs(input: UnsafePointer<Int32>, out: UnsafeMutablePointer<Int32>, batch: Int, threads: Int,
                           pairWeights: [Int32]) {
-        let channels = p.outC, outW = p.outW, sampleSize = p.inH * p.inW * p.inC
+        let channels = p.outC, outW = p.outW
         let (height, width) = paddedShape ?? (p.inH, p.inW)
-        let imageSize = height * width * channels
         pairWeights.withUnsafeBufferPointer { weights in
-            p.bias.withUnsafeBufferPointer { bias in
-                let weights = weights.baseAddress!, bias = bias.baseAddress!
-                parallelChunks(batch * p.outH, threads: threads) { range in
-                    ThreadScratch.withBytes(slot: 1, count: Swift.max(1, outW * channels) * 4) { accBytes in
-                        ThreadScratch.withBytes(slot: 2, count: imageSize * 4) { bytes in
-                            let acc = accBytes.bindMemory(to: Int32.self, capacity: Swift.max(1, outW * channels))
-                            let image = bytes.bindMemory(to: Int32.self, capacity: imageSize)
-                            var sample = -1
-                            for row in range {
-                                let b = row / p.outH, outY = row % p.outH
-                                if b != sample {
-                                    qc_dw3x3_pairs_build(input + b &* sampleSize, p.inH, p.inW, channels, p.inputZero, p.padTop,
-                                                         p.padLeft, height, width, image)
-                                    sample = b
-                                }
-                                qc_dw3x3_pairs_row(image, width, channels, weights, p.strideH, p.strideW, outY, outW, acc)
-                                p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias,
-                                                         firstChannel: 0, into: out + row &* outW &* channels, outStride: channels)
+            let weights = weights.baseAddress!
+            forEachRow(input, out, batch: batch, threads: threads, imageSize: height * width * channels, prepare: { sample, image in
+                qc_dw3x3_pairs_build(sample, p.inH, p.inW, channels, p.inputZero, p.padTop, p.padLeft, height, width, image)
+            }) { image, outY, acc in
+                qc_dw3x3_pairs_row(image, width, channels, weights, p.strideH, p.strideW, outY, outW, acc)
+            }
+        }
+    }
+
+    /// Every output row of `batch` samples, in chunks over `threads`: `sums(source, outY, acc)` gives a
+    /// row's accumulators before bias and `requantizeRows` writes them. With `imageSize > 0` the source
+    /// is a per-thread image that `prepare(sample, image)` rebuilds once per sample a chunk reads; with
+    /// 0 it is the sample itself.
+    @inline(__always)
+    private func forEachRow(_ input: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>, batch: Int, threads: Int,
+                            imageSize: Int, prepare: (UnsafePointer<Int32>, UnsafeMutablePointer<Int32>) -> Void,
+                            sums: (UnsafePointer<Int32>, Int, UnsafeMutablePointer<Int32>) -> Void) {
+        let channels = p.outC, outW = p.outW, sampleSize = p.inH * p.inW * p.inC, accCount = Swift.max(1, outW * channels)
+        p.bias.withUnsafeBufferPointer { bias in
+            let bias = bias.baseAddress!
+            parallelChunks(batch * p.outH, threads: threads) { range in
+                ThreadScratch.withBytes(slot: 1, count: accCount * 4) { accBytes in
+                    ThreadScratch.withBytes(slot: 2, count: Swift.max(1, imageSize) * 4) { bytes in
+                        let acc = accBytes.bindMemory(to: Int32.self, capacity: accCount)
+                        let image = bytes.bindMemory(to: Int32.self, capacity: Swift.max(1, imageSize))
+                        var sample = -1
+                        for row in range {
+                            let b = row / p.outH, outY = row % p.outH
+                            if imageSize > 0 && b != sample {
+                                prepare(input + b &* sampleSize, image)
+                                sample = b
                             }
+                            sums(imageSize > 0 ? UnsafePointer(image) : input + b &* sampleSize, outY, acc)
+                            p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias,
+                                                     firstChannel: 0, into: out + row &* outW &* channels, outStride: channels)
                         }
                     }
                 }
