@@ -30,12 +30,11 @@ extension QTensor {
     public func quantizeEdge(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Int32>) {
         precondition(source.count == destination.count, "quantizeEdge: \(source.count) floats into \(destination.count) values")
         let zero = zeroPoints[0], scale = scales[0]
-        guard type.bits <= 16, (type.minValue...type.maxValue).contains(Int64(zero)),
-              let x = source.baseAddress, let q = destination.baseAddress else {
+        guard let (below, above) = edgeQuotientBounds, let x = source.baseAddress, let q = destination.baseAddress else {
             for i in 0..<source.count { destination[i] = quantizeEdge(source[i]) }
             return
         }
-        let zeroF = Float(zero), below = Float(type.minValue - Int64(zero)), above = Float(type.maxValue - Int64(zero))
+        let zeroF = Float(zero)
         let twoTo23: Float = 8_388_608, magic: Float = 12_582_912  // 2^23, 1.5 * 2^23 (bits 0x4B40_0000)
         for i in 0..<source.count {
             let quotient = x[i] / scale
@@ -49,6 +48,15 @@ extension QTensor {
             let rounded = Int32(bitPattern: (value + magic).bitPattern) &- 0x4B40_0000
             q[i] = quotient != quotient ? zero : rounded  // NaN (a compare; `isNaN` tests bits)
         }
+    }
+
+    /// The bounds `[typeMin - zp, typeMax - zp]` that the vector form of `quantizeEdge` clamps the
+    /// quotient `x / scale` to, where that form applies (at most 16 bits, the zero point inside the
+    /// type); nil for other tensors, which take the per-value path.
+    public var edgeQuotientBounds: (below: Float, above: Float)? {
+        let zero = Int64(zeroPoints[0])
+        guard type.bits <= 16, (type.minValue...type.maxValue).contains(zero) else { return nil }
+        return (Float(type.minValue - zero), Float(type.maxValue - zero))
     }
 
     /// `dequantizeEdge` of every value of `source` into `destination` (same count), bit for bit.
