@@ -50,11 +50,12 @@ void qc_gemm_u8s8_4x16_i16_avx512vnni(const uint8_t *a, ptrdiff_t lda, const int
 
 /// The u8 kernel, A read tap by tap through the row table (the plain kernel is its one-tap case).
 static inline __attribute__((always_inline)) void qc_tile16_vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
-        const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
+        ptrdiff_t off, const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3;
     qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
     for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads) {
-        const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+        const uint8_t *a0 = qc_row(rows, 0, off), *a1 = qc_row(rows, 1, off);
+        const uint8_t *a2 = qc_row(rows, 2, off), *a3 = qc_row(rows, 3, off);
         for (ptrdiff_t q = 0; q < tap_quads; q++) {
             __m512i w = _mm512_loadu_si512(b + 64 * q);
             c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(qc_load_i32(a0 + 4 * q)), w);
@@ -69,13 +70,14 @@ static inline __attribute__((always_inline)) void qc_tile16_vnni(ptrdiff_t taps,
 /// Two panels at once (32 channels): eight accumulator chains instead of four hide `vpdpbusd`'s latency,
 /// and each row pointer and broadcast serves both panels. `panel_stride` bytes from `b` to the second panel.
 static inline __attribute__((always_inline)) void qc_tile32_vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
-        const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
+        ptrdiff_t off, const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3, d0, d1, d2, d3;
     qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
     qc_load_c16(c + 16, ldc, accumulate, &d0, &d1, &d2, &d3);
     const int8_t *b1 = b + panel_stride;
     for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads, b1 += 64 * tap_quads) {
-        const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+        const uint8_t *a0 = qc_row(rows, 0, off), *a1 = qc_row(rows, 1, off);
+        const uint8_t *a2 = qc_row(rows, 2, off), *a3 = qc_row(rows, 3, off);
         for (ptrdiff_t q = 0; q < tap_quads; q++) {
             __m512i w = _mm512_loadu_si512(b + 64 * q), v = _mm512_loadu_si512(b1 + 64 * q);
             __m512i x0 = _mm512_set1_epi32(qc_load_i32(a0 + 4 * q)), x1 = _mm512_set1_epi32(qc_load_i32(a1 + 4 * q));
@@ -92,9 +94,10 @@ static inline __attribute__((always_inline)) void qc_tile32_vnni(ptrdiff_t taps,
 
 /// Four rows of 8 channels (the first 8 dwords of a panel's quad step) at half width.
 static inline __attribute__((always_inline)) void qc_dot4x8_vnni(ptrdiff_t taps, ptrdiff_t tap_quads,
-        const uint8_t *const *rows, const int8_t *b, __m256i acc[4]) {
+        const uint8_t *const *rows, ptrdiff_t off, const int8_t *b, __m256i acc[4]) {
     for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads) {
-        const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+        const uint8_t *a0 = qc_row(rows, 0, off), *a1 = qc_row(rows, 1, off);
+        const uint8_t *a2 = qc_row(rows, 2, off), *a3 = qc_row(rows, 3, off);
         for (ptrdiff_t q = 0; q < tap_quads; q++) {
             __m256i w = _mm256_loadu_si256((const __m256i *)(b + 64 * q));
             acc[0] = _mm256_dpbusd_epi32(acc[0], _mm256_set1_epi32(qc_load_i32(a0 + 4 * q)), w);
@@ -116,24 +119,25 @@ static inline void qc_store_c8(int32_t *c, ptrdiff_t ldc, const __m256i acc[4]) 
 /// A panel whose channels 8-15 are padding: channels 0-7 only, as YMM `vpdpbusd`, which costs half a
 /// ZMM one on cores that split 512-bit operations (Zen 4). c[r * ldc + 8 ... 15] are not written.
 static inline __attribute__((always_inline)) void qc_tile8_vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
-        const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
+        ptrdiff_t off, const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m256i acc[4];
     qc_load_c8(c, ldc, accumulate, acc);
-    qc_dot4x8_vnni(taps, tap_quads, rows, b, acc);
+    qc_dot4x8_vnni(taps, tap_quads, rows, off, b, acc);
     qc_store_c8(c, ldc, acc);
 }
 
 /// A panel pair whose second panel holds at most 8 channels: the first panel at full width, the
 /// second's channels 16-23 at half width. c[r * ldc + 24 ... 31] are not written.
 static inline __attribute__((always_inline)) void qc_tile24_vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
-        const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
+        ptrdiff_t off, const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
     __m512i c0, c1, c2, c3;
     __m256i d[4];
     qc_load_c16(c, ldc, accumulate, &c0, &c1, &c2, &c3);
     qc_load_c8(c + 16, ldc, accumulate, d);
     const int8_t *b1 = b + panel_stride;
     for (ptrdiff_t t = 0; t < taps; t++, rows += 4, b += 64 * tap_quads, b1 += 64 * tap_quads) {
-        const uint8_t *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3];
+        const uint8_t *a0 = qc_row(rows, 0, off), *a1 = qc_row(rows, 1, off);
+        const uint8_t *a2 = qc_row(rows, 2, off), *a3 = qc_row(rows, 3, off);
         for (ptrdiff_t q = 0; q < tap_quads; q++) {
             __m512i w = _mm512_loadu_si512(b + 64 * q);
             __m256i v = _mm256_loadu_si256((const __m256i *)(b1 + 64 * q));
@@ -154,43 +158,45 @@ static inline __attribute__((always_inline)) void qc_tile24_vnni(ptrdiff_t taps,
 /// The indirect kernels of `include/CKernels.h`, one tile per call.
 void qc_gemm_u8s8_4x16_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
-    qc_tile16_vnni(taps, tap_quads, rows, b, c, ldc, accumulate);
+    qc_tile16_vnni(taps, tap_quads, rows, 0, b, c, ldc, accumulate);
 }
 
 void qc_gemm_u8s8_4x32_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
-    qc_tile32_vnni(taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate);
+    qc_tile32_vnni(taps, tap_quads, rows, 0, b, panel_stride, c, ldc, accumulate);
 }
 
 void qc_gemm_u8s8_4x8_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate) {
-    qc_tile8_vnni(taps, tap_quads, rows, b, c, ldc, accumulate);
+    qc_tile8_vnni(taps, tap_quads, rows, 0, b, c, ldc, accumulate);
 }
 
 void qc_gemm_u8s8_4x24_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows,
         const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
-    qc_tile24_vnni(taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate);
+    qc_tile24_vnni(taps, tap_quads, rows, 0, b, panel_stride, c, ldc, accumulate);
 }
 
 /// `qc_gemm_u8s8_indirect_tiles` at this level: the tile loop around the inlined kernel of `width`.
 void qc_gemm_u8s8_indirect_tiles_avx512vnni(int width, ptrdiff_t tiles, ptrdiff_t tile_entries, ptrdiff_t taps,
-        ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b, ptrdiff_t panel_stride, int32_t *c,
-        ptrdiff_t ldc, int accumulate) {
-    const ptrdiff_t step = 4 * ldc;
+        ptrdiff_t tap_quads, const uint8_t *const *rows, ptrdiff_t row_offset, const int8_t *b, ptrdiff_t panel_stride,
+        int32_t *c, ptrdiff_t ldc, int accumulate) {
+    const ptrdiff_t step = 4 * ldc, off = row_offset;
     switch (width) {
     case 8:
-        for (ptrdiff_t t = 0; t < tiles; t++) qc_tile8_vnni(taps, tap_quads, rows + t * tile_entries, b, c + t * step, ldc, accumulate);
+        for (ptrdiff_t t = 0; t < tiles; t++)
+            qc_tile8_vnni(taps, tap_quads, rows + t * tile_entries, off, b, c + t * step, ldc, accumulate);
         break;
     case 16:
-        for (ptrdiff_t t = 0; t < tiles; t++) qc_tile16_vnni(taps, tap_quads, rows + t * tile_entries, b, c + t * step, ldc, accumulate);
+        for (ptrdiff_t t = 0; t < tiles; t++)
+            qc_tile16_vnni(taps, tap_quads, rows + t * tile_entries, off, b, c + t * step, ldc, accumulate);
         break;
     case 24:
         for (ptrdiff_t t = 0; t < tiles; t++)
-            qc_tile24_vnni(taps, tap_quads, rows + t * tile_entries, b, panel_stride, c + t * step, ldc, accumulate);
+            qc_tile24_vnni(taps, tap_quads, rows + t * tile_entries, off, b, panel_stride, c + t * step, ldc, accumulate);
         break;
     default:
         for (ptrdiff_t t = 0; t < tiles; t++)
-            qc_tile32_vnni(taps, tap_quads, rows + t * tile_entries, b, panel_stride, c + t * step, ldc, accumulate);
+            qc_tile32_vnni(taps, tap_quads, rows + t * tile_entries, off, b, panel_stride, c + t * step, ldc, accumulate);
         break;
     }
 }

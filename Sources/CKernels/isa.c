@@ -237,22 +237,42 @@ void qc_gemm_u8s8_4x32_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8
     qc_active_table->gemm_u8s8_4x32_indirect(taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate);
 }
 
+/// One tile of the level's indirect kernel of `width` channels.
+static void qc_indirect_tile(const qc_kernels *k, int width, ptrdiff_t taps, ptrdiff_t tap_quads,
+                             const uint8_t *const *rows, const int8_t *b, ptrdiff_t panel_stride, int32_t *c,
+                             ptrdiff_t ldc, int accumulate) {
+    switch (width) {
+    case 8: k->gemm_u8s8_4x8_indirect(taps, tap_quads, rows, b, c, ldc, accumulate); break;
+    case 16: k->gemm_u8s8_4x16_indirect(taps, tap_quads, rows, b, c, ldc, accumulate); break;
+    case 24: k->gemm_u8s8_4x24_indirect(taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate); break;
+    default: k->gemm_u8s8_4x32_indirect(taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate); break;
+    }
+}
+
 void qc_gemm_u8s8_indirect_tiles(int width, ptrdiff_t tiles, ptrdiff_t tile_entries, ptrdiff_t taps, ptrdiff_t tap_quads,
-                                 const uint8_t *const *rows, const int8_t *b, ptrdiff_t panel_stride, int32_t *c,
-                                 ptrdiff_t ldc, int accumulate) {
+                                 const uint8_t *const *rows, ptrdiff_t row_offset, const int8_t *b,
+                                 ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate) {
     const qc_kernels *k = qc_active_table;
     if (k->gemm_u8s8_indirect_tiles) {
-        k->gemm_u8s8_indirect_tiles(width, tiles, tile_entries, taps, tap_quads, rows, b, panel_stride, c, ldc, accumulate);
+        k->gemm_u8s8_indirect_tiles(width, tiles, tile_entries, taps, tap_quads, rows, row_offset, b, panel_stride, c, ldc,
+                                    accumulate);
         return;
     }
+    enum { span = 64 };  // taps per call on a copy of the entries
+    const uint8_t *moved[4 * span];
     for (ptrdiff_t t = 0; t < tiles; t++) {
         const uint8_t *const *r = rows + t * tile_entries;
         int32_t *ct = c + 4 * t * ldc;
-        switch (width) {
-        case 8: k->gemm_u8s8_4x8_indirect(taps, tap_quads, r, b, ct, ldc, accumulate); break;
-        case 16: k->gemm_u8s8_4x16_indirect(taps, tap_quads, r, b, ct, ldc, accumulate); break;
-        case 24: k->gemm_u8s8_4x24_indirect(taps, tap_quads, r, b, panel_stride, ct, ldc, accumulate); break;
-        default: k->gemm_u8s8_4x32_indirect(taps, tap_quads, r, b, panel_stride, ct, ldc, accumulate); break;
+        if (row_offset == 0) {
+            qc_indirect_tile(k, width, taps, tap_quads, r, b, panel_stride, ct, ldc, accumulate);
+            continue;
+        }
+        // The same sums in runs of `span` taps, the later runs accumulating onto the first.
+        for (ptrdiff_t t0 = 0; t0 < taps; t0 += span) {
+            const ptrdiff_t count = taps - t0 < span ? taps - t0 : span;
+            for (ptrdiff_t i = 0; i < 4 * count; i++) moved[i] = qc_row(r + 4 * t0, (int)i, row_offset);
+            qc_indirect_tile(k, width, count, tap_quads, moved, b + t0 * 64 * tap_quads, panel_stride, ct, ldc,
+                             t0 > 0 || accumulate);
         }
     }
 }

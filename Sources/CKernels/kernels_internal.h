@@ -117,8 +117,9 @@ void qc_gemm_u8s8_4x32_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, 
                                            const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc,
                                            int accumulate);
 void qc_gemm_u8s8_indirect_tiles_avx512vnni(int width, ptrdiff_t tiles, ptrdiff_t tile_entries, ptrdiff_t taps,
-                                            ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
-                                            ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
+                                            ptrdiff_t tap_quads, const uint8_t *const *rows, ptrdiff_t row_offset,
+                                            const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc,
+                                            int accumulate);
 void qc_dw3x3_pairs_build_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
                                  ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs);
 void qc_dw3x3_pairs_row_avx512(const int32_t *pairs, ptrdiff_t width, ptrdiff_t channels, const int32_t *wpairs,
@@ -131,6 +132,12 @@ void qc_gemm_u8s8_4x24_indirect_avx512vnni(ptrdiff_t taps, ptrdiff_t tap_quads, 
                                            const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc,
                                            int accumulate);
 #endif
+
+/// Row pointer r of an indirect tile, `offset` bytes on (tables built once relative to an image hold
+/// offsets, not addresses, so the sum is taken on integers).
+static inline const uint8_t *qc_row(const uint8_t *const *rows, int r, ptrdiff_t offset) {
+    return (const uint8_t *)((uintptr_t)rows[r] + (uintptr_t)offset);
+}
 
 static inline int32_t qc_load_i32(const void *p) {
     int32_t v;

@@ -143,6 +143,63 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// `qc_gemm_u8s8_indirect_tiles` at every level (the avx512vnni loop, the other levels' loop over
+    /// their kernels) on tables of addresses and on tables of offsets read `row_offset` bytes on: every
+    /// width, several tiles, and more taps than the other levels' copy of a tile holds at once.
+    func testIndirectTilesReadOffsetTablesAtEveryLevel() {
+        var rng = TestRNG(seed: 59)
+        let before = qc_isa_active()
+        defer { _ = qc_isa_select(before) }
+        for level in 0..<Int32(QC_ISA_COUNT.rawValue) where qc_kernels_for(level) != nil {
+            XCTAssertEqual(qc_isa_select(level), 0)
+            for trial in 0..<8 {
+                let taps = [1, 3, 70, 9][trial % 4], tapQuads = [1, 4][trial % 2], tiles = 3, kquads = taps * tapQuads
+                let width = [8, 16, 24, 32][trial % 4], ldc = 32 + trial % 3
+                let pool: [UInt8] = (0..<(2 * taps * tapQuads * 4 + 4)).map { _ in UInt8(rng.int(0...255)) }
+                // |w| <= 64: the bound within which every level's plain u8 kernel is exact (`vpmaddubsw` pair sums).
+                let panels: [Int8] = (0..<(2 * 64 * kquads)).map { _ in Int8(rng.int(-64...64)) }
+                let pick: [Int] = (0..<(tiles * 4 * taps)).map { _ in rng.int(0...(2 * taps - 1)) }
+                var expected = [Int32](repeating: 0, count: 4 * tiles * ldc)
+                for t in 0..<tiles {
+                    var a = [UInt8](repeating: 0, count: 4 * kquads * 4)
+                    for r in 0..<4 {
+                        for tap in 0..<taps {
+                            for i in 0..<(4 * tapQuads) {
+                                a[r * 4 * kquads + tap * 4 * tapQuads + i] = pool[pick[(t * taps + tap) * 4 + r] * 4 * tapQuads + i]
+                            }
+                        }
+                    }
+                    panels.withUnsafeBufferPointer { w in
+                        expected.withUnsafeMutableBufferPointer { e in
+                            for panel in 0..<2 {
+                                scalar.gemm_u8s8_4x16!(a, 4 * kquads, w.baseAddress! + panel * 64 * kquads, kquads,
+                                                       e.baseAddress! + 4 * t * ldc + 16 * panel, ldc, 0)
+                            }
+                        }
+                    }
+                }
+                pool.withUnsafeBufferPointer { pool in
+                    let base = Int(bitPattern: pool.baseAddress!)
+                    for relative in [false, true] {
+                        let table: [UnsafePointer<UInt8>?] = pick.map { i in
+                            UnsafePointer(bitPattern: i * 4 * tapQuads + (relative ? 0 : base))
+                        }
+                        var actual = [Int32](repeating: -7, count: 4 * tiles * ldc)
+                        panels.withUnsafeBufferPointer { w in
+                            qc_gemm_u8s8_indirect_tiles(Int32(width), tiles, 4 * taps, taps, tapQuads, table, relative ? base : 0,
+                                                        w.baseAddress!, 64 * kquads, &actual, ldc, 0)
+                        }
+                        for row in 0..<(4 * tiles) {
+                            XCTAssertEqual(actual[(row * ldc)..<(row * ldc + width)], expected[(row * ldc)..<(row * ldc + width)],
+                                           "\(String(cString: qc_isa_name(level))) width \(width), \(taps) taps of \(tapQuads) quads, "
+                                           + "row \(row), \(relative ? "offsets" : "addresses")")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Blocks whose every lane shifts right by 1...31 (or has a zero multiplier), the avx512 levels'
     /// one-step gemmlowp form: each level against scalar, accumulators at the int32 extremes included.
     func testRightShiftOnlyRequantizationMatchesScalar() {

@@ -92,8 +92,8 @@ typedef struct qc_kernels {
     void (*quantize_edge_f32)(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above,
                               int32_t *q);
     void (*gemm_u8s8_indirect_tiles)(int width, ptrdiff_t tiles, ptrdiff_t tile_entries, ptrdiff_t taps,
-                                     ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
-                                     ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
+                                     ptrdiff_t tap_quads, const uint8_t *const *rows, ptrdiff_t row_offset,
+                                     const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -168,11 +168,14 @@ void qc_gemm_u8s8_4x32_indirect(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8
                                 ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
 /// `tiles` consecutive tiles of the indirect kernel of `width` channels (8: `_4x8`, 16: `_4x16`, 24:
 /// `_4x24`, 32: `_4x32`): tile t reads its row pointers from `rows + t * tile_entries` and writes
-/// `c + 4 t ldc`. One call per block instead of one per tile; the level's own loop where it has one
-/// (avx512vnni, the kernels inlined), else a loop over the level's kernels.
+/// `c + 4 t ldc`. Every entry is read `row_offset` bytes on (XNNPACK's `a_offset`): a table built once
+/// with entries relative to one image serves every image, `row_offset` its address (0 for a table of
+/// addresses). One call per block instead of one per tile; the level's own loop where it has one
+/// (avx512vnni, the kernels inlined), else a loop over the level's kernels (with a nonzero
+/// `row_offset`, on a copy of each tile's entries with the offset added).
 void qc_gemm_u8s8_indirect_tiles(int width, ptrdiff_t tiles, ptrdiff_t tile_entries, ptrdiff_t taps, ptrdiff_t tap_quads,
-                                 const uint8_t *const *rows, const int8_t *b, ptrdiff_t panel_stride, int32_t *c,
-                                 ptrdiff_t ldc, int accumulate);
+                                 const uint8_t *const *rows, ptrdiff_t row_offset, const int8_t *b,
+                                 ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
 /// `qc_gemm_u8s8_4x16_indirect` for a panel whose channels 8-15 are zero padding: c[r * ldc + 0 ... 7]
 /// as that kernel writes them; c[r * ldc + 8 ... 15] may be written or not. Levels without a narrower
 /// kernel run the 16-channel one.

@@ -27,6 +27,8 @@ final class IndirectConvForm: @unchecked Sendable {
     let packed: [PackedGEMMWeights]
     /// `segmentQuads * 4` bytes of the padding value, read by the rows that fill a last tile.
     let padding: UnsafeMutablePointer<UInt8>
+    /// The segment tables of whole tiles, built once (`RelativeSegmentTables`); nil where too large.
+    let relative: RelativeSegmentTables?
 
     init(_ p: ConvParams, packed convPacked: [PackedGEMMWeights], paddingValue: Int32) {
         let cinG = p.inChannelsPerGroup
@@ -65,6 +67,8 @@ final class IndirectConvForm: @unchecked Sendable {
         }
         padding = .allocate(capacity: paddedLength)
         padding.initialize(repeating: UInt8(truncatingIfNeeded: paddingValue), count: paddedLength)
+        relative = RelativeSegmentTables(p, segments: segments, offsets: offsets, paddedH: paddedH, paddedW: paddedW,
+                                         blockRows: GEMMScratch.blockRows)
     }
 
     deinit { padding.deallocate() }
@@ -116,24 +120,37 @@ extension FastConv2D {
                                   c: UnsafeMutablePointer<Int32>, ldc: Int,
                                   bias: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>, requantize: Bool) {
         convertPadded(form, input, samples: samples, into: converted)
+        let pixels = p.outH &* p.outW, imageBytes = form.paddedH &* form.paddedW &* p.inC
         var first = range.lowerBound
         while first < range.upperBound {
             let rows = Swift.min(GEMMScratch.blockRows, range.upperBound - first)
+            // Whole tiles read the tables built once; a last tile past the range's end gets its own table,
+            // whose rows beyond the range point at the padding instead of at samples not converted.
+            let whole = form.relative == nil ? 0 : rows & ~3
+            // Sums of whole tiles whose rows are as wide as the output's go straight to the output.
+            let direct = !requantize && p.groups == 1 && ldc == p.outC && rows % 4 == 0
+            let sums = direct ? out + first &* p.outC : c
             for g in 0..<p.groups {
-                form.offsets.withUnsafeBufferPointer { offsets in
-                    segmentTable(form, UnsafePointer(converted), firstSample: samples.lowerBound, rows: first..<first + rows,
-                                 group: g, into: table, offsets: offsets.baseAddress!)
+                if let relative = form.relative, whole > 0 {
+                    let sample = first / pixels, pixel = first &- sample &* pixels
+                    let image = Int(bitPattern: converted) &+ (sample &- samples.lowerBound) &* imageBytes
+                    form.packed[g].multiplyIndirect(table: relative.tiles(from: pixel),
+                                                    rowOffset: image &+ g &* p.inChannelsPerGroup, tiles: whole / 4,
+                                                    taps: form.segments, tapQuads: form.segmentQuads, c: sums, ldc: ldc)
                 }
-                // Sums of whole tiles whose rows are as wide as the output's go straight to the output.
-                if !requantize && p.groups == 1 && ldc == p.outC && rows % 4 == 0 {
-                    form.packed[g].multiplyIndirect(table: UnsafePointer(table), tiles: rows / 4, taps: form.segments,
-                                                    tapQuads: form.segmentQuads, c: out + first &* p.outC, ldc: ldc)
-                    continue
+                if whole < rows {
+                    form.offsets.withUnsafeBufferPointer { offsets in
+                        segmentTable(form, UnsafePointer(converted), firstSample: samples.lowerBound,
+                                     rows: first &+ whole..<first &+ rows, group: g, into: table, offsets: offsets.baseAddress!)
+                    }
+                    form.packed[g].multiplyIndirect(table: UnsafePointer(table), tiles: (rows &- whole &+ 3) / 4,
+                                                    taps: form.segments, tapQuads: form.segmentQuads,
+                                                    c: sums + whole &* ldc, ldc: ldc)
                 }
-                form.packed[g].multiplyIndirect(table: UnsafePointer(table), tiles: (rows + 3) / 4, taps: form.segments,
-                                                tapQuads: form.segmentQuads, c: c, ldc: ldc)
-                store(c, ldc: ldc, rows: rows, first: first, channel0: g * p.outChannelsPerGroup, channels: p.outChannelsPerGroup,
-                      requantize: requantize, bias: bias, into: out)
+                if !direct {
+                    store(c, ldc: ldc, rows: rows, first: first, channel0: g * p.outChannelsPerGroup,
+                          channels: p.outChannelsPerGroup, requantize: requantize, bias: bias, into: out)
+                }
             }
             first += rows
         }
@@ -207,5 +224,55 @@ extension FastConv2D {
             for s in 0..<segments { slot[s &* 4] = pad }
             i &+= 1
         }
+    }
+}
+
+/// The segment table of a conv's output pixels built once (XNNPACK's indirection buffer): entries are
+/// offsets from the first sample's padded image, not addresses, and the kernel adds the image's address
+/// (`row_offset`), so one table serves every batch, thread and sample. Pixels run on across samples
+/// (a sample's image `imageBytes` after the last), so a block that starts in one sample and ends in the
+/// next reads one stretch of it.
+///
+/// Tiles start at whole multiples of 4 rows of a table. A block starts at a multiple of 4 in the batch,
+/// so its first pixel in its sample is too where a sample's pixel count is; else the block may start at
+/// any phase (pixel mod 4), and there is one table per phase, the table of phase f starting at pixel f.
+final class RelativeSegmentTables: @unchecked Sendable {
+    /// Rows per table: a sample and a block.
+    let rows: Int
+    let segments: Int
+    private let tables: [UnsafeMutablePointer<UnsafePointer<UInt8>?>]
+
+    /// nil where the tables would pass `maxEntries` pointers (2 MiB: a very large output image).
+    init?(_ p: ConvParams, segments: Int, offsets: [Int], paddedH: Int, paddedW: Int, blockRows: Int,
+          maxEntries: Int = 1 << 18) {
+        let pixels = p.outH * p.outW
+        let phases = pixels % 4 == 0 ? 1 : 4
+        rows = (pixels + blockRows + 3) & ~3
+        guard rows * segments * phases <= maxEntries else { return nil }
+        self.segments = segments
+        let rowBytes = paddedW * p.inC, imageBytes = paddedH * rowBytes
+        let stepY = p.strideH * rowBytes, stepX = p.strideW * p.inC
+        let rows = rows
+        tables = (0..<phases).map { phase in
+            let table = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: rows * segments)
+            var pixel = OutputPixel(row: phase, height: p.outH, width: p.outW)
+            for i in 0..<rows {
+                let origin = pixel.sample * imageBytes + pixel.y * stepY + pixel.x * stepX
+                let slot = table + ((i >> 2) * segments * 4 + (i & 3))
+                for s in 0..<segments { slot[s * 4] = UnsafePointer(bitPattern: origin + offsets[s]) }
+                pixel.advance()
+            }
+            return table
+        }
+    }
+
+    deinit { tables.forEach { $0.deallocate() } }
+
+    /// The tiles of the rows from `pixel` (a block's first pixel in its sample) on.
+    @inline(__always)
+    func tiles(from pixel: Int) -> UnsafePointer<UnsafePointer<UInt8>?> {
+        let phase = pixel & 3
+        precondition(phase < tables.count, "a block starts at pixel \(pixel), not a multiple of 4")
+        return UnsafePointer(tables[phase] + ((pixel &- phase) >> 2) &* segments &* 4)
     }
 }

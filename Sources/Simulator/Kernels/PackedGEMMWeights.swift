@@ -106,8 +106,10 @@ final class PackedGEMMWeights: @unchecked Sendable {
     /// `k == taps * tapQuads * 4`). K is cut into blocks of whole taps of about `stepsPerBlock` quads,
     /// as `multiply` cuts it, so a panel's slice stays in L1 across the tiles. Only where
     /// `runsIndirect(tapLength: tapQuads * 4)`. Columns `n ..< panels * 16` of `c` may be left unwritten.
-    func multiplyIndirect(table: UnsafePointer<UnsafePointer<UInt8>?>, tiles: Int, taps: Int, tapQuads: Int,
-                          c: UnsafeMutablePointer<Int32>, ldc: Int) {
+    /// Every entry is read `rowOffset` bytes on: a table of offsets relative to an image, built once,
+    /// with the image's address here (0 for a table of addresses).
+    func multiplyIndirect(table: UnsafePointer<UnsafePointer<UInt8>?>, rowOffset: Int = 0, tiles: Int, taps: Int,
+                          tapQuads: Int, c: UnsafeMutablePointer<Int32>, ldc: Int) {
         let tapsPerBlock = Swift.max(1, stepsPerBlock / tapQuads)
         let b = UnsafeRawPointer(storage).assumingMemoryBound(to: Int8.self)
         var t0 = 0
@@ -123,8 +125,8 @@ final class PackedGEMMWeights: @unchecked Sendable {
                 let pair = panel &+ 1 < panels
                 let narrow = n &- (pair ? panel &+ 1 : panel) &* 16 <= 8
                 let width: Int32 = (pair ? 32 : 16) &- (narrow ? 8 : 0)
-                qc_gemm_u8s8_indirect_tiles(width, tiles, taps &* 4, count, tapQuads, table + t0 &* 4, panelB, panelStride,
-                                            c + panel &* 16, ldc, accumulate)
+                qc_gemm_u8s8_indirect_tiles(width, tiles, taps &* 4, count, tapQuads, table + t0 &* 4, rowOffset, panelB,
+                                            panelStride, c + panel &* 16, ldc, accumulate)
                 panel &+= pair ? 2 : 1
             }
             t0 &+= count
