@@ -72,7 +72,7 @@ struct LayerBuilder {
             let clamp = isMax ? [Int32.min, Int32.max] : try at.values("clamp", 2)
             let pool = ReferenceGlobalPool2D(pixels: x.shape[0] * x.shape[1], channels: x.shape[2], isMax: isMax,
                                              lower: clamp[0], upper: clamp[1])
-            return reference ? pool : FastGlobalPool2D(pool)
+            return reference ? pool : FastGlobalPool2D(pool, inputBits: x.type.bits)
         case .flatten, .reshape:
             return ReferenceCopy()
         case .zeroPadding2D:

@@ -275,4 +275,26 @@ final class FastElementwiseTests: XCTestCase {
                               "pool trial \(trial) \(isMax ? "max" : "avg") \(kh)x\(kw) stride \(stride) pad \(pad) on \(h)x\(w)x\(c) \(type)")
         }
     }
+
+    /// The global pools' vector paths: 16-channel blocks and a tail, int32 sums (8-bit inputs) and int64
+    /// sums (int32 inputs at their extremes, whose int32 sums would wrap), maxima.
+    func testGlobalPoolVectorPathsMatchReference() throws {
+        var rng = TestRNG(seed: 71)
+        for (trial, (type, h, w, c)) in [(u8, 7, 7, 32), (s8, 3, 5, 35), (s32, 4, 4, 19), (u8, 64, 64, 16),
+                                          (s8, 9, 9, 33), (s32, 2, 3, 48)].enumerated() {
+            for kind in [QOpKind.globalAveragePool2D, .globalMaxPool2D] {
+                let zero = type == s32 ? rng.int32(-100...100) : rng.int32(type.minValue...type.maxValue)
+                var b = ModelBuilder()
+                let x = b.input([h, w, c], type, zero: zero)
+                let y = b.activation("g", [c], type, zero: zero)
+                b.op(kind, [x], y, kind == .globalMaxPool2D ? [:] : ["clamp": [Int32(type.minValue), Int32(clamping: type.maxValue)]])
+                let batch = 1 + trial % 2
+                // Half the samples at one extreme, so that a sum that wraps in int32 shows.
+                var input = edgyInput(&rng, batch * h * w * c, type, zero: zero)
+                let edge = trial % 2 == 0 ? Int32(type.minValue) : Int32(clamping: type.maxValue)
+                for i in 0..<(h * w * c) where i % 5 != 0 { input[i] = edge }
+                try assertMatches(b.finished(outputs: [y]), input, batch: batch, "\(kind) on \(h)x\(w)x\(c) \(type)")
+            }
+        }
+    }
 }

@@ -131,34 +131,66 @@ final class FastPool2D: IntegerLayer {
 }
 
 /// `globalAveragePool2D` / `globalMaxPool2D` as `ReferenceGlobalPool2D` computes them (`[H, W, C] -> [C]`;
-/// the average is `roundedMean` of an int64 sum, then the clamp), summing one contiguous pixel of
-/// channels at a time, samples split over `threads`.
+/// the average is `roundedMean` of an int64 sum, then the clamp), samples split over `threads`. Sixteen
+/// channels at a time run down the pixels in one vector: maxima, or sums in int32 where they are exact
+/// (`pixels * 2^inputBits <= Int32.max`, every input inside its `inputBits`-bit type), else in int64.
 final class FastGlobalPool2D: IntegerLayer {
     let reference: ReferenceGlobalPool2D
+    /// Whether int32 sums of a channel's pixels cannot overflow.
+    let sumsFitInt32: Bool
 
-    init(_ reference: ReferenceGlobalPool2D) { self.reference = reference }
+    init(_ reference: ReferenceGlobalPool2D, inputBits: Int) {
+        self.reference = reference
+        sumsFitInt32 = inputBits < 31 && reference.pixels <= Int(Int32.max) >> inputBits
+    }
 
     func run(inputs: [UnsafeBufferPointer<Int32>], output: UnsafeMutableBufferPointer<Int32>, batch: Int, threads: Int) {
         guard output.count > 0 else { return }
-        let r = reference, pixels = r.pixels, channels = r.channels
+        let r = reference, pixels = r.pixels, channels = r.channels, narrow = sumsFitInt32
         let input = inputs[0].baseAddress!, out = output.baseAddress!
+        let whole = channels & ~15
         parallelChunks(batch, threads: threads) { samples in
             let sums = UnsafeMutablePointer<Int64>.allocate(capacity: channels)
             defer { sums.deallocate() }
             for b in samples {
-                let dst = out + b &* channels
-                if r.isMax {
-                    for c in 0..<channels { dst[c] = Int32.min }
-                    for pixel in 0..<pixels {
-                        let src = input + (b &* pixels &+ pixel) &* channels
-                        for c in 0..<channels { dst[c] = Swift.max(dst[c], src[c]) }
+                let dst = out + b &* channels, first = input + b &* pixels &* channels
+                var c = 0
+                while c < whole {
+                    let lane = UnsafeRawPointer(first + c), step = channels &* 4
+                    if r.isMax {
+                        var best = SIMD16<Int32>(repeating: .min)
+                        for pixel in 0..<pixels {
+                            best = pointwiseMax(best, lane.loadUnaligned(fromByteOffset: pixel &* step, as: SIMD16<Int32>.self))
+                        }
+                        UnsafeMutableRawPointer(dst + c).storeBytes(of: best, as: SIMD16<Int32>.self)
+                    } else if narrow {
+                        var sum = SIMD16<Int32>()
+                        for pixel in 0..<pixels { sum &+= lane.loadUnaligned(fromByteOffset: pixel &* step, as: SIMD16<Int32>.self) }
+                        for j in 0..<16 { sums[c &+ j] = Int64(sum[j]) }
+                    } else {
+                        var low = SIMD8<Int64>(), high = SIMD8<Int64>()
+                        for pixel in 0..<pixels {
+                            let x = lane.loadUnaligned(fromByteOffset: pixel &* step, as: SIMD16<Int32>.self)
+                            low &+= SIMD8<Int64>(truncatingIfNeeded: x.lowHalf)
+                            high &+= SIMD8<Int64>(truncatingIfNeeded: x.highHalf)
+                        }
+                        for j in 0..<8 { sums[c &+ j] = low[j]; sums[c &+ 8 &+ j] = high[j] }
                     }
-                } else {
-                    for c in 0..<channels { sums[c] = 0 }
-                    for pixel in 0..<pixels {
-                        let src = input + (b &* pixels &+ pixel) &* channels
-                        for c in 0..<channels { sums[c] &+= Int64(src[c]) }
+                    c &+= 16
+                }
+                // The last channels one at a time.
+                for c in whole..<channels {
+                    if r.isMax {
+                        var best = Int32.min
+                        for pixel in 0..<pixels { best = Swift.max(best, first[pixel &* channels &+ c]) }
+                        dst[c] = best
+                    } else {
+                        var sum: Int64 = 0
+                        for pixel in 0..<pixels { sum &+= Int64(first[pixel &* channels &+ c]) }
+                        sums[c] = sum
                     }
+                }
+                if !r.isMax {
                     for c in 0..<channels { dst[c] = Swift.min(Swift.max(roundedMean(sums[c], pixels), r.lower), r.upper) }
                 }
             }
