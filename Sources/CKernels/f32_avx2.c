@@ -17,11 +17,27 @@
 // Each output sums over k in the same order in every mode, so all three give the same floats.
 enum { QC_A_PACKED = 0, QC_A_IN_PLACE = 1, QC_A_INDIRECT = 2 };
 
+/// `tail` (CKernels.h) on one vector of columns, `s` and `t` their scale and shift: a multiply then an
+/// add (contraction off: two roundings, as the separate layers), then relu `0 >= v ? 0 : v` and relu6
+/// `6 < v ? 6 : v` by ordered compares and blends (a NaN stays NaN, -0 becomes +0, as Swift's max / min).
+#define QC_F32_TAIL(NAME, V, MUL, ADD, SET1, CMP, BLENDV)                                                         \
+    static inline __attribute__((always_inline)) V NAME(V v, V s, V t, int affine, int activation) {             \
+        _Pragma("clang fp contract(off)")                                                                         \
+        if (affine) v = ADD(MUL(v, s), t);                                                                        \
+        if (activation != QC_TAIL_NONE) v = BLENDV(v, SET1(0.0f), CMP(v, SET1(0.0f), _CMP_LE_OQ));               \
+        if (activation == QC_TAIL_RELU6) v = BLENDV(v, SET1(6.0f), CMP(v, SET1(6.0f), _CMP_GT_OQ));              \
+        return v;                                                                                                 \
+    }
+QC_F32_TAIL(qc_f32_tail256, __m256, _mm256_mul_ps, _mm256_add_ps, _mm256_set1_ps, _mm256_cmp_ps, _mm256_blendv_ps)
+QC_F32_TAIL(qc_f32_tail128, __m128, _mm_mul_ps, _mm_add_ps, _mm_set1_ps, _mm_cmp_ps, _mm_blendv_ps)
+#undef QC_F32_TAIL
+
 /// The 6x16 micro-kernel: twelve YMM accumulators, two B vectors and one broadcast (15 of 16
 /// registers).
 static inline __attribute__((always_inline)) void qc_sgemm_6x16_body(
     int mode, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *const *rows,
-    ptrdiff_t cin, const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    ptrdiff_t cin, const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+    const qc_f32_tail *tail) {
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     if (bias) {
         __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
@@ -67,6 +83,16 @@ static inline __attribute__((always_inline)) void qc_sgemm_6x16_body(
         QC_CLAMP(c30); QC_CLAMP(c31); QC_CLAMP(c40); QC_CLAMP(c41); QC_CLAMP(c50); QC_CLAMP(c51);
 #undef QC_CLAMP
     }
+    if (tail) {
+        const int affine = tail->scale != NULL, act = tail->activation;
+        const __m256 s0 = affine ? _mm256_loadu_ps(tail->scale) : _mm256_setzero_ps();
+        const __m256 s1 = affine ? _mm256_loadu_ps(tail->scale + 8) : _mm256_setzero_ps();
+        const __m256 t0 = affine ? _mm256_loadu_ps(tail->shift) : _mm256_setzero_ps();
+        const __m256 t1 = affine ? _mm256_loadu_ps(tail->shift + 8) : _mm256_setzero_ps();
+#define QC_TAIL(v0, v1) v0 = qc_f32_tail256(v0, s0, t0, affine, act); v1 = qc_f32_tail256(v1, s1, t1, affine, act)
+        QC_TAIL(c00, c01); QC_TAIL(c10, c11); QC_TAIL(c20, c21); QC_TAIL(c30, c31); QC_TAIL(c40, c41); QC_TAIL(c50, c51);
+#undef QC_TAIL
+    }
     _mm256_storeu_ps(c + 0 * ldc, c00); _mm256_storeu_ps(c + 0 * ldc + 8, c01);
     _mm256_storeu_ps(c + 1 * ldc, c10); _mm256_storeu_ps(c + 1 * ldc + 8, c11);
     _mm256_storeu_ps(c + 2 * ldc, c20); _mm256_storeu_ps(c + 2 * ldc + 8, c21);
@@ -76,21 +102,22 @@ static inline __attribute__((always_inline)) void qc_sgemm_6x16_body(
 }
 
 void qc_sgemm_6x16_avx2(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
-                        float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+                        float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                        const qc_f32_tail *tail) {
     if (a_offsets) {
-        qc_sgemm_6x16_body(QC_A_IN_PLACE, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
+        qc_sgemm_6x16_body(QC_A_IN_PLACE, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi, tail);
     } else {
-        qc_sgemm_6x16_body(QC_A_PACKED, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
+        qc_sgemm_6x16_body(QC_A_PACKED, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi, tail);
     }
 }
 
 /// The 6x8 (`V` = __m256, 8 lanes) and 6x4 (`V` = __m128) kernels: the left columns of the same
 /// 16-wide packed panel, six accumulators; the same three ways of reading A.
-#define QC_SGEMM_6XN(NAME, V, LOAD, STORE, SET1, FMADD, MIN, MAX, BCAST)                                       \
+#define QC_SGEMM_6XN(NAME, V, LOAD, STORE, SET1, FMADD, MIN, MAX, BCAST, TAIL)                                       \
     static inline __attribute__((always_inline)) void NAME##_body(                                               \
         int mode, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets,                      \
         const float *const *rows, ptrdiff_t cin, const float *b, float *c, ptrdiff_t ldc, const float *bias,     \
-        int clamps, float lo, float hi) {                                                                        \
+        int clamps, float lo, float hi, const qc_f32_tail *tail) {                                               \
         V r0, r1, r2, r3, r4, r5;                                                                                \
         if (bias) {                                                                                              \
             r0 = r1 = r2 = r3 = r4 = r5 = LOAD(bias);                                                            \
@@ -125,31 +152,40 @@ void qc_sgemm_6x16_avx2(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const pt
             r0 = MIN(MAX(r0, vlo), vhi); r1 = MIN(MAX(r1, vlo), vhi); r2 = MIN(MAX(r2, vlo), vhi);               \
             r3 = MIN(MAX(r3, vlo), vhi); r4 = MIN(MAX(r4, vlo), vhi); r5 = MIN(MAX(r5, vlo), vhi);               \
         }                                                                                                        \
+        if (tail) {                                                                                              \
+            const int affine = tail->scale != NULL, act = tail->activation;                                      \
+            const V s0 = affine ? LOAD(tail->scale) : SET1(0.0f), t0 = affine ? LOAD(tail->shift) : SET1(0.0f);   \
+            r0 = TAIL(r0, s0, t0, affine, act); r1 = TAIL(r1, s0, t0, affine, act);                              \
+            r2 = TAIL(r2, s0, t0, affine, act); r3 = TAIL(r3, s0, t0, affine, act);                              \
+            r4 = TAIL(r4, s0, t0, affine, act); r5 = TAIL(r5, s0, t0, affine, act);                              \
+        }                                                                                                        \
         STORE(c, r0); STORE(c + ldc, r1); STORE(c + 2 * ldc, r2);                                                \
         STORE(c + 3 * ldc, r3); STORE(c + 4 * ldc, r4); STORE(c + 5 * ldc, r5);                                  \
     }                                                                                                            \
     void NAME##_avx2(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, \
-                     float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {               \
+                     float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,                \
+                     const qc_f32_tail *tail) {                                                                  \
         if (a_offsets) {                                                                                         \
-            NAME##_body(QC_A_IN_PLACE, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);      \
+            NAME##_body(QC_A_IN_PLACE, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi, tail);      \
         } else {                                                                                                 \
-            NAME##_body(QC_A_PACKED, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);        \
+            NAME##_body(QC_A_PACKED, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi, tail);        \
         }                                                                                                        \
     }
 
 QC_SGEMM_6XN(qc_sgemm_6x8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_min_ps,
-             _mm256_max_ps, _mm256_broadcast_ss)
+             _mm256_max_ps, _mm256_broadcast_ss, qc_f32_tail256)
 QC_SGEMM_6XN(qc_sgemm_6x4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_fmadd_ps, _mm_min_ps, _mm_max_ps,
-             _mm_broadcast_ss)
+             _mm_broadcast_ss, qc_f32_tail128)
 #undef QC_SGEMM_6XN
 
 /// The indirect kernels are the same bodies reading A through the row table.
 void qc_sgemm_6xw_indirect_avx2(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
-                                float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+                                float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                                const qc_f32_tail *tail) {
     const ptrdiff_t kc = taps * cin;
-    if (width == 16) qc_sgemm_6x16_body(QC_A_INDIRECT, kc, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi);
-    else if (width == 8) qc_sgemm_6x8_body(QC_A_INDIRECT, kc, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi);
-    else qc_sgemm_6x4_body(QC_A_INDIRECT, kc, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi);
+    if (width == 16) qc_sgemm_6x16_body(QC_A_INDIRECT, kc, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi, tail);
+    else if (width == 8) qc_sgemm_6x8_body(QC_A_INDIRECT, kc, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi, tail);
+    else qc_sgemm_6x4_body(QC_A_INDIRECT, kc, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
 static inline float qc_fmaf_avx2(float a, float b, float c) {

@@ -11,13 +11,31 @@
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))), apply_to = function)
 
+/// `tail` (CKernels.h) on one vector of 16 columns, `s` and `t` their scale and shift: a multiply then an
+/// add (contraction off: two roundings, as the separate layers), then relu and relu6 as ordered
+/// compares into opmasks and masked moves (a NaN stays NaN, -0 becomes +0, as Swift's max / min).
+static inline __attribute__((always_inline)) __m512 qc_f32_tail512(__m512 v, __m512 s, __m512 t, int affine,
+                                                                   int activation) {
+#pragma clang fp contract(off)
+    if (affine) v = _mm512_add_ps(_mm512_mul_ps(v, s), t);
+    if (activation != QC_TAIL_NONE) {
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LE_OQ), _mm512_setzero_ps());
+    }
+    if (activation == QC_TAIL_RELU6) {
+        const __m512 six = _mm512_set1_ps(6.0f);
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, six, _CMP_GT_OQ), six);
+    }
+    return v;
+}
+
 /// The 6x16 micro-kernel: six ZMM accumulators, one B vector and one broadcast per row. `mode` selects
 /// how A is read (a constant after inlining): a packed panel, A[r][k] = a[6k + r] (0); six pixels in
 /// place, A[r][k] = a[offsets[k] + r * a_step] (1); a row table, A[r][t * cin + i] = rows[6t + r][i]
 /// (2). Each output sums over k in the same order in every mode, so all three give the same floats.
 static inline __attribute__((always_inline)) void qc_sgemm_6x16_body512(
     int mode, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *const *rows,
-    ptrdiff_t cin, const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+    ptrdiff_t cin, const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+    const qc_f32_tail *tail) {
     __m512 c0, c1, c2, c3, c4, c5;
     if (bias) {
         c0 = c1 = c2 = c3 = c4 = c5 = _mm512_loadu_ps(bias);
@@ -56,28 +74,38 @@ static inline __attribute__((always_inline)) void qc_sgemm_6x16_body512(
         QC_CLAMP(c0); QC_CLAMP(c1); QC_CLAMP(c2); QC_CLAMP(c3); QC_CLAMP(c4); QC_CLAMP(c5);
 #undef QC_CLAMP
     }
+    if (tail) {
+        const int affine = tail->scale != NULL, act = tail->activation;
+        const __m512 s = affine ? _mm512_loadu_ps(tail->scale) : _mm512_setzero_ps();
+        const __m512 t = affine ? _mm512_loadu_ps(tail->shift) : _mm512_setzero_ps();
+        c0 = qc_f32_tail512(c0, s, t, affine, act); c1 = qc_f32_tail512(c1, s, t, affine, act);
+        c2 = qc_f32_tail512(c2, s, t, affine, act); c3 = qc_f32_tail512(c3, s, t, affine, act);
+        c4 = qc_f32_tail512(c4, s, t, affine, act); c5 = qc_f32_tail512(c5, s, t, affine, act);
+    }
     _mm512_storeu_ps(c + 0 * ldc, c0); _mm512_storeu_ps(c + 1 * ldc, c1); _mm512_storeu_ps(c + 2 * ldc, c2);
     _mm512_storeu_ps(c + 3 * ldc, c3); _mm512_storeu_ps(c + 4 * ldc, c4); _mm512_storeu_ps(c + 5 * ldc, c5);
 }
 
 void qc_sgemm_6x16_avx512(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
-                          float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+                          float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                          const qc_f32_tail *tail) {
     if (a_offsets) {
-        qc_sgemm_6x16_body512(1, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
+        qc_sgemm_6x16_body512(1, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi, tail);
     } else {
-        qc_sgemm_6x16_body512(0, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
+        qc_sgemm_6x16_body512(0, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi, tail);
     }
 }
 
 /// The indirect 6x16 kernel is the same body reading A through the row table; the 8- and 4-column
 /// ones are the AVX2 level's, which compute the same floats.
 void qc_sgemm_6xw_indirect_avx512(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
-                                  float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
+                                  float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                                  const qc_f32_tail *tail) {
     if (width != 16) {
-        qc_sgemm_6xw_indirect_avx2(width, taps, cin, rows, b, c, ldc, bias, clamps, lo, hi);
+        qc_sgemm_6xw_indirect_avx2(width, taps, cin, rows, b, c, ldc, bias, clamps, lo, hi, tail);
         return;
     }
-    qc_sgemm_6x16_body512(2, taps * cin, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi);
+    qc_sgemm_6x16_body512(2, taps * cin, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
 /// Lanes `0 ..< n` (n <= 16) of a mask.

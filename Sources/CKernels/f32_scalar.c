@@ -3,12 +3,24 @@
 // from the AVX2 level's by float rounding only (the tests' tolerance). Contracts in include/CKernels.h.
 #include "kernels_internal.h"
 
+/// `tail` (CKernels.h) on column n's value: a multiply, then an add, then Swift's max / min.
+static inline float qc_f32_tail_one(const qc_f32_tail *tail, int n, float v) {
+#pragma clang fp contract(off)
+    if (tail->scale) {
+        v = v * tail->scale[n];
+        v = v + tail->shift[n];
+    }
+    if (tail->activation != QC_TAIL_NONE) v = 0.0f >= v ? 0.0f : v;
+    if (tail->activation == QC_TAIL_RELU6) v = 6.0f < v ? 6.0f : v;
+    return v;
+}
+
 /// The micro-kernels' one body: `width` columns, A from a packed panel (`offsets` and `rows` NULL),
 /// read in place (`offsets`), or through a row table (`rows`, `cin` channels per tap). Every output
 /// sums over k in the same order in all three.
 static inline void qc_sgemm_6xn(int width, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets,
                                 const float *const *rows, ptrdiff_t cin, const float *b, float *c, ptrdiff_t ldc,
-                                const float *bias, int clamps, float lo, float hi) {
+                                const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
     float acc[6][16];
     for (int r = 0; r < 6; r++) {
         for (int n = 0; n < width; n++) acc[r][n] = bias ? bias[n] : c[r * ldc + n];
@@ -26,29 +38,34 @@ static inline void qc_sgemm_6xn(int width, ptrdiff_t kc, const float *a, ptrdiff
         for (int n = 0; n < width; n++) {
             float v = acc[r][n];
             if (clamps) v = v < lo ? lo : (v > hi ? hi : v);
+            if (tail) v = qc_f32_tail_one(tail, n, v);
             c[r * ldc + n] = v;
         }
     }
 }
 
 void qc_sgemm_6x16_scalar(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
-                          float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_sgemm_6xn(16, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
+                          float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                          const qc_f32_tail *tail) {
+    qc_sgemm_6xn(16, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
 void qc_sgemm_6x8_scalar(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
-                         float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_sgemm_6xn(8, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
+                         float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                         const qc_f32_tail *tail) {
+    qc_sgemm_6xn(8, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
 void qc_sgemm_6x4_scalar(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
-                         float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_sgemm_6xn(4, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi);
+                         float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                         const qc_f32_tail *tail) {
+    qc_sgemm_6xn(4, kc, a, a_step, a_offsets, NULL, 1, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
 void qc_sgemm_6xw_indirect_scalar(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
-                                  float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_sgemm_6xn(width, taps * cin, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi);
+                                  float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                                  const qc_f32_tail *tail) {
+    qc_sgemm_6xn(width, taps * cin, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
 void qc_depthwise_row_f32_scalar(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,

@@ -344,18 +344,18 @@ void qc_rescale_accumulate(const int32_t *x, ptrdiff_t n, int32_t z, int32_t lef
 }
 
 void qc_sgemm_6x16(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
-                   ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_active_table->sgemm_6x16(kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+                   ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
+    qc_active_table->sgemm_6x16(kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
 void qc_sgemm_6x8(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
-                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_active_table->sgemm_6x8(kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
+    qc_active_table->sgemm_6x8(kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
 void qc_sgemm_6x4(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
-                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_active_table->sgemm_6x4(kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi);
+                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
+    qc_active_table->sgemm_6x4(kc, a, a_step, a_offsets, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
 void qc_depthwise_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, const float *weights,
@@ -384,8 +384,8 @@ void qc_depthwise_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w,
 }
 
 void qc_sgemm_6xw_indirect(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b, float *c,
-                           ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi) {
-    qc_active_table->sgemm_6xw_indirect(width, taps, cin, rows, b, c, ldc, bias, clamps, lo, hi);
+                           ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
+    qc_active_table->sgemm_6xw_indirect(width, taps, cin, rows, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
 void qc_pool_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, ptrdiff_t kernel_h,

@@ -54,11 +54,14 @@ static inline int32_t qc_quantize_edge_one(float x, float scale, int32_t zero, f
     void qc_rescale_accumulate_##sfx(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m, int32_t shift, \
                                      int32_t sign, int32_t *acc, int accumulate, int profile); \
     void qc_sgemm_6x16_##sfx(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, \
-                             const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi); \
+                             const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, \
+                             const qc_f32_tail *tail);                                                                 \
     void qc_sgemm_6x8_##sfx(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, \
-                            const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi); \
+                            const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, \
+                            const qc_f32_tail *tail);                                                                  \
     void qc_sgemm_6x4_##sfx(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, \
-                            const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi); \
+                            const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, \
+                            const qc_f32_tail *tail);                                                                  \
     void qc_depthwise_row_f32_##sfx(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, \
                                     const float *weights, const float *bias, ptrdiff_t kernel_h, ptrdiff_t kernel_w, \
                                     ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, \
@@ -73,7 +76,7 @@ static inline int32_t qc_quantize_edge_one(float x, float scale, int32_t zero, f
                                     ptrdiff_t out_w, int32_t *acc); \
     void qc_sgemm_6xw_indirect_##sfx(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, \
                                      const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, \
-                                     float lo, float hi); \
+                                     float lo, float hi, const qc_f32_tail *tail); \
     void qc_gemm_u8s8_4x16_indirect_##sfx(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, \
                                           const int8_t *b, int32_t *c, ptrdiff_t ldc, int accumulate); \
     void qc_gemm_u8s8_4x32_indirect_##sfx(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, \

@@ -111,8 +111,8 @@ final class FloatISALevelTests: XCTestCase {
                                     let bp: UnsafePointer<Float>? = nil
                                     bias.withUnsafeBufferPointer { bias in
                                         let biasPointer = useBias ? bias.baseAddress : bp
-                                        scalar[keyPath: pick]!(kc, a.baseAddress, step, off, b, &expected, 20, biasPointer, clamps, -0.5, 0.5)
-                                        table[keyPath: pick]!(kc, a.baseAddress, step, off, b, &actual, 20, biasPointer, clamps, -0.5, 0.5)
+                                        scalar[keyPath: pick]!(kc, a.baseAddress, step, off, b, &expected, 20, biasPointer, clamps, -0.5, 0.5, nil)
+                                        table[keyPath: pick]!(kc, a.baseAddress, step, off, b, &actual, 20, biasPointer, clamps, -0.5, 0.5, nil)
                                     }
                                 }
                             }
@@ -145,8 +145,8 @@ final class FloatISALevelTests: XCTestCase {
                 var x = start, y = start
                 bias.withUnsafeBufferPointer { bias in
                     let bp = useBias ? bias.baseAddress : nil
-                    avx2.sgemm_6x16!(kc, a, 1, nil, b, &x, 16, bp, 1, -3, 3)
-                    avx512.sgemm_6x16!(kc, a, 1, nil, b, &y, 16, bp, 1, -3, 3)
+                    avx2.sgemm_6x16!(kc, a, 1, nil, b, &x, 16, bp, 1, -3, 3, nil)
+                    avx512.sgemm_6x16!(kc, a, 1, nil, b, &y, 16, bp, 1, -3, 3, nil)
                 }
                 XCTAssertEqual(x, y, "6x16 kc \(kc) bias \(useBias)")
             }
@@ -210,11 +210,11 @@ final class FloatISALevelTests: XCTestCase {
                                 bias.withUnsafeBufferPointer { bias in
                                     let bp: UnsafePointer<Float>? = useBias ? bias.baseAddress : nil
                                     rows.withUnsafeBufferPointer { rows in
-                                        table.sgemm_6xw_indirect(width, taps, cin, rows.baseAddress, b, &indirect, 20, bp, clamps, -0.5, 0.5)
-                                        scalar.sgemm_6xw_indirect(width, taps, cin, rows.baseAddress, b, &reference, 20, bp, clamps, -0.5, 0.5)
+                                        table.sgemm_6xw_indirect(width, taps, cin, rows.baseAddress, b, &indirect, 20, bp, clamps, -0.5, 0.5, nil)
+                                        scalar.sgemm_6xw_indirect(width, taps, cin, rows.baseAddress, b, &reference, 20, bp, clamps, -0.5, 0.5, nil)
                                     }
                                     let kernel = width == 16 ? table.sgemm_6x16! : (width == 8 ? table.sgemm_6x8! : table.sgemm_6x4!)
-                                    kernel(k, packed, 1, nil, b, &direct, 20, bp, clamps, -0.5, 0.5)
+                                    kernel(k, packed, 1, nil, b, &direct, 20, bp, clamps, -0.5, 0.5, nil)
                                 }
                                 let label = "\(name) 6x\(width) taps \(taps) cin \(cin) bias \(useBias)"
                                 XCTAssertEqual(indirect, direct, label)
@@ -224,6 +224,80 @@ final class FloatISALevelTests: XCTestCase {
                                     }
                                 }
                                 assertKernelClose(indirect, reference, k: k, label)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The folded tail in the micro-kernels' epilogue (`qc_f32_tail`: a scale and shift, then relu or
+    /// relu6) at every level, width and form of A (packed, in place, row table), after the clamp or not,
+    /// equals bit for bit the same kernel without it followed by `ChannelTail`'s Swift steps on the
+    /// stored values. C starts hold NaN (relu keeps it), some scales are 0 with -0 shifts (x * 0 + -0
+    /// is -0 for x <= 0: relu gives +0), others large (relu6 clamps at 6).
+    func testMicroKernelTailEqualsTheStepsAfterTheStore() {
+        var values = SeededValues(seed: 131)
+        for level in levels {
+            let table = qc_kernels_for(level)!.pointee
+            let name = String(cString: qc_isa_name(level))
+            for kc in [3, 40] {
+                let matrix = values.array(6 * kc), b = values.array(16 * kc), bias = values.array(16)
+                let packed = (0..<(6 * kc)).map { matrix[($0 % 6) * kc + $0 / 6] }
+                let offsets = (0..<kc).map { $0 }
+                var start = values.array(6 * 20, scale: 3)
+                start[1] = .nan; start[20 + 9] = -.nan
+                var scale = values.array(16 + 16, scale: 8), shift = values.array(16 + 16, scale: 2)
+                for n in [2, 6, 13] { scale[n] = 0; shift[n] = -0.0 }
+                for width in [16, 8, 4] {
+                    for form in ["packed", "in place", "table"] {
+                        for (useBias, clamps) in [(true, Int32(0)), (false, Int32(1)), (false, Int32(0))] {
+                            for (affine, activation) in [(true, QC_TAIL_NONE), (true, QC_TAIL_RELU), (true, QC_TAIL_RELU6),
+                                                         (false, QC_TAIL_RELU), (false, QC_TAIL_RELU6)] {
+                                var plain = start, tailed = start
+                                let run = { (c: UnsafeMutablePointer<Float>, tail: UnsafePointer<qc_f32_tail>?) in
+                                    bias.withUnsafeBufferPointer { bias in
+                                        let bp = useBias ? bias.baseAddress : nil
+                                        matrix.withUnsafeBufferPointer { m in
+                                            let rows: [UnsafePointer<Float>?] = (0..<6).map { m.baseAddress! + $0 * kc }
+                                            switch form {
+                                            case "table":
+                                                table.sgemm_6xw_indirect(Int32(width), 1, kc, rows, b, c, 20, bp, clamps, -0.5, 0.5, tail)
+                                            default:
+                                                let kernel = width == 16 ? table.sgemm_6x16! : (width == 8 ? table.sgemm_6x8! : table.sgemm_6x4!)
+                                                if form == "packed" {
+                                                    kernel(kc, packed, 1, nil, b, c, 20, bp, clamps, -0.5, 0.5, tail)
+                                                } else {
+                                                    kernel(kc, m.baseAddress, kc, offsets, b, c, 20, bp, clamps, -0.5, 0.5, tail)
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                                plain.withUnsafeMutableBufferPointer { run($0.baseAddress!, nil) }
+                                scale.withUnsafeBufferPointer { sc in
+                                    shift.withUnsafeBufferPointer { sh in
+                                        var tail = qc_f32_tail(scale: affine ? sc.baseAddress : nil, shift: affine ? sh.baseAddress : nil,
+                                                               activation: Int32(activation))
+                                        tailed.withUnsafeMutableBufferPointer { c in withUnsafePointer(to: &tail) { run(c.baseAddress!, $0) } }
+                                    }
+                                }
+                                var expected = plain
+                                for r in 0..<6 {
+                                    for n in 0..<width {
+                                        var v = plain[r * 20 + n]
+                                        if affine { v = v * scale[n] + shift[n] }
+                                        if activation != QC_TAIL_NONE { v = max(v, 0) }
+                                        if activation == QC_TAIL_RELU6 { v = min(v, 6) }
+                                        expected[r * 20 + n] = v
+                                    }
+                                }
+                                let wrong = (0..<(6 * 20)).filter {
+                                    tailed[$0].bitPattern != expected[$0].bitPattern && !(tailed[$0].isNaN && expected[$0].isNaN)
+                                }
+                                XCTAssertEqual(wrong.count, 0, "\(name) 6x\(width) \(form) kc \(kc) bias \(useBias) clamps \(clamps) "
+                                               + "affine \(affine) activation \(activation): first at \(wrong.first.map { "\($0): \(tailed[$0]) vs \(expected[$0])" } ?? "-")")
                             }
                         }
                     }

@@ -26,6 +26,19 @@ typedef enum {
     QC_ISA_COUNT = 4
 } qc_isa;
 
+/// The nodes folded after a float GEMM (a BatchNormalization or Rescaling, then relu or relu6), applied
+/// by the micro-kernel to its accumulators after the clamp, before the one store: per column n,
+/// `y = x * scale[n]` then `y = y + shift[n]` (two roundings, never one FMA: the separate layers'
+/// expression), then relu `0 >= y ? 0 : y` or relu6 `6 < r ? 6 : r` of that (Swift's `max(y, 0)` and
+/// `min(_, 6)`: a NaN stays NaN, -0 becomes +0). `scale` and `shift` hold the tile's width of columns.
+typedef struct qc_f32_tail {
+    const float *scale;  // NULL: no affine step
+    const float *shift;
+    int activation;      // QC_TAIL_NONE, QC_TAIL_RELU or QC_TAIL_RELU6
+} qc_f32_tail;
+
+enum { QC_TAIL_NONE = 0, QC_TAIL_RELU = 1, QC_TAIL_RELU6 = 2 };
+
 /// The kernels of one level. Contracts are those of the `qc_*` entry points of the same names below.
 typedef struct qc_kernels {
     qc_isa level;
@@ -45,11 +58,14 @@ typedef struct qc_kernels {
     void (*rescale_accumulate)(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m, int32_t shift,
                                int32_t sign, int32_t *acc, int accumulate, int profile);
     void (*sgemm_6x16)(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
-                       float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+                       float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                       const qc_f32_tail *tail);
     void (*sgemm_6x8)(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
-                      float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+                      float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                      const qc_f32_tail *tail);
     void (*sgemm_6x4)(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b,
-                      float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+                      float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                      const qc_f32_tail *tail);
     void (*depthwise_row_f32)(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,
                               const float *weights, const float *bias, ptrdiff_t kernel_h, ptrdiff_t kernel_w,
                               ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
@@ -62,7 +78,8 @@ typedef struct qc_kernels {
                               ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t dilation_h, ptrdiff_t dilation_w,
                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
     void (*sgemm_6xw_indirect)(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b,
-                               float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+                               float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                               const qc_f32_tail *tail);
     void (*gemm_u8s8_4x16_indirect)(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
                                     int32_t *c, ptrdiff_t ldc, int accumulate);
     void (*gemm_u8s8_4x32_indirect)(ptrdiff_t taps, ptrdiff_t tap_quads, const uint8_t *const *rows, const int8_t *b,
@@ -268,15 +285,16 @@ void qc_lookup_i32(const int32_t *x, ptrdiff_t n, ptrdiff_t channels, const int3
 
 // ---- Float GEMM micro-kernels (the float engine; Sources/FloatEngine/Kernels/GEMM.swift) -----------
 /// C[6 x 16] = clamp((bias ? bias : C) + A[6 x kc] * B[kc x 16]), clamp only when `clamps`.
+/// Then `tail` (NULL: none), which reads `scale` / `shift` from column 0 of the tile.
 /// B is packed [k][16] (the 6x8 / 6x4 kernels read the left 8 / 4 of the same panel); C rows are
 /// `ldc` floats apart. A: with `a_offsets` NULL a packed panel, A[r][k] = a[6k + r]; otherwise read in
 /// place, A[r][k] = a[a_offsets[k] + r * a_step].
 void qc_sgemm_6x16(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
-                   ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+                   ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail);
 void qc_sgemm_6x8(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
-                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail);
 void qc_sgemm_6x4(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets, const float *b, float *c,
-                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+                  ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail);
 
 /// The indirect form (XNNPACK's IGEMM) for convolutions: A is not packed but read through a table of
 /// row pointers, `rows[6 t + r]` pointing at the `cin` input channels that output pixel r reads through
@@ -285,7 +303,7 @@ void qc_sgemm_6x4(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_
 /// B packed [k][16] as for `qc_sgemm_6x16` (width 16, 8 or 4: the left columns of the panel). Each
 /// output accumulates over k in order, as the packed kernels do, so both forms give the same floats.
 void qc_sgemm_6xw_indirect(int width, ptrdiff_t taps, ptrdiff_t cin, const float *const *rows, const float *b, float *c,
-                           ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi);
+                           ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail);
 
 /// One output row `out_y` of a depthwise convolution (multiplier 1; the caller expands the sample
 /// otherwise): `sample` is H x W x channels (NHWC, one image), `weights` [kh][kw][channels], `out`

@@ -1,3 +1,4 @@
+import CKernels
 import QCore
 
 /// `y = act(x * scale[c] + shift[c])` applied by a convolution or dense kernel to blocks of its output
@@ -9,20 +10,46 @@ final class ChannelTail: @unchecked Sendable {
     let scale: UnsafeMutablePointer<Float>?, shift: UnsafeMutablePointer<Float>?
     /// Nil without an activation step; never softmax (it mixes a row's values).
     let activation: Activation?
+    /// The `qc_f32_tail` activation code when the GEMM micro-kernels apply this tail to their
+    /// accumulators before the store (no affine step or one, then none, relu or relu6); nil when
+    /// `apply` maps the stored rows instead. The micro-kernel's steps are `apply`'s, so the same floats.
+    let kernelActivation: Int32?
+    /// True when the micro-kernels apply this tail (see `kernelTail`).
+    var appliesInKernel: Bool { kernelActivation != nil }
 
     init(affine: ChannelAffineLayer?, activation: Activation?) {
         precondition(activation.map { if case .softmax = $0 { return false } else { return true } } ?? true,
                      "ChannelTail: softmax is not elementwise")
         if let affine {
-            let scale = UnsafeMutablePointer<Float>.allocate(capacity: affine.channels)
-            let shift = UnsafeMutablePointer<Float>.allocate(capacity: affine.channels)
-            scale.initialize(from: affine.scale, count: affine.channels)
-            shift.initialize(from: affine.shift, count: affine.channels)
+            // A micro-kernel reads a whole 16-column panel of scale and shift: the last one may pass the
+            // channels (those columns are never stored), so 16 zeros follow them.
+            let count = affine.channels + GEMMTile.nr
+            let scale = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            let shift = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            scale.initialize(repeating: 0, count: count)
+            shift.initialize(repeating: 0, count: count)
+            scale.update(from: affine.scale, count: affine.channels)
+            shift.update(from: affine.shift, count: affine.channels)
             self.scale = scale; self.shift = shift
         } else {
             scale = nil; shift = nil
         }
         self.activation = activation
+        switch activation {
+        case nil, .linear?: kernelActivation = Int32(QC_TAIL_NONE)
+        case .relu?: kernelActivation = Int32(QC_TAIL_RELU)
+        case .relu6?: kernelActivation = Int32(QC_TAIL_RELU6)
+        default: kernelActivation = nil
+        }
+    }
+
+    /// The tail the micro-kernels apply for columns `channel0 ..< channel0 + 16`; nil when `apply` must
+    /// map the stored rows instead (another activation).
+    @inline(__always)
+    func kernelTail(channel0: Int) -> qc_f32_tail? {
+        guard let kernelActivation else { return nil }
+        return qc_f32_tail(scale: scale.map { UnsafePointer($0 + channel0) },
+                           shift: shift.map { UnsafePointer($0 + channel0) }, activation: kernelActivation)
     }
 
     deinit {

@@ -90,12 +90,15 @@ extension Conv2DKernel {
                     let cRow = output + (m + x - x0) * ldc
                     for j in 0..<weights.panels {
                         gemmTile(panel, kc: weights.k, weights: weights, group: 0, panel: j, k0: 0, first: true,
-                                 c: cRow + j * nr, ldc: ldc, mValid: min(mr, x1 - x), epilogue: epilogue, tile: tile)
+                                 c: cRow + j * nr, ldc: ldc, mValid: min(mr, x1 - x), epilogue: epilogue, tile: tile,
+                                 tail: tail)
                     }
                     x += mr
                 }
                 // Per output row: the row just stored is still in L1 (a whole sample's rows were not).
-                tail?.apply(output + m * ldc, rows: x1 - x0, ldc: ldc, channel0: 0, count: outChannels)
+                if let tail, !tail.appliesInKernel {
+                    tail.apply(output + m * ldc, rows: x1 - x0, ldc: ldc, channel0: 0, count: outChannels)
+                }
                 m += x1 - x0
             }
         }

@@ -202,7 +202,8 @@ extension GEMMPanelSource {
 /// Computes rows `rows` of `C = epilogue(A * B[group] + bias)` on the calling thread. `c` points at
 /// the group's first output column; row `m` starts at `c + m * ldc`. `scratch` holds
 /// `blocking.scratchCount` floats. `tail`, when given, then maps each finished row block while it is
-/// in cache (the group's columns are its channels `group * weights.n ..< ...`).
+/// in cache (the group's columns are its channels `group * weights.n ..< ...`), or the micro-kernel
+/// applies it before its store where it can (`ChannelTail.appliesInKernel`).
 @inline(__always)
 func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weights: PackedWeights, group: Int,
                                        blocking: GEMMBlocking, c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -213,6 +214,9 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
     let aBlock = scratch, tile = scratch + blocking.mc &* blocking.kc
     let table = UnsafeMutableRawPointer(tile + mr &* nr).bindMemory(to: UnsafePointer<Float>?.self,
                                                                      capacity: mr &* blocking.indirectTaps)
+    let kernelTail = tail?.appliesInKernel == true ? tail : nil
+    let storedTail = kernelTail == nil ? tail : nil
+    let channel0 = group &* weights.n
     var mStart = rows.lowerBound
     while mStart < rows.upperBound {
         let mEnd = min(mStart &+ blocking.mc, rows.upperBound)
@@ -223,6 +227,7 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
             if kc <= 0 { break }
             let first = kb == 0, last = k0 &+ kc >= k
             let blockEpilogue = last ? epilogue : .none
+            let blockTail = last ? kernelTail : nil
             if weights.panels <= GEMMTile.inPlaceMaxPanels
                 || (Source.hasFreeRowTable && weights.panels &* kc &* nr &* 4 <= GEMMTile.inPlaceMaxBBytes) {
                 // Few B panels, or a matrix whose B block fits L1: each A panel is read from the image
@@ -237,18 +242,19 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
                     if let direct {
                         for j in 0..<weights.panels {
                             gemmTile(direct, kc: kc, weights: weights, group: group, panel: j, k0: k0, first: first,
-                                     c: c + (m0 &* ldc &+ j &* nr), ldc: ldc, mValid: mValid, epilogue: blockEpilogue, tile: tile)
+                                     c: c + (m0 &* ldc &+ j &* nr), ldc: ldc, mValid: mValid, epilogue: blockEpilogue, tile: tile,
+                                     tail: blockTail, channel0: channel0)
                         }
                     } else {
                         source.packPanel(m0: m0, rows: mValid, k0: k0, kc: kc, group: group, into: aBlock)
                         for j in 0..<weights.panels {
                             gemmTile(PanelA.packed(aBlock), kc: kc, weights: weights, group: group, panel: j, k0: k0,
                                      first: first, c: c + (m0 &* ldc &+ j &* nr), ldc: ldc, mValid: mValid,
-                                     epilogue: blockEpilogue, tile: tile)
+                                     epilogue: blockEpilogue, tile: tile, tail: blockTail, channel0: channel0)
                         }
                     }
                 }
-                if last, let tail {
+                if last, let tail = storedTail {
                     tail.apply(c + mStart &* ldc, rows: mEnd &- mStart, ldc: ldc, channel0: group &* weights.n, count: weights.n)
                 }
                 continue
@@ -263,10 +269,11 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
                     let m0 = mStart &+ p &* mr
                     gemmTile(PanelA.packed(aBlock + p &* kc &* mr), kc: kc, weights: weights, group: group, panel: j,
                              k0: k0, first: first, c: c + (m0 &* ldc &+ j &* nr), ldc: ldc,
-                             mValid: min(mr, mEnd &- m0), epilogue: blockEpilogue, tile: tile)
+                             mValid: min(mr, mEnd &- m0), epilogue: blockEpilogue, tile: tile, tail: blockTail,
+                             channel0: channel0)
                 }
             }
-            if last, let tail {
+            if last, let tail = storedTail {
                 tail.apply(c + mStart &* ldc, rows: mEnd &- mStart, ldc: ldc, channel0: group &* weights.n, count: weights.n)
             }
         }
@@ -278,11 +285,28 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
 /// narrowest of 6x16, 6x8 and 6x4 that covers the panel's valid columns (`nValid`: layers or groups
 /// with few output channels would otherwise spend most multiply-adds on the panel's zero columns); it runs in place
 /// when it covers exactly the valid part of C (`mValid == 6`, `nValid` equal to its width), else, at
-/// the edges of C, on the 6x16 `tile` copy with only the valid part written back.
+/// the edges of C, on the 6x16 `tile` copy with only the valid part written back. `tail` (only with the
+/// last K block), when its `appliesInKernel`, is applied to the panel's channels `channel0 + 16 j ...`
+/// before the store.
 @inline(__always)
 func gemmTile(_ a: PanelA, kc: Int, weights: PackedWeights, group: Int, panel j: Int, k0: Int, first: Bool,
                               c cTile: UnsafeMutablePointer<Float>, ldc: Int, mValid: Int, epilogue: GEMMEpilogue,
-                              tile: UnsafeMutablePointer<Float>) {
+                              tile: UnsafeMutablePointer<Float>, tail: ChannelTail? = nil, channel0: Int = 0) {
+    if var kernelTail = tail?.kernelTail(channel0: channel0 &+ j &* GEMMTile.nr) {
+        withUnsafePointer(to: &kernelTail) {
+            gemmTile(a, kc: kc, weights: weights, group: group, panel: j, k0: k0, first: first, c: cTile, ldc: ldc,
+                     mValid: mValid, epilogue: epilogue, tile: tile, kernelTail: $0)
+        }
+    } else {
+        gemmTile(a, kc: kc, weights: weights, group: group, panel: j, k0: k0, first: first, c: cTile, ldc: ldc,
+                 mValid: mValid, epilogue: epilogue, tile: tile, kernelTail: nil)
+    }
+}
+
+@inline(__always)
+private func gemmTile(_ a: PanelA, kc: Int, weights: PackedWeights, group: Int, panel j: Int, k0: Int, first: Bool,
+                      c cTile: UnsafeMutablePointer<Float>, ldc: Int, mValid: Int, epilogue: GEMMEpilogue,
+                      tile: UnsafeMutablePointer<Float>, kernelTail: UnsafePointer<qc_f32_tail>?) {
     let mr = GEMMTile.mr, nr = GEMMTile.nr
     let bPanel = weights.panel(group: group, index: j) + k0 &* nr
     let bias: UnsafePointer<Float>? = first ? weights.bias(group: group, index: j) : nil
@@ -297,12 +321,14 @@ func gemmTile(_ a: PanelA, kc: Int, weights: PackedWeights, group: Int, panel j:
     }
     let clamps: Int32 = epilogue.clamps ? 1 : 0
     if let rows = a.rows {
-        qc_sgemm_6xw_indirect(Int32(width), kc / a.cin, a.cin, rows, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
+        qc_sgemm_6xw_indirect(Int32(width), kc / a.cin, a.cin, rows, bPanel, target, ldt, bias, clamps, epilogue.lo,
+                              epilogue.hi, kernelTail)
     } else {
+        let lo = epilogue.lo, hi = epilogue.hi
         switch width {
-        case nr: qc_sgemm_6x16(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
-        case 8: qc_sgemm_6x8(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
-        default: qc_sgemm_6x4(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, epilogue.lo, epilogue.hi)
+        case nr: qc_sgemm_6x16(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, lo, hi, kernelTail)
+        case 8: qc_sgemm_6x8(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, lo, hi, kernelTail)
+        default: qc_sgemm_6x4(kc, a.base, a.step, a.offsets, bPanel, target, ldt, bias, clamps, lo, hi, kernelTail)
         }
     }
     if !inPlace {
