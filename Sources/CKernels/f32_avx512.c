@@ -108,6 +108,59 @@ void qc_sgemm_6xw_indirect_avx512(int width, ptrdiff_t taps, ptrdiff_t cin, cons
     qc_sgemm_6x16_body512(2, taps * cin, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
+/// Twelve pixels of one output row read in place, A[r][k] = a[offsets[k] + r * a_step] (r < 12), against
+/// one 16-column panel: twelve ZMM accumulators, one B load per k for twelve FMAs (the 6x16 body loads
+/// B once per six), and one call's overhead per twelve pixels. Each output is the 6x16 body's FMA chain
+/// in the same order, then the same clamp and tail, so the same floats.
+static inline __attribute__((always_inline)) void qc_sgemm_12x16_in_place512(
+    ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *b, float *c, ptrdiff_t ldc,
+    const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
+    __m512 acc[12];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 12; r++) acc[r] = bias ? _mm512_loadu_ps(bias) : _mm512_loadu_ps(c + r * ldc);
+    for (ptrdiff_t k = 0; k < kc; k++) {
+        const float *p = a + offsets[k];
+        const __m512 bv = _mm512_loadu_ps(b + 16 * k);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 12; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r * a_step]), bv, acc[r]);
+    }
+    if (clamps) {
+        const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 12; r++) acc[r] = _mm512_min_ps(_mm512_max_ps(acc[r], vlo), vhi);
+    }
+    if (tail) {
+        const int affine = tail->scale != NULL, act = tail->activation;
+        const __m512 s = affine ? _mm512_loadu_ps(tail->scale) : _mm512_setzero_ps();
+        const __m512 t = affine ? _mm512_loadu_ps(tail->shift) : _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 12; r++) acc[r] = qc_f32_tail512(acc[r], s, t, affine, act);
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 12; r++) _mm512_storeu_ps(c + r * ldc, acc[r]);
+}
+
+void qc_sgemm_row_inplace_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff_t a_step,
+                                 const ptrdiff_t *a_offsets, const float *b, ptrdiff_t panels, ptrdiff_t n, float *c,
+                                 ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                                 const qc_f32_tail *tail) {
+    for (ptrdiff_t j = 0; j < panels; j++) {
+        const ptrdiff_t valid = n - 16 * j < 16 ? n - 16 * j : 16;
+        const float *bj = b + 16 * j * kc, *biasj = bias ? bias + 16 * j : NULL;
+        qc_f32_tail moved;
+        const qc_f32_tail *tj = qc_f32_tail_panel(tail, j, &moved);
+        ptrdiff_t x = 0;
+        if (valid == 16) {
+            for (; x + 12 <= count; x += 12) {
+                qc_sgemm_12x16_in_place512(kc, a + x * a_step, a_step, a_offsets, bj, c + x * ldc + 16 * j, ldc, biasj,
+                                           clamps, lo, hi, tj);
+            }
+        }
+        qc_sgemm_panel_row(qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, count - x, kc, a + x * a_step,
+                           a_step, a_offsets, bj, valid, c + x * ldc + 16 * j, ldc, biasj, clamps, lo, hi, tj);
+    }
+}
+
 /// Lanes `0 ..< n` (n <= 16) of a mask.
 static inline __mmask16 qc_flanes16(ptrdiff_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
 

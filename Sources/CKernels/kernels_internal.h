@@ -13,6 +13,54 @@
 #endif
 
 
+/// The float micro-kernels of one width (`qc_sgemm_6x16` / `6x8` / `6x4` of some level).
+typedef void (*qc_sgemm_6xn_fn)(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets,
+                                const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo,
+                                float hi, const qc_f32_tail *tail);
+
+/// Pixels `0 ..< count` of one output row read in place (pixel x's A row at `a + x * a_step`, plus
+/// `offsets[k]`) against one 16-column B panel with `valid` real columns, six pixels per call of the
+/// narrowest of `k16`, `k8`, `k4` that covers them: in place where the call covers exactly the valid
+/// part of C, else on a 6x16 copy with the valid part written back, as `gemmTile` (GEMM.swift) does.
+static inline void qc_sgemm_panel_row(qc_sgemm_6xn_fn k16, qc_sgemm_6xn_fn k8, qc_sgemm_6xn_fn k4, ptrdiff_t count,
+                                      ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets,
+                                      const float *b, ptrdiff_t valid, float *c, ptrdiff_t ldc, const float *bias,
+                                      int clamps, float lo, float hi, const qc_f32_tail *tail) {
+    const ptrdiff_t width = valid > 8 ? 16 : (valid > 4 ? 8 : 4);
+    const qc_sgemm_6xn_fn kernel = width == 16 ? k16 : (width == 8 ? k8 : k4);
+    for (ptrdiff_t x = 0; x < count; x += 6) {
+        const ptrdiff_t rows = count - x < 6 ? count - x : 6;
+        float *cx = c + x * ldc;
+        if (rows == 6 && valid == width) {
+            kernel(kc, a + x * a_step, a_step, offsets, b, cx, ldc, bias, clamps, lo, hi, tail);
+            continue;
+        }
+        float tile[6 * 16];
+        if (!bias) {
+            for (ptrdiff_t r = 0; r < rows; r++) memcpy(tile + 16 * r, cx + r * ldc, (size_t)valid * sizeof(float));
+        }
+        kernel(kc, a + x * a_step, a_step, offsets, b, tile, 16, bias, clamps, lo, hi, tail);
+        for (ptrdiff_t r = 0; r < rows; r++) memcpy(cx + r * ldc, tile + 16 * r, (size_t)valid * sizeof(float));
+    }
+}
+
+/// `qc_sgemm_row_inplace` at the avx512 levels (f32_avx512.c).
+void qc_sgemm_row_inplace_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff_t a_step,
+                                 const ptrdiff_t *a_offsets, const float *b, ptrdiff_t panels, ptrdiff_t n, float *c,
+                                 ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                                 const qc_f32_tail *tail);
+
+/// `tail` moved to B panel `j`'s columns (16 j ...), in `moved`; NULL for no tail.
+static inline const qc_f32_tail *qc_f32_tail_panel(const qc_f32_tail *tail, ptrdiff_t j, qc_f32_tail *moved) {
+    if (!tail) return NULL;
+    *moved = *tail;
+    if (moved->scale) {
+        moved->scale += 16 * j;
+        moved->shift += 16 * j;
+    }
+    return moved;
+}
+
 /// `QTensor.quantizeEdge` of one value, in its steps (every one exact in float for magnitudes < 2^22):
 /// the quotient clamped to [below, above] (a NaN to `below`, then `zero` at the end), rounded half away
 /// from zero through the 2^23 trick, and the integer read from the mantissa of `value + 1.5 * 2^23`.

@@ -305,4 +305,59 @@ final class FloatISALevelTests: XCTestCase {
             }
         }
     }
+
+    /// `qc_sgemm_row_inplace` (one output row read in place, every 6-pixel group and B panel in one
+    /// call; 12 pixels per call at avx512 where a panel has 16 real columns) at every level equals bit
+    /// for bit `gemmTile` per 6 pixels and panel, the form it replaced: row lengths around 6 and 12,
+    /// 4 to 40 columns (narrow and edge panels), bias or C start, clamp, tail.
+    func testRowInPlaceEqualsTheTileLoop() {
+        var values = SeededValues(seed: 149)
+        forEachLevel { name in
+            for (kc, n) in [(9, 16), (9, 8), (3, 4), (9, 10), (18, 32), (9, 40), (5, 20)] {
+                let image = values.array(40 * 7 + 64), step = 7
+                let offsets = (0..<kc).map { ($0 * 5) % 11 + $0 / 3 }
+                let weights = values.array(kc * n), bias = values.array(n)
+                let packed = PackedWeights(k: kc, n: n, groups: 1, bias: bias) { _, k, j in weights[k * n + j] }
+                let affine = ChannelAffineLayer(scale: values.array(n, scale: 4), shift: values.array(n), inputShape: [n])
+                let ldc = n + 3
+                for count in [1, 5, 6, 7, 12, 13, 24, 26, 30] {
+                    let start = values.array(count * ldc, scale: 2)
+                    for (first, clamps, tail) in [(true, false, nil), (false, true, nil), (true, false, ChannelTail(affine: affine, activation: .relu)),
+                                                  (true, true, ChannelTail(affine: nil, activation: .relu6))] as [(Bool, Bool, ChannelTail?)] {
+                        let epilogue = clamps ? GEMMEpilogue(clamps: true, lo: -0.25, hi: 0.75) : GEMMEpilogue.none
+                        var expected = start, actual = start
+                        let tile = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 16)
+                        defer { tile.deallocate() }
+                        image.withUnsafeBufferPointer { image in
+                            offsets.withUnsafeBufferPointer { offsets in
+                                expected.withUnsafeMutableBufferPointer { c in
+                                    for x in stride(from: 0, to: count, by: 6) {
+                                        let panel = PanelA(base: image.baseAddress! + x * step, step: step, offsets: offsets.baseAddress!)
+                                        for j in 0..<packed.panels {
+                                            gemmTile(panel, kc: kc, weights: packed, group: 0, panel: j, k0: 0, first: first,
+                                                     c: c.baseAddress! + x * ldc + j * 16, ldc: ldc, mValid: min(6, count - x),
+                                                     epilogue: epilogue, tile: tile, tail: tail)
+                                        }
+                                    }
+                                }
+                                let call = { (tp: UnsafePointer<qc_f32_tail>?) in
+                                    qc_sgemm_row_inplace(count, kc, image.baseAddress!, step, offsets.baseAddress!,
+                                                         packed.panel(group: 0, index: 0), packed.panels, n, &actual, ldc,
+                                                         first ? packed.bias(group: 0, index: 0) : nil, clamps ? 1 : 0,
+                                                         epilogue.lo, epilogue.hi, tp)
+                                }
+                                if var kernelTail = tail?.kernelTail(channel0: 0) {
+                                    withUnsafePointer(to: &kernelTail) { call($0) }
+                                } else {
+                                    call(nil)
+                                }
+                            }
+                        }
+                        XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern),
+                                       "\(name) kc \(kc) n \(n) count \(count) bias \(first) clamps \(clamps) tail \(tail != nil)")
+                    }
+                }
+            }
+        }
+    }
 }

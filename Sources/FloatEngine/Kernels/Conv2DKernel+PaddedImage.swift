@@ -1,3 +1,4 @@
+import CKernels
 import QCore
 
 /// How a convolution with few input channels (a stem: fewer than `GEMMTile.indirectMinChannels`,
@@ -35,15 +36,17 @@ struct PaddedImagePlan {
         self.offsets = offsets
     }
 
-    /// Floats of per-worker scratch: the padded image and a 6x16 edge tile.
-    func scratchCount(channels: Int) -> Int { height * width * channels + GEMMTile.mr * GEMMTile.nr }
+    /// Floats of per-worker scratch: the padded image.
+    func scratchCount(channels: Int) -> Int { height * width * channels }
 }
 
 extension Conv2DKernel {
     /// The `m` output rows through `plan` (see `PaddedImagePlan`), split over workers as the GEMM is.
     /// Per worker and sample, the input is copied into the zero-padded image in its scratch (the
-    /// padding written once per call), then each output row's 6-pixel panels run against every B
-    /// panel, then `tail` maps the row. `head`, when given, maps the input values as they are copied
+    /// padding written once per call), then each output row runs in one `qc_sgemm_row_inplace` call (its
+    /// 6-pixel panels against every B panel, 12 pixels per call at avx512; one Swift call per micro-tile
+    /// was a fifth of a stem's time), then `tail` maps the row unless the micro-kernels applied it.
+    /// `head`, when given, maps the input values as they are copied
     /// (a Rescaling or BatchNormalization before the stem; the padding stays 0, as it is after them).
     func runPaddedImage(_ plan: PaddedImagePlan, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         m: Int, work: Int, tail: ChannelTail?, head: ChannelAffineLayer?) {
@@ -58,10 +61,9 @@ extension Conv2DKernel {
     private func runPaddedImage(_ plan: PaddedImagePlan, offsets: UnsafePointer<Int>, input: UnsafePointer<Float>,
                                 output: UnsafeMutablePointer<Float>, rows: Range<Int>,
                                 scratch: UnsafeMutablePointer<Float>, tail: ChannelTail?, head: ChannelAffineLayer?) {
-        let mr = GEMMTile.mr, nr = GEMMTile.nr, g = geometry
+        let g = geometry, clamps: Int32 = epilogue.clamps ? 1 : 0
         let outH = outputShape[0], outW = outputShape[1], c = inChannels, ldc = outChannels
         let image = scratch, imageFloats = plan.height * plan.width * c
-        let tile = scratch + imageFloats
         image.initialize(repeating: 0, count: imageFloats)
         let rowFloats = plan.width * c, step = g.strideW * c
         // Input rows and columns that land inside the padded image.
@@ -84,16 +86,18 @@ extension Conv2DKernel {
                 let outY = pixel / outW, x0 = pixel - outY * outW
                 let x1 = min(outW, x0 + (sampleEnd - m))
                 let rowBase = image + outY * g.strideH * rowFloats
-                var x = x0
-                while x < x1 {
-                    let panel = PanelA(base: rowBase + x * step, step: step, offsets: offsets)
-                    let cRow = output + (m + x - x0) * ldc
-                    for j in 0..<weights.panels {
-                        gemmTile(panel, kc: weights.k, weights: weights, group: 0, panel: j, k0: 0, first: true,
-                                 c: cRow + j * nr, ldc: ldc, mValid: min(mr, x1 - x), epilogue: epilogue, tile: tile,
-                                 tail: tail)
+                // Pixels x0 ..< x1 of the row, every 6-pixel group and B panel, in one C call.
+                if var kernelTail = tail?.kernelTail(channel0: 0) {
+                    withUnsafePointer(to: &kernelTail) {
+                        qc_sgemm_row_inplace(x1 - x0, weights.k, rowBase + x0 * step, step, offsets,
+                                             weights.panel(group: 0, index: 0), weights.panels, weights.n,
+                                             output + m * ldc, ldc, weights.bias(group: 0, index: 0), clamps,
+                                             epilogue.lo, epilogue.hi, $0)
                     }
-                    x += mr
+                } else {
+                    qc_sgemm_row_inplace(x1 - x0, weights.k, rowBase + x0 * step, step, offsets,
+                                         weights.panel(group: 0, index: 0), weights.panels, weights.n, output + m * ldc,
+                                         ldc, weights.bias(group: 0, index: 0), clamps, epilogue.lo, epilogue.hi, nil)
                 }
                 // Per output row: the row just stored is still in L1 (a whole sample's rows were not).
                 if let tail, !tail.appliesInKernel {
