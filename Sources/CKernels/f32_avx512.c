@@ -112,6 +112,7 @@ void qc_sgemm_6xw_indirect_avx512(int width, ptrdiff_t taps, ptrdiff_t cin, cons
 /// one 16-column panel: twelve ZMM accumulators, one B load per k for twelve FMAs (the 6x16 body loads
 /// B once per six), and one call's overhead per twelve pixels. Each output is the 6x16 body's FMA chain
 /// in the same order, then the same clamp and tail, so the same floats.
+/// With `offsets` NULL, A is a matrix: A[r][k] = a[r * a_step + k].
 static inline __attribute__((always_inline)) void qc_sgemm_12x16_in_place512(
     ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *b, float *c, ptrdiff_t ldc,
     const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
@@ -119,7 +120,7 @@ static inline __attribute__((always_inline)) void qc_sgemm_12x16_in_place512(
 #pragma clang loop unroll(full)
     for (int r = 0; r < 12; r++) acc[r] = bias ? _mm512_loadu_ps(bias) : _mm512_loadu_ps(c + r * ldc);
     for (ptrdiff_t k = 0; k < kc; k++) {
-        const float *p = a + offsets[k];
+        const float *p = offsets ? a + offsets[k] : a + k;
         const __m512 bv = _mm512_loadu_ps(b + 16 * k);
 #pragma clang loop unroll(full)
         for (int r = 0; r < 12; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r * a_step]), bv, acc[r]);
@@ -158,6 +159,26 @@ void qc_sgemm_row_inplace_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, 
         }
         qc_sgemm_panel_row(qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, count - x, kc, a + x * a_step,
                            a_step, a_offsets, bj, valid, c + x * ldc + 16 * j, ldc, biasj, clamps, lo, hi, tj);
+    }
+}
+
+void qc_sgemm_matrix_rows_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff_t lda, const float *b,
+                                 ptrdiff_t b_stride, ptrdiff_t panels, ptrdiff_t n, float *c, ptrdiff_t ldc,
+                                 const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
+    for (ptrdiff_t j = 0; j < panels; j++) {
+        const ptrdiff_t valid = n - 16 * j < 16 ? n - 16 * j : 16;
+        const float *bj = b + j * b_stride, *biasj = bias ? bias + 16 * j : NULL;
+        qc_f32_tail moved;
+        const qc_f32_tail *tj = qc_f32_tail_panel(tail, j, &moved);
+        ptrdiff_t x = 0;
+        if (valid == 16) {
+            for (; x + 12 <= count; x += 12) {
+                qc_sgemm_12x16_in_place512(kc, a + x * lda, lda, NULL, bj, c + x * ldc + 16 * j, ldc, biasj, clamps,
+                                           lo, hi, tj);
+            }
+        }
+        qc_sgemm_panel_matrix(qc_sgemm_6xw_indirect_avx512, count - x, kc, a + x * lda, lda, bj, valid,
+                              c + x * ldc + 16 * j, ldc, biasj, clamps, lo, hi, tj);
     }
 }
 

@@ -360,4 +360,63 @@ final class FloatISALevelTests: XCTestCase {
             }
         }
     }
+
+    /// `qc_sgemm_matrix_rows` (a block of a matrix GEMM's rows, every 6-row group and B panel in one
+    /// call; 12 rows per call at avx512 where a panel has 16 real columns) at every level equals bit for
+    /// bit `gemmTile` per 6 rows and panel through `MatrixSource`'s row table, the form it replaced: a
+    /// K block past the first (C as the start, B's panels `k * 16` apart) and the first (bias), blocks
+    /// of 1-31 rows, 4-40 columns, clamp, tail.
+    func testMatrixRowsEqualTheTileLoop() {
+        var values = SeededValues(seed: 151)
+        forEachLevel { name in
+            for (k, n) in [(16, 16), (8, 8), (5, 4), (12, 10), (32, 32), (20, 40)] {
+                let lda = k + 3, rowsInAll = 31
+                let matrix = UnsafeMutablePointer<Float>.allocate(capacity: rowsInAll * lda)
+                matrix.initialize(from: values.array(rowsInAll * lda), count: rowsInAll * lda)
+                defer { matrix.deallocate() }
+                let weights = values.array(k * n), bias = values.array(n)
+                let packed = PackedWeights(k: k, n: n, groups: 1, bias: bias) { _, kk, j in weights[kk * n + j] }
+                let affine = ChannelAffineLayer(scale: values.array(n, scale: 4), shift: values.array(n), inputShape: [n])
+                let source = MatrixSource(a: matrix, lda: lda, groupStride: 0)
+                let ldc = n + 1
+                let table = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: 6)
+                let tile = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 16)
+                defer { table.deallocate(); tile.deallocate() }
+                for (m0, count) in [(0, 1), (2, 5), (0, 6), (1, 7), (0, 12), (3, 13), (0, 24), (1, 30)] {
+                    let k0 = k / 2, kc = k - k0
+                    let start = values.array(count * ldc, scale: 2)
+                    for (first, clamps, tail) in [(true, false, nil), (false, true, nil), (false, false, ChannelTail(affine: affine, activation: .relu)),
+                                                  (true, true, ChannelTail(affine: nil, activation: .relu6))] as [(Bool, Bool, ChannelTail?)] {
+                        let epilogue = clamps ? GEMMEpilogue(clamps: true, lo: -0.25, hi: 0.75) : GEMMEpilogue.none
+                        let blockK0 = first ? 0 : k0, blockKC = first ? k : kc
+                        var expected = start, actual = start
+                        expected.withUnsafeMutableBufferPointer { c in
+                            for x in stride(from: 0, to: count, by: 6) {
+                                let rows = min(6, count - x)
+                                let panel = source.indirectPanel(m0: m0 + x, rows: rows, k0: blockK0, kc: blockKC, group: 0, table: table)!
+                                for j in 0..<packed.panels {
+                                    gemmTile(panel, kc: blockKC, weights: packed, group: 0, panel: j, k0: blockK0, first: first,
+                                             c: c.baseAddress! + x * ldc + j * 16, ldc: ldc, mValid: rows, epilogue: epilogue,
+                                             tile: tile, tail: tail)
+                                }
+                            }
+                        }
+                        let block = source.matrixBlock(m0: m0, k0: blockK0, group: 0)!
+                        let call = { (tp: UnsafePointer<qc_f32_tail>?) in
+                            qc_sgemm_matrix_rows(count, blockKC, block.base, block.lda, packed.panel(group: 0, index: 0) + blockK0 * 16,
+                                                 k * 16, packed.panels, n, &actual, ldc, first ? packed.bias(group: 0, index: 0) : nil,
+                                                 clamps ? 1 : 0, epilogue.lo, epilogue.hi, tp)
+                        }
+                        if var kernelTail = tail?.kernelTail(channel0: 0) {
+                            withUnsafePointer(to: &kernelTail) { call($0) }
+                        } else {
+                            call(nil)
+                        }
+                        XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern),
+                                       "\(name) k \(k) n \(n) rows \(m0) + \(count) first block \(first) clamps \(clamps) tail \(tail != nil)")
+                    }
+                }
+            }
+        }
+    }
 }

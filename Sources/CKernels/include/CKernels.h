@@ -307,6 +307,16 @@ void qc_sgemm_row_inplace(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff
                           const float *b, ptrdiff_t panels, ptrdiff_t n, float *c, ptrdiff_t ldc, const float *bias,
                           int clamps, float lo, float hi, const qc_f32_tail *tail);
 
+/// Rows m < `count` of a matrix GEMM's K block, every B panel: A[m][k] = a[m * lda + k] (k < kc), C row m
+/// at c + m * ldc; `b` the K block of panel 0, panel j `b_stride` floats further (its bias at bias + 16 j;
+/// NULL: C is the start), `n` real columns in all; `tail`'s scale and shift start at column 0. The same
+/// floats as the active level's `qc_sgemm_6xw_indirect` per 6 rows and panel through a one-tap row table
+/// (the avx512 levels run 12 rows per call where a panel has 16 real columns, each output the same FMA
+/// chain). No row past `count` is read.
+void qc_sgemm_matrix_rows(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff_t lda, const float *b,
+                          ptrdiff_t b_stride, ptrdiff_t panels, ptrdiff_t n, float *c, ptrdiff_t ldc, const float *bias,
+                          int clamps, float lo, float hi, const qc_f32_tail *tail);
+
 /// The indirect form (XNNPACK's IGEMM) for convolutions: A is not packed but read through a table of
 /// row pointers, `rows[6 t + r]` pointing at the `cin` input channels that output pixel r reads through
 /// tap t (or at `cin` zeros for a tap in the padding). With k = t * cin + i:

@@ -186,6 +186,9 @@ protocol GEMMPanelSource {
     /// True when `indirectPanel` always succeeds with six pointers per panel (one tap of all `kc`
     /// columns), so reading A in place costs nothing per column.
     static var hasFreeRowTable: Bool { get }
+
+    /// Where A is a plain matrix, `A[m0 + r][k0 + k] = base[r * lda + k]`, for `qc_sgemm_matrix_rows`; nil otherwise.
+    func matrixBlock(m0: Int, k0: Int, group: Int) -> (base: UnsafePointer<Float>, lda: Int)?
 }
 
 extension GEMMPanelSource {
@@ -197,6 +200,9 @@ extension GEMMPanelSource {
     @inline(__always)
     func indirectPanel(m0: Int, rows: Int, k0: Int, kc: Int, group: Int,
                        table: UnsafeMutablePointer<UnsafePointer<Float>?>) -> PanelA? { nil }
+
+    @inline(__always)
+    func matrixBlock(m0: Int, k0: Int, group: Int) -> (base: UnsafePointer<Float>, lda: Int)? { nil }
 }
 
 /// Computes rows `rows` of `C = epilogue(A * B[group] + bias)` on the calling thread. `c` points at
@@ -233,7 +239,27 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
                 // Few B panels, or a matrix whose B block fits L1: each A panel is read from the image
                 // where possible (in place when its six pixels lie in one row inside the image, else
                 // through a row table), packed otherwise, and used at once against every B panel,
-                // which stay in L1.
+                // which stay in L1. A plain matrix runs the whole block in one C call.
+                if let matrix = source.matrixBlock(m0: mStart, k0: k0, group: group) {
+                    let b = weights.panel(group: group, index: 0) + k0 &* nr
+                    let bias = first ? weights.bias(group: group, index: 0) : nil
+                    let clamps: Int32 = blockEpilogue.clamps ? 1 : 0
+                    if var kernelTail = blockTail?.kernelTail(channel0: channel0) {
+                        withUnsafePointer(to: &kernelTail) {
+                            qc_sgemm_matrix_rows(mEnd &- mStart, kc, matrix.base, matrix.lda, b, k &* nr, weights.panels,
+                                                 weights.n, c + mStart &* ldc, ldc, bias, clamps, blockEpilogue.lo,
+                                                 blockEpilogue.hi, $0)
+                        }
+                    } else {
+                        qc_sgemm_matrix_rows(mEnd &- mStart, kc, matrix.base, matrix.lda, b, k &* nr, weights.panels,
+                                             weights.n, c + mStart &* ldc, ldc, bias, clamps, blockEpilogue.lo,
+                                             blockEpilogue.hi, nil)
+                    }
+                    if last, let tail = storedTail {
+                        tail.apply(c + mStart &* ldc, rows: mEnd &- mStart, ldc: ldc, channel0: channel0, count: weights.n)
+                    }
+                    continue
+                }
                 for p in 0..<mPanels {
                     let m0 = mStart &+ p &* mr
                     let mValid = min(mr, mEnd &- m0)
