@@ -246,6 +246,37 @@ static void qc_dw3x3_row_avx512(const float *sample, ptrdiff_t origin_y, ptrdiff
     const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
     const ptrdiff_t c1 = channels, c2 = 2 * channels, row_floats = in_w * channels;
     const int full_rows = ky0 == 0 && ky1 == 3;
+    // Eight channels at stride 1: two adjacent interior pixels fill one ZMM (their outputs, and each
+    // tap's inputs, are 16 contiguous floats), the weights and bias repeated in both halves, instead of
+    // one half-masked ZMM per pixel (mini_xception's first depthwise conv). Each lane is the interior
+    // path's chain below, so the same floats. Pixels [ox0, pairs_end) are done here.
+    ptrdiff_t pairs_end = ox0;
+    if (channels == 8 && stride_w == 1 && full_rows) {
+        pairs_end = ox0 + (ox1 - ox0) / 2 * 2;
+#define QC_TWICE8(p) _mm512_shuffle_f32x4(_mm512_castps256_ps512(_mm256_loadu_ps(p)), \
+                                          _mm512_castps256_ps512(_mm256_loadu_ps(p)), 0x44)
+        const __m512 w00 = QC_TWICE8(weights), w01 = QC_TWICE8(weights + 8), w02 = QC_TWICE8(weights + 16);
+        const __m512 w10 = QC_TWICE8(weights + 24), w11 = QC_TWICE8(weights + 32), w12 = QC_TWICE8(weights + 40);
+        const __m512 w20 = QC_TWICE8(weights + 48), w21 = QC_TWICE8(weights + 56), w22 = QC_TWICE8(weights + 64);
+        const __m512 b = QC_TWICE8(bias);
+#undef QC_TWICE8
+        for (ptrdiff_t ox = ox0; ox < pairs_end; ox += 2) {
+            const float *p = sample + (origin_y * row_floats + (ox - pad_left) * 8);
+            __m512 acc = _mm512_fmadd_ps(_mm512_loadu_ps(p), w00, b);
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(p + 8), w01, acc);
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(p + 16), w02, acc);
+            p += row_floats;
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(p), w10, acc);
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(p + 8), w11, acc);
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(p + 16), w12, acc);
+            p += row_floats;
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(p), w20, acc);
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(p + 8), w21, acc);
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(p + 16), w22, acc);
+            if (clamps) acc = _mm512_min_ps(_mm512_max_ps(acc, vlo), vhi);
+            _mm512_storeu_ps(out + ox * 8, acc);
+        }
+    }
     for (ptrdiff_t ch = 0; ch < channels; ch += 16) {
         const __mmask16 k = qc_flanes16(channels - ch);
         const float *w = weights + ch;
@@ -256,6 +287,10 @@ static void qc_dw3x3_row_avx512(const float *sample, ptrdiff_t origin_y, ptrdiff
         const __m512 w22 = _mm512_maskz_loadu_ps(k, w + 8 * c1);
         const __m512 b = _mm512_maskz_loadu_ps(k, bias + ch);
         for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+            if (ox == ox0 && pairs_end > ox0) {
+                ox = pairs_end - 1;
+                continue;
+            }
             const ptrdiff_t origin_x = ox * stride_w - pad_left;
             __m512 acc;
             if (full_rows && ox >= ox0 && ox < ox1) {
