@@ -52,6 +52,14 @@ final class ChannelTail: @unchecked Sendable {
                            shift: shift.map { UnsafePointer($0 + channel0) }, activation: kernelActivation)
     }
 
+    /// `body` with a pointer to `tail`'s `kernelTail(channel0:)`, or with nil where there is none (no tail,
+    /// or one that `apply` maps after the store): the argument every micro-kernel call passes.
+    @inline(__always)
+    static func withKernelTail<R>(_ tail: ChannelTail?, channel0: Int, _ body: (UnsafePointer<qc_f32_tail>?) -> R) -> R {
+        guard var kernelTail = tail?.kernelTail(channel0: channel0) else { return body(nil) }
+        return withUnsafePointer(to: &kernelTail) { body($0) }
+    }
+
     deinit {
         scale?.deallocate()
         shift?.deallocate()

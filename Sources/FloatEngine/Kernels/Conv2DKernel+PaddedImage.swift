@@ -87,17 +87,10 @@ extension Conv2DKernel {
                 let x1 = min(outW, x0 + (sampleEnd - m))
                 let rowBase = image + outY * g.strideH * rowFloats
                 // Pixels x0 ..< x1 of the row, every 6-pixel group and B panel, in one C call.
-                if var kernelTail = tail?.kernelTail(channel0: 0) {
-                    withUnsafePointer(to: &kernelTail) {
-                        qc_sgemm_row_inplace(x1 - x0, weights.k, rowBase + x0 * step, step, offsets,
-                                             weights.panel(group: 0, index: 0), weights.panels, weights.n,
-                                             output + m * ldc, ldc, weights.bias(group: 0, index: 0), clamps,
-                                             epilogue.lo, epilogue.hi, $0)
-                    }
-                } else {
+                ChannelTail.withKernelTail(tail, channel0: 0) { kernelTail in
                     qc_sgemm_row_inplace(x1 - x0, weights.k, rowBase + x0 * step, step, offsets,
                                          weights.panel(group: 0, index: 0), weights.panels, weights.n, output + m * ldc,
-                                         ldc, weights.bias(group: 0, index: 0), clamps, epilogue.lo, epilogue.hi, nil)
+                                         ldc, weights.bias(group: 0, index: 0), clamps, epilogue.lo, epilogue.hi, kernelTail)
                 }
                 // Per output row: the row just stored is still in L1 (a whole sample's rows were not).
                 if let tail, !tail.appliesInKernel {

@@ -244,16 +244,10 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
                     let b = weights.panel(group: group, index: 0) + k0 &* nr
                     let bias = first ? weights.bias(group: group, index: 0) : nil
                     let clamps: Int32 = blockEpilogue.clamps ? 1 : 0
-                    if var kernelTail = blockTail?.kernelTail(channel0: channel0) {
-                        withUnsafePointer(to: &kernelTail) {
-                            qc_sgemm_matrix_rows(mEnd &- mStart, kc, matrix.base, matrix.lda, b, k &* nr, weights.panels,
-                                                 weights.n, c + mStart &* ldc, ldc, bias, clamps, blockEpilogue.lo,
-                                                 blockEpilogue.hi, $0)
-                        }
-                    } else {
+                    ChannelTail.withKernelTail(blockTail, channel0: channel0) { kernelTail in
                         qc_sgemm_matrix_rows(mEnd &- mStart, kc, matrix.base, matrix.lda, b, k &* nr, weights.panels,
                                              weights.n, c + mStart &* ldc, ldc, bias, clamps, blockEpilogue.lo,
-                                             blockEpilogue.hi, nil)
+                                             blockEpilogue.hi, kernelTail)
                     }
                     if last, let tail = storedTail {
                         tail.apply(c + mStart &* ldc, rows: mEnd &- mStart, ldc: ldc, channel0: channel0, count: weights.n)
@@ -318,14 +312,9 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
 func gemmTile(_ a: PanelA, kc: Int, weights: PackedWeights, group: Int, panel j: Int, k0: Int, first: Bool,
                               c cTile: UnsafeMutablePointer<Float>, ldc: Int, mValid: Int, epilogue: GEMMEpilogue,
                               tile: UnsafeMutablePointer<Float>, tail: ChannelTail? = nil, channel0: Int = 0) {
-    if var kernelTail = tail?.kernelTail(channel0: channel0 &+ j &* GEMMTile.nr) {
-        withUnsafePointer(to: &kernelTail) {
-            gemmTile(a, kc: kc, weights: weights, group: group, panel: j, k0: k0, first: first, c: cTile, ldc: ldc,
-                     mValid: mValid, epilogue: epilogue, tile: tile, kernelTail: $0)
-        }
-    } else {
+    ChannelTail.withKernelTail(tail, channel0: channel0 &+ j &* GEMMTile.nr) { kernelTail in
         gemmTile(a, kc: kc, weights: weights, group: group, panel: j, k0: k0, first: first, c: cTile, ldc: ldc,
-                 mValid: mValid, epilogue: epilogue, tile: tile, kernelTail: nil)
+                 mValid: mValid, epilogue: epilogue, tile: tile, kernelTail: kernelTail)
     }
 }
 

@@ -237,8 +237,6 @@ extension FastConv2D {
 /// so its first pixel in its sample is too where a sample's pixel count is; else the block may start at
 /// any phase (pixel mod 4), and there is one table per phase, the table of phase f starting at pixel f.
 final class RelativeSegmentTables: @unchecked Sendable {
-    /// Rows per table: a sample and a block.
-    let rows: Int
     let segments: Int
     private let tables: [UnsafeMutablePointer<UnsafePointer<UInt8>?>]
 
@@ -247,12 +245,12 @@ final class RelativeSegmentTables: @unchecked Sendable {
           maxEntries: Int = 1 << 18) {
         let pixels = p.outH * p.outW
         let phases = pixels % 4 == 0 ? 1 : 4
-        rows = (pixels + blockRows + 3) & ~3
+        // Rows per table: a sample and a block.
+        let rows = (pixels + blockRows + 3) & ~3
         guard rows * segments * phases <= maxEntries else { return nil }
         self.segments = segments
         let rowBytes = paddedW * p.inC, imageBytes = paddedH * rowBytes
         let stepY = p.strideH * rowBytes, stepX = p.strideW * p.inC
-        let rows = rows
         tables = (0..<phases).map { phase in
             let table = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: rows * segments)
             var pixel = OutputPixel(row: phase, height: p.outH, width: p.outW)
