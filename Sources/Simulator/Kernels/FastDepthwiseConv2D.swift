@@ -136,11 +136,16 @@ final class FastDepthwiseConv2D: IntegerLayer {
     /// row's accumulators before bias and `requantizeRows` writes them. With `imageSize > 0` the source
     /// is a per-thread image that `prepare(sample, image)` rebuilds once per sample a chunk reads; with
     /// 0 it is the sample itself.
+    ///
+    /// Consecutive rows are requantized together, `rowsPerRequant` at a time (output rows are
+    /// contiguous across samples too): a call's fixed cost (its per-block constants) is paid once per
+    /// `minimumRequantPixels` pixels rather than once per row of 7-26.
     @inline(__always)
     private func forEachRow(_ input: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>, batch: Int, threads: Int,
                             imageSize: Int, prepare: (UnsafePointer<Int32>, UnsafeMutablePointer<Int32>) -> Void,
                             sums: (UnsafePointer<Int32>, Int, UnsafeMutablePointer<Int32>) -> Void) {
-        let channels = p.outC, outW = p.outW, sampleSize = p.inH * p.inW * p.inC, accCount = Swift.max(1, outW * channels)
+        let channels = p.outC, outW = p.outW, sampleSize = p.inH * p.inW * p.inC
+        let group = rowsPerRequant, rowValues = outW * channels, accCount = Swift.max(1, group * rowValues)
         p.bias.withUnsafeBufferPointer { bias in
             let bias = bias.baseAddress!
             parallelChunks(batch * p.outH, threads: threads) { range in
@@ -149,21 +154,33 @@ final class FastDepthwiseConv2D: IntegerLayer {
                         let acc = accBytes.bindMemory(to: Int32.self, capacity: accCount)
                         let image = bytes.bindMemory(to: Int32.self, capacity: Swift.max(1, imageSize))
                         var sample = -1
-                        for row in range {
-                            let b = row / p.outH, outY = row % p.outH
-                            if imageSize > 0 && b != sample {
-                                prepare(input + b &* sampleSize, image)
-                                sample = b
+                        var first = range.lowerBound
+                        while first < range.upperBound {
+                            let rows = Swift.min(group, range.upperBound - first)
+                            for row in first..<(first + rows) {
+                                let b = row / p.outH, outY = row % p.outH
+                                if imageSize > 0 && b != sample {
+                                    prepare(input + b &* sampleSize, image)
+                                    sample = b
+                                }
+                                sums(imageSize > 0 ? UnsafePointer(image) : input + b &* sampleSize, outY,
+                                     acc + (row &- first) &* rowValues)
                             }
-                            sums(imageSize > 0 ? UnsafePointer(image) : input + b &* sampleSize, outY, acc)
-                            p.requant.requantizeRows(acc, ldc: channels, rows: outW, channels: channels, bias: bias,
-                                                     firstChannel: 0, into: out + row &* outW &* channels, outStride: channels)
+                            p.requant.requantizeRows(acc, ldc: channels, rows: rows &* outW, channels: channels, bias: bias,
+                                                     firstChannel: 0, into: out + first &* rowValues, outStride: channels)
+                            first &+= rows
                         }
                     }
                 }
             }
         }
     }
+
+    /// Pixels per `requantizeRows` call, at least: a GEMM block's worth.
+    static let minimumRequantPixels = 64
+
+    /// Output rows requantized per call: enough rows for `minimumRequantPixels` pixels.
+    private var rowsPerRequant: Int { Swift.max(1, (Self.minimumRequantPixels + p.outW - 1) / Swift.max(p.outW, 1)) }
 
     /// The padded image's rows and columns for a 3x3 dilation-1 conv with padding (the input plus the
     /// padding on each side that a tap reaches); nil for other convs, which run on the input as it is.
