@@ -669,6 +669,83 @@ int64_t qc_int8_probe_avx512(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
 }
 
 
+// ---- Two-input add in one pass (qc_add2_requant) ------------------------------------------------------
+
+void qc_add2_requant_avx512(const int32_t *x0, const int32_t *x1, ptrdiff_t n, int32_t z0, int32_t z1, int32_t left,
+        int32_t m0, int32_t s0, int32_t m1, int32_t s1, int32_t sign0, int32_t sign1, int32_t m, int32_t shift,
+        int32_t zout, int32_t lo, int32_t hi, int32_t *out, int profile) {
+    const qc_rq16 p0 = qc_rq16_prepare(_mm512_set1_epi32(m0), _mm512_set1_epi32(s0), profile);
+    const qc_rq16 p1 = qc_rq16_prepare(_mm512_set1_epi32(m1), _mm512_set1_epi32(s1), profile);
+    qc_rq16 po = qc_rq16_prepare(_mm512_set1_epi32(m), _mm512_set1_epi32(shift), profile);
+    qc_rq16_clamp_below(&po, zout, lo);
+    const int k0 = qc_rq16_kind(&p0), k1 = qc_rq16_kind(&p1), ko = qc_rq16_kind(&po);
+    // An input whose multiplier is exactly 1/2 (2^30, shift 0: the larger-scale input of TFLite's add)
+    // rescales v = (x - z) << left (wrapped to int32; even for left >= 1) to v >> 1, arithmetic, in
+    // either profile: gemmlowp's doubling high multiply (v 2^30 + nudge) / 2^31, truncated, and the
+    // single rounding floor((v 2^30 + 2^30) / 2^31) are both v / 2 for even v, and neither has a
+    // rounding divide after it (shift 0). Kind 5 below.
+    const int half0 = m0 == (1 << 30) && s0 == 0 && left >= 1, half1 = m1 == (1 << 30) && s1 == 0 && left >= 1;
+    const __m512i vz0 = _mm512_set1_epi32(z0), vz1 = _mm512_set1_epi32(z1), vz = _mm512_set1_epi32(zout);
+    const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+    const __m128i vl = _mm_cvtsi32_si128(left);
+    // Each input's term as `qc_rescale_accumulate` makes it, summed as it sums them (wrapping int32, so
+    // the order does not matter), then `qc_requant_flat`'s steps on the sum.
+#define QC_ADD2_TERM(p, x, vzi, kin)                                                                            \
+    ((kin) == 5 ? _mm512_srai_epi32(_mm512_sll_epi32(_mm512_sub_epi32(x, vzi), vl), 1)                         \
+                : qc_rq16_apply_kind(&(p), _mm512_sll_epi32(_mm512_sub_epi32(x, vzi), vl), kin))
+#define QC_ADD2_STEP(kin0, kin1, kout, load, store)                                                             \
+    {                                                                                                           \
+        __m512i v0 = QC_ADD2_TERM(p0, load(x0 + i), vz0, kin0), v1 = QC_ADD2_TERM(p1, load(x1 + i), vz1, kin1); \
+        __m512i sum = sign0 < 0 ? _mm512_sub_epi32(_mm512_setzero_si512(), v0) : v0;                            \
+        sum = sign1 < 0 ? _mm512_sub_epi32(sum, v1) : _mm512_add_epi32(sum, v1);                                \
+        store(out + i, _mm512_min_epi32(_mm512_max_epi32(qc_rq16_apply_z(&po, sum, kout, vz), vlo), vhi));       \
+    }
+#define QC_FULL_LOAD(ptr) _mm512_loadu_si512(ptr)
+#define QC_FULL_STORE(ptr, v) _mm512_storeu_si512(ptr, v)
+#define QC_PART_LOAD(ptr) _mm512_maskz_loadu_epi32(k, ptr)
+#define QC_PART_STORE(ptr, v) _mm512_mask_storeu_epi32(ptr, k, v)
+#define QC_ADD2_BODY(kin0, kin1, kout)                                                                          \
+    {                                                                                                           \
+        ptrdiff_t i = 0;                                                                                        \
+        for (; i + 16 <= n; i += 16) QC_ADD2_STEP(kin0, kin1, kout, QC_FULL_LOAD, QC_FULL_STORE)                \
+        if (i < n) {                                                                                            \
+            const __mmask16 k = qc_lanes16(n - i);                                                              \
+            QC_ADD2_STEP(kin0, kin1, kout, QC_PART_LOAD, QC_PART_STORE)                                         \
+        }                                                                                                       \
+        return;                                                                                                 \
+    }
+    // The cases real models take, one loop each: gemmlowp inputs in the merged form (kind 3) or halved,
+    // the output merged (3) or merged and clamped below (4); single rounding (0) throughout, inputs
+    // possibly halved. Any other mix runs the three kernels in blocks.
+#define QC_ADD2_OUT(kin0, kin1)                                                                                 \
+    if (ko == 4) QC_ADD2_BODY(kin0, kin1, 4)                                                                   \
+    if (ko == 3) QC_ADD2_BODY(kin0, kin1, 3)
+    const int a0 = half0 ? 5 : k0, a1 = half1 ? 5 : k1;
+    if (ko == 3 || ko == 4) {
+        if (a0 == 3 && a1 == 3) { QC_ADD2_OUT(3, 3) }
+        if (a0 == 3 && a1 == 5) { QC_ADD2_OUT(3, 5) }
+        if (a0 == 5 && a1 == 3) { QC_ADD2_OUT(5, 3) }
+        if (a0 == 5 && a1 == 5) { QC_ADD2_OUT(5, 5) }
+    }
+    if (ko == 0) {
+        if (a0 == 0 && a1 == 0) QC_ADD2_BODY(0, 0, 0)
+        if (a0 == 0 && a1 == 5) QC_ADD2_BODY(0, 5, 0)
+        if (a0 == 5 && a1 == 0) QC_ADD2_BODY(5, 0, 0)
+        if (a0 == 5 && a1 == 5) QC_ADD2_BODY(5, 5, 0)
+    }
+    qc_add2_requant_blocks(qc_kernels_for(QC_ISA_AVX512), x0, x1, n, z0, z1, left, m0, s0, m1, s1, sign0, sign1, m, shift,
+                           zout, lo, hi, out, profile);
+#undef QC_ADD2_OUT
+#undef QC_ADD2_TERM
+#undef QC_ADD2_BODY
+#undef QC_ADD2_STEP
+#undef QC_FULL_LOAD
+#undef QC_FULL_STORE
+#undef QC_PART_LOAD
+#undef QC_PART_STORE
+}
+
+
 // ---- 3x3 depthwise from an image of int16 pairs (qc_dw3x3_pairs_*) -----------------------------------
 
 /// Per input row: zeros where no input pixel is, the two edge pixels that pair one input pixel with

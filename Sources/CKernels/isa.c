@@ -18,7 +18,7 @@
      qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, qc_maxpool_row_i32_##sfx, \
      qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx, qc_offset_u8_##sfx, qc_pool_row_f32_##sfx, \
      qc_activation_f32_##sfx, qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, NULL, NULL, \
-     qc_quantize_edge_f32_##sfx, NULL}
+     qc_quantize_edge_f32_##sfx, NULL, NULL}
 
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR);
 #if QC_X86
@@ -33,7 +33,8 @@ static const qc_kernels qc_table_avx512 = {
     qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512, qc_maxpool_row_i32_avx512,
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
     qc_activation_f32_avx512, qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512,
-    qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512, qc_quantize_edge_f32_avx512, NULL};
+    qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512, qc_quantize_edge_f32_avx512, NULL,
+    qc_add2_requant_avx512};
 /// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the avx512 level's others.
 static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
@@ -44,7 +45,7 @@ static const qc_kernels qc_table_avx512vnni = {
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
     qc_activation_f32_avx512, qc_gemm_u8s8_4x8_indirect_avx512vnni,
     qc_gemm_u8s8_4x24_indirect_avx512vnni, qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512vnni,
-    qc_quantize_edge_f32_avx512, qc_gemm_u8s8_indirect_tiles_avx512vnni};
+    qc_quantize_edge_f32_avx512, qc_gemm_u8s8_indirect_tiles_avx512vnni, qc_add2_requant_avx512};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -325,6 +326,31 @@ void qc_avgpool_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, p
 
 void qc_offset_u8(const int32_t *x, ptrdiff_t n, int32_t offset, uint8_t *out) {
     qc_active_table->offset_u8(x, n, offset, out);
+}
+
+void qc_add2_requant_blocks(const qc_kernels *k, const int32_t *x0, const int32_t *x1, ptrdiff_t n, int32_t z0,
+                            int32_t z1, int32_t left, int32_t m0, int32_t s0, int32_t m1, int32_t s1, int32_t sign0,
+                            int32_t sign1, int32_t m, int32_t shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out,
+                            int profile) {
+    // Blocks that stay in L1 between the three passes.
+    enum { block = 1024 };
+    for (ptrdiff_t i = 0; i < n; i += block) {
+        const ptrdiff_t count = n - i < block ? n - i : block;
+        k->rescale_accumulate(x0 + i, count, z0, left, m0, s0, sign0, out + i, 0, profile);
+        k->rescale_accumulate(x1 + i, count, z1, left, m1, s1, sign1, out + i, 1, profile);
+        k->requant_flat(out + i, count, m, shift, zout, lo, hi, out + i, profile);
+    }
+}
+
+void qc_add2_requant(const int32_t *x0, const int32_t *x1, ptrdiff_t n, int32_t z0, int32_t z1, int32_t left,
+                     int32_t m0, int32_t s0, int32_t m1, int32_t s1, int32_t sign0, int32_t sign1, int32_t m,
+                     int32_t shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out, int profile) {
+    const qc_kernels *k = qc_active_table;
+    if (k->add2_requant) {
+        k->add2_requant(x0, x1, n, z0, z1, left, m0, s0, m1, s1, sign0, sign1, m, shift, zout, lo, hi, out, profile);
+        return;
+    }
+    qc_add2_requant_blocks(k, x0, x1, n, z0, z1, left, m0, s0, m1, s1, sign0, sign1, m, shift, zout, lo, hi, out, profile);
 }
 
 void qc_requant_rows(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels, const int32_t *bias,

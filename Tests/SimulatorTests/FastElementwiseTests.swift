@@ -1,3 +1,4 @@
+import CKernels
 import FixedPoint
 import QBin
 import XCTest
@@ -122,6 +123,43 @@ final class FastElementwiseTests: XCTestCase {
             let batch = trial % 2 == 0 ? 1 : 4
             try assertMatches(b.finished(outputs: [z]), edgyInput(&rng, batch * count, inType, zero: zin), batch: batch,
                               "element-wise trial \(trial) \(kind) of \(inputs.count) and multiply, \(inType) -> \(midType) -> \(outType) -> \(productType), shape \(shape)")
+        }
+    }
+
+    /// Two-input add / subtract (`qc_add2_requant`) at every kernel level the CPU runs: one input's multiplier
+    /// exactly 1/2 (2^30, shift 0: TFLite's larger-scale input, which the avx512 levels halve instead of
+    /// multiplying), both, or neither; left shifts 0-24 (24 wraps 8-bit inputs); ReLU clamps (the output's
+    /// clamped-below form) and full ones; both profiles; lengths with a partial last vector.
+    func testTwoInputAddMatchesReferenceAtEveryLevel() throws {
+        let before = qc_isa_active()
+        defer { _ = qc_isa_select(before) }
+        for level in 0..<Int32(QC_ISA_COUNT.rawValue) where qc_isa_cpu_supports(level) != 0 {
+            XCTAssertEqual(qc_isa_select(level), 0)
+            var rng = TestRNG(seed: 37)
+            for trial in 0..<24 {
+                let inType = [u8, s8][trial % 2], outType = [u8, s8][(trial / 2) % 2]
+                let shape = [rng.int(1...5), rng.int(1...7), [16, 3, 32, 21][trial % 4]]
+                var b = ModelBuilder()
+                let x = b.input(shape, inType, zero: rng.int32(inType.minValue...inType.maxValue))
+                let w = b.activation("w", shape, inType, zero: rng.int32(inType.minValue...inType.maxValue))
+                b.op(.requantize, [x], w, ["multiplier": [rng.int32((1 << 30)...((1 << 31) - 1))], "shift": [Int32(rng.int(-2...0))],
+                                           "clamp": [Int32(inType.minValue), Int32(inType.maxValue)]])
+                let half = trial % 4
+                let pairs: [(Int32, Int32)] = (0..<2).map { i in
+                    half == i + 1 || half == 3 ? (1 << 30, 0) : (rng.int32((1 << 30)...((1 << 31) - 1)), Int32(rng.int(-3...(-1))))
+                }
+                let zout = rng.int32(outType.minValue...outType.maxValue)
+                let relu = trial % 3 != 2
+                let y = b.activation("y", shape, outType, zero: zout)
+                b.op(trial % 5 == 4 ? .subtract : .add, [w, x], y,
+                     ["left_shift": [Int32([20, 0, 1, 24, 20, 7][trial % 6])],
+                      "input_multiplier": pairs.map(\.0), "input_shift": pairs.map(\.1),
+                      "output_multiplier": [rng.int32((1 << 30)...((1 << 31) - 1))], "output_shift": [Int32(rng.int(-21...(-14)))],
+                      "clamp": relu ? [zout, Int32(outType.maxValue)] : [Int32(outType.minValue), Int32(outType.maxValue)]])
+                let count = shape.reduce(1, *), batch = trial % 2 == 0 ? 1 : 3
+                try assertMatches(b.finished(outputs: [y]), edgyInput(&rng, batch * count, inType, zero: 0), batch: batch,
+                                  "\(String(cString: qc_isa_name(level))) add trial \(trial), halved \(half), relu \(relu)")
+            }
         }
     }
 

@@ -111,6 +111,9 @@ typedef struct qc_kernels {
     void (*gemm_u8s8_indirect_tiles)(int width, ptrdiff_t tiles, ptrdiff_t tile_entries, ptrdiff_t taps,
                                      ptrdiff_t tap_quads, const uint8_t *const *rows, ptrdiff_t row_offset,
                                      const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc, int accumulate);
+    void (*add2_requant)(const int32_t *x0, const int32_t *x1, ptrdiff_t n, int32_t z0, int32_t z1, int32_t left,
+                         int32_t m0, int32_t s0, int32_t m1, int32_t s1, int32_t sign0, int32_t sign1, int32_t m,
+                         int32_t shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out, int profile);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -221,6 +224,14 @@ void qc_requant_flat(const int32_t *x, ptrdiff_t n, int32_t m, int32_t shift, in
 /// every int32 step wrapping; `sign` is +1 or -1, `left` in 0...31.
 void qc_rescale_accumulate(const int32_t *x, ptrdiff_t n, int32_t z, int32_t left, int32_t m, int32_t shift,
                            int32_t sign, int32_t *acc, int accumulate, int profile);
+/// A two-input add / subtract whole: `qc_rescale_accumulate` of x0 (m0, s0, sign0) and of x1 (m1, s1,
+/// sign1) into `out`, then `qc_requant_flat(out, n, m, shift, zout, lo, hi, out)`, the same integers.
+/// The avx512 levels do it in one pass where the three multipliers take their merged forms (gemmlowp
+/// with right shifts of 1...31) or all take the single-rounding form; otherwise, and at the other
+/// levels, it is those three kernels over blocks of `out`.
+void qc_add2_requant(const int32_t *x0, const int32_t *x1, ptrdiff_t n, int32_t z0, int32_t z1, int32_t left,
+                     int32_t m0, int32_t s0, int32_t m1, int32_t s1, int32_t sign0, int32_t sign1, int32_t m,
+                     int32_t shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out, int profile);
 
 /// The graph input's quantization, `QTensor.quantizeEdge` bit for bit, for a type of at most 16 bits
 /// whose zero point lies inside it (`below = typeMin - zero`, `above = typeMax - zero`):
