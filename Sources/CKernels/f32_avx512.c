@@ -108,6 +108,26 @@ void qc_sgemm_6xw_indirect_avx512(int width, ptrdiff_t taps, ptrdiff_t cin, cons
     qc_sgemm_6x16_body512(2, taps * cin, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
+/// The twelve-row kernels' epilogue: the clamp, then `tail`, then the stores, as the 6x16 body.
+static inline __attribute__((always_inline)) void qc_sgemm_12x16_store512(__m512 *acc, float *c, ptrdiff_t ldc,
+                                                                          int clamps, float lo, float hi,
+                                                                          const qc_f32_tail *tail) {
+    if (clamps) {
+        const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 12; r++) acc[r] = _mm512_min_ps(_mm512_max_ps(acc[r], vlo), vhi);
+    }
+    if (tail) {
+        const int affine = tail->scale != NULL, act = tail->activation;
+        const __m512 s = affine ? _mm512_loadu_ps(tail->scale) : _mm512_setzero_ps();
+        const __m512 t = affine ? _mm512_loadu_ps(tail->shift) : _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 12; r++) acc[r] = qc_f32_tail512(acc[r], s, t, affine, act);
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 12; r++) _mm512_storeu_ps(c + r * ldc, acc[r]);
+}
+
 /// Twelve pixels of one output row read in place, A[r][k] = a[offsets[k] + r * a_step] (r < 12), against
 /// one 16-column panel: twelve ZMM accumulators, one B load per k for twelve FMAs (the 6x16 body loads
 /// B once per six), and one call's overhead per twelve pixels. Each output is the 6x16 body's FMA chain
@@ -125,20 +145,7 @@ static inline __attribute__((always_inline)) void qc_sgemm_12x16_in_place512(
 #pragma clang loop unroll(full)
         for (int r = 0; r < 12; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r * a_step]), bv, acc[r]);
     }
-    if (clamps) {
-        const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 12; r++) acc[r] = _mm512_min_ps(_mm512_max_ps(acc[r], vlo), vhi);
-    }
-    if (tail) {
-        const int affine = tail->scale != NULL, act = tail->activation;
-        const __m512 s = affine ? _mm512_loadu_ps(tail->scale) : _mm512_setzero_ps();
-        const __m512 t = affine ? _mm512_loadu_ps(tail->shift) : _mm512_setzero_ps();
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 12; r++) acc[r] = qc_f32_tail512(acc[r], s, t, affine, act);
-    }
-#pragma clang loop unroll(full)
-    for (int r = 0; r < 12; r++) _mm512_storeu_ps(c + r * ldc, acc[r]);
+    qc_sgemm_12x16_store512(acc, c, ldc, clamps, lo, hi, tail);
 }
 
 void qc_sgemm_row_inplace_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff_t a_step,
@@ -179,6 +186,67 @@ void qc_sgemm_matrix_rows_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, 
         }
         qc_sgemm_panel_matrix(qc_sgemm_6xw_indirect_avx512, count - x, kc, a + x * lda, lda, bj, valid,
                               c + x * ldc + 16 * j, ldc, biasj, clamps, lo, hi, tj);
+    }
+}
+
+/// Twelve output pixels of a convolution, each read from its own patch origin, against one 16-column
+/// panel: A[r][t * cin + i] = origins[r][offsets[t * cin] + i]. The twelve pointers of a tap are formed
+/// once per tap, then one B load feeds twelve FMAs per channel. The pixels may straddle output rows
+/// and samples (relu_logits_k2's 11-pixel rows split half of its 6-pixel panels, which went through
+/// the 6-row indirect kernel with a row table built in Swift). Each output is the 6x16 body's FMA
+/// chain in the same k order, then the same clamp and tail, so the same floats.
+static inline __attribute__((always_inline)) void qc_sgemm_12x16_patches512(
+    ptrdiff_t taps, ptrdiff_t cin, const float *const *origins, const ptrdiff_t *offsets, const float *b, float *c,
+    ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
+    __m512 acc[12];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 12; r++) acc[r] = bias ? _mm512_loadu_ps(bias) : _mm512_loadu_ps(c + r * ldc);
+    for (ptrdiff_t t = 0; t < taps; t++) {
+        const ptrdiff_t o = offsets[t * cin];
+        const float *p[12];
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 12; r++) p[r] = origins[r] + o;
+        const float *bt = b + 16 * t * cin;
+        for (ptrdiff_t i = 0; i < cin; i++) {
+            const __m512 bv = _mm512_loadu_ps(bt + 16 * i);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < 12; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r][i]), bv, acc[r]);
+        }
+    }
+    qc_sgemm_12x16_store512(acc, c, ldc, clamps, lo, hi, tail);
+}
+
+/// Rows outer, panels inner: a 12-row block's patches stay in L1 across the panels (B, at most a few
+/// panels of one K block, stays there too). Panels with fewer than 16 real columns, and the last
+/// rows, run the 6-row indirect kernels.
+void qc_sgemm_patch_rows_avx512(ptrdiff_t count, ptrdiff_t kc, ptrdiff_t cin, const float *const *origins,
+                                const ptrdiff_t *offsets, const float *b, ptrdiff_t b_stride, ptrdiff_t panels,
+                                ptrdiff_t n, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                                const qc_f32_tail *tail) {
+    const ptrdiff_t taps = kc / cin;
+    ptrdiff_t x = 0;
+    for (; x + 12 <= count; x += 12) {
+        for (ptrdiff_t j = 0; j < panels; j++) {
+            const ptrdiff_t valid = n - 16 * j < 16 ? n - 16 * j : 16;
+            const float *bj = b + j * b_stride, *biasj = bias ? bias + 16 * j : NULL;
+            qc_f32_tail moved;
+            const qc_f32_tail *tj = qc_f32_tail_panel(tail, j, &moved);
+            if (valid == 16) {
+                qc_sgemm_12x16_patches512(taps, cin, origins + x, offsets, bj, c + x * ldc + 16 * j, ldc, biasj, clamps,
+                                          lo, hi, tj);
+            } else {
+                qc_sgemm_panel_patches(qc_sgemm_6xw_indirect_avx512, 12, kc, cin, origins + x, offsets, bj, valid,
+                                       c + x * ldc + 16 * j, ldc, biasj, clamps, lo, hi, tj);
+            }
+        }
+    }
+    if (x == count) return;
+    for (ptrdiff_t j = 0; j < panels; j++) {
+        const ptrdiff_t valid = n - 16 * j < 16 ? n - 16 * j : 16;
+        qc_f32_tail moved;
+        qc_sgemm_panel_patches(qc_sgemm_6xw_indirect_avx512, count - x, kc, cin, origins + x, offsets, b + j * b_stride,
+                               valid, c + x * ldc + 16 * j, ldc, bias ? bias + 16 * j : NULL, clamps, lo, hi,
+                               qc_f32_tail_panel(tail, j, &moved));
     }
 }
 

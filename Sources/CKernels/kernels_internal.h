@@ -76,6 +76,43 @@ static inline void qc_sgemm_panel_matrix(qc_sgemm_indirect_fn kernel, ptrdiff_t 
     }
 }
 
+/// Rows `0 ..< count` of a convolution read from per-row patch origins (`qc_sgemm_patch_rows`) against
+/// one 16-column B panel with `valid` real columns: six rows per call of `kernel` through the row table
+/// `origins[r] + offsets[t * cin]` (rows past `count` read the group's first origin, so no origin past
+/// `count` is read), in place where the call covers exactly the valid part of C, else on a 6x16 copy
+/// with the valid part written back, as `gemmTile` does.
+static inline void qc_sgemm_panel_patches(qc_sgemm_indirect_fn kernel, ptrdiff_t count, ptrdiff_t kc, ptrdiff_t cin,
+                                          const float *const *origins, const ptrdiff_t *offsets, const float *b,
+                                          ptrdiff_t valid, float *c, ptrdiff_t ldc, const float *bias, int clamps,
+                                          float lo, float hi, const qc_f32_tail *tail) {
+    const int width = valid > 8 ? 16 : (valid > 4 ? 8 : 4);
+    const ptrdiff_t taps = kc / cin;
+    const float *table[6 * QC_PATCH_MAX_TAPS];
+    for (ptrdiff_t x = 0; x < count; x += 6) {
+        const ptrdiff_t rows = count - x < 6 ? count - x : 6;
+        for (ptrdiff_t t = 0; t < taps; t++) {
+            for (ptrdiff_t r = 0; r < 6; r++) table[6 * t + r] = origins[x + (r < rows ? r : 0)] + offsets[t * cin];
+        }
+        float *cx = c + x * ldc;
+        if (rows == 6 && valid == width) {
+            kernel(width, taps, cin, table, b, cx, ldc, bias, clamps, lo, hi, tail);
+            continue;
+        }
+        float tile[6 * 16];
+        if (!bias) {
+            for (ptrdiff_t r = 0; r < rows; r++) memcpy(tile + 16 * r, cx + r * ldc, (size_t)valid * sizeof(float));
+        }
+        kernel(width, taps, cin, table, b, tile, 16, bias, clamps, lo, hi, tail);
+        for (ptrdiff_t r = 0; r < rows; r++) memcpy(cx + r * ldc, tile + 16 * r, (size_t)valid * sizeof(float));
+    }
+}
+
+/// `qc_sgemm_patch_rows` at the avx512 levels (f32_avx512.c).
+void qc_sgemm_patch_rows_avx512(ptrdiff_t count, ptrdiff_t kc, ptrdiff_t cin, const float *const *origins,
+                                const ptrdiff_t *offsets, const float *b, ptrdiff_t b_stride, ptrdiff_t panels,
+                                ptrdiff_t n, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                                const qc_f32_tail *tail);
+
 /// `qc_sgemm_matrix_rows` at the avx512 levels (f32_avx512.c).
 void qc_sgemm_matrix_rows_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff_t lda, const float *b,
                                  ptrdiff_t b_stride, ptrdiff_t panels, ptrdiff_t n, float *c, ptrdiff_t ldc,

@@ -328,6 +328,22 @@ void qc_sgemm_matrix_rows(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff
                           ptrdiff_t b_stride, ptrdiff_t panels, ptrdiff_t n, float *c, ptrdiff_t ldc, const float *bias,
                           int clamps, float lo, float hi, const qc_f32_tail *tail);
 
+/// Most taps per call of `qc_sgemm_patch_rows` (its 6-row groups build a row table of 6 per tap on the stack).
+#define QC_PATCH_MAX_TAPS 64
+
+/// Rows m < `count` of a convolution's K block whose patches lie inside the image, each read from its
+/// own origin, every B panel: with k = t * cin + i (t < kc / cin <= QC_PATCH_MAX_TAPS, kc a multiple of
+/// `cin`), A[m][k] = origins[m][offsets[t * cin] + i], C row m at c + m * ldc; `b` the K block of panel 0,
+/// panel j `b_stride` floats further (its bias at bias + 16 j; NULL: C is the start), `n` real columns
+/// in all; `tail`'s scale and shift start at column 0. Any rows: across output rows and samples. The
+/// same floats as the active level's `qc_sgemm_6xw_indirect` per 6 rows and panel through the row table
+/// `origins[r] + offsets[t * cin]` (the avx512 levels run 12 rows per call where a panel has 16 real
+/// columns, each output the same FMA chain). No origin past `count` is read.
+void qc_sgemm_patch_rows(ptrdiff_t count, ptrdiff_t kc, ptrdiff_t cin, const float *const *origins,
+                         const ptrdiff_t *offsets, const float *b, ptrdiff_t b_stride, ptrdiff_t panels, ptrdiff_t n,
+                         float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+                         const qc_f32_tail *tail);
+
 /// The indirect form (XNNPACK's IGEMM) for convolutions: A is not packed but read through a table of
 /// row pointers, `rows[6 t + r]` pointing at the `cin` input channels that output pixel r reads through
 /// tap t (or at `cin` zeros for a tap in the padding). With k = t * cin + i:

@@ -1,3 +1,4 @@
+import CKernels
 import QCore
 
 /// How a stride-1 convolution that is neither a stem (`PaddedImagePlan`) nor a 1x1 matrix reads A: from an
@@ -104,6 +105,23 @@ struct PaddedPatchSource: GEMMPanelSource {
             if r &+ 1 < rows { pixel.advance() }
         }
         return .indirect(UnsafePointer(table), cin: groupChannels, zeros: first)
+    }
+
+    /// Every row's origin: a block of rows in one `qc_sgemm_patch_rows` call, whether its pixels share
+    /// an output row or not (relu_logits_k2's 11-pixel rows split half of the 6-pixel panels, each
+    /// then one Swift call and a row table of six pointers per tap).
+    @inline(__always)
+    func patchRows(m0: Int, count: Int, k0: Int, kc: Int, group: Int,
+                   origins: UnsafeMutablePointer<UnsafePointer<Float>?>) -> (offsets: UnsafePointer<Int>, cin: Int)? {
+        // Whole taps only (the kernel's blocking guarantees it), as the indirect form.
+        guard groupChannels >= GEMMTile.indirectMinChannels, k0 % groupChannels == 0, kc % groupChannels == 0,
+              kc / groupChannels <= Int(QC_PATCH_MAX_TAPS) else { return nil }
+        var pixel = OutputPixel(row: m0, height: outH, width: outW)
+        for r in 0..<count {
+            origins[r] = origin(pixel, group: group)
+            pixel.advance()
+        }
+        return (offsets + k0, groupChannels)
     }
 
     @inline(__always)

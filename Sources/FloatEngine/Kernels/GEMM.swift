@@ -35,6 +35,9 @@ enum GEMMTile {
     /// kernel) rather than in place or packed: with fewer, the six row pointers loaded per tap cost more
     /// than the copies they save (keras2_cnn's 1-channel stem ran 17 % slower through the table).
     static let indirectMinChannels = 8
+    /// Whether a source with per-row patch origins (`GEMMPanelSource.patchRows`) runs each M and K
+    /// block in one `qc_sgemm_patch_rows` call. Tests set it to false to run the 6-row panels.
+    nonisolated(unsafe) static var readsPatchRows = true
 }
 
 /// How the K dimension is cut into blocks, and the rows of A packed per block.
@@ -55,9 +58,10 @@ struct GEMMBlocking {
         mc = min(panels, 512) * GEMMTile.mr
     }
 
-    /// Floats of per-worker scratch: one packed A block, one 6x16 edge tile, and the indirect
-    /// kernel's row table (6 pointers per tap of a K block, two floats' room each).
-    var scratchCount: Int { mc * kc + GEMMTile.mr * GEMMTile.nr + 2 * GEMMTile.mr * indirectTaps }
+    /// Floats of per-worker scratch: one packed A block, one 6x16 edge tile, the indirect
+    /// kernel's row table (6 pointers per tap of a K block, two floats' room each), and one patch
+    /// origin per row of an M block (`GEMMPanelSource.patchRows`).
+    var scratchCount: Int { mc * kc + GEMMTile.mr * GEMMTile.nr + 2 * GEMMTile.mr * indirectTaps + 2 * mc }
 
     /// Taps in one K block: the rows of the indirect kernel's table.
     var indirectTaps: Int { (kc + granule - 1) / granule }
@@ -189,6 +193,13 @@ protocol GEMMPanelSource {
 
     /// Where A is a plain matrix, `A[m0 + r][k0 + k] = base[r * lda + k]`, for `qc_sgemm_matrix_rows`; nil otherwise.
     func matrixBlock(m0: Int, k0: Int, group: Int) -> (base: UnsafePointer<Float>, lda: Int)?
+
+    /// Where every row's patch lies inside an image and is read from its own origin, for
+    /// `qc_sgemm_patch_rows`: writes the origins of rows `m0 ..< m0 + count` to `origins` and returns
+    /// `offsets` (from column `k0`) and `cin`, so that `A[m0 + r][k0 + t * cin + i] =
+    /// origins[r][offsets[t * cin] + i]` for the whole taps of columns `k0 ..< k0 + kc`; nil otherwise.
+    func patchRows(m0: Int, count: Int, k0: Int, kc: Int, group: Int,
+                   origins: UnsafeMutablePointer<UnsafePointer<Float>?>) -> (offsets: UnsafePointer<Int>, cin: Int)?
 }
 
 extension GEMMPanelSource {
@@ -203,6 +214,10 @@ extension GEMMPanelSource {
 
     @inline(__always)
     func matrixBlock(m0: Int, k0: Int, group: Int) -> (base: UnsafePointer<Float>, lda: Int)? { nil }
+
+    @inline(__always)
+    func patchRows(m0: Int, count: Int, k0: Int, kc: Int, group: Int,
+                   origins: UnsafeMutablePointer<UnsafePointer<Float>?>) -> (offsets: UnsafePointer<Int>, cin: Int)? { nil }
 }
 
 /// Computes rows `rows` of `C = epilogue(A * B[group] + bias)` on the calling thread. `c` points at
@@ -220,6 +235,9 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
     let aBlock = scratch, tile = scratch + blocking.mc &* blocking.kc
     let table = UnsafeMutableRawPointer(tile + mr &* nr).bindMemory(to: UnsafePointer<Float>?.self,
                                                                      capacity: mr &* blocking.indirectTaps)
+    let tableFloats: Int = 2 &* mr &* blocking.indirectTaps
+    let origins = UnsafeMutableRawPointer(tile + (mr &* nr &+ tableFloats))
+        .bindMemory(to: UnsafePointer<Float>?.self, capacity: blocking.mc)
     let kernelTail = tail?.appliesInKernel == true ? tail : nil
     let storedTail = kernelTail == nil ? tail : nil
     let channel0 = group &* weights.n
@@ -248,6 +266,24 @@ func gemmRows<Source: GEMMPanelSource>(_ source: Source, rows: Range<Int>, weigh
                         qc_sgemm_matrix_rows(mEnd &- mStart, kc, matrix.base, matrix.lda, b, k &* nr, weights.panels,
                                              weights.n, c + mStart &* ldc, ldc, bias, clamps, blockEpilogue.lo,
                                              blockEpilogue.hi, kernelTail)
+                    }
+                    if last, let tail = storedTail {
+                        tail.apply(c + mStart &* ldc, rows: mEnd &- mStart, ldc: ldc, channel0: channel0, count: weights.n)
+                    }
+                    continue
+                }
+                // Patches inside an image: the whole block in one C call (12 rows per micro-kernel
+                // call at avx512, across output rows and samples).
+                if GEMMTile.readsPatchRows,
+                   let patches = source.patchRows(m0: mStart, count: mEnd &- mStart, k0: k0, kc: kc, group: group,
+                                                  origins: origins) {
+                    let b = weights.panel(group: group, index: 0) + k0 &* nr
+                    let bias = first ? weights.bias(group: group, index: 0) : nil
+                    let clamps: Int32 = blockEpilogue.clamps ? 1 : 0
+                    ChannelTail.withKernelTail(blockTail, channel0: channel0) { kernelTail in
+                        qc_sgemm_patch_rows(mEnd &- mStart, kc, patches.cin, origins, patches.offsets, b, k &* nr,
+                                            weights.panels, weights.n, c + mStart &* ldc, ldc, bias, clamps,
+                                            blockEpilogue.lo, blockEpilogue.hi, kernelTail)
                     }
                     if last, let tail = storedTail {
                         tail.apply(c + mStart &* ldc, rows: mEnd &- mStart, ldc: ldc, channel0: channel0, count: weights.n)

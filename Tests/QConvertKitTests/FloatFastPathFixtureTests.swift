@@ -1,0 +1,87 @@
+@testable import FloatEngine
+import QCTestSupport
+import QConvertKit
+import QCore
+import XCTest
+
+/// The float engine's fast paths on a real fixture's layers and activations, at every kernel level
+/// this CPU runs: each against the scalar reference (`FloatReference`) within a tolerance, and bit
+/// for bit against the form it replaced.
+final class FloatFastPathFixtureTests: XCTestCase {
+    /// Per element, relative to `max(1, |reference|)`, before scaling by sqrt(K): float32 sums of K
+    /// products in another order than the Double reference drift by a few ulps per term as a random
+    /// walk (the kernel tests' `kernelRelativeTolerance`); a wrong tap, pixel or channel is off by ~0.1.
+    static let relativeTolerance: Float = 1e-5
+
+    /// The activations that node `name` of `fixture` reads: its input node's output on the first
+    /// `batch` test images (an observed run), with the node.
+    private func nodeInput(_ fixture: String, node name: String, batch: Int) throws -> (node: Node, input: [Float], shape: [Int]) {
+        let model = try ModelLoader.load(path: Fixtures.path(fixture, "model.h5"))
+        let graph = model.graph
+        let index = try XCTUnwrap(graph.nodes.firstIndex { $0.name == name }, "\(fixture) has no node \(name)")
+        let source = graph.nodes[index].inputs[0]
+        let data = try FixtureData(fixture)
+        let perSample = data.inputs.count / data.count
+        let executor = try FloatExecutor(graph: graph, maxBatch: batch)
+        var captured: [Float] = []
+        let images = Array(data.inputs.prefix(batch * perSample))
+        _ = images.withUnsafeBufferPointer {
+            executor.run(input: $0, batch: batch, observe: { i, output in if i == source { captured = Array(output) } })
+        }
+        return (graph.nodes[index], captured, graph.nodes[source].shape)
+    }
+
+    /// relu_logits_k2's conv2 (13x13x16 -> 11x11x32, 3x3 valid, relu) reads its patches from the
+    /// input in place: `qc_sgemm_patch_rows` runs each block of rows in one call, 12 pixels per
+    /// micro-kernel call at avx512 across its 11-pixel output rows and across samples. Against
+    /// `FloatReference.conv2D`, and bit for bit against the 6-row panels (in place within a row,
+    /// through the indirect kernel across rows), on 37 samples, 1 and 2 threads.
+    func testStraddlingConvPatchRowsMatchTheReference() throws {
+        let batch = 37
+        let (node, input, shape) = try nodeInput("zoo/relu_logits_k2", node: "conv2", batch: batch)
+        guard case .conv2D(let conv) = node.op else { return XCTFail("conv2 is \(node.op)") }
+        let kernel = Conv2DKernel(conv, inputShape: shape)
+        XCTAssertNotNil(kernel.paddedPatches)
+        XCTAssertTrue(kernel.readsPaddedPatches(batch: batch))
+        let expected = FloatReference.conv2D(conv, input: input, inputShape: shape, batch: batch)
+        let k = conv.weights.shape[0] * conv.weights.shape[1] * conv.weights.shape[2]
+        let before = KernelISA.active
+        let savedThreads = Parallel.threadCount, savedWork = GEMMTile.minParallelWork
+        defer {
+            try? KernelISA.select(before)
+            Parallel.threadCount = savedThreads; GEMMTile.minParallelWork = savedWork
+            GEMMTile.readsPatchRows = true
+        }
+        GEMMTile.minParallelWork = 0
+        for level in KernelISA.available {
+            try KernelISA.select(level)
+            for threads in [1, 2] {
+                Parallel.threadCount = threads
+                GEMMTile.readsPatchRows = true
+                let rows = run(kernel, input: input, batch: batch, count: expected.count)
+                GEMMTile.readsPatchRows = false
+                let panels = run(kernel, input: input, batch: batch, count: expected.count)
+                let scale = Self.relativeTolerance * Float(k).squareRoot()
+                let worst = rows.indices.first { !(abs(rows[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
+                XCTAssertNil(worst, "\(level), \(threads) threads: element \(worst ?? -1): "
+                             + "\(worst.map { "\(rows[$0]) vs reference \(expected[$0])" } ?? "")")
+                let mismatches = zip(rows, panels).filter { $0.bitPattern != $1.bitPattern }.count
+                XCTAssertEqual(mismatches, 0, "\(level), \(threads) threads: patch rows vs 6-row panels")
+            }
+        }
+    }
+
+    private func run(_ kernel: Conv2DKernel, input: [Float], batch: Int, count: Int) -> [Float] {
+        // NaN-filled, so an element the kernel forgets to write fails.
+        var output = [Float](repeating: .nan, count: count)
+        var scratch: [Float] = [0]
+        input.withUnsafeBufferPointer { i in
+            output.withUnsafeMutableBufferPointer { o in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    kernel.run(input: i.baseAddress!, output: o.baseAddress!, batch: batch, workspace: s.baseAddress!)
+                }
+            }
+        }
+        return output
+    }
+}
