@@ -309,7 +309,7 @@ final class FloatISALevelTests: XCTestCase {
     /// `qc_sgemm_row_inplace` (one output row read in place, every 6-pixel group and B panel in one
     /// call; 12 pixels per call at avx512 where a panel has 16 real columns) at every level equals bit
     /// for bit `gemmTile` per 6 pixels and panel, the form it replaced: row lengths around 6 and 12,
-    /// 4 to 40 columns (narrow and edge panels), bias or C start, clamp, tail.
+    /// 4 to 40 columns (narrow and edge panels), bias or C start, clamp, tail; nothing past the row is written.
     func testRowInPlaceEqualsTheTileLoop() {
         var values = SeededValues(seed: 149)
         forEachLevel { name in
@@ -321,7 +321,8 @@ final class FloatISALevelTests: XCTestCase {
                 let affine = ChannelAffineLayer(scale: values.array(n, scale: 4), shift: values.array(n), inputShape: [n])
                 let ldc = n + 3
                 for count in [1, 5, 6, 7, 12, 13, 24, 26, 30] {
-                    let start = values.array(count * ldc, scale: 2)
+                    // Twelve rows past the row as a guard: neither form may write them.
+                    let start = values.array((count + 12) * ldc, scale: 2)
                     for (first, clamps, tail) in [(true, false, nil), (false, true, nil), (true, false, ChannelTail(affine: affine, activation: .relu)),
                                                   (true, true, ChannelTail(affine: nil, activation: .relu6))] as [(Bool, Bool, ChannelTail?)] {
                         let epilogue = clamps ? GEMMEpilogue(clamps: true, lo: -0.25, hi: 0.75) : GEMMEpilogue.none
