@@ -71,15 +71,56 @@ final class FloatFastPathFixtureTests: XCTestCase {
         }
     }
 
+    /// sepconv_wide's 3x3 depthwise convs (14x14x16 at stride 1, 14x14x32 at stride 2, both padded)
+    /// on their real inputs: at avx512 four interior pixels run at once, four interleaved chains, each
+    /// in one pixel's order. Against `FloatReference.depthwiseConv2D` at every level, and bit for bit
+    /// between the levels (each pixel's chain is the same FMAs in the same order at avx2 and avx512).
+    func testDepthwiseInteriorBlocksMatchTheReference() throws {
+        let batch = 11
+        let before = KernelISA.active
+        let savedThreads = Parallel.threadCount
+        defer { try? KernelISA.select(before); Parallel.threadCount = savedThreads }
+        Parallel.threadCount = 1
+        for name in ["sep1/depthwise", "sep2/depthwise"] {
+            let (node, input, shape) = try nodeInput("zoo/sepconv_wide", node: name, batch: batch)
+            guard case .depthwiseConv2D(let conv) = node.op else { return XCTFail("\(name) is \(node.op)") }
+            let kernel = DepthwiseConv2DKernel(conv, inputShape: shape)
+            let expected = FloatReference.depthwiseConv2D(conv, input: input, inputShape: shape, batch: batch)
+            let k = conv.geometry.kernelH * conv.geometry.kernelW
+            var outputs: [String: [Float]] = [:]
+            for level in KernelISA.available {
+                try KernelISA.select(level)
+                let actual = run(count: expected.count, input: input) {
+                    kernel.run(input: $0, output: $1, batch: batch, workspace: $2)
+                }
+                let scale = Self.relativeTolerance * Float(k).squareRoot()
+                let worst = actual.indices.first { !(abs(actual[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
+                XCTAssertNil(worst, "\(name), \(level): element \(worst ?? -1): "
+                             + "\(worst.map { "\(actual[$0]) vs reference \(expected[$0])" } ?? "")")
+                outputs[level] = actual
+            }
+            if let avx2 = outputs["avx2"] {
+                for level in ["avx512", "avx512vnni"] {
+                    guard let wide = outputs[level] else { continue }
+                    let mismatches = zip(avx2, wide).filter { $0.bitPattern != $1.bitPattern }.count
+                    XCTAssertEqual(mismatches, 0, "\(name): \(level) vs avx2")
+                }
+            }
+        }
+    }
+
     private func run(_ kernel: Conv2DKernel, input: [Float], batch: Int, count: Int) -> [Float] {
-        // NaN-filled, so an element the kernel forgets to write fails.
+        run(count: count, input: input) { kernel.run(input: $0, output: $1, batch: batch, workspace: $2) }
+    }
+
+    /// `body(input, output, workspace)` on a NaN-filled output, so an element a kernel forgets to write fails.
+    private func run(count: Int, input: [Float],
+                     _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
         var output = [Float](repeating: .nan, count: count)
         var scratch: [Float] = [0]
         input.withUnsafeBufferPointer { i in
             output.withUnsafeMutableBufferPointer { o in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    kernel.run(input: i.baseAddress!, output: o.baseAddress!, batch: batch, workspace: s.baseAddress!)
-                }
+                scratch.withUnsafeMutableBufferPointer { s in body(i.baseAddress!, o.baseAddress!, s.baseAddress!) }
             }
         }
         return output
