@@ -108,44 +108,68 @@ void qc_sgemm_6xw_indirect_avx512(int width, ptrdiff_t taps, ptrdiff_t cin, cons
     qc_sgemm_6x16_body512(2, taps * cin, NULL, 0, NULL, rows, cin, b, c, ldc, bias, clamps, lo, hi, tail);
 }
 
-/// The twelve-row kernels' epilogue: the clamp, then `tail`, then the stores, as the 6x16 body.
-static inline __attribute__((always_inline)) void qc_sgemm_12x16_store512(__m512 *acc, float *c, ptrdiff_t ldc,
-                                                                          int clamps, float lo, float hi,
-                                                                          const qc_f32_tail *tail) {
+/// The many-row kernels' epilogue on `rows` accumulators (a constant after inlining): the clamp, then
+/// `tail`, then the stores, as the 6x16 body.
+static inline __attribute__((always_inline)) void qc_sgemm_rx16_store512(const int rows, __m512 *acc, float *c,
+                                                                         ptrdiff_t ldc, int clamps, float lo, float hi,
+                                                                         const qc_f32_tail *tail) {
     if (clamps) {
         const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
 #pragma clang loop unroll(full)
-        for (int r = 0; r < 12; r++) acc[r] = _mm512_min_ps(_mm512_max_ps(acc[r], vlo), vhi);
+        for (int r = 0; r < rows; r++) acc[r] = _mm512_min_ps(_mm512_max_ps(acc[r], vlo), vhi);
     }
     if (tail) {
         const int affine = tail->scale != NULL, act = tail->activation;
         const __m512 s = affine ? _mm512_loadu_ps(tail->scale) : _mm512_setzero_ps();
         const __m512 t = affine ? _mm512_loadu_ps(tail->shift) : _mm512_setzero_ps();
 #pragma clang loop unroll(full)
-        for (int r = 0; r < 12; r++) acc[r] = qc_f32_tail512(acc[r], s, t, affine, act);
+        for (int r = 0; r < rows; r++) acc[r] = qc_f32_tail512(acc[r], s, t, affine, act);
     }
 #pragma clang loop unroll(full)
-    for (int r = 0; r < 12; r++) _mm512_storeu_ps(c + r * ldc, acc[r]);
+    for (int r = 0; r < rows; r++) _mm512_storeu_ps(c + r * ldc, acc[r]);
 }
 
-/// Twelve pixels of one output row read in place, A[r][k] = a[offsets[k] + r * a_step] (r < 12), against
-/// one 16-column panel: twelve ZMM accumulators, one B load per k for twelve FMAs (the 6x16 body loads
-/// B once per six), and one call's overhead per twelve pixels. Each output is the 6x16 body's FMA chain
-/// in the same order, then the same clamp and tail, so the same floats.
-/// With `offsets` NULL, A is a matrix: A[r][k] = a[r * a_step + k].
-static inline __attribute__((always_inline)) void qc_sgemm_12x16_in_place512(
-    ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *b, float *c, ptrdiff_t ldc,
-    const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
-    __m512 acc[12];
+/// `rows` pixels (at most 14, a constant after inlining) of one output row read in place,
+/// A[r][k] = a[offsets[k] + r * a_step], against one 16-column panel: one ZMM accumulator per pixel,
+/// one B load per k for `rows` FMAs (the 6x16 body loads B once per six), and one call's overhead per
+/// block. Each output is the 6x16 body's FMA chain in the same order, then the same clamp and tail, so
+/// the same floats. With `offsets` NULL, A is a matrix: A[r][k] = a[r * a_step + k].
+static inline __attribute__((always_inline)) void qc_sgemm_rx16_in_place512(
+    const int rows, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *offsets, const float *b, float *c,
+    ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
+    __m512 acc[14];
 #pragma clang loop unroll(full)
-    for (int r = 0; r < 12; r++) acc[r] = bias ? _mm512_loadu_ps(bias) : _mm512_loadu_ps(c + r * ldc);
+    for (int r = 0; r < rows; r++) acc[r] = bias ? _mm512_loadu_ps(bias) : _mm512_loadu_ps(c + r * ldc);
     for (ptrdiff_t k = 0; k < kc; k++) {
         const float *p = offsets ? a + offsets[k] : a + k;
         const __m512 bv = _mm512_loadu_ps(b + 16 * k);
 #pragma clang loop unroll(full)
-        for (int r = 0; r < 12; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r * a_step]), bv, acc[r]);
+        for (int r = 0; r < rows; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r * a_step]), bv, acc[r]);
     }
-    qc_sgemm_12x16_store512(acc, c, ldc, clamps, lo, hi, tail);
+    qc_sgemm_rx16_store512(rows, acc, c, ldc, clamps, lo, hi, tail);
+}
+
+/// Pixels `0 ..< count` of one output row against one 16-column panel in blocks of at most 14, as even
+/// as they come (a 26-pixel row as 13 + 13): no pixel runs through the 6-row edge tile, which for
+/// relu_logits_k2's stem (26-pixel rows as 12 + 12 + 2) computed six rows of FMAs and copied its tile
+/// for the last two pixels.
+static void qc_sgemm_row_blocks512(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff_t a_step,
+                                   const ptrdiff_t *offsets, const float *b, float *c, ptrdiff_t ldc, const float *bias,
+                                   int clamps, float lo, float hi, const qc_f32_tail *tail) {
+    const ptrdiff_t blocks = (count + 13) / 14;
+    ptrdiff_t x = 0;
+    for (ptrdiff_t block = 0; block < blocks; block++) {
+        const ptrdiff_t rows = (count - x) / (blocks - block);
+        const float *ax = a + x * a_step;
+        float *cx = c + x * ldc;
+        switch (rows) {
+#define QC_ROWS(r) case r: qc_sgemm_rx16_in_place512(r, kc, ax, a_step, offsets, b, cx, ldc, bias, clamps, lo, hi, tail); break;
+            QC_ROWS(1) QC_ROWS(2) QC_ROWS(3) QC_ROWS(4) QC_ROWS(5) QC_ROWS(6) QC_ROWS(7)
+            QC_ROWS(8) QC_ROWS(9) QC_ROWS(10) QC_ROWS(11) QC_ROWS(12) QC_ROWS(13) QC_ROWS(14)
+#undef QC_ROWS
+        }
+        x += rows;
+    }
 }
 
 void qc_sgemm_row_inplace_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff_t a_step,
@@ -157,15 +181,12 @@ void qc_sgemm_row_inplace_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, 
         const float *bj = b + 16 * j * kc, *biasj = bias ? bias + 16 * j : NULL;
         qc_f32_tail moved;
         const qc_f32_tail *tj = qc_f32_tail_panel(tail, j, &moved);
-        ptrdiff_t x = 0;
         if (valid == 16) {
-            for (; x + 12 <= count; x += 12) {
-                qc_sgemm_12x16_in_place512(kc, a + x * a_step, a_step, a_offsets, bj, c + x * ldc + 16 * j, ldc, biasj,
-                                           clamps, lo, hi, tj);
-            }
+            qc_sgemm_row_blocks512(count, kc, a, a_step, a_offsets, bj, c + 16 * j, ldc, biasj, clamps, lo, hi, tj);
+            continue;
         }
-        qc_sgemm_panel_row(qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, count - x, kc, a + x * a_step,
-                           a_step, a_offsets, bj, valid, c + x * ldc + 16 * j, ldc, biasj, clamps, lo, hi, tj);
+        qc_sgemm_panel_row(qc_sgemm_6x16_avx512, qc_sgemm_6x8_avx2, qc_sgemm_6x4_avx2, count, kc, a, a_step, a_offsets,
+                           bj, valid, c + 16 * j, ldc, biasj, clamps, lo, hi, tj);
     }
 }
 
@@ -180,8 +201,8 @@ void qc_sgemm_matrix_rows_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, 
         ptrdiff_t x = 0;
         if (valid == 16) {
             for (; x + 12 <= count; x += 12) {
-                qc_sgemm_12x16_in_place512(kc, a + x * lda, lda, NULL, bj, c + x * ldc + 16 * j, ldc, biasj, clamps,
-                                           lo, hi, tj);
+                qc_sgemm_rx16_in_place512(12, kc, a + x * lda, lda, NULL, bj, c + x * ldc + 16 * j, ldc, biasj, clamps,
+                                          lo, hi, tj);
             }
         }
         qc_sgemm_panel_matrix(qc_sgemm_6xw_indirect_avx512, count - x, kc, a + x * lda, lda, bj, valid,
@@ -213,7 +234,7 @@ static inline __attribute__((always_inline)) void qc_sgemm_12x16_patches512(
             for (int r = 0; r < 12; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r][i]), bv, acc[r]);
         }
     }
-    qc_sgemm_12x16_store512(acc, c, ldc, clamps, lo, hi, tail);
+    qc_sgemm_rx16_store512(12, acc, c, ldc, clamps, lo, hi, tail);
 }
 
 /// Rows outer, panels inner: a 12-row block's patches stay in L1 across the panels (B, at most a few

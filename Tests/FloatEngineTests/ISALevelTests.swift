@@ -307,8 +307,9 @@ final class FloatISALevelTests: XCTestCase {
     }
 
     /// `qc_sgemm_row_inplace` (one output row read in place, every 6-pixel group and B panel in one
-    /// call; 12 pixels per call at avx512 where a panel has 16 real columns) at every level equals bit
-    /// for bit `gemmTile` per 6 pixels and panel, the form it replaced: row lengths around 6 and 12,
+    /// call; blocks of up to 14 pixels per call at avx512 where a panel has 16 real columns) at every
+    /// level equals bit for bit `gemmTile` per 6 pixels and panel, the form it replaced: row lengths 1-41
+    /// (blocks of every size 1-14),
     /// 4 to 40 columns (narrow and edge panels), bias or C start, clamp, tail; nothing past the row is written.
     func testRowInPlaceEqualsTheTileLoop() {
         var values = SeededValues(seed: 149)
@@ -320,7 +321,7 @@ final class FloatISALevelTests: XCTestCase {
                 let packed = PackedWeights(k: kc, n: n, groups: 1, bias: bias) { _, k, j in weights[k * n + j] }
                 let affine = ChannelAffineLayer(scale: values.array(n, scale: 4), shift: values.array(n), inputShape: [n])
                 let ldc = n + 3
-                for count in [1, 5, 6, 7, 12, 13, 24, 26, 30] {
+                for count in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 24, 26, 28, 30, 41] {
                     // Twelve rows past the row as a guard: neither form may write them.
                     let start = values.array((count + 12) * ldc, scale: 2)
                     for (first, clamps, tail) in [(true, false, nil), (false, true, nil), (true, false, ChannelTail(affine: affine, activation: .relu)),

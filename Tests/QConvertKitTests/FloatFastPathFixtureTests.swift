@@ -109,6 +109,44 @@ final class FloatFastPathFixtureTests: XCTestCase {
         }
     }
 
+    /// Stems read from padded images run each output row in one `qc_sgemm_row_inplace` call, at avx512
+    /// in blocks of up to 14 pixels as even as they come: relu_logits_k2's conv1 (26-pixel rows, 13 + 13)
+    /// and sepconv_wide's stem (stride 2, 14-pixel rows) on their real images. Against
+    /// `FloatReference.conv2D` at every level, and bit for bit between the levels (the 6-pixel kernels
+    /// of avx2 and these blocks compute each output's FMA chain in the same order).
+    func testStemRowBlocksMatchTheReference() throws {
+        let batch = 11
+        let before = KernelISA.active
+        let savedThreads = Parallel.threadCount
+        defer { try? KernelISA.select(before); Parallel.threadCount = savedThreads }
+        Parallel.threadCount = 1
+        for (fixture, name) in [("zoo/relu_logits_k2", "conv1"), ("zoo/sepconv_wide", "stem")] {
+            let (node, input, shape) = try nodeInput(fixture, node: name, batch: batch)
+            guard case .conv2D(let conv) = node.op else { return XCTFail("\(name) is \(node.op)") }
+            let kernel = Conv2DKernel(conv, inputShape: shape)
+            XCTAssertNotNil(kernel.paddedImage, "\(fixture) \(name)")
+            let expected = FloatReference.conv2D(conv, input: input, inputShape: shape, batch: batch)
+            let k = conv.weights.shape[0] * conv.weights.shape[1] * conv.weights.shape[2]
+            var outputs: [String: [Float]] = [:]
+            for level in KernelISA.available {
+                try KernelISA.select(level)
+                let actual = run(kernel, input: input, batch: batch, count: expected.count)
+                let scale = Self.relativeTolerance * Float(k).squareRoot()
+                let worst = actual.indices.first { !(abs(actual[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
+                XCTAssertNil(worst, "\(fixture) \(name), \(level): element \(worst ?? -1): "
+                             + "\(worst.map { "\(actual[$0]) vs reference \(expected[$0])" } ?? "")")
+                outputs[level] = actual
+            }
+            if let avx2 = outputs["avx2"] {
+                for level in ["avx512", "avx512vnni"] {
+                    guard let wide = outputs[level] else { continue }
+                    let mismatches = zip(avx2, wide).filter { $0.bitPattern != $1.bitPattern }.count
+                    XCTAssertEqual(mismatches, 0, "\(fixture) \(name): \(level) vs avx2")
+                }
+            }
+        }
+    }
+
     private func run(_ kernel: Conv2DKernel, input: [Float], batch: Int, count: Int) -> [Float] {
         run(count: count, input: input) { kernel.run(input: $0, output: $1, batch: batch, workspace: $2) }
     }

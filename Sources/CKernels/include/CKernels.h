@@ -311,9 +311,9 @@ void qc_sgemm_6x4(ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_
 /// a[x * a_step + a_offsets[k]], C row x at c + x * ldc. `b` and `bias` are the packed weights and bias
 /// of `panels` 16-column panels (panel j at b + 16 j kc and bias + 16 j), `n` real columns in all;
 /// `tail`'s scale and shift start at column 0. The same floats as `qc_sgemm_6x16` / `6x8` / `6x4` of
-/// the active level called per 6 pixels and panel (the avx512 levels run 12 pixels per call where a
-/// panel has 16 real columns, each output the same FMA chain). Every 6-pixel group from pixel 0 on,
-/// the last one included, reads six rows of A.
+/// the active level called per 6 pixels and panel (the avx512 levels run blocks of up to 14 pixels per
+/// call, as even as they come, where a panel has 16 real columns, each output the same FMA chain). Every
+/// 6-pixel group from pixel 0 on, the last one included, may read six rows of A.
 void qc_sgemm_row_inplace(ptrdiff_t count, ptrdiff_t kc, const float *a, ptrdiff_t a_step, const ptrdiff_t *a_offsets,
                           const float *b, ptrdiff_t panels, ptrdiff_t n, float *c, ptrdiff_t ldc, const float *bias,
                           int clamps, float lo, float hi, const qc_f32_tail *tail);
