@@ -87,24 +87,8 @@ final class FloatFastPathFixtureTests: XCTestCase {
             let kernel = DepthwiseConv2DKernel(conv, inputShape: shape)
             let expected = FloatReference.depthwiseConv2D(conv, input: input, inputShape: shape, batch: batch)
             let k = conv.geometry.kernelH * conv.geometry.kernelW
-            var outputs: [String: [Float]] = [:]
-            for level in KernelISA.available {
-                try KernelISA.select(level)
-                let actual = run(count: expected.count, input: input) {
-                    kernel.run(input: $0, output: $1, batch: batch, workspace: $2)
-                }
-                let scale = Self.relativeTolerance * Float(k).squareRoot()
-                let worst = actual.indices.first { !(abs(actual[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
-                XCTAssertNil(worst, "\(name), \(level): element \(worst ?? -1): "
-                             + "\(worst.map { "\(actual[$0]) vs reference \(expected[$0])" } ?? "")")
-                outputs[level] = actual
-            }
-            if let avx2 = outputs["avx2"] {
-                for level in ["avx512", "avx512vnni"] {
-                    guard let wide = outputs[level] else { continue }
-                    let mismatches = zip(avx2, wide).filter { $0.bitPattern != $1.bitPattern }.count
-                    XCTAssertEqual(mismatches, 0, "\(name): \(level) vs avx2")
-                }
+            try assertEveryLevel(name, expected: expected, k: k) {
+                run(count: expected.count, input: input) { kernel.run(input: $0, output: $1, batch: batch, workspace: $2) }
             }
         }
     }
@@ -127,23 +111,31 @@ final class FloatFastPathFixtureTests: XCTestCase {
             XCTAssertNotNil(kernel.paddedImage, "\(fixture) \(name)")
             let expected = FloatReference.conv2D(conv, input: input, inputShape: shape, batch: batch)
             let k = conv.weights.shape[0] * conv.weights.shape[1] * conv.weights.shape[2]
-            var outputs: [String: [Float]] = [:]
-            for level in KernelISA.available {
-                try KernelISA.select(level)
-                let actual = run(kernel, input: input, batch: batch, count: expected.count)
-                let scale = Self.relativeTolerance * Float(k).squareRoot()
-                let worst = actual.indices.first { !(abs(actual[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
-                XCTAssertNil(worst, "\(fixture) \(name), \(level): element \(worst ?? -1): "
-                             + "\(worst.map { "\(actual[$0]) vs reference \(expected[$0])" } ?? "")")
-                outputs[level] = actual
+            try assertEveryLevel("\(fixture) \(name)", expected: expected, k: k) {
+                run(kernel, input: input, batch: batch, count: expected.count)
             }
-            if let avx2 = outputs["avx2"] {
-                for level in ["avx512", "avx512vnni"] {
-                    guard let wide = outputs[level] else { continue }
-                    let mismatches = zip(avx2, wide).filter { $0.bitPattern != $1.bitPattern }.count
-                    XCTAssertEqual(mismatches, 0, "\(fixture) \(name): \(level) vs avx2")
-                }
-            }
+        }
+    }
+
+    /// `compute()` at every level the CPU runs: within `relativeTolerance * sqrt(k)` of `expected` (the
+    /// reference), and the avx512 levels bit for bit the avx2 level (the same FMA chains in the same order).
+    private func assertEveryLevel(_ name: String, expected: [Float], k: Int, _ compute: () -> [Float],
+                                  file: StaticString = #filePath, line: UInt = #line) throws {
+        var outputs: [String: [Float]] = [:]
+        for level in KernelISA.available {
+            try KernelISA.select(level)
+            let actual = compute()
+            let scale = Self.relativeTolerance * Float(k).squareRoot()
+            let worst = actual.indices.first { !(abs(actual[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
+            XCTAssertNil(worst, "\(name), \(level): element \(worst ?? -1): "
+                         + "\(worst.map { "\(actual[$0]) vs reference \(expected[$0])" } ?? "")", file: file, line: line)
+            outputs[level] = actual
+        }
+        guard let avx2 = outputs["avx2"] else { return }
+        for level in ["avx512", "avx512vnni"] {
+            guard let wide = outputs[level] else { continue }
+            let mismatches = zip(avx2, wide).filter { $0.bitPattern != $1.bitPattern }.count
+            XCTAssertEqual(mismatches, 0, "\(name): \(level) vs avx2", file: file, line: line)
         }
     }
 
