@@ -13,6 +13,22 @@ final class FloatFastPathFixtureTests: XCTestCase {
     /// walk (the kernel tests' `kernelRelativeTolerance`); a wrong tap, pixel or channel is off by ~0.1.
     static let relativeTolerance: Float = 1e-5
 
+    /// The process-wide settings the tests change (kernel level, threads, the GEMM's parallel threshold,
+    /// the patch-row switch), as they were before each test and restored after it.
+    private var saved: (level: String, threads: Int, work: Int, patchRows: Bool)?
+
+    override func setUp() {
+        saved = (KernelISA.active, Parallel.threadCount, GEMMTile.minParallelWork, GEMMTile.readsPatchRows)
+    }
+
+    override func tearDown() {
+        guard let saved else { return }
+        try? KernelISA.select(saved.level)
+        Parallel.threadCount = saved.threads
+        GEMMTile.minParallelWork = saved.work
+        GEMMTile.readsPatchRows = saved.patchRows
+    }
+
     /// The activations that node `name` of `fixture` reads: its input node's output on the first
     /// `batch` test images (an observed run), with the node.
     private func nodeInput(_ fixture: String, node name: String, batch: Int) throws -> (node: Node, input: [Float], shape: [Int]) {
@@ -45,13 +61,6 @@ final class FloatFastPathFixtureTests: XCTestCase {
         XCTAssertTrue(kernel.readsPaddedPatches(batch: batch))
         let expected = FloatReference.conv2D(conv, input: input, inputShape: shape, batch: batch)
         let k = conv.weights.shape[0] * conv.weights.shape[1] * conv.weights.shape[2]
-        let before = KernelISA.active
-        let savedThreads = Parallel.threadCount, savedWork = GEMMTile.minParallelWork
-        defer {
-            try? KernelISA.select(before)
-            Parallel.threadCount = savedThreads; GEMMTile.minParallelWork = savedWork
-            GEMMTile.readsPatchRows = true
-        }
         GEMMTile.minParallelWork = 0
         for level in KernelISA.available {
             try KernelISA.select(level)
@@ -77,9 +86,6 @@ final class FloatFastPathFixtureTests: XCTestCase {
     /// between the levels (each pixel's chain is the same FMAs in the same order at avx2 and avx512).
     func testDepthwiseInteriorBlocksMatchTheReference() throws {
         let batch = 11
-        let before = KernelISA.active
-        let savedThreads = Parallel.threadCount
-        defer { try? KernelISA.select(before); Parallel.threadCount = savedThreads }
         Parallel.threadCount = 1
         for name in ["sep1/depthwise", "sep2/depthwise"] {
             let (node, input, shape) = try nodeInput("zoo/sepconv_wide", node: name, batch: batch)
@@ -100,9 +106,6 @@ final class FloatFastPathFixtureTests: XCTestCase {
     /// of avx2 and these blocks compute each output's FMA chain in the same order).
     func testStemRowBlocksMatchTheReference() throws {
         let batch = 11
-        let before = KernelISA.active
-        let savedThreads = Parallel.threadCount
-        defer { try? KernelISA.select(before); Parallel.threadCount = savedThreads }
         Parallel.threadCount = 1
         for (fixture, name) in [("zoo/relu_logits_k2", "conv1"), ("zoo/sepconv_wide", "stem")] {
             let (node, input, shape) = try nodeInput(fixture, node: name, batch: batch)
