@@ -106,13 +106,17 @@ public struct QBinRunJob {
     }
 
     /// `q = clamp(round(x / s) + z, typeMin, typeMax)`, rounding half away from zero, NaN to `z`:
-    /// the input edge of `IntegerSimulator.run(input:batch:)`, value for value (tested against it).
+    /// the input edge of `IntegerSimulator.run(input:batch:)`, through the same kernel
+    /// (`quantizeEdgeFast`, the active level's `qc_quantize_edge_f32` where it applies).
     static func quantize(_ values: ArraySlice<Float>, as tensor: QTensor) -> [Int32] {
-        values.map { tensor.quantizeEdge($0) }
+        [Int32](unsafeUninitializedCapacity: values.count) { destination, initialized in
+            values.withUnsafeBufferPointer { tensor.quantizeEdgeFast($0, into: destination) }
+            initialized = values.count
+        }
     }
 
     /// `y = s * (q - z)`: the output edge of `IntegerSimulator.run(input:batch:)`.
     static func dequantize(_ values: [Int32], as tensor: QTensor, into out: UnsafeMutableBufferPointer<Float>) {
-        for i in out.indices { out[i] = tensor.dequantizeEdge(values[i]) }
+        values.withUnsafeBufferPointer { tensor.dequantizeEdge(UnsafeBufferPointer(rebasing: $0[0..<out.count]), into: out) }
     }
 }
