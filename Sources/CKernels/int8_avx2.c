@@ -346,6 +346,45 @@ void qc_rescale_accumulate_avx2(const int32_t *x, ptrdiff_t n, int32_t z, int32_
     qc_rescale_accumulate_tail(x, i, n, z, left, m, shift, sign, acc, accumulate, profile);
 }
 
+/// `qc_add2_requant` in one pass, eight values at a time: each input's term as `qc_rescale_accumulate_avx2`
+/// makes it, their signed sum (wrapping), then `qc_requant_flat_avx2`'s steps, so the same integers as
+/// those three kernels over blocks (`qc_add2_requant_blocks`, which also takes the last n % 8 values).
+/// An input whose multiplier is exactly 1/2 (2^30, shift 0, left >= 1) takes `v >> 1` of the even
+/// `v = (x - z) << left`, as at the avx512 levels (int8_avx512.c gives the argument).
+void qc_add2_requant_avx2(const int32_t *x0, const int32_t *x1, ptrdiff_t n, int32_t z0, int32_t z1, int32_t left,
+        int32_t m0, int32_t s0, int32_t m1, int32_t s1, int32_t sign0, int32_t sign1, int32_t m, int32_t shift,
+        int32_t zout, int32_t lo, int32_t hi, int32_t *out, int profile) {
+    const int half0 = m0 == (1 << 30) && s0 == 0 && left >= 1, half1 = m1 == (1 << 30) && s1 == 0 && left >= 1;
+    const __m256i vz0 = _mm256_set1_epi32(z0), vz1 = _mm256_set1_epi32(z1), vz = _mm256_set1_epi32(zout);
+    const __m256i vm0 = _mm256_set1_epi32(m0), vm1 = _mm256_set1_epi32(m1), vm = _mm256_set1_epi32(m);
+    const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
+    const __m128i vl = _mm_cvtsi32_si128(left);
+    ptrdiff_t i = 0;
+    // One loop per pair of term forms (literal flags), so neither test stays in the loop body.
+#define QC_ADD2_TERM(x, vzi, vmi, si, h)                                                                         \
+    ((h) ? _mm256_srai_epi32(_mm256_sll_epi32(_mm256_sub_epi32(x, vzi), vl), 1)                                 \
+         : qc_requant8_uniform(_mm256_sll_epi32(_mm256_sub_epi32(x, vzi), vl), vmi, si, profile))
+#define QC_ADD2_LOOP(h0, h1)                                                                                     \
+    for (; i + 8 <= n; i += 8) {                                                                                 \
+        __m256i v0 = QC_ADD2_TERM(_mm256_loadu_si256((const __m256i *)(x0 + i)), vz0, vm0, s0, h0);            \
+        __m256i v1 = QC_ADD2_TERM(_mm256_loadu_si256((const __m256i *)(x1 + i)), vz1, vm1, s1, h1);            \
+        __m256i sum = sign0 < 0 ? _mm256_sub_epi32(_mm256_setzero_si256(), v0) : v0;                            \
+        sum = sign1 < 0 ? _mm256_sub_epi32(sum, v1) : _mm256_add_epi32(sum, v1);                                \
+        __m256i y = _mm256_add_epi32(qc_requant8_uniform(sum, vm, shift, profile), vz);                         \
+        _mm256_storeu_si256((__m256i *)(out + i), _mm256_min_epi32(_mm256_max_epi32(y, vlo), vhi));             \
+    }
+    if (half0 && half1) QC_ADD2_LOOP(1, 1)
+    else if (half0) QC_ADD2_LOOP(1, 0)
+    else if (half1) QC_ADD2_LOOP(0, 1)
+    else QC_ADD2_LOOP(0, 0)
+#undef QC_ADD2_LOOP
+#undef QC_ADD2_TERM
+    if (i < n) {
+        qc_add2_requant_blocks(qc_kernels_for(QC_ISA_AVX2), x0 + i, x1 + i, n - i, z0, z1, left, m0, s0, m1, s1, sign0,
+                               sign1, m, shift, zout, lo, hi, out + i, profile);
+    }
+}
+
 /// `vpmulld` keeps the low 32 bits of each product and `vpaddd` wraps: the same integers as the scalar
 /// level's uint32 arithmetic for any int32 inputs.
 /// 8 channels per YMM held over the window, the last block through `vpmaskmovd`.

@@ -228,8 +228,9 @@ void qc_rescale_accumulate(const int32_t *x, ptrdiff_t n, int32_t z, int32_t lef
 /// sign1) into `out`, then `qc_requant_flat(out, n, m, shift, zout, lo, hi, out)`, the same integers.
 /// The avx512 levels do it in one pass where the three multipliers take their merged forms (gemmlowp
 /// with right shifts of 1...31) or all take the single-rounding form, an input's multiplier of exactly
-/// 1/2 (2^30, shift 0, left >= 1) standing in for either as a shift (int8_avx512.c); otherwise, and at
-/// the other levels, it is those three kernels over blocks of `out`.
+/// 1/2 (2^30, shift 0, left >= 1) standing in for either as a shift (int8_avx512.c); otherwise it is
+/// those three kernels over blocks of `out`. The avx2 level does every form in one pass, 8 values at a
+/// time, the last n % 8 through the blocks (int8_avx2.c); the scalar level runs the blocks.
 void qc_add2_requant(const int32_t *x0, const int32_t *x1, ptrdiff_t n, int32_t z0, int32_t z1, int32_t left,
                      int32_t m0, int32_t s0, int32_t m1, int32_t s1, int32_t sign0, int32_t sign1, int32_t m,
                      int32_t shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out, int profile);
