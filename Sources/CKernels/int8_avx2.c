@@ -556,5 +556,99 @@ void qc_quantize_edge_f32_avx2(const float *x, ptrdiff_t n, float scale, int32_t
     for (; i < n; i++) q[i] = qc_quantize_edge_one(x[i], scale, zero, below, above);
 }
 
+// ---- 3x3 depthwise from an image of int16 pairs (qc_dw3x3_pairs_*) -----------------------------------
+
+/// Lanes `0 ..< n` (n <= 8) as a `vpmaskmovd` mask.
+static inline __m256i qc_lanes8(ptrdiff_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/// `qc_dw3x3_pairs_build_avx512` 8 dwords at a time: zeros where no input pixel is, the two edge pixels
+/// that pair one input pixel with the padding, and between them the interior, where pixel x pairs flat
+/// values j and j + channels of the input row, one flat loop whatever the channel count (`vpsubw` takes
+/// the zero point from both halves: only the low 16 bits of each are kept).
+void qc_dw3x3_pairs_build_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
+        ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs) {
+    const __m256i vz = _mm256_set1_epi32(zin), zz = _mm256_set1_epi16((short)zin), low = _mm256_set1_epi32(0xFFFF);
+    const ptrdiff_t line = width * channels, interior = (in_w - 1) * channels;
+    for (ptrdiff_t y = 0; y < height; y++) {
+        int32_t *row = pairs + y * line;
+        const ptrdiff_t in_y = y - pad_top;
+        if (in_y < 0 || in_y >= in_h) {
+            memset(row, 0, (size_t)line * sizeof(int32_t));
+            continue;
+        }
+        const int32_t *src = sample + in_y * in_w * channels;
+        if (pad_left > 1) memset(row, 0, (size_t)((pad_left - 1) * channels) * sizeof(int32_t));
+        if (pad_left > 0) {  // (padding, first pixel)
+            int32_t *dst = row + (pad_left - 1) * channels;
+            for (ptrdiff_t c = 0; c < channels; c += 8) {
+                const __m256i k = qc_lanes8(channels - c);
+                __m256i v = _mm256_sub_epi32(_mm256_maskload_epi32(src + c, k), vz);
+                _mm256_maskstore_epi32(dst + c, k, _mm256_slli_epi32(v, 16));
+            }
+        }
+        int32_t *dst = row + pad_left * channels;
+        ptrdiff_t j = 0;
+        for (; j + 8 <= interior; j += 8) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(src + j));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(src + j + channels));
+            _mm256_storeu_si256((__m256i *)(dst + j), _mm256_sub_epi16(_mm256_blend_epi16(a, _mm256_slli_epi32(b, 16), 0xAA), zz));
+        }
+        if (j < interior) {
+            const __m256i k = qc_lanes8(interior - j);
+            __m256i a = _mm256_maskload_epi32(src + j, k), b = _mm256_maskload_epi32(src + j + channels, k);
+            _mm256_maskstore_epi32(dst + j, k, _mm256_sub_epi16(_mm256_blend_epi16(a, _mm256_slli_epi32(b, 16), 0xAA), zz));
+        }
+        // (last pixel, padding), then zeros to the row's end.
+        const ptrdiff_t last = pad_left + in_w - 1;
+        for (ptrdiff_t c = 0; c < channels; c += 8) {
+            const __m256i k = qc_lanes8(channels - c);
+            __m256i v = _mm256_sub_epi32(_mm256_maskload_epi32(src + (in_w - 1) * channels + c, k), vz);
+            _mm256_maskstore_epi32(row + last * channels + c, k, _mm256_and_si256(v, low));
+        }
+        if (last + 1 < width) memset(row + (last + 1) * channels, 0, (size_t)((width - last - 1) * channels) * sizeof(int32_t));
+    }
+}
+
+/// The row kernel 8 channels at a time, `vpmaddwd` + `vpaddd` per pair of taps (6 pairs per pixel, two
+/// chains); a last block of fewer than 8 channels through `vpmaskmovd`.
+void qc_dw3x3_pairs_row_avx2(const int32_t *pairs, ptrdiff_t width, ptrdiff_t channels, const int32_t *wpairs,
+        ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc) {
+    const ptrdiff_t line = width * channels, top = out_y * stride_h * line;
+    for (ptrdiff_t c = 0; c < channels; c += 8) {
+        const int whole = channels - c >= 8;
+        const __m256i k = qc_lanes8(channels - c);
+        __m256i w[6];
+        for (int i = 0; i < 6; i++) w[i] = _mm256_maskload_epi32(wpairs + i * channels + c, k);
+#define QC_DW_PAIR(s, offset) s = _mm256_add_epi32(s, _mm256_madd_epi16(QC_DW_LOAD(p + (offset)), w[i++]))
+#define QC_DW_PIXELS                                                                                             \
+        for (ptrdiff_t ox = 0; ox < out_w; ox++) {                                                               \
+            const int32_t *p = pairs + top + ox * stride_w * channels + c;                                       \
+            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();                                    \
+            int i = 0;                                                                                           \
+            QC_DW_PAIR(s0, 0); QC_DW_PAIR(s1, 2 * channels);                                                     \
+            QC_DW_PAIR(s0, line); QC_DW_PAIR(s1, line + 2 * channels);                                           \
+            QC_DW_PAIR(s0, 2 * line); QC_DW_PAIR(s1, 2 * line + 2 * channels);                                   \
+            QC_DW_STORE(acc + ox * channels + c, _mm256_add_epi32(s0, s1));                                      \
+        }
+        if (whole) {
+#define QC_DW_LOAD(ptr) _mm256_loadu_si256((const __m256i *)(ptr))
+#define QC_DW_STORE(ptr, v) _mm256_storeu_si256((__m256i *)(ptr), v)
+            QC_DW_PIXELS
+#undef QC_DW_LOAD
+#undef QC_DW_STORE
+        } else {
+#define QC_DW_LOAD(ptr) _mm256_maskload_epi32(ptr, k)
+#define QC_DW_STORE(ptr, v) _mm256_maskstore_epi32(ptr, k, v)
+            QC_DW_PIXELS
+#undef QC_DW_LOAD
+#undef QC_DW_STORE
+        }
+#undef QC_DW_PIXELS
+#undef QC_DW_PAIR
+    }
+}
+
 #pragma clang attribute pop
 #endif

@@ -10,19 +10,19 @@
 #include <cpuid.h>
 #endif
 
-#define QC_TABLE(sfx, lvl, add2)                                                                                       \
+#define QC_TABLE(sfx, lvl, dw_build, dw_row, add2)                                                                                       \
     {lvl, qc_gemm_s16_4x16_##sfx, qc_gemm_s16_4x8_##sfx, qc_gemm_u8s8_4x16_##sfx, qc_gemm_u8s8_4x16_i16_##sfx,      \
      qc_requant_rows_##sfx, qc_requant_flat_##sfx, qc_rescale_accumulate_##sfx, qc_sgemm_6x16_##sfx,               \
      qc_sgemm_6x8_##sfx, qc_sgemm_6x4_##sfx, qc_depthwise_row_f32_##sfx, qc_fma_probe_##sfx,                      \
      qc_int8_probe_##sfx, qc_depthwise_row_i32_##sfx, qc_sgemm_6xw_indirect_##sfx,                               \
      qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, qc_maxpool_row_i32_##sfx, \
      qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx, qc_offset_u8_##sfx, qc_pool_row_f32_##sfx, \
-     qc_activation_f32_##sfx, qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, NULL, NULL, \
+     qc_activation_f32_##sfx, qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, dw_build, dw_row, \
      qc_quantize_edge_f32_##sfx, NULL, add2}
 
-static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR, NULL);
+static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR, NULL, NULL, NULL);
 #if QC_X86
-static const qc_kernels qc_table_avx2 = QC_TABLE(avx2, QC_ISA_AVX2, qc_add2_requant_avx2);
+static const qc_kernels qc_table_avx2 = QC_TABLE(avx2, QC_ISA_AVX2, qc_dw3x3_pairs_build_avx2, qc_dw3x3_pairs_row_avx2, qc_add2_requant_avx2);
 /// AVX-512 F/BW/VL: 16-lane kernels; the 8- and 4-column float kernels and the 8-channel s16 GEMM are
 /// the AVX2 level's (their vectors are 8 lanes or fewer).
 static const qc_kernels qc_table_avx512 = {

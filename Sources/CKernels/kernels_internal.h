@@ -245,6 +245,10 @@ void qc_gemm_u8s8_indirect_tiles_avx512vnni(int width, ptrdiff_t tiles, ptrdiff_
                                             ptrdiff_t tap_quads, const uint8_t *const *rows, ptrdiff_t row_offset,
                                             const int8_t *b, ptrdiff_t panel_stride, int32_t *c, ptrdiff_t ldc,
                                             int accumulate);
+void qc_dw3x3_pairs_build_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
+                               ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs);
+void qc_dw3x3_pairs_row_avx2(const int32_t *pairs, ptrdiff_t width, ptrdiff_t channels, const int32_t *wpairs,
+                             ptrdiff_t stride_h, ptrdiff_t stride_w, ptrdiff_t out_y, ptrdiff_t out_w, int32_t *acc);
 void qc_add2_requant_avx2(const int32_t *x0, const int32_t *x1, ptrdiff_t n, int32_t z0, int32_t z1, int32_t left,
                           int32_t m0, int32_t s0, int32_t m1, int32_t s1, int32_t sign0, int32_t sign1, int32_t m,
                           int32_t shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out, int profile);

@@ -362,7 +362,7 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
-    /// The 3x3 depthwise pair kernels (the avx512 levels) against the scalar depthwise row on the same
+    /// The 3x3 depthwise pair kernels (the avx2 and avx512 levels) against the scalar depthwise row on the same
     /// sample: inputs and zero points at the 8-bit extremes (x - zin up to +-255) and at int16's, weights
     /// -128...127 and at int16's extremes, strides 1 and 2, padding on every side or none, odd and even
     /// widths (the 8-channel two-pixel form and its last pixel), channel counts around 8 and 16.
@@ -407,8 +407,8 @@ final class ISALevelTests: XCTestCase {
             }
         }
         #if arch(x86_64)
-        if String(cString: qc_cpu_features()).split(separator: ",").contains("avx512bw") {
-            XCTAssertGreaterThan(checked, 0, "the CPU has AVX-512 but no level ran the pair kernels")
+        if String(cString: qc_cpu_features()).split(separator: ",").contains("avx2") {
+            XCTAssertGreaterThan(checked, 0, "the CPU has AVX2 but no level ran the pair kernels")
         }
         #endif
     }

@@ -242,7 +242,7 @@ void qc_add2_requant(const int32_t *x0, const int32_t *x1, ptrdiff_t n, int32_t 
 void qc_quantize_edge_f32(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above, int32_t *q);
 
 /// The 3x3 depthwise convolution (multiplier 1, dilation 1) from an image of int16 pairs, where a
-/// level has it (the avx512 levels: `qc_dw3x3_pairs_supported`; NULL table slots elsewhere).
+/// level has it (the avx2 and avx512 levels: `qc_dw3x3_pairs_supported`; a NULL table slot at scalar).
 /// `qc_dw3x3_pairs_build` writes the padded image `height x width x channels` of dwords
 ///   pairs[(y * width + x) * channels + c] = (v(y, x, c) & 0xFFFF) | (v(y, x + 1, c) << 16),
 /// v = sample[y - pad_top][x - pad_left][c] - zin inside the sample, 0 in the padding and past the last
