@@ -158,12 +158,34 @@ final class KernelConvPathTests: XCTestCase {
                 }
             }
         }
-        // Strided convolutions keep the unpadded forms (their images would be 2-4x their output's pixels).
-        let strided = Conv2DKernel(Conv2D(geometry: ConvGeometry(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2,
-                                                                 padding: Padding2D(top: 1, bottom: 1, left: 1, right: 1)),
-                                          groups: 1, weights: Tensor(shape: [3, 3, 16, 16], data: values.array(2304)),
-                                          bias: values.array(16), activation: .linear), inputShape: [8, 8, 16])
-        XCTAssertNil(strided.paddedPatches)
+        // A strided convolution reads padded images when its outputs fill 16-column panels (the avx512
+        // patch rows run them 12 pixels per call), the same floats; with a half panel it keeps the
+        // unpadded forms (tv_cnn_plain's conv2, 24 outputs from an image 4x its output's pixels, ran
+        // 3 % slower padded).
+        for (out, padded) in [(16, true), (32, true), (24, false)] {
+            let strided = Conv2DKernel(Conv2D(geometry: ConvGeometry(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2,
+                                                                     padding: Padding2D(top: 0, bottom: 1, left: 1, right: 1)),
+                                              groups: 1, weights: Tensor(shape: [3, 3, 16, out], data: values.array(144 * out)),
+                                              bias: values.array(out), activation: .relu), inputShape: [9, 8, 16])
+            XCTAssertEqual(strided.paddedPatches != nil, padded, "strided, \(out) outputs")
+            guard padded else { continue }
+            let batch = 3
+            let input = values.array(batch * 9 * 8 * 16)
+            let count = batch * strided.outputShape.reduce(1, *)
+            forEachThreadCount { threads in
+                PaddedPatchPlan.maxFloats = savedBudget
+                XCTAssertTrue(strided.readsPaddedPatches(batch: batch))
+                let fromImages = runKernel(outputCount: count, workspace: 0, input: input) {
+                    strided.run(input: $0, output: $1, batch: batch, workspace: $2)
+                }
+                PaddedPatchPlan.maxFloats = -1
+                let unpadded = runKernel(outputCount: count, workspace: 0, input: input) {
+                    strided.run(input: $0, output: $1, batch: batch, workspace: $2)
+                }
+                let mismatches = zip(fromImages, unpadded).filter { $0.bitPattern != $1.bitPattern }.count
+                XCTAssertEqual(mismatches, 0, "strided, \(out) outputs, \(threads) threads")
+            }
+        }
     }
 
     /// A stem read from padded images with a Rescaling or BatchNormalization folded in (`head`, applied

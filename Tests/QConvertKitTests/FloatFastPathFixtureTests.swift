@@ -14,11 +14,12 @@ final class FloatFastPathFixtureTests: XCTestCase {
     static let relativeTolerance: Float = 1e-5
 
     /// The process-wide settings the tests change (kernel level, threads, the GEMM's parallel threshold,
-    /// the patch-row switch), as they were before each test and restored after it.
-    private var saved: (level: String, threads: Int, work: Int, patchRows: Bool)?
+    /// the patch-row switch, the padded images' budget), as they were before each test and restored after it.
+    private var saved: (level: String, threads: Int, work: Int, patchRows: Bool, paddedFloats: Int)?
 
     override func setUp() {
-        saved = (KernelISA.active, Parallel.threadCount, GEMMTile.minParallelWork, GEMMTile.readsPatchRows)
+        saved = (KernelISA.active, Parallel.threadCount, GEMMTile.minParallelWork, GEMMTile.readsPatchRows,
+                 PaddedPatchPlan.maxFloats)
     }
 
     override func tearDown() {
@@ -27,6 +28,7 @@ final class FloatFastPathFixtureTests: XCTestCase {
         Parallel.threadCount = saved.threads
         GEMMTile.minParallelWork = saved.work
         GEMMTile.readsPatchRows = saved.patchRows
+        PaddedPatchPlan.maxFloats = saved.paddedFloats
     }
 
     /// The activations that node `name` of `fixture` reads: its input node's output on the first
@@ -76,6 +78,42 @@ final class FloatFastPathFixtureTests: XCTestCase {
                              + "\(worst.map { "\(rows[$0]) vs reference \(expected[$0])" } ?? "")")
                 let mismatches = zip(rows, panels).filter { $0.bitPattern != $1.bitPattern }.count
                 XCTAssertEqual(mismatches, 0, "\(level), \(threads) threads: patch rows vs 6-row panels")
+            }
+        }
+    }
+
+    /// Strided convolutions whose output channels fill 16-column panels read padded images too:
+    /// resnet_bn's b2_a_conv (14x14x16 -> 7x7x32, 3x3 stride 2, padded below and right) and
+    /// b2_proj_conv (1x1 stride 2, the input itself as the image), tv_cnn_plain's conv3 (14x14x24 ->
+    /// 7x7x32, 3x3 stride 2). Against `FloatReference.conv2D` at every level, and bit for bit against
+    /// the unpadded form they replaced (packed or indirect 6-row panels), on 37 samples, 1 and 2 threads.
+    func testStridedConvPatchRowsMatchTheReference() throws {
+        let batch = 37
+        GEMMTile.minParallelWork = 0
+        for (fixture, name) in [("resnet_bn", "b2_a_conv"), ("resnet_bn", "b2_proj_conv"), ("tv_cnn_plain", "conv3")] {
+            let (node, input, shape) = try nodeInput(fixture, node: name, batch: batch)
+            guard case .conv2D(let conv) = node.op else { return XCTFail("\(name) is \(node.op)") }
+            XCTAssertGreaterThan(conv.geometry.strideH, 1, "\(fixture) \(name)")
+            let kernel = Conv2DKernel(conv, inputShape: shape)
+            XCTAssertNotNil(kernel.paddedPatches, "\(fixture) \(name)")
+            let expected = FloatReference.conv2D(conv, input: input, inputShape: shape, batch: batch)
+            let k = conv.weights.shape[0] * conv.weights.shape[1] * conv.weights.shape[2]
+            for level in KernelISA.available {
+                try KernelISA.select(level)
+                for threads in [1, 2] {
+                    Parallel.threadCount = threads
+                    PaddedPatchPlan.maxFloats = 1 << 30
+                    XCTAssertTrue(kernel.readsPaddedPatches(batch: batch))
+                    let rows = run(kernel, input: input, batch: batch, count: expected.count)
+                    PaddedPatchPlan.maxFloats = -1
+                    let unpadded = run(kernel, input: input, batch: batch, count: expected.count)
+                    let scale = Self.relativeTolerance * Float(k).squareRoot()
+                    let worst = rows.indices.first { !(abs(rows[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
+                    XCTAssertNil(worst, "\(fixture) \(name), \(level), \(threads) threads: element \(worst ?? -1): "
+                                 + "\(worst.map { "\(rows[$0]) vs reference \(expected[$0])" } ?? "")")
+                    let mismatches = zip(rows, unpadded).filter { $0.bitPattern != $1.bitPattern }.count
+                    XCTAssertEqual(mismatches, 0, "\(fixture) \(name), \(level), \(threads) threads: padded vs unpadded")
+                }
             }
         }
     }

@@ -1,16 +1,18 @@
 import CKernels
 import QCore
 
-/// How a stride-1 convolution that is neither a stem (`PaddedImagePlan`) nor a 1x1 matrix reads A: from an
+/// How a convolution that is neither a stem (`PaddedImagePlan`) nor a 1x1 matrix reads A: from an
 /// image of each sample with its padding written as zeros around it, `height` rows of `width`
 /// pixels, as far as any tap reaches. Every patch then lies inside: output pixel `(y, x)` has its
 /// patch origin at image pixel `(y * strideH, x * strideW)`, and column `k` reads `offsets[k]` floats
 /// from there, with no bounds checks. The indirect kernel's row table is six origins plus one offset
 /// per tap; without the image, building it checked every tap of every border pixel (9-15 % of
 /// resnet_bn and mini_xception, whose 7- to 14-pixel rows are mostly border). Padding taps read 0
-/// in both forms and the k order is the same, so the floats are too. Strided convolutions keep the
-/// unpadded forms: their images hold 2-4x as many pixels as their outputs, and copying them cost
-/// what the simpler tables saved (tv_cnn_plain's two stride-2 convs ran 2 % slower).
+/// in both forms and the k order is the same, so the floats are too. A strided convolution reads
+/// padded images only when its outputs fill 16-column panels: their images hold 2-4x as many pixels
+/// as their outputs, which the avx512 patch rows (12 pixels per call) repay (resnet_bn's b2_a_conv,
+/// 32 outputs), but with a half panel run 6 rows at a time the copies cost what the tables saved
+/// (tv_cnn_plain's conv2, 24 outputs, ran 3 % slower).
 final class PaddedPatchPlan: @unchecked Sendable {
     let height: Int, width: Int
     /// False when no tap reaches outside the input (no padding): the input is the image, uncopied.

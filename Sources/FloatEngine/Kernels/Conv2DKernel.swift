@@ -21,7 +21,8 @@ public final class Conv2DKernel: @unchecked Sendable {
     let taps: ConvTapTable
     /// Set for a stem read from a zero-padded copy of each sample (see `PaddedImagePlan`).
     let paddedImage: PaddedImagePlan?
-    /// Set for the other stride-1 convolutions that are not a 1x1 matrix: A from padded images (see `PaddedPatchPlan`).
+    /// Set for the other convolutions that are not a 1x1 matrix, strided ones only with whole 16-column
+    /// panels: A from padded images (see `PaddedPatchPlan`).
     let paddedPatches: PaddedPatchPlan?
 
     /// `inputShape` is `[H, W, C]` per sample. Packs the weights.
@@ -57,7 +58,8 @@ public final class Conv2DKernel: @unchecked Sendable {
         paddedImage = readsInputDirectly ? nil
             : PaddedImagePlan(geometry: g, inH: inH, inW: inW, channels: inChannels, groups: groups, outH: out.h,
                               outW: out.w, weights: weights, blocking: blocking)
-        paddedPatches = readsInputDirectly || paddedImage != nil || g.strideH != 1 || g.strideW != 1 ? nil
+        let strided = g.strideH != 1 || g.strideW != 1
+        paddedPatches = readsInputDirectly || paddedImage != nil || (strided && groupOut % GEMMTile.nr != 0) ? nil
             : PaddedPatchPlan(geometry: g, inH: inH, inW: inW, channels: inChannels, groupChannels: groupChannels,
                               outH: out.h, outW: out.w)
     }
