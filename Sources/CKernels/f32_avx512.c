@@ -511,6 +511,10 @@ void qc_pool_row_f32_avx512(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w,
 
 void qc_activation_f32_avx512(int kind, float *x, ptrdiff_t n) { qc_activation_f32_loop(kind, x, n); }
 
+void qc_add_f32_avx512(const float *a, const float *b, float *out, ptrdiff_t n, int activation) {
+    qc_add_f32_loop(a, b, out, n, activation);
+}
+
 /// Twelve independent ZMM FMA chains: the FP32 peak probe of this level.
 float qc_fma_probe_avx512(ptrdiff_t iterations, float seed, int64_t *flops) {
     *flops = (int64_t)iterations * 12 * 16 * 2;

@@ -109,6 +109,10 @@ void qc_pool_row_f32_scalar(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w,
 
 void qc_activation_f32_scalar(int kind, float *x, ptrdiff_t n) { qc_activation_f32_loop(kind, x, n); }
 
+void qc_add_f32_scalar(const float *a, const float *b, float *out, ptrdiff_t n, int activation) {
+    qc_add_f32_loop(a, b, out, n, activation);
+}
+
 float qc_fma_probe_scalar(ptrdiff_t iterations, float seed, int64_t *flops) {
     *flops = (int64_t)iterations * 12 * 8 * 2;
     float acc[12][8];

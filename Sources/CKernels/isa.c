@@ -18,7 +18,7 @@
      qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, qc_maxpool_row_i32_##sfx, \
      qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx, qc_offset_u8_##sfx, qc_pool_row_f32_##sfx, \
      qc_activation_f32_##sfx, qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, dw_build, dw_row, \
-     qc_quantize_edge_f32_##sfx, NULL, add2}
+     qc_quantize_edge_f32_##sfx, NULL, add2, qc_add_f32_##sfx}
 
 static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR, NULL, NULL, NULL);
 #if QC_X86
@@ -34,7 +34,7 @@ static const qc_kernels qc_table_avx512 = {
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
     qc_activation_f32_avx512, qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512,
     qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512, qc_quantize_edge_f32_avx512, NULL,
-    qc_add2_requant_avx512};
+    qc_add2_requant_avx512, qc_add_f32_avx512};
 /// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the avx512 level's others.
 static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
@@ -45,7 +45,8 @@ static const qc_kernels qc_table_avx512vnni = {
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
     qc_activation_f32_avx512, qc_gemm_u8s8_4x8_indirect_avx512vnni,
     qc_gemm_u8s8_4x24_indirect_avx512vnni, qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512vnni,
-    qc_quantize_edge_f32_avx512, qc_gemm_u8s8_indirect_tiles_avx512vnni, qc_add2_requant_avx512};
+    qc_quantize_edge_f32_avx512, qc_gemm_u8s8_indirect_tiles_avx512vnni, qc_add2_requant_avx512,
+    qc_add_f32_avx512};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -422,3 +423,7 @@ void qc_pool_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdif
 }
 
 void qc_activation_f32(int kind, float *x, ptrdiff_t n) { qc_active_table->activation_f32(kind, x, n); }
+
+void qc_add_f32(const float *a, const float *b, float *out, ptrdiff_t n, int activation) {
+    qc_active_table->add_f32(a, b, out, n, activation);
+}

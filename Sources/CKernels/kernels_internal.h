@@ -221,6 +221,7 @@ static inline int32_t qc_quantize_edge_one(float x, float scale, int32_t zero, f
                                ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t out_y, ptrdiff_t out_w, int average, \
                                float *out); \
     void qc_activation_f32_##sfx(int kind, float *x, ptrdiff_t n); \
+    void qc_add_f32_##sfx(const float *a, const float *b, float *out, ptrdiff_t n, int activation); \
     void qc_quantize_edge_f32_##sfx(const float *x, ptrdiff_t n, float scale, int32_t zero, float below, float above, \
                                     int32_t *q);
 
@@ -455,6 +456,30 @@ static inline __attribute__((always_inline)) void qc_activation_f32_loop(int kin
         for (ptrdiff_t i = 0; i < n; i++) x[i] = qc_tanh_f32_plain(x[i]);
     } else {
         for (ptrdiff_t i = 0; i < n; i++) x[i] = x[i] * qc_sigmoid_f32_plain(x[i]);
+    }
+}
+
+/// The loop every level's `qc_add_f32` runs: the sum, then relu / relu6 as Swift's `max(y, 0)` /
+/// `min(_, 6)`. `out` may alias `a` or `b` element for element only, so the vectoriser may ignore
+/// the possible overlap (each vector is loaded before the same lanes are stored).
+static inline __attribute__((always_inline)) void qc_add_f32_loop(const float *a, const float *b, float *out,
+                                                                  ptrdiff_t n, int activation) {
+    if (activation == QC_TAIL_RELU) {
+#pragma clang loop vectorize(assume_safety)
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const float y = a[i] + b[i];
+            out[i] = 0.0f >= y ? 0.0f : y;
+        }
+    } else if (activation == QC_TAIL_RELU6) {
+#pragma clang loop vectorize(assume_safety)
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const float y = a[i] + b[i];
+            const float r = 0.0f >= y ? 0.0f : y;
+            out[i] = 6.0f < r ? 6.0f : r;
+        }
+    } else {
+#pragma clang loop vectorize(assume_safety)
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = a[i] + b[i];
     }
 }
 

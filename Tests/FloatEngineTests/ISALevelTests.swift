@@ -81,6 +81,42 @@ final class FloatISALevelTests: XCTestCase {
         }
     }
 
+    /// `qc_add_f32` (a residual Add, then none, relu or relu6) at every level equals the Swift merge's
+    /// expressions element by element, `a + b` then `max(y, 0)` and `min(_, 6)`, bit for bit (NaN as
+    /// any NaN): signed zeros (-0 + -0 is -0, which relu makes +0), infinities, NaN, sums around 0 and
+    /// 6, lengths that leave partial vectors, and the output written over either input.
+    func testEveryLevelsAddKernelEqualsTheSwiftMerge() {
+        var values = SeededValues(seed: 41)
+        let special: [Float] = [0, -0.0, 6, -6, 5.9999995, 6.0000005, .infinity, -.infinity, .nan, 1e-38, -.leastNonzeroMagnitude, 3]
+        let count = 301
+        var a = values.array(count).map { $0 * 8 }, b = values.array(count).map { $0 * 8 }
+        for (i, x) in special.enumerated() {
+            for (j, y) in special.enumerated() { a[i * special.count + j] = x; b[i * special.count + j] = y }
+        }
+        let activations: [(Int32, (Float) -> Float)] = [
+            (Int32(QC_TAIL_NONE), { $0 }), (Int32(QC_TAIL_RELU), { max($0, 0) }), (Int32(QC_TAIL_RELU6), { min(max($0, 0), 6) }),
+        ]
+        for (activation, reference) in activations {
+            let expected = (0..<count).map { reference(a[$0] + b[$0]) }
+            forEachLevel { name in
+                for length in [count, 37, 13, 1] {
+                    var separate = [Float](repeating: .nan, count: length)
+                    var overA = Array(a.prefix(length)), overB = Array(b.prefix(length))
+                    qc_add_f32(a, b, &separate, length, activation)
+                    overA.withUnsafeMutableBufferPointer { qc_add_f32($0.baseAddress!, b, $0.baseAddress!, length, activation) }
+                    overB.withUnsafeMutableBufferPointer { qc_add_f32(a, $0.baseAddress!, $0.baseAddress!, length, activation) }
+                    for (form, actual) in [("separate", separate), ("over a", overA), ("over b", overB)] {
+                        let wrong = (0..<length).filter {
+                            actual[$0].bitPattern != expected[$0].bitPattern && !(actual[$0].isNaN && expected[$0].isNaN)
+                        }
+                        XCTAssertEqual(wrong.count, 0, "\(name) activation \(activation) length \(length) \(form): first at "
+                                       + "\(wrong.first.map { "\(a[$0]) + \(b[$0]): \(actual[$0]) vs \(expected[$0])" } ?? "-")")
+                    }
+                }
+            }
+        }
+    }
+
     /// The padded-image stem path and the indirect forms at every level, bit for bit against the
     /// packed form of the same level.
     func testEveryLevelsConvFormsGiveTheSameFloats() {

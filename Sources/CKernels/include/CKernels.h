@@ -114,6 +114,7 @@ typedef struct qc_kernels {
     void (*add2_requant)(const int32_t *x0, const int32_t *x1, ptrdiff_t n, int32_t z0, int32_t z1, int32_t left,
                          int32_t m0, int32_t s0, int32_t m1, int32_t s1, int32_t sign0, int32_t sign1, int32_t m,
                          int32_t shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out, int profile);
+    void (*add_f32)(const float *a, const float *b, float *out, ptrdiff_t n, int activation);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -377,6 +378,13 @@ void qc_pool_row_f32(const float *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdif
 /// fused multiply-add), so the same floats at every level and as `VectorMath`; vectorised at the
 /// level's width.
 void qc_activation_f32(int kind, float *x, ptrdiff_t n);
+
+/// `out[i] = a[i] + b[i]`, then relu `0 >= y ? 0 : y` or relu6 `6 < r ? 6 : r` of that (`activation`
+/// QC_TAIL_NONE, QC_TAIL_RELU or QC_TAIL_RELU6: Swift's `max(y, 0)` and `min(_, 6)`, a NaN stays NaN,
+/// -0 becomes +0), over `n` floats; `out` may be `a` or `b` (each element is read before it is
+/// written). One rounding per element, so the same floats at every level and as the float engine's
+/// Swift merge (a residual Add and the ReLU after it in one pass, at the level's width).
+void qc_add_f32(const float *a, const float *b, float *out, ptrdiff_t n, int activation);
 
 /// Twelve independent multiply-add chains of the level's widest float vector (8 lanes at scalar and
 /// avx2, 16 at avx512) run `iterations` times (the bench's FP32 peak probe). Stores the floating-point
