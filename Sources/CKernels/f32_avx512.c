@@ -210,64 +210,66 @@ void qc_sgemm_matrix_rows_avx512(ptrdiff_t count, ptrdiff_t kc, const float *a, 
     }
 }
 
-/// Twelve output pixels of a convolution, each read from its own patch origin, against one 16-column
-/// panel: A[r][t * cin + i] = origins[r][offsets[t * cin] + i]. The twelve pointers of a tap are formed
-/// once per tap, then one B load feeds twelve FMAs per channel. The pixels may straddle output rows
-/// and samples (relu_logits_k2's 11-pixel rows split half of its 6-pixel panels, which went through
-/// the 6-row indirect kernel with a row table built in Swift). Each output is the 6x16 body's FMA
-/// chain in the same k order, then the same clamp and tail, so the same floats.
-static inline __attribute__((always_inline)) void qc_sgemm_12x16_patches512(
-    ptrdiff_t taps, ptrdiff_t cin, const float *const *origins, const ptrdiff_t *offsets, const float *b, float *c,
-    ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi, const qc_f32_tail *tail) {
+/// `rows` output pixels (at most 12, a constant after inlining) of a convolution, each read from its
+/// own patch origin, against one 16-column panel: A[r][t * cin + i] = origins[r][offsets[t * cin] + i].
+/// The pointers of a tap are formed once per tap, then one B load feeds `rows` FMAs per channel. The
+/// pixels may straddle output rows and samples (relu_logits_k2's 11-pixel rows split half of its
+/// 6-pixel panels, which went through the 6-row indirect kernel with a row table built in Swift).
+/// Each output is the 6x16 body's FMA chain in the same k order, then the same clamp and tail, so the
+/// same floats.
+static inline __attribute__((always_inline)) void qc_sgemm_rx16_patches512(
+    const int rows, ptrdiff_t taps, ptrdiff_t cin, const float *const *origins, const ptrdiff_t *offsets,
+    const float *b, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
+    const qc_f32_tail *tail) {
     __m512 acc[12];
 #pragma clang loop unroll(full)
-    for (int r = 0; r < 12; r++) acc[r] = bias ? _mm512_loadu_ps(bias) : _mm512_loadu_ps(c + r * ldc);
+    for (int r = 0; r < rows; r++) acc[r] = bias ? _mm512_loadu_ps(bias) : _mm512_loadu_ps(c + r * ldc);
     for (ptrdiff_t t = 0; t < taps; t++) {
         const ptrdiff_t o = offsets[t * cin];
         const float *p[12];
 #pragma clang loop unroll(full)
-        for (int r = 0; r < 12; r++) p[r] = origins[r] + o;
+        for (int r = 0; r < rows; r++) p[r] = origins[r] + o;
         const float *bt = b + 16 * t * cin;
         for (ptrdiff_t i = 0; i < cin; i++) {
             const __m512 bv = _mm512_loadu_ps(bt + 16 * i);
 #pragma clang loop unroll(full)
-            for (int r = 0; r < 12; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r][i]), bv, acc[r]);
+            for (int r = 0; r < rows; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r][i]), bv, acc[r]);
         }
     }
-    qc_sgemm_rx16_store512(12, acc, c, ldc, clamps, lo, hi, tail);
+    qc_sgemm_rx16_store512(rows, acc, c, ldc, clamps, lo, hi, tail);
 }
 
 /// Rows outer, panels inner: a 12-row block's patches stay in L1 across the panels (B, at most a few
-/// panels of one K block, stays there too). Panels with fewer than 16 real columns, and the last
-/// rows, run the 6-row indirect kernels.
+/// panels of one K block, stays there too). The last 1-11 rows run as one block of their own on
+/// panels with 16 real columns (before, as 6-row tiles of the indirect kernel: six accumulators and
+/// a row table per tile, 2.4 % of resnet_bn, whose M blocks of 222 rows left 6 each); panels with
+/// fewer real columns run the 6-row indirect kernels.
 void qc_sgemm_patch_rows_avx512(ptrdiff_t count, ptrdiff_t kc, ptrdiff_t cin, const float *const *origins,
                                 const ptrdiff_t *offsets, const float *b, ptrdiff_t b_stride, ptrdiff_t panels,
                                 ptrdiff_t n, float *c, ptrdiff_t ldc, const float *bias, int clamps, float lo, float hi,
                                 const qc_f32_tail *tail) {
     const ptrdiff_t taps = kc / cin;
-    ptrdiff_t x = 0;
-    for (; x + 12 <= count; x += 12) {
+    for (ptrdiff_t x = 0; x < count; x += 12) {
+        const ptrdiff_t rows = count - x < 12 ? count - x : 12;
         for (ptrdiff_t j = 0; j < panels; j++) {
             const ptrdiff_t valid = n - 16 * j < 16 ? n - 16 * j : 16;
             const float *bj = b + j * b_stride, *biasj = bias ? bias + 16 * j : NULL;
             qc_f32_tail moved;
             const qc_f32_tail *tj = qc_f32_tail_panel(tail, j, &moved);
-            if (valid == 16) {
-                qc_sgemm_12x16_patches512(taps, cin, origins + x, offsets, bj, c + x * ldc + 16 * j, ldc, biasj, clamps,
-                                          lo, hi, tj);
-            } else {
-                qc_sgemm_panel_patches(qc_sgemm_6xw_indirect_avx512, 12, kc, cin, origins + x, offsets, bj, valid,
-                                       c + x * ldc + 16 * j, ldc, biasj, clamps, lo, hi, tj);
+            const float *const *ox = origins + x;
+            float *cx = c + x * ldc + 16 * j;
+            if (valid < 16) {
+                qc_sgemm_panel_patches(qc_sgemm_6xw_indirect_avx512, rows, kc, cin, ox, offsets, bj, valid, cx, ldc,
+                                       biasj, clamps, lo, hi, tj);
+                continue;
+            }
+            switch (rows) {
+#define QC_ROWS(r) case r: qc_sgemm_rx16_patches512(r, taps, cin, ox, offsets, bj, cx, ldc, biasj, clamps, lo, hi, tj); break;
+                QC_ROWS(1) QC_ROWS(2) QC_ROWS(3) QC_ROWS(4) QC_ROWS(5) QC_ROWS(6)
+                QC_ROWS(7) QC_ROWS(8) QC_ROWS(9) QC_ROWS(10) QC_ROWS(11) QC_ROWS(12)
+#undef QC_ROWS
             }
         }
-    }
-    if (x == count) return;
-    for (ptrdiff_t j = 0; j < panels; j++) {
-        const ptrdiff_t valid = n - 16 * j < 16 ? n - 16 * j : 16;
-        qc_f32_tail moved;
-        qc_sgemm_panel_patches(qc_sgemm_6xw_indirect_avx512, count - x, kc, cin, origins + x, offsets, b + j * b_stride,
-                               valid, c + x * ldc + 16 * j, ldc, bias ? bias + 16 * j : NULL, clamps, lo, hi,
-                               qc_f32_tail_panel(tail, j, &moved));
     }
 }
 

@@ -399,6 +399,74 @@ final class FloatISALevelTests: XCTestCase {
         }
     }
 
+    /// `qc_sgemm_patch_rows` (a block of a convolution's rows, one patch origin per row; at avx512 12
+    /// rows per call and the last 1-11 as one block, on panels with 16 real columns) at every level
+    /// equals bit for bit `gemmTile` per 6 rows and panel through the indirect row table, the form it
+    /// replaced: blocks of 1-30 rows (every remainder), 8 and 16 channels per tap, 8 to 40 columns
+    /// (narrow and edge panels), bias or C start, clamp, tail; nothing past the block is written.
+    func testPatchRowsEqualTheIndirectTiles() {
+        var values = SeededValues(seed: 157)
+        forEachLevel { name in
+            for (taps, cin, n) in [(9, 16, 16), (9, 8, 32), (4, 16, 24), (9, 16, 8), (3, 8, 40)] {
+                let kc = taps * cin, imageFloats = 64 * cin + 8
+                let image = values.array(imageFloats)
+                let offsets = (0..<kc).map { k in ((k / cin) * 7 % 23) * cin + k % cin }
+                let weights = values.array(kc * n), bias = values.array(n)
+                let packed = PackedWeights(k: kc, n: n, groups: 1, bias: bias) { _, k, j in weights[k * n + j] }
+                let affine = ChannelAffineLayer(scale: values.array(n, scale: 4), shift: values.array(n), inputShape: [n])
+                let ldc = n + 3
+                for count in Array(1...14) + [23, 24, 25, 30] {
+                    // Origins anywhere in the image (patches of rows and samples in any order).
+                    let starts = (0..<count).map { ($0 * 11 + 5) % 40 * cin }
+                    // Twelve rows past the block as a guard: neither form may write them.
+                    let start = values.array((count + 12) * ldc, scale: 2)
+                    for (first, clamps, tail) in [(true, false, nil), (false, true, nil), (true, false, ChannelTail(affine: affine, activation: .relu)),
+                                                  (true, true, ChannelTail(affine: nil, activation: .relu6))] as [(Bool, Bool, ChannelTail?)] {
+                        let epilogue = clamps ? GEMMEpilogue(clamps: true, lo: -0.25, hi: 0.75) : GEMMEpilogue.none
+                        var expected = start, actual = start
+                        let tile = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 16)
+                        let table = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: 6 * taps)
+                        let origins = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: count)
+                        defer { tile.deallocate(); table.deallocate(); origins.deallocate() }
+                        image.withUnsafeBufferPointer { image in
+                            offsets.withUnsafeBufferPointer { offsets in
+                                for r in 0..<count { origins[r] = image.baseAddress! + starts[r] }
+                                expected.withUnsafeMutableBufferPointer { c in
+                                    for x in stride(from: 0, to: count, by: 6) {
+                                        let mValid = min(6, count - x)
+                                        for r in 0..<6 {
+                                            let origin = image.baseAddress! + starts[x + (r < mValid ? r : 0)]
+                                            for t in 0..<taps { table[t * 6 + r] = origin + offsets[t * cin] }
+                                        }
+                                        let panel = PanelA.indirect(UnsafePointer(table), cin: cin, zeros: image.baseAddress!)
+                                        for j in 0..<packed.panels {
+                                            gemmTile(panel, kc: kc, weights: packed, group: 0, panel: j, k0: 0, first: first,
+                                                     c: c.baseAddress! + x * ldc + j * 16, ldc: ldc, mValid: mValid,
+                                                     epilogue: epilogue, tile: tile, tail: tail)
+                                        }
+                                    }
+                                }
+                                let call = { (tp: UnsafePointer<qc_f32_tail>?) in
+                                    qc_sgemm_patch_rows(count, kc, cin, origins, offsets.baseAddress!,
+                                                        packed.panel(group: 0, index: 0), kc * 16, packed.panels, n, &actual,
+                                                        ldc, first ? packed.bias(group: 0, index: 0) : nil, clamps ? 1 : 0,
+                                                        epilogue.lo, epilogue.hi, tp)
+                                }
+                                if var kernelTail = tail?.kernelTail(channel0: 0) {
+                                    withUnsafePointer(to: &kernelTail) { call($0) }
+                                } else {
+                                    call(nil)
+                                }
+                            }
+                        }
+                        XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern),
+                                       "\(name) taps \(taps) cin \(cin) n \(n) count \(count) bias \(first) clamps \(clamps) tail \(tail != nil)")
+                    }
+                }
+            }
+        }
+    }
+
     /// `qc_sgemm_matrix_rows` (a block of a matrix GEMM's rows, every 6-row group and B panel in one
     /// call; 12 rows per call at avx512 where a panel has 16 real columns) at every level equals bit for
     /// bit `gemmTile` per 6 rows and panel through `MatrixSource`'s row table, the form it replaced: a
