@@ -21,8 +21,9 @@ struct LayerBuilder {
                 return FastConv2D(p, path: path, inputMin: Int32(inputType.minValue))
             case .depthwiseConv2D:
                 if reference { return ReferenceDepthwiseConv2D(p) }
-                if p.depthMultiplier > 1 { return FastDepthwiseMultiplierConv2D(p) }
-                return FastDepthwiseConv2D(p, inputRange: Int64(inputType.minValue)...Int64(inputType.maxValue))
+                let inputRange = Int64(inputType.minValue)...Int64(inputType.maxValue)
+                if p.depthMultiplier > 1 { return FastDepthwiseMultiplierConv2D(p, inputRange: inputRange) }
+                return FastDepthwiseConv2D(p, inputRange: inputRange)
             default:
                 if reference { return ReferenceConv2DTranspose(p) }
                 return FastConv2DTranspose(p, gemm: GEMMPath.choose(input: inputType, weights: input(op, 1).type) != nil)

@@ -277,6 +277,43 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// 3x3 dilation-1 depthwise convs with depth multiplier 2-3, which run their expanded input
+    /// (`x - zin`, zero point 0) through the multiplier-1 conv and so take the pair kernels where the
+    /// level has them: built and run at every level the CPU runs, u8 and s8 inputs with zero points at
+    /// the type's ends, 8, 16, 48 and partial-block channel counts, strides 1 and 2, padding or none.
+    func testThreeByThreeDepthwiseWithMultiplierMatchesReferenceAtEveryLevel() throws {
+        let before = qc_isa_active()
+        defer { _ = qc_isa_select(before) }
+        let cases: [(cin: Int, dm: Int, stride: (Int, Int), pad: (Int, Int, Int, Int), h: Int, w: Int)] = [
+            (4, 2, (1, 1), (1, 1, 1, 1), 6, 7), (8, 2, (1, 1), (1, 1, 1, 1), 5, 5), (24, 2, (2, 2), (0, 1, 0, 1), 7, 6),
+            (5, 3, (1, 2), (1, 0, 2, 1), 4, 9), (3, 3, (2, 1), (0, 0, 0, 0), 6, 5), (1, 2, (1, 1), (2, 2, 2, 2), 3, 4),
+        ]
+        var checked = 0
+        for level in 0..<Int32(QC_ISA_COUNT.rawValue) where qc_isa_cpu_supports(level) != 0 {
+            XCTAssertEqual(qc_isa_select(level), 0)
+            var rng = TestRNG(seed: 67)
+            for (trial, t) in cases.enumerated() {
+                let cout = t.cin * t.dm, wType = QType.signed(8)!, inType = trial % 2 == 0 ? u8 : s8
+                let zin = [Int32(inType.minValue), Int32(inType.maxValue), rng.int32(inType.minValue...inType.maxValue)][trial % 3]
+                let outH = (t.h + t.pad.0 + t.pad.1 - 3) / t.stride.0 + 1, outW = (t.w + t.pad.2 + t.pad.3 - 3) / t.stride.1 + 1
+                var b = ModelBuilder()
+                let x = b.input([t.h, t.w, t.cin], inType, zero: zin)
+                let y = b.activation("y", [outH, outW, cout], s8, zero: rng.int32(-128...127))
+                b.op(.depthwiseConv2D, [x, b.constant("w", [cout, 3, 3], wType, rng.values(cout * 9, wType), perChannel: true),
+                                        b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-3000...3000) })], y,
+                     window(kernel: (3, 3), stride: t.stride, dilation: (1, 1), padding: t.pad)
+                        .merging(["depth_multiplier": [Int32(t.dm)]]).merging(requant(&rng, channels: cout, shifts: -8...(-2), type: s8)))
+                let model = b.finished(outputs: [y])
+                for profile in RoundingProfile.allCases {
+                    try assertFastMatchesReference(model, profile: profile, batch: [1, 3][trial % 2], seed: UInt64(200 + trial),
+                                                   context: "\(String(cString: qc_isa_name(level))) 3x3 depthwise dm \(t.dm) case \(trial) \(profile)")
+                }
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 0)
+    }
+
     /// A simulator built at the best level keeps giving the reference's integers after the active level
     /// changes to one without the 3x3 depthwise pair kernels (they are chosen when the layer is built;
     /// the run checks the level again, else it would call an empty slot).

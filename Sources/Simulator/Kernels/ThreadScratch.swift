@@ -15,7 +15,7 @@ import Darwin
 /// not kept: a big model's per-call buffers (tens of MB at 224 px) are allocated and freed as before,
 /// so the memory held between calls stays small.
 enum ThreadScratch {
-    static let slots = 3
+    static let slots = 4
     /// Largest slot kept between calls.
     static let cachedBytes = 4 << 20
 
