@@ -119,9 +119,17 @@ struct PaddedPatchSource: GEMMPanelSource {
         guard groupChannels >= GEMMTile.indirectMinChannels, k0 % groupChannels == 0, kc % groupChannels == 0,
               kc / groupChannels <= Int(QC_PATCH_MAX_TAPS) else { return nil }
         var pixel = OutputPixel(row: m0, height: outH, width: outW)
-        for r in 0..<count {
-            origins[r] = origin(pixel, group: group)
-            pixel.advance()
+        var r = 0
+        while r < count {
+            // The rest of this output row: origins `stepX` apart.
+            let run = min(count &- r, outW &- pixel.x)
+            var o = origin(pixel, group: group)
+            for i in 0..<run {
+                origins[r &+ i] = o
+                o += stepX
+            }
+            r &+= run
+            pixel.advance(by: run)
         }
         return (offsets + k0, groupChannels)
     }
