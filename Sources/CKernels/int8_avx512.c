@@ -293,6 +293,17 @@ void qc_requant_rows_avx512(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptr
         qc_rq16_clamp_below(&p, zout, lo);
         const ptrdiff_t per = 16 / channels;
         const int kind = qc_rq16_kind(&p);
+        if (ldc == channels && out_stride == channels) {
+            // Rows back to back in both (a depthwise conv's accumulators and output): 16 values are
+            // `per` whole rows, one load and one store, no lane moves.
+            for (; first + per <= rows; first += per) {
+                __m512i x = _mm512_add_epi32(_mm512_loadu_si512(c + first * channels), vb);
+                x = kind == 0 ? qc_rq16_apply_z(&p, x, 0, vz) : kind == 4 ? qc_rq16_apply_z(&p, x, 4, vz)
+                  : kind == 3 ? qc_rq16_apply_z(&p, x, 3, vz) : kind == 1 ? qc_rq16_apply_z(&p, x, 1, vz)
+                  : qc_rq16_apply_z(&p, x, 2, vz);
+                _mm512_storeu_si512(out + first * channels, _mm512_min_epi32(_mm512_max_epi32(x, vlo), vhi));
+            }
+        }
         for (; first + per <= rows; first += per) {
             const int32_t *src = c + first * ldc;
             int32_t *dst = out + first * out_stride;

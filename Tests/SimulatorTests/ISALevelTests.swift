@@ -231,10 +231,13 @@ final class ISALevelTests: XCTestCase {
     private func assertGemmlowpRequantMatchesScalar(_ table: UnsafePointer<qc_kernels>, c: [Int32], ldc: Int, rows: Int, channels: Int,
                                                     bias: [Int32], mult: [Int32], shift: [Int32], zout: Int32, lo: Int32, hi: Int32,
                                                     flatChannel: Int, _ label: String, line: UInt = #line) {
-        var expected = [Int32](repeating: 0, count: rows * channels), actual = expected
-        scalar.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &expected, channels, 0)
-        table.pointee.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &actual, channels, 0)
-        XCTAssertEqual(actual, expected, "\(name(table)) requant_rows \(label)", line: line)
+        // Rows `ldc` apart, then back to back (a depthwise row group's accumulators: `c`'s first values).
+        for rowsIn in [ldc, channels] {
+            var expected = [Int32](repeating: 0, count: rows * channels), actual = expected
+            scalar.requant_rows!(c, rowsIn, rows, channels, bias, mult, shift, zout, lo, hi, &expected, channels, 0)
+            table.pointee.requant_rows!(c, rowsIn, rows, channels, bias, mult, shift, zout, lo, hi, &actual, channels, 0)
+            XCTAssertEqual(actual, expected, "\(name(table)) requant_rows ldc \(rowsIn) \(label)", line: line)
+        }
         let n = rows * ldc, m = mult[flatChannel], s = shift[flatChannel]
         var flatExpected = [Int32](repeating: 0, count: n), flatActual = flatExpected
         scalar.requant_flat!(c, n, m, s, zout, lo, hi, &flatExpected, 0)
@@ -288,10 +291,13 @@ final class ISALevelTests: XCTestCase {
                     let bias = (0..<channels).map { j in j % 5 == 0 ? Int32.max : rng.int32(-100_000...100_000) }
                     let zout = rng.int32(-300...300)
                     let (lo, hi): (Int32, Int32) = trial % 3 == 0 ? (Int32.min, Int32.max) : (-128, 127)
-                    var expected = [Int32](repeating: 0, count: rows * stride), actual = expected
-                    scalar.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &expected, stride, profile)
-                    table.pointee.requant_rows!(c, ldc, rows, channels, bias, mult, shift, zout, lo, hi, &actual, stride, profile)
-                    XCTAssertEqual(actual, expected, "\(name(table)) requant_rows profile \(profile) trial \(trial)")
+                    // Rows apart in both (a GEMM block into the output), and back to back (a depthwise row group).
+                    for (rowsIn, rowsOut) in [(ldc, stride), (channels, channels)] {
+                        var expected = [Int32](repeating: 0, count: rows * rowsOut), actual = expected
+                        scalar.requant_rows!(c, rowsIn, rows, channels, bias, mult, shift, zout, lo, hi, &expected, rowsOut, profile)
+                        table.pointee.requant_rows!(c, rowsIn, rows, channels, bias, mult, shift, zout, lo, hi, &actual, rowsOut, profile)
+                        XCTAssertEqual(actual, expected, "\(name(table)) requant_rows profile \(profile) trial \(trial) ldc \(rowsIn)")
+                    }
 
                     // Per-tensor: one multiplier and shift for a flat array, and the Add input rescale.
                     let m = mult[0], s = shift[0], n = rows * ldc
