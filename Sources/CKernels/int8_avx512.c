@@ -537,10 +537,38 @@ void qc_maxpool_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t 
     ptrdiff_t ylo, yhi;
     qc_pool_span(out_y * stride_h - pad_top, kernel_h, in_h, &ylo, &yhi);
     const __m512i vempty = _mm512_set1_epi32(empty), vmin = _mm512_set1_epi32(INT32_MIN);
+    // A 3x3 window wholly inside (the interior of a 3x3 pool): its nine pixels unrolled, full channel
+    // blocks without masks; the maximum of the nine is the loop's, which starts from INT32_MIN.
+    const int rows3 = kernel_h == 3 && kernel_w == 3 && yhi - ylo == 3;
+    const ptrdiff_t line = in_w * channels;
     for (ptrdiff_t ox = 0; ox < out_w; ox++) {
         ptrdiff_t xlo, xhi;
         qc_pool_span(ox * stride_w - pad_left, kernel_w, in_w, &xlo, &xhi);
         int32_t *dst = out + ox * channels;
+        if (rows3 && xhi - xlo == 3) {
+            const int32_t *top = sample + (ylo * in_w + xlo) * channels;
+#define QC_MAX9(load, c)                                                                                         \
+            _mm512_max_epi32(                                                                                    \
+                _mm512_max_epi32(_mm512_max_epi32(load(top + (c)), load(top + (c) + channels)),                  \
+                                 _mm512_max_epi32(load(top + (c) + 2 * channels), load(top + (c) + line))),      \
+                _mm512_max_epi32(                                                                                \
+                    _mm512_max_epi32(_mm512_max_epi32(load(top + (c) + line + channels),                         \
+                                                      load(top + (c) + line + 2 * channels)),                    \
+                                     _mm512_max_epi32(load(top + (c) + 2 * line), load(top + (c) + 2 * line + channels))), \
+                    load(top + (c) + 2 * line + 2 * channels)))
+#define QC_FULL(ptr) _mm512_loadu_si512(ptr)
+#define QC_PART(ptr) _mm512_maskz_loadu_epi32(k, ptr)
+            ptrdiff_t c = 0;
+            for (; c + 16 <= channels; c += 16) _mm512_storeu_si512(dst + c, QC_MAX9(QC_FULL, c));
+            if (c < channels) {
+                const __mmask16 k = qc_lanes16(channels - c);
+                _mm512_mask_storeu_epi32(dst + c, k, QC_MAX9(QC_PART, c));
+            }
+#undef QC_FULL
+#undef QC_PART
+#undef QC_MAX9
+            continue;
+        }
         const int none = ylo >= yhi || xlo >= xhi;
         for (ptrdiff_t c = 0; c < channels; c += 16) {
             const __mmask16 k = qc_lanes16(channels - c);
