@@ -454,15 +454,18 @@ final class ISALevelTests: XCTestCase {
     }
 
     /// The max-pool row of every level against scalar: 1 to 40 channels (masked tails), windows partly or
-    /// wholly in the padding (empty windows give `empty`), strides 1 to 3, full-range values.
+    /// wholly in the padding (empty windows give `empty`), strides 1 to 3, full-range values; the last
+    /// trials are 3x3 pools over wide rows (many windows wholly inside: the avx512 unrolled form).
     func testMaxPoolRowMatchesScalar() {
         var rng = TestRNG(seed: 61)
         for table in levels {
-            for trial in 0..<40 {
-                let channels = [1, 3, 8, 9, 16, 17, 24, 40][trial % 8], kh = 1 + trial % 3, kw = 1 + (trial / 3) % 3
+            for trial in 0..<48 {
+                let wide = trial >= 40
+                let channels = [1, 3, 8, 9, 16, 17, 24, 40][trial % 8]
+                let kh = wide ? 3 : 1 + trial % 3, kw = wide ? 3 : 1 + (trial / 3) % 3
                 let strideH = 1 + trial % 3, strideW = 1 + (trial / 2) % 2, padTop = trial % 4 == 0 ? kh : trial % 2
                 let padLeft = trial % 5 == 0 ? kw : (trial / 2) % 2
-                let inH = kh + rng.int(0...4), inW = kw + rng.int(0...9)
+                let inH = kh + rng.int(0...4), inW = kw + rng.int(0...9) + (wide ? 12 : 0)
                 let outH = (inH + 2 * padTop - kh) / strideH + 1, outW = (inW + 2 * padLeft - kw) / strideW + 1
                 let sample: [Int32] = (0..<(inH * inW * channels)).map { _ in rng.int32(Int64(Int32.min)...Int64(Int32.max)) }
                 for outY in 0..<outH {
