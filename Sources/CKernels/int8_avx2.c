@@ -563,52 +563,42 @@ static inline __m256i qc_lanes8(ptrdiff_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-/// `qc_dw3x3_pairs_build_avx512` 8 dwords at a time: zeros where no input pixel is, the two edge pixels
-/// that pair one input pixel with the padding, and between them the interior, where pixel x pairs flat
-/// values j and j + channels of the input row, one flat loop whatever the channel count (`vpsubw` takes
-/// the zero point from both halves: only the low 16 bits of each are kept).
-void qc_dw3x3_pairs_build_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
-        ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs) {
+/// `qc_dw3x3_pairs_line_avx512` 8 dwords at a time (`vpblendw` per 128-bit lane, `vpmaskmovd` for
+/// partial blocks).
+static void qc_dw3x3_pairs_line_avx2(const int32_t *src, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin, int first_edge,
+        int32_t *pixel) {
     const __m256i vz = _mm256_set1_epi32(zin), zz = _mm256_set1_epi16((short)zin), low = _mm256_set1_epi32(0xFFFF);
-    const ptrdiff_t line = width * channels, interior = (in_w - 1) * channels;
-    for (ptrdiff_t y = 0; y < height; y++) {
-        int32_t *row = pairs + y * line;
-        const ptrdiff_t in_y = y - pad_top;
-        if (in_y < 0 || in_y >= in_h) {
-            memset(row, 0, (size_t)line * sizeof(int32_t));
-            continue;
-        }
-        const int32_t *src = sample + in_y * in_w * channels;
-        if (pad_left > 1) memset(row, 0, (size_t)((pad_left - 1) * channels) * sizeof(int32_t));
-        if (pad_left > 0) {  // (padding, first pixel)
-            int32_t *dst = row + (pad_left - 1) * channels;
-            for (ptrdiff_t c = 0; c < channels; c += 8) {
-                const __m256i k = qc_lanes8(channels - c);
-                __m256i v = _mm256_sub_epi32(_mm256_maskload_epi32(src + c, k), vz);
-                _mm256_maskstore_epi32(dst + c, k, _mm256_slli_epi32(v, 16));
-            }
-        }
-        int32_t *dst = row + pad_left * channels;
-        ptrdiff_t j = 0;
-        for (; j + 8 <= interior; j += 8) {
-            __m256i a = _mm256_loadu_si256((const __m256i *)(src + j));
-            __m256i b = _mm256_loadu_si256((const __m256i *)(src + j + channels));
-            _mm256_storeu_si256((__m256i *)(dst + j), _mm256_sub_epi16(_mm256_blend_epi16(a, _mm256_slli_epi32(b, 16), 0xAA), zz));
-        }
-        if (j < interior) {
-            const __m256i k = qc_lanes8(interior - j);
-            __m256i a = _mm256_maskload_epi32(src + j, k), b = _mm256_maskload_epi32(src + j + channels, k);
-            _mm256_maskstore_epi32(dst + j, k, _mm256_sub_epi16(_mm256_blend_epi16(a, _mm256_slli_epi32(b, 16), 0xAA), zz));
-        }
-        // (last pixel, padding), then zeros to the row's end.
-        const ptrdiff_t last = pad_left + in_w - 1;
+    const ptrdiff_t interior = (in_w - 1) * channels;
+    if (first_edge) {  // (padding, first pixel)
         for (ptrdiff_t c = 0; c < channels; c += 8) {
             const __m256i k = qc_lanes8(channels - c);
-            __m256i v = _mm256_sub_epi32(_mm256_maskload_epi32(src + (in_w - 1) * channels + c, k), vz);
-            _mm256_maskstore_epi32(row + last * channels + c, k, _mm256_and_si256(v, low));
+            __m256i v = _mm256_sub_epi32(_mm256_maskload_epi32(src + c, k), vz);
+            _mm256_maskstore_epi32(pixel + c, k, _mm256_slli_epi32(v, 16));
         }
-        if (last + 1 < width) memset(row + (last + 1) * channels, 0, (size_t)((width - last - 1) * channels) * sizeof(int32_t));
+        pixel += channels;
     }
+    ptrdiff_t j = 0;
+    for (; j + 8 <= interior; j += 8) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(src + j));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(src + j + channels));
+        _mm256_storeu_si256((__m256i *)(pixel + j), _mm256_sub_epi16(_mm256_blend_epi16(a, _mm256_slli_epi32(b, 16), 0xAA), zz));
+    }
+    if (j < interior) {
+        const __m256i k = qc_lanes8(interior - j);
+        __m256i a = _mm256_maskload_epi32(src + j, k), b = _mm256_maskload_epi32(src + j + channels, k);
+        _mm256_maskstore_epi32(pixel + j, k, _mm256_sub_epi16(_mm256_blend_epi16(a, _mm256_slli_epi32(b, 16), 0xAA), zz));
+    }
+    for (ptrdiff_t c = 0; c < channels; c += 8) {  // (last pixel, padding)
+        const __m256i k = qc_lanes8(channels - c);
+        __m256i v = _mm256_sub_epi32(_mm256_maskload_epi32(src + interior + c, k), vz);
+        _mm256_maskstore_epi32(pixel + interior + c, k, _mm256_and_si256(v, low));
+    }
+}
+
+void qc_dw3x3_pairs_build_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
+        ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs) {
+    qc_dw3x3_pairs_build_rows(qc_dw3x3_pairs_line_avx2, sample, in_h, in_w, channels, zin, pad_top, pad_left, height, width,
+                              pairs);
 }
 
 /// The row kernel 8 channels at a time, `vpmaddwd` + `vpaddd` per pair of taps (6 pairs per pixel, two

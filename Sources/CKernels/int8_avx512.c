@@ -787,51 +787,44 @@ void qc_add2_requant_avx512(const int32_t *x0, const int32_t *x1, ptrdiff_t n, i
 
 // ---- 3x3 depthwise from an image of int16 pairs (qc_dw3x3_pairs_*) -----------------------------------
 
-/// Per input row: zeros where no input pixel is, the two edge pixels that pair one input pixel with
-/// the padding, and between them the interior, where pixel x pairs flat values j and j + channels of
-/// the input row, so it runs as one flat loop 16 dwords at a time whatever the channel count
-/// (`vpsubw` takes the zero point from both halves at once: only the low 16 bits of each are kept).
-void qc_dw3x3_pairs_build_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
-        ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs) {
+/// One input row of the pair image: the edge pixels that pair one input pixel with the padding, and
+/// between them the interior, where pixel x pairs flat values j and j + channels of the input row, so
+/// it runs as one flat loop 16 dwords at a time whatever the channel count (`vpsubw` takes the zero
+/// point from both halves at once: only the low 16 bits of each are kept). The zero rows and columns
+/// around it are `qc_dw3x3_pairs_build_rows`'.
+static void qc_dw3x3_pairs_line_avx512(const int32_t *src, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin, int first_edge,
+        int32_t *pixel) {
     const __m512i vz = _mm512_set1_epi32(zin), zz = _mm512_set1_epi16((short)zin), low = _mm512_set1_epi32(0xFFFF);
-    const ptrdiff_t line = width * channels, interior = (in_w - 1) * channels;
-    for (ptrdiff_t y = 0; y < height; y++) {
-        int32_t *row = pairs + y * line;
-        const ptrdiff_t in_y = y - pad_top;
-        if (in_y < 0 || in_y >= in_h) {
-            memset(row, 0, (size_t)line * sizeof(int32_t));
-            continue;
-        }
-        const int32_t *src = sample + in_y * in_w * channels;
-        if (pad_left > 1) memset(row, 0, (size_t)((pad_left - 1) * channels) * sizeof(int32_t));
-        if (pad_left > 0) {  // (padding, first pixel)
-            int32_t *dst = row + (pad_left - 1) * channels;
-            for (ptrdiff_t c = 0; c < channels; c += 16) {
-                const __mmask16 k = qc_lanes16(channels - c);
-                __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, src + c), vz);
-                _mm512_mask_storeu_epi32(dst + c, k, _mm512_slli_epi32(v, 16));
-            }
-        }
-        int32_t *dst = row + pad_left * channels;
-        ptrdiff_t j = 0;
-        for (; j + 16 <= interior; j += 16) {
-            __m512i a = _mm512_loadu_si512(src + j), b = _mm512_loadu_si512(src + j + channels);
-            _mm512_storeu_si512(dst + j, _mm512_sub_epi16(_mm512_mask_blend_epi16(0xAAAAAAAA, a, _mm512_slli_epi32(b, 16)), zz));
-        }
-        if (j < interior) {
-            const __mmask16 k = qc_lanes16(interior - j);
-            __m512i a = _mm512_maskz_loadu_epi32(k, src + j), b = _mm512_maskz_loadu_epi32(k, src + j + channels);
-            _mm512_mask_storeu_epi32(dst + j, k, _mm512_sub_epi16(_mm512_mask_blend_epi16(0xAAAAAAAA, a, _mm512_slli_epi32(b, 16)), zz));
-        }
-        // (last pixel, padding), then zeros to the row's end.
-        const ptrdiff_t last = pad_left + in_w - 1;
+    const ptrdiff_t interior = (in_w - 1) * channels;
+    if (first_edge) {  // (padding, first pixel)
         for (ptrdiff_t c = 0; c < channels; c += 16) {
             const __mmask16 k = qc_lanes16(channels - c);
-            __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, src + (in_w - 1) * channels + c), vz);
-            _mm512_mask_storeu_epi32(row + last * channels + c, k, _mm512_and_si512(v, low));
+            __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, src + c), vz);
+            _mm512_mask_storeu_epi32(pixel + c, k, _mm512_slli_epi32(v, 16));
         }
-        if (last + 1 < width) memset(row + (last + 1) * channels, 0, (size_t)((width - last - 1) * channels) * sizeof(int32_t));
+        pixel += channels;
     }
+    ptrdiff_t j = 0;
+    for (; j + 16 <= interior; j += 16) {
+        __m512i a = _mm512_loadu_si512(src + j), b = _mm512_loadu_si512(src + j + channels);
+        _mm512_storeu_si512(pixel + j, _mm512_sub_epi16(_mm512_mask_blend_epi16(0xAAAAAAAA, a, _mm512_slli_epi32(b, 16)), zz));
+    }
+    if (j < interior) {
+        const __mmask16 k = qc_lanes16(interior - j);
+        __m512i a = _mm512_maskz_loadu_epi32(k, src + j), b = _mm512_maskz_loadu_epi32(k, src + j + channels);
+        _mm512_mask_storeu_epi32(pixel + j, k, _mm512_sub_epi16(_mm512_mask_blend_epi16(0xAAAAAAAA, a, _mm512_slli_epi32(b, 16)), zz));
+    }
+    for (ptrdiff_t c = 0; c < channels; c += 16) {  // (last pixel, padding)
+        const __mmask16 k = qc_lanes16(channels - c);
+        __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, src + interior + c), vz);
+        _mm512_mask_storeu_epi32(pixel + interior + c, k, _mm512_and_si512(v, low));
+    }
+}
+
+void qc_dw3x3_pairs_build_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin,
+        ptrdiff_t pad_top, ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs) {
+    qc_dw3x3_pairs_build_rows(qc_dw3x3_pairs_line_avx512, sample, in_h, in_w, channels, zin, pad_top, pad_left, height, width,
+                              pairs);
 }
 
 void qc_dw3x3_pairs_row_avx512(const int32_t *pairs, ptrdiff_t width, ptrdiff_t channels, const int32_t *wpairs,

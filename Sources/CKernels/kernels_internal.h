@@ -344,6 +344,31 @@ static inline void qc_rescale_accumulate_tail(const int32_t *x, ptrdiff_t i, ptr
 /// The taps of a depthwise output pixel that lie inside the image, along one axis: `[*start, *end)`.
 /// A pooling window's span along one axis, clipped to the image: [*lo, *hi) from `origin` (the output
 /// position times the stride, minus the padding); empty when *lo >= *hi.
+/// One input row's part of a 3x3 depthwise pair image (`qc_dw3x3_pairs_build`), from `pixel` on: the
+/// (padding, first pixel) pair when `first_edge`, the interior pairs, then the (last pixel, padding)
+/// pair, at the level's width (`qc_dw3x3_pairs_line_avx2` / `_avx512`).
+typedef void (*qc_dw3x3_pairs_line_fn)(const int32_t *src, ptrdiff_t in_w, ptrdiff_t channels, int32_t zin, int first_edge,
+                                       int32_t *pixel);
+
+/// `qc_dw3x3_pairs_build` around a level's line: rows with no input pixel are zeros, and so are the
+/// columns left of the first edge pair and right of the last.
+static inline void qc_dw3x3_pairs_build_rows(qc_dw3x3_pairs_line_fn line, const int32_t *sample, ptrdiff_t in_h,
+                                             ptrdiff_t in_w, ptrdiff_t channels, int32_t zin, ptrdiff_t pad_top,
+                                             ptrdiff_t pad_left, ptrdiff_t height, ptrdiff_t width, int32_t *pairs) {
+    const ptrdiff_t row_values = width * channels, first = pad_left > 0 ? pad_left - 1 : 0, end = pad_left + in_w;
+    for (ptrdiff_t y = 0; y < height; y++) {
+        int32_t *row = pairs + y * row_values;
+        const ptrdiff_t in_y = y - pad_top;
+        if (in_y < 0 || in_y >= in_h) {
+            memset(row, 0, (size_t)row_values * sizeof(int32_t));
+            continue;
+        }
+        if (first > 0) memset(row, 0, (size_t)(first * channels) * sizeof(int32_t));
+        line(sample + in_y * in_w * channels, in_w, channels, zin, pad_left > 0, row + first * channels);
+        if (end < width) memset(row + end * channels, 0, (size_t)((width - end) * channels) * sizeof(int32_t));
+    }
+}
+
 static inline void qc_pool_span(ptrdiff_t origin, ptrdiff_t kernel, ptrdiff_t size, ptrdiff_t *lo, ptrdiff_t *hi) {
     *lo = origin > 0 ? origin : 0;
     *hi = origin + kernel < size ? origin + kernel : size;
