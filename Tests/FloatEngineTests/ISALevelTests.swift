@@ -378,16 +378,11 @@ final class FloatISALevelTests: XCTestCase {
                                         }
                                     }
                                 }
-                                let call = { (tp: UnsafePointer<qc_f32_tail>?) in
+                                withHandBuiltTail(tail) { tp in
                                     qc_sgemm_row_inplace(count, kc, image.baseAddress!, step, offsets.baseAddress!,
                                                          packed.panel(group: 0, index: 0), packed.panels, n, &actual, ldc,
                                                          first ? packed.bias(group: 0, index: 0) : nil, clamps ? 1 : 0,
                                                          epilogue.lo, epilogue.hi, tp)
-                                }
-                                if var kernelTail = tail?.kernelTail(channel0: 0) {
-                                    withUnsafePointer(to: &kernelTail) { call($0) }
-                                } else {
-                                    call(nil)
                                 }
                             }
                         }
@@ -446,16 +441,11 @@ final class FloatISALevelTests: XCTestCase {
                                         }
                                     }
                                 }
-                                let call = { (tp: UnsafePointer<qc_f32_tail>?) in
+                                withHandBuiltTail(tail) { tp in
                                     qc_sgemm_patch_rows(count, kc, cin, origins, offsets.baseAddress!,
                                                         packed.panel(group: 0, index: 0), kc * 16, packed.panels, n, &actual,
                                                         ldc, first ? packed.bias(group: 0, index: 0) : nil, clamps ? 1 : 0,
                                                         epilogue.lo, epilogue.hi, tp)
-                                }
-                                if var kernelTail = tail?.kernelTail(channel0: 0) {
-                                    withUnsafePointer(to: &kernelTail) { call($0) }
-                                } else {
-                                    call(nil)
                                 }
                             }
                         }
@@ -508,21 +498,27 @@ final class FloatISALevelTests: XCTestCase {
                             }
                         }
                         let block = source.matrixBlock(m0: m0, k0: blockK0, group: 0)!
-                        let call = { (tp: UnsafePointer<qc_f32_tail>?) in
+                        withHandBuiltTail(tail) { tp in
                             qc_sgemm_matrix_rows(count, blockKC, block.base, block.lda, packed.panel(group: 0, index: 0) + blockK0 * 16,
                                                  k * 16, packed.panels, n, &actual, ldc, first ? packed.bias(group: 0, index: 0) : nil,
                                                  clamps ? 1 : 0, epilogue.lo, epilogue.hi, tp)
-                        }
-                        if var kernelTail = tail?.kernelTail(channel0: 0) {
-                            withUnsafePointer(to: &kernelTail) { call($0) }
-                        } else {
-                            call(nil)
                         }
                         XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern),
                                        "\(name) k \(k) n \(n) rows \(m0) + \(count) first block \(first) clamps \(clamps) tail \(tail != nil)")
                     }
                 }
             }
+        }
+    }
+
+    /// `body` with `tail`'s C tail (nil without one), built here rather than through
+    /// `ChannelTail.withKernelTail`: the row kernels are compared with `gemmTile`, which goes through
+    /// that helper, so building the tail by hand keeps the two sides independent of it.
+    private func withHandBuiltTail(_ tail: ChannelTail?, _ body: (UnsafePointer<qc_f32_tail>?) -> Void) {
+        if var kernelTail = tail?.kernelTail(channel0: 0) {
+            withUnsafePointer(to: &kernelTail) { body($0) }
+        } else {
+            body(nil)
         }
     }
 }
