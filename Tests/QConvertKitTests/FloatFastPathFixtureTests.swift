@@ -64,22 +64,13 @@ final class FloatFastPathFixtureTests: XCTestCase {
         let expected = FloatReference.conv2D(conv, input: input, inputShape: shape, batch: batch)
         let k = conv.weights.shape[0] * conv.weights.shape[1] * conv.weights.shape[2]
         GEMMTile.minParallelWork = 0
-        for level in KernelISA.available {
-            try KernelISA.select(level)
-            for threads in [1, 2] {
-                Parallel.threadCount = threads
-                GEMMTile.readsPatchRows = true
-                let rows = run(kernel, input: input, batch: batch, count: expected.count)
-                GEMMTile.readsPatchRows = false
-                let panels = run(kernel, input: input, batch: batch, count: expected.count)
-                let scale = Self.relativeTolerance * Float(k).squareRoot()
-                let worst = rows.indices.first { !(abs(rows[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
-                XCTAssertNil(worst, "\(level), \(threads) threads: element \(worst ?? -1): "
-                             + "\(worst.map { "\(rows[$0]) vs reference \(expected[$0])" } ?? "")")
-                let mismatches = zip(rows, panels).filter { $0.bitPattern != $1.bitPattern }.count
-                XCTAssertEqual(mismatches, 0, "\(level), \(threads) threads: patch rows vs 6-row panels")
-            }
-        }
+        try assertEveryLevelAndThreads("conv2 patch rows vs 6-row panels", expected: expected, k: k, replacement: {
+            GEMMTile.readsPatchRows = true
+            return run(kernel, input: input, batch: batch, count: expected.count)
+        }, replaced: {
+            GEMMTile.readsPatchRows = false
+            return run(kernel, input: input, batch: batch, count: expected.count)
+        })
     }
 
     /// Strided convolutions whose output channels fill 16-column panels read padded images too:
@@ -98,23 +89,14 @@ final class FloatFastPathFixtureTests: XCTestCase {
             XCTAssertNotNil(kernel.paddedPatches, "\(fixture) \(name)")
             let expected = FloatReference.conv2D(conv, input: input, inputShape: shape, batch: batch)
             let k = conv.weights.shape[0] * conv.weights.shape[1] * conv.weights.shape[2]
-            for level in KernelISA.available {
-                try KernelISA.select(level)
-                for threads in [1, 2] {
-                    Parallel.threadCount = threads
-                    PaddedPatchPlan.maxFloats = 1 << 30
-                    XCTAssertTrue(kernel.readsPaddedPatches(batch: batch))
-                    let rows = run(kernel, input: input, batch: batch, count: expected.count)
-                    PaddedPatchPlan.maxFloats = -1
-                    let unpadded = run(kernel, input: input, batch: batch, count: expected.count)
-                    let scale = Self.relativeTolerance * Float(k).squareRoot()
-                    let worst = rows.indices.first { !(abs(rows[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
-                    XCTAssertNil(worst, "\(fixture) \(name), \(level), \(threads) threads: element \(worst ?? -1): "
-                                 + "\(worst.map { "\(rows[$0]) vs reference \(expected[$0])" } ?? "")")
-                    let mismatches = zip(rows, unpadded).filter { $0.bitPattern != $1.bitPattern }.count
-                    XCTAssertEqual(mismatches, 0, "\(fixture) \(name), \(level), \(threads) threads: padded vs unpadded")
-                }
-            }
+            try assertEveryLevelAndThreads("\(fixture) \(name) padded vs unpadded", expected: expected, k: k, replacement: {
+                PaddedPatchPlan.maxFloats = 1 << 30
+                XCTAssertTrue(kernel.readsPaddedPatches(batch: batch))
+                return run(kernel, input: input, batch: batch, count: expected.count)
+            }, replaced: {
+                PaddedPatchPlan.maxFloats = -1
+                return run(kernel, input: input, batch: batch, count: expected.count)
+            })
         }
     }
 
@@ -166,10 +148,7 @@ final class FloatFastPathFixtureTests: XCTestCase {
         for level in KernelISA.available {
             try KernelISA.select(level)
             let actual = compute()
-            let scale = Self.relativeTolerance * Float(k).squareRoot()
-            let worst = actual.indices.first { !(abs(actual[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
-            XCTAssertNil(worst, "\(name), \(level): element \(worst ?? -1): "
-                         + "\(worst.map { "\(actual[$0]) vs reference \(expected[$0])" } ?? "")", file: file, line: line)
+            assertNearReference(actual, expected, k: k, "\(name), \(level)", file: file, line: line)
             outputs[level] = actual
         }
         guard let avx2 = outputs["avx2"] else { return }
@@ -178,6 +157,32 @@ final class FloatFastPathFixtureTests: XCTestCase {
             let mismatches = zip(avx2, wide).filter { $0.bitPattern != $1.bitPattern }.count
             XCTAssertEqual(mismatches, 0, "\(name): \(level) vs avx2", file: file, line: line)
         }
+    }
+
+    /// At every level the CPU runs, on 1 and 2 threads: `replacement()` within `relativeTolerance *
+    /// sqrt(k)` of `expected` (the reference), and bit for bit `replaced()`, the form it replaced.
+    private func assertEveryLevelAndThreads(_ name: String, expected: [Float], k: Int, replacement: () -> [Float],
+                                            replaced: () -> [Float], file: StaticString = #filePath,
+                                            line: UInt = #line) throws {
+        for level in KernelISA.available {
+            try KernelISA.select(level)
+            for threads in [1, 2] {
+                Parallel.threadCount = threads
+                let new = replacement(), old = replaced()
+                assertNearReference(new, expected, k: k, "\(name), \(level), \(threads) threads", file: file, line: line)
+                let mismatches = zip(new, old).filter { $0.bitPattern != $1.bitPattern }.count
+                XCTAssertEqual(mismatches, 0, "\(name), \(level), \(threads) threads", file: file, line: line)
+            }
+        }
+    }
+
+    /// Every element of `actual` within `relativeTolerance * sqrt(k) * max(1, |reference|)` of `expected`.
+    private func assertNearReference(_ actual: [Float], _ expected: [Float], k: Int, _ context: String,
+                                     file: StaticString, line: UInt) {
+        let scale = Self.relativeTolerance * Float(k).squareRoot()
+        let worst = actual.indices.first { !(abs(actual[$0] - expected[$0]) <= scale * max(1, abs(expected[$0]))) }
+        XCTAssertNil(worst, "\(context): element \(worst ?? -1): "
+                     + "\(worst.map { "\(actual[$0]) vs reference \(expected[$0])" } ?? "")", file: file, line: line)
     }
 
     private func run(_ kernel: Conv2DKernel, input: [Float], batch: Int, count: Int) -> [Float] {
