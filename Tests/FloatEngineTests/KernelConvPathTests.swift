@@ -143,18 +143,8 @@ final class KernelConvPathTests: XCTestCase {
                 let input = values.array(batch * c.input.reduce(1, *))
                 let count = batch * kernel.outputShape.reduce(1, *)
                 forEachThreadCount { threads in
-                    PaddedPatchPlan.maxFloats = savedBudget
-                    XCTAssertTrue(kernel.readsPaddedPatches(batch: batch))
-                    let padded = runKernel(outputCount: count, workspace: 0, input: input) {
-                        kernel.run(input: $0, output: $1, batch: batch, workspace: $2)
-                    }
-                    PaddedPatchPlan.maxFloats = -1
-                    XCTAssertFalse(kernel.readsPaddedPatches(batch: batch))
-                    let unpadded = runKernel(outputCount: count, workspace: 0, input: input) {
-                        kernel.run(input: $0, output: $1, batch: batch, workspace: $2)
-                    }
-                    let mismatches = zip(padded, unpadded).filter { $0.bitPattern != $1.bitPattern }.count
-                    XCTAssertEqual(mismatches, 0, "case \(index), batch \(batch), \(threads) threads")
+                    assertPaddedEqualsUnpadded(kernel, input: input, batch: batch, count: count, budget: savedBudget,
+                                               "case \(index), batch \(batch), \(threads) threads")
                 }
             }
         }
@@ -173,19 +163,28 @@ final class KernelConvPathTests: XCTestCase {
             let input = values.array(batch * 9 * 8 * 16)
             let count = batch * strided.outputShape.reduce(1, *)
             forEachThreadCount { threads in
-                PaddedPatchPlan.maxFloats = savedBudget
-                XCTAssertTrue(strided.readsPaddedPatches(batch: batch))
-                let fromImages = runKernel(outputCount: count, workspace: 0, input: input) {
-                    strided.run(input: $0, output: $1, batch: batch, workspace: $2)
-                }
-                PaddedPatchPlan.maxFloats = -1
-                let unpadded = runKernel(outputCount: count, workspace: 0, input: input) {
-                    strided.run(input: $0, output: $1, batch: batch, workspace: $2)
-                }
-                let mismatches = zip(fromImages, unpadded).filter { $0.bitPattern != $1.bitPattern }.count
-                XCTAssertEqual(mismatches, 0, "strided, \(out) outputs, \(threads) threads")
+                assertPaddedEqualsUnpadded(strided, input: input, batch: batch, count: count, budget: savedBudget,
+                                           "strided, \(out) outputs, \(threads) threads")
             }
         }
+    }
+
+    /// `kernel` reading padded images (with the images' budget `budget`) and then with them off (budget
+    /// -1) gives the same floats, bit for bit.
+    private func assertPaddedEqualsUnpadded(_ kernel: Conv2DKernel, input: [Float], batch: Int, count: Int, budget: Int,
+                                            _ context: String, line: UInt = #line) {
+        PaddedPatchPlan.maxFloats = budget
+        XCTAssertTrue(kernel.readsPaddedPatches(batch: batch), context, line: line)
+        let padded = runKernel(outputCount: count, workspace: 0, input: input) {
+            kernel.run(input: $0, output: $1, batch: batch, workspace: $2)
+        }
+        PaddedPatchPlan.maxFloats = -1
+        XCTAssertFalse(kernel.readsPaddedPatches(batch: batch), context, line: line)
+        let unpadded = runKernel(outputCount: count, workspace: 0, input: input) {
+            kernel.run(input: $0, output: $1, batch: batch, workspace: $2)
+        }
+        let mismatches = zip(padded, unpadded).filter { $0.bitPattern != $1.bitPattern }.count
+        XCTAssertEqual(mismatches, 0, context, line: line)
     }
 
     /// A stem read from padded images with a Rescaling or BatchNormalization folded in (`head`, applied
