@@ -360,8 +360,7 @@ final class FloatISALevelTests: XCTestCase {
                 for count in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 24, 26, 28, 30, 41] {
                     // Twelve rows past the row as a guard: neither form may write them.
                     let start = values.array((count + 12) * ldc, scale: 2)
-                    for (first, clamps, tail) in [(true, false, nil), (false, true, nil), (true, false, ChannelTail(affine: affine, activation: .relu)),
-                                                  (true, true, ChannelTail(affine: nil, activation: .relu6))] as [(Bool, Bool, ChannelTail?)] {
+                    for (first, clamps, tail) in rowEpilogues(affine) {
                         let epilogue = clamps ? GEMMEpilogue(clamps: true, lo: -0.25, hi: 0.75) : GEMMEpilogue.none
                         var expected = start, actual = start
                         let tile = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 16)
@@ -415,8 +414,7 @@ final class FloatISALevelTests: XCTestCase {
                     let starts = (0..<count).map { ($0 * 11 + 5) % 40 * cin }
                     // Twelve rows past the block as a guard: neither form may write them.
                     let start = values.array((count + 12) * ldc, scale: 2)
-                    for (first, clamps, tail) in [(true, false, nil), (false, true, nil), (true, false, ChannelTail(affine: affine, activation: .relu)),
-                                                  (true, true, ChannelTail(affine: nil, activation: .relu6))] as [(Bool, Bool, ChannelTail?)] {
+                    for (first, clamps, tail) in rowEpilogues(affine) {
                         let epilogue = clamps ? GEMMEpilogue(clamps: true, lo: -0.25, hi: 0.75) : GEMMEpilogue.none
                         var expected = start, actual = start
                         let tile = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 16)
@@ -509,6 +507,13 @@ final class FloatISALevelTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The row-kernel tests' epilogues, as (bias on the first K block, clamps, tail): bias only,
+    /// clamps only, bias with `affine` and a ReLU tail, bias with clamps and a ReLU6 tail.
+    private func rowEpilogues(_ affine: ChannelAffineLayer) -> [(Bool, Bool, ChannelTail?)] {
+        [(true, false, nil), (false, true, nil), (true, false, ChannelTail(affine: affine, activation: .relu)),
+         (true, true, ChannelTail(affine: nil, activation: .relu6))]
     }
 
     /// `body` with `tail`'s C tail (nil without one), built here rather than through
