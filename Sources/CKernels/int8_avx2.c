@@ -169,12 +169,16 @@ static inline __m256i qc_srav_epi64(__m256i v, __m256i count) {
 
 /// SaturatingRoundingDoublingHighMul without its saturating case (both operands INT32_MIN), eight
 /// lanes: bits 31..62 of `x * m + 2^30`, the even lanes from `m`, the odd from `m_odd` (the odd lanes'
-/// multipliers in the even dwords; `m` itself for a broadcast multiplier).
+/// multipliers in the even dwords; `m` itself for a broadcast multiplier). The odd dwords move down
+/// by `vpshufd`, never by a 64-bit shift: clang folds `mul_epi32(srli_epi64(x, 32), srli_epi64(m, 32))`
+/// into a generic 64-bit multiply (three `vpmuludq` and fix-ups), which made the requantization rows
+/// 8.2 ns per 8 values instead of 5.9 on Zen 1. The odd product shifted left by one puts bits 31..62 in
+/// its high dword, the one the blend keeps.
 static inline __m256i qc_high_mul8(__m256i x, __m256i m, __m256i m_odd) {
     const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
     __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), nudge), 31);
-    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd), nudge);
-    odd = _mm256_slli_epi64(_mm256_srli_epi64(odd, 31), 32);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_shuffle_epi32(x, 0xF5), m_odd), nudge);
+    odd = _mm256_slli_epi64(odd, 1);
     return _mm256_blend_epi32(even, odd, 0xAA);
 }
 
@@ -189,7 +193,7 @@ static inline __m256i qc_rdbpot8(__m256i high, __m256i right, __m256i mask, __m2
 /// Eight lanes of `qc_requant_one` before the zero point and clamp.
 static inline __m256i qc_requant8(__m256i x, __m256i m, __m256i shift, int profile) {
     const __m256i zero = _mm256_setzero_si256();
-    __m256i m_odd = _mm256_srli_epi64(m, 32);
+    __m256i m_odd = _mm256_shuffle_epi32(m, 0xF5);
     if (profile == 0) {
         __m256i left = _mm256_max_epi32(shift, zero);
         __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
@@ -207,7 +211,7 @@ static inline __m256i qc_requant8(__m256i x, __m256i m, __m256i shift, int profi
         __m256i total_odd = _mm256_srli_epi64(total, 32);
         const __m256i one = _mm256_set1_epi64x(1);
         __m256i pe = _mm256_mul_epi32(x, m);
-        __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd);
+        __m256i po = _mm256_mul_epi32(_mm256_shuffle_epi32(x, 0xF5), m_odd);
         pe = qc_srav_epi64(_mm256_add_epi64(pe, _mm256_sllv_epi64(one, _mm256_sub_epi64(total_even, one))), total_even);
         po = qc_srav_epi64(_mm256_add_epi64(po, _mm256_sllv_epi64(one, _mm256_sub_epi64(total_odd, one))), total_odd);
         return _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
@@ -236,7 +240,7 @@ static inline __m256i qc_requant8_uniform(__m256i x, __m256i m, int32_t shift, i
         const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << (total - 1));
         const __m128i count = _mm_cvtsi32_si128((int)total);
         __m256i pe = _mm256_add_epi64(_mm256_mul_epi32(x, m), nudge);
-        __m256i po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m), nudge);
+        __m256i po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_shuffle_epi32(x, 0xF5), m), nudge);
         __m256i se = _mm256_cmpgt_epi64(zero, pe), so = _mm256_cmpgt_epi64(zero, po);
         pe = _mm256_xor_si256(_mm256_srl_epi64(_mm256_xor_si256(pe, se), count), se);
         po = _mm256_xor_si256(_mm256_srl_epi64(_mm256_xor_si256(po, so), count), so);
@@ -261,7 +265,7 @@ static inline __m256i qc_requant8_gemmlowp_plain(__m256i x, __m256i m, __m256i m
 static inline __m256i qc_requant8_single_plain(__m256i x, __m256i m, __m256i m_odd, __m256i total_even, __m256i total_odd,
         __m256i k_even, __m256i k_odd, __m256i correction) {
     __m256i pe = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), k_even), total_even);
-    __m256i po = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd), k_odd), total_odd);
+    __m256i po = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_shuffle_epi32(x, 0xF5), m_odd), k_odd), total_odd);
     return _mm256_sub_epi32(_mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA), correction);
 }
 
@@ -275,7 +279,7 @@ void qc_requant_rows_avx2(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdi
         __m256i vb = _mm256_loadu_si256((const __m256i *)(bias + j0));
         __m256i vm = _mm256_loadu_si256((const __m256i *)(mult + j0));
         __m256i vs = _mm256_loadu_si256((const __m256i *)(shift + j0));
-        __m256i m_odd = _mm256_srli_epi64(vm, 32);
+        __m256i m_odd = _mm256_shuffle_epi32(vm, 0xF5);
         if (profile == 1) {
             // Single rounding: every multiplier and shift in -31...30 is plain (|x * m| <= 2^62).
             __m256i total = _mm256_sub_epi32(_mm256_set1_epi32(31), vs);
