@@ -461,6 +461,38 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// 1x1 convs with stride 1 and no padding whose rows are a whole number of K steps read their
+    /// converted input pixels in place (`FastConv2D.readsRowsInPlace`, no im2col): unsigned weights (always
+    /// the int16 path) and signed 8-bit ones, 2 to 48 input channels, 3 to 40 output channels, maps of
+    /// more than one 64-row block and rows ending 1-3 short of a block of 4, against the reference. A
+    /// shape that is not in place (odd inC on the int16 path) rides along as a control.
+    func testInPlaceOneByOneConvMatchesReference() throws {
+        var rng = TestRNG(seed: 43)
+        var inPlace = 0
+        for trial in 0..<20 {
+            let cin = [2, 4, 6, 8, 16, 32, 48, 3][trial % 8], cout = [3, 8, 16, 21, 40][trial % 5]
+            let h = rng.int(1...11), w = rng.int(1...11)
+            let inType = trial % 2 == 0 ? u8 : s8
+            let wType = trial % 3 == 0 ? QType.unsigned(8)! : s8
+            var b = ModelBuilder()
+            let x = b.input([h, w, cin], inType, zero: rng.int32(inType.minValue...inType.maxValue))
+            let y = b.activation("y", [h, w, cout], s8, zero: rng.int32(-128...127))
+            b.op(.conv2D, [x, b.constant("w", [cout, 1, 1, cin], wType, rng.values(cout * cin, wType), perChannel: true),
+                           b.constant("b", [cout], .int32, (0..<cout).map { _ in rng.int32(-5000...5000) })], y,
+                 window(kernel: (1, 1)).merging(["groups": [1]]).merging(requant(&rng, channels: cout, shifts: -12...(-5), type: s8)))
+            let model = b.finished(outputs: [y])
+            if let conv = try IntegerSimulator(model: model, rounding: .gemmlowp).layers[0] as? FastConv2D, conv.path == .s16 {
+                XCTAssertEqual(conv.readsRowsInPlace, cin % 2 == 0, "trial \(trial): \(cin) input channels")
+                if conv.readsRowsInPlace { inPlace += 1 }
+            }
+            for profile in RoundingProfile.allCases {
+                try assertFastMatchesReference(model, profile: profile, batch: [1, 3, 7][trial % 3], seed: UInt64(trial),
+                                               context: "1x1 conv trial \(trial) \(h)x\(w)x\(cin) -> \(cout), weights \(wType)")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(inPlace, 6, "the unsigned-weight trials with even inC run in place on every level")
+    }
+
     /// 8-bit weights (the int16 path) with at most 8 output channels per GEMM take the half-panel kernel
     /// (`qc_gemm_s16_4x8`): ungrouped, block-diagonal grouped and dense layers, K from 1 to past one K
     /// block (512), against the reference.

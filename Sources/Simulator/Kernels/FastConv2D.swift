@@ -126,6 +126,10 @@ final class FastConv2D: IntegerLayer {
             let bias = bias.baseAddress!
             parallelChunks(rows, threads: threads, alignment: 4) { range in
                 guard !range.isEmpty else { return }
+                if readsRowsInPlace {
+                    convolveInPlace(input, rows: range, as: T.self, bias: bias, out, requantize: requantize)
+                    return
+                }
                 GEMMScratch.withCached(weights: packed[0]) { scratch in
                     let samples = (range.lowerBound / pixels)..<((range.upperBound - 1) / pixels + 1)
                     ThreadScratch.withBytes(slot: 2, count: samples.count * sampleSize * MemoryLayout<T>.stride) { bytes in
@@ -158,6 +162,41 @@ final class FastConv2D: IntegerLayer {
                       channels: p.outChannelsPerGroup, requantize: requantize, bias: bias, into: out)
             }
             first += count
+        }
+    }
+
+    /// A 1x1 conv with stride 1, no padding and one group whose A row is its input pixel as it lies
+    /// (`inC` values, a whole number of K steps): the GEMM reads the converted pixels where they are,
+    /// with no im2col copy.
+    var readsRowsInPlace: Bool {
+        p.kernelH == 1 && p.kernelW == 1 && p.strideH == 1 && p.strideW == 1 && p.padTop == 0 && p.padLeft == 0
+            && p.outH == p.inH && p.outW == p.inW && p.groups == 1 && packed[0].paddedK == p.inC
+    }
+
+    /// Rows `range` of a conv that `readsRowsInPlace`: those input pixels converted to `T` (plus the up to
+    /// 3 rows a short last block of 4 reads past them, whose sums are never stored), then the GEMM and the
+    /// requantization block by block, A being the converted pixels themselves.
+    private func convolveInPlace<T: FixedWidthInteger>(_ input: UnsafePointer<Int32>, rows range: Range<Int>, as: T.Type,
+                                                       bias: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int32>,
+                                                       requantize: Bool) {
+        let inC = p.inC, values = range.count &* inC
+        ThreadScratch.withBytes(slot: 2, count: (values &+ 3 &* inC) &* MemoryLayout<T>.stride) { bytes in
+            let converted = bytes.bindMemory(to: T.self, capacity: values &+ 3 &* inC)
+            let offset = inputOffset, source = input + range.lowerBound &* inC
+            for i in 0..<values { converted[i] = T(truncatingIfNeeded: source[i] &- offset) }
+            ThreadScratch.withBytes(slot: 1, count: GEMMScratch.blockRows &* packed[0].panels &* 64) { cBytes in
+                let ldc = packed[0].panels &* 16
+                let c = cBytes.bindMemory(to: Int32.self, capacity: GEMMScratch.blockRows &* ldc)
+                var first = range.lowerBound
+                while first < range.upperBound {
+                    let count = Swift.min(GEMMScratch.blockRows, range.upperBound &- first)
+                    packed[0].multiply(a: UnsafeRawPointer(converted + (first &- range.lowerBound) &* inC), lda: inC,
+                                       rows: (count &+ 3) & ~3, c: c, ldc: ldc)
+                    store(c, ldc: ldc, rows: count, first: first, channel0: 0, channels: p.outC, requantize: requantize,
+                          bias: bias, into: out)
+                    first &+= count
+                }
+            }
         }
     }
 
