@@ -532,6 +532,29 @@ int64_t qc_int8_probe_avx2(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
     return sum;
 }
 
+/// The s16 path's peak probe: twelve independent chains of `vpmaddwd` (16 int16 x int16 products, summed
+/// in int32 pairs) added by `vpaddd`, the s16 micro-kernel's inner step. AVX2 has no exact multiply-add
+/// of u8 x s8 with 8-bit weights into int32 other than this one (`vpmaddubsw` saturates its pair sums
+/// past |w| = 64), so it bounds the 8-bit-weight GEMM: half `vpmaddubsw`'s products per instruction.
+int64_t qc_int8_probe_s16_avx2(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
+    const __m256i b = _mm256_set1_epi16((short)(seed & 0x7f));
+    __m256i c[12];
+    for (int j = 0; j < 12; j++) c[j] = _mm256_set1_epi32(j + 1);
+    for (ptrdiff_t i = 0; i < iterations; i++) {
+#define QC_PROBE_STEP(j) c[j] = _mm256_add_epi32(c[j], _mm256_madd_epi16(c[j], b));
+        QC_PROBE_STEP(0) QC_PROBE_STEP(1) QC_PROBE_STEP(2) QC_PROBE_STEP(3) QC_PROBE_STEP(4) QC_PROBE_STEP(5)
+        QC_PROBE_STEP(6) QC_PROBE_STEP(7) QC_PROBE_STEP(8) QC_PROBE_STEP(9) QC_PROBE_STEP(10) QC_PROBE_STEP(11)
+#undef QC_PROBE_STEP
+    }
+    __m256i t = c[0];
+    for (int j = 1; j < 12; j++) t = _mm256_add_epi32(t, c[j]);
+    int32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, t);
+    int64_t sum = 0;
+    for (int j = 0; j < 8; j++) sum += lanes[j];
+    *ops = (int64_t)iterations * 12 * 16 * 2;
+    return sum;
+}
 
 // ---- The graph input's quantization (qc_quantize_edge_f32) --------------------------------------------
 

@@ -10,7 +10,7 @@
 #include <cpuid.h>
 #endif
 
-#define QC_TABLE(sfx, lvl, dw_build, dw_row, add2)                                                                                       \
+#define QC_TABLE(sfx, lvl, dw_build, dw_row, add2, probe_s16)                                                                                       \
     {lvl, qc_gemm_s16_4x16_##sfx, qc_gemm_s16_4x8_##sfx, qc_gemm_u8s8_4x16_##sfx, qc_gemm_u8s8_4x16_i16_##sfx,      \
      qc_requant_rows_##sfx, qc_requant_flat_##sfx, qc_rescale_accumulate_##sfx, qc_sgemm_6x16_##sfx,               \
      qc_sgemm_6x8_##sfx, qc_sgemm_6x4_##sfx, qc_depthwise_row_f32_##sfx, qc_fma_probe_##sfx,                      \
@@ -18,11 +18,12 @@
      qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, qc_maxpool_row_i32_##sfx, \
      qc_lookup_i32_##sfx, qc_avgpool_row_i32_##sfx, qc_offset_u8_##sfx, qc_pool_row_f32_##sfx, \
      qc_activation_f32_##sfx, qc_gemm_u8s8_4x16_indirect_##sfx, qc_gemm_u8s8_4x32_indirect_##sfx, dw_build, dw_row, \
-     qc_quantize_edge_f32_##sfx, NULL, add2, qc_add_f32_##sfx}
+     qc_quantize_edge_f32_##sfx, NULL, add2, qc_add_f32_##sfx, probe_s16}
 
-static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR, NULL, NULL, NULL);
+static const qc_kernels qc_table_scalar = QC_TABLE(scalar, QC_ISA_SCALAR, NULL, NULL, NULL, NULL);
 #if QC_X86
-static const qc_kernels qc_table_avx2 = QC_TABLE(avx2, QC_ISA_AVX2, qc_dw3x3_pairs_build_avx2, qc_dw3x3_pairs_row_avx2, qc_add2_requant_avx2);
+static const qc_kernels qc_table_avx2 = QC_TABLE(avx2, QC_ISA_AVX2, qc_dw3x3_pairs_build_avx2, qc_dw3x3_pairs_row_avx2,
+                                                 qc_add2_requant_avx2, qc_int8_probe_s16_avx2);
 /// AVX-512 F/BW/VL: 16-lane kernels; the 8- and 4-column float kernels and the 8-channel s16 GEMM are
 /// the AVX2 level's (their vectors are 8 lanes or fewer).
 static const qc_kernels qc_table_avx512 = {
@@ -34,7 +35,7 @@ static const qc_kernels qc_table_avx512 = {
     qc_lookup_i32_avx512, qc_avgpool_row_i32_avx512, qc_offset_u8_avx512, qc_pool_row_f32_avx512,
     qc_activation_f32_avx512, qc_gemm_u8s8_4x16_indirect_avx512, qc_gemm_u8s8_4x32_indirect_avx512,
     qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512, qc_quantize_edge_f32_avx512, NULL,
-    qc_add2_requant_avx512, qc_add_f32_avx512};
+    qc_add2_requant_avx512, qc_add_f32_avx512, qc_int8_probe_s16_avx512};
 /// AVX-512 VNNI: its own int8/int16 GEMM micro-kernels (`vpdpbusd`, `vpdpwssd`), the avx512 level's others.
 static const qc_kernels qc_table_avx512vnni = {
     QC_ISA_AVX512VNNI, qc_gemm_s16_4x16_avx512vnni, qc_gemm_s16_4x8_avx2, qc_gemm_u8s8_4x16_avx512vnni,
@@ -46,7 +47,7 @@ static const qc_kernels qc_table_avx512vnni = {
     qc_activation_f32_avx512, qc_gemm_u8s8_4x8_indirect_avx512vnni,
     qc_gemm_u8s8_4x24_indirect_avx512vnni, qc_dw3x3_pairs_build_avx512, qc_dw3x3_pairs_row_avx512vnni,
     qc_quantize_edge_f32_avx512, qc_gemm_u8s8_indirect_tiles_avx512vnni, qc_add2_requant_avx512,
-    qc_add_f32_avx512};
+    qc_add_f32_avx512, NULL};
 #endif
 
 static const qc_kernels *qc_active_table = &qc_table_scalar;
@@ -400,6 +401,13 @@ float qc_fma_probe(ptrdiff_t iterations, float seed, int64_t *flops) {
 }
 int64_t qc_int8_probe(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
     return qc_active_table->int8_probe(iterations, seed, ops);
+}
+int64_t qc_int8_probe_s16(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
+    if (!qc_active_table->int8_probe_s16) {
+        *ops = 0;
+        return -1;
+    }
+    return qc_active_table->int8_probe_s16(iterations, seed, ops);
 }
 
 void qc_depthwise_row_i32(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t in_w, ptrdiff_t channels,

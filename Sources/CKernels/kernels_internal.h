@@ -228,6 +228,8 @@ static inline int32_t qc_quantize_edge_one(float x, float scale, int32_t zero, f
 QC_DECLARE_LEVEL(scalar)
 #if QC_X86
 QC_DECLARE_LEVEL(avx2)
+int64_t qc_int8_probe_s16_avx2(ptrdiff_t iterations, int64_t seed, int64_t *ops);
+int64_t qc_int8_probe_s16_avx512(ptrdiff_t iterations, int64_t seed, int64_t *ops);
 QC_DECLARE_LEVEL(avx512)
 // The avx512vnni level's own kernels (int8_avx512vnni.c); the rest of its table is the avx512 level's.
 void qc_gemm_s16_4x16_avx512vnni(const int16_t *a, ptrdiff_t lda, const int16_t *b, ptrdiff_t kpairs, int32_t *c,

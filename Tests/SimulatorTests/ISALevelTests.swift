@@ -555,6 +555,22 @@ final class ISALevelTests: XCTestCase {
         }
     }
 
+    /// The s16 path's probe (`vpmaddwd`, 16 multiply-adds per ymm step, 32 per zmm) where the level's
+    /// densest instruction is not exact for 8-bit weights; none at scalar and avx512vnni.
+    func testS16PeakProbeCountsItsOperations() {
+        let perStep: [String: Int64] = ["avx2": 16, "avx512": 32]
+        for table in levels {
+            guard let probe = table.pointee.int8_probe_s16 else {
+                XCTAssertNil(perStep[name(table)], "\(name(table)) needs an s16 probe")
+                continue
+            }
+            var ops: Int64 = 0
+            let sum = probe(1000, 5, &ops)
+            XCTAssertEqual(ops, 1000 * 12 * 2 * (perStep[name(table)] ?? 0), name(table))
+            XCTAssertNotEqual(sum, 0, name(table))
+        }
+    }
+
     func testSelectingALevelTheCPULacksIsRefused() {
         let before = qc_isa_active()
         for level in 0..<Int32(QC_ISA_COUNT.rawValue) where qc_kernels_for(level) == nil {

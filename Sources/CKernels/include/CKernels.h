@@ -115,6 +115,8 @@ typedef struct qc_kernels {
                          int32_t m0, int32_t s0, int32_t m1, int32_t s1, int32_t sign0, int32_t sign1, int32_t m,
                          int32_t shift, int32_t zout, int32_t lo, int32_t hi, int32_t *out, int profile);
     void (*add_f32)(const float *a, const float *b, float *out, ptrdiff_t n, int activation);
+    /// NULL where the level's `int8_probe` already is its exact 8-bit-weight instruction.
+    int64_t (*int8_probe_s16)(ptrdiff_t iterations, int64_t seed, int64_t *ops);
 } qc_kernels;
 
 // ---- Levels -----------------------------------------------------------------------------------------
@@ -396,6 +398,12 @@ float qc_fma_probe(ptrdiff_t iterations, float seed, int64_t *flops);
 /// multiply-add at scalar). Stores the integer operations done (2 per multiply-add) in `*ops`;
 /// returns a checksum so the work is kept.
 int64_t qc_int8_probe(ptrdiff_t iterations, int64_t seed, int64_t *ops);
+
+/// The peak of the s16 path's multiply-add, for levels whose densest int8 instruction (`qc_int8_probe`)
+/// is not exact for 8-bit weights: `vpmaddwd` (16 int16 multiply-adds per YMM, summed in int32 pairs)
+/// plus `vpaddd`, twelve independent chains, at avx2 and avx512 (ZMM there). Returns -1 and stores 0 where the level has none
+/// (its `qc_int8_probe` is the peak of every path: scalar, avx512vnni's `vpdpbusd`).
+int64_t qc_int8_probe_s16(ptrdiff_t iterations, int64_t seed, int64_t *ops);
 
 #include "qc_pool.h"
 

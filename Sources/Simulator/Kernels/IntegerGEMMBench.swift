@@ -75,15 +75,18 @@ public func IntegerGEMMBench(m: Int, n: Int, k: Int, weightBits: Int, threads: I
 }
 
 /// The active level's int8 multiply-accumulate peak of one thread in GOP/s (`qc_int8_probe`: twelve
-/// independent chains of the level's idiom, throughput-bound), median of `repetitions` samples.
-public func IntegerPeakProbe(repetitions: Int = 7) -> Double {
+/// independent chains of the level's idiom, throughput-bound), median of `repetitions` samples. With
+/// `s16`, the peak of the s16 path's `vpmaddwd` (`qc_int8_probe_s16`), the bound of 8-bit weights where
+/// the densest instruction is not exact for them (avx2, avx512); nil at levels without one.
+public func IntegerPeakProbe(repetitions: Int = 7, s16: Bool = false) -> Double? {
     let iterations = 20_000_000
     var samples: [Double] = []
     var sink: Int64 = 0
     for r in 0..<Swift.max(1, repetitions) {
         var ops: Int64 = 0
         let start = DispatchTime.now().uptimeNanoseconds
-        sink &+= qc_int8_probe(iterations, Int64(r + 7), &ops)
+        sink &+= s16 ? qc_int8_probe_s16(iterations, Int64(r + 7), &ops) : qc_int8_probe(iterations, Int64(r + 7), &ops)
+        if ops == 0 { return nil }
         samples.append(Double(ops) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) / 1e9)
     }
     if sink == 42 { print("") }  // keeps the probe's result alive
