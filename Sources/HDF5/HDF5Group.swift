@@ -95,6 +95,10 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         let creation = H5Pcreate(qc_h5p_dataset_create())
         guard creation >= 0 else { throw .writeFailed(path: path, object: object, detail: H5Library.errorText()) }
         defer { close(creation, H5Pclose) }
+        // No creation / modification times in the object header: the same data gives the same bytes.
+        guard H5Pset_obj_track_times(creation, false) >= 0 else {
+            throw .writeFailed(path: path, object: object, detail: H5Library.errorText())
+        }
 
         let wantsChunks = chunkRows != nil || gzipLevel != nil || shuffle
         if wantsChunks && !shape.isEmpty && !shape.contains(0) {

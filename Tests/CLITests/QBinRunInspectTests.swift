@@ -105,6 +105,20 @@ final class QBinRunInspectTests: XCTestCase {
         XCTAssertFalse(file.root.contains("outputs_int"), "--raw was not given")
     }
 
+    /// The same inputs give the same output file, byte for byte: no object header records when a dataset
+    /// was written (HDF5 keeps creation and modification times, in seconds, unless told not to).
+    func testRunOutputFileIsByteIdenticalAcrossRuns() throws {
+        let model = QBinTestModel.make()
+        let paths = try QBinTestModel.write(model, samples: 5, in: folder)
+        var files: [Data] = []
+        for name in ["first.h5", "second.h5"] {
+            if !files.isEmpty { Thread.sleep(forTimeInterval: 1.1) }  // a later second on the clock
+            assertSucceeded(try CLIRunner.run(["run", paths.model, "--input", paths.data, "--output", outputPath(name), "--raw"]))
+            files.append(try Data(contentsOf: URL(fileURLWithPath: outputPath(name))))
+        }
+        XCTAssertEqual(files[0], files[1], "two runs on the same inputs wrote different bytes")
+    }
+
     func testRunRawWritesIntegersWithScaleAndZeroPoint() throws {
         let samples = 6
         let model = QBinTestModel.make()
