@@ -269,6 +269,40 @@ static inline __m256i qc_requant8_single_plain(__m256i x, __m256i m, __m256i m_o
     return _mm256_sub_epi32(_mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA), correction);
 }
 
+/// The avx512 level's kind 4 (`qc_rq16_clamp_below`, whose comment holds the exactness argument) for
+/// eight channels: gemmlowp, outputs clamped below at lo >= zout, every multiplier >= 0 and every right
+/// shift r in 1...30 with (|zout| + 1) 2^(31+r) <= 2^61. Then SaturatingRoundingDoublingHighMul,
+/// RoundingDivideByPOT and the zero point are one 64-bit step per lane, floor(N / 2^(31+r)) with
+/// N = x m + 2^30 + 2^(r+30) + zout 2^(31+r) and |N| < 2^63, and no rounding correction. AVX2 has no
+/// 64-bit arithmetic shift, so 2^63 is added too (a logical shift of N + 2^63 >= 0 is the arithmetic one
+/// plus 2^(32-r) in the low 32 bits, taken back out): the even lanes shift by 31 + r and keep their low
+/// dword, the odd ones by r - 1 and keep their high dword. Fills the constants and returns 1 when every
+/// lane qualifies, else 0.
+typedef struct {
+    __m256i add_even, add_odd, shift_even, shift_odd, correction;
+} qc_clamped8;
+
+static int qc_clamped8_prepare(const int32_t *mult, const int32_t *shift, int32_t zout, int32_t lo, qc_clamped8 *k) {
+    if (lo < zout) return 0;
+    const int64_t z1 = (zout < 0 ? -(int64_t)zout : (int64_t)zout) + 1;
+    int64_t add[8], by[8];
+    int32_t correction[8];
+    for (int j = 0; j < 8; j++) {
+        const int64_t r = -(int64_t)shift[j];
+        if (mult[j] < 0 || r < 1 || r > 30 || z1 > ((int64_t)1 << (30 - r))) return 0;
+        add[j] = (int64_t)((uint64_t)1 << 30) + ((int64_t)1 << (r + 30)) + (int64_t)zout * ((int64_t)1 << (31 + r));
+        add[j] = (int64_t)((uint64_t)add[j] + ((uint64_t)1 << 63));
+        by[j] = j % 2 == 0 ? 31 + r : r - 1;
+        correction[j] = (int32_t)((uint32_t)1 << (32 - r));
+    }
+    k->add_even = _mm256_setr_epi64x(add[0], add[2], add[4], add[6]);
+    k->add_odd = _mm256_setr_epi64x(add[1], add[3], add[5], add[7]);
+    k->shift_even = _mm256_setr_epi64x(by[0], by[2], by[4], by[6]);
+    k->shift_odd = _mm256_setr_epi64x(by[1], by[3], by[5], by[7]);
+    k->correction = _mm256_loadu_si256((const __m256i *)correction);
+    return 1;
+}
+
 void qc_requant_rows_avx2(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t channels,
         const int32_t *bias, const int32_t *mult, const int32_t *shift,
         int32_t zout, int32_t lo, int32_t hi, int32_t *out, ptrdiff_t out_stride,
@@ -300,6 +334,19 @@ void qc_requant_rows_avx2(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdi
         }
         const __m256i zero = _mm256_setzero_si256(), min32 = _mm256_set1_epi32(INT32_MIN);
         __m256i unusual = _mm256_or_si256(_mm256_cmpgt_epi32(vs, zero), _mm256_cmpeq_epi32(vm, min32));
+        qc_clamped8 k;
+        if (_mm256_testz_si256(unusual, unusual) && qc_clamped8_prepare(mult + j0, shift + j0, zout, lo, &k)) {
+            for (ptrdiff_t r = 0; r < rows; r++) {
+                __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(c + r * ldc + j0)), vb);
+                __m256i pe = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, vm), k.add_even), k.shift_even);
+                __m256i po = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_shuffle_epi32(x, 0xF5), m_odd), k.add_odd),
+                                               k.shift_odd);
+                __m256i y = _mm256_sub_epi32(_mm256_blend_epi32(pe, po, 0xAA), k.correction);
+                y = _mm256_min_epi32(_mm256_max_epi32(y, vlo), vhi);
+                _mm256_storeu_si256((__m256i *)(out + r * out_stride + j0), y);
+            }
+            continue;
+        }
         if (_mm256_testz_si256(unusual, unusual)) {
             __m256i right = _mm256_sub_epi32(zero, vs);
             __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), _mm256_set1_epi32(1));
