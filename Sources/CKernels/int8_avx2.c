@@ -282,24 +282,29 @@ typedef struct {
     __m256i add_even, add_odd, shift_even, shift_odd, correction;
 } qc_clamped8;
 
-static int qc_clamped8_prepare(const int32_t *mult, const int32_t *shift, int32_t zout, int32_t lo, qc_clamped8 *k) {
+static inline int qc_clamped8_prepare(__m256i m, __m256i shift, int32_t zout, int32_t lo, qc_clamped8 *k) {
     if (lo < zout) return 0;
     const int64_t z1 = (zout < 0 ? -(int64_t)zout : (int64_t)zout) + 1;
-    int64_t add[8], by[8];
-    int32_t correction[8];
-    for (int j = 0; j < 8; j++) {
-        const int64_t r = -(int64_t)shift[j];
-        if (mult[j] < 0 || r < 1 || r > 30 || z1 > ((int64_t)1 << (30 - r))) return 0;
-        add[j] = (int64_t)((uint64_t)1 << 30) + ((int64_t)1 << (r + 30)) + (int64_t)zout * ((int64_t)1 << (31 + r));
-        add[j] = (int64_t)((uint64_t)add[j] + ((uint64_t)1 << 63));
-        by[j] = j % 2 == 0 ? 31 + r : r - 1;
-        correction[j] = (int32_t)((uint32_t)1 << (32 - r));
-    }
-    k->add_even = _mm256_setr_epi64x(add[0], add[2], add[4], add[6]);
-    k->add_odd = _mm256_setr_epi64x(add[1], add[3], add[5], add[7]);
-    k->shift_even = _mm256_setr_epi64x(by[0], by[2], by[4], by[6]);
-    k->shift_odd = _mm256_setr_epi64x(by[1], by[3], by[5], by[7]);
-    k->correction = _mm256_loadu_si256((const __m256i *)correction);
+    if (z1 > (int64_t)1 << 29) return 0;  // (|z| + 1) <= 2^(30 - r) with r >= 1
+    const __m256i zero = _mm256_setzero_si256(), one32 = _mm256_set1_epi32(1);
+    const __m256i r = _mm256_sub_epi32(zero, shift);
+    // Every lane: m >= 0, 1 <= r <= 30, |z| + 1 <= 2^(30 - r).
+    __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi32(zero, m), _mm256_cmpgt_epi32(one32, r));
+    bad = _mm256_or_si256(bad, _mm256_cmpgt_epi32(r, _mm256_set1_epi32(30)));
+    const __m256i limit = _mm256_sllv_epi32(one32, _mm256_sub_epi32(_mm256_set1_epi32(30), r));
+    bad = _mm256_or_si256(bad, _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)z1), limit));
+    if (!_mm256_testz_si256(bad, bad)) return 0;
+    const __m256i r_even = _mm256_and_si256(r, _mm256_set1_epi64x(0xFFFFFFFF)), r_odd = _mm256_srli_epi64(r, 32);
+    const __m256i one = _mm256_set1_epi64x(1), thirty = _mm256_set1_epi64x(30), thirty_one = _mm256_set1_epi64x(31);
+    const __m256i base = _mm256_set1_epi64x((int64_t)(((uint64_t)1 << 30) + ((uint64_t)1 << 63)));
+    const __m256i vz = _mm256_set1_epi64x(zout);
+    k->shift_even = _mm256_add_epi64(r_even, thirty_one);
+    k->shift_odd = _mm256_sub_epi64(r_odd, one);
+    k->add_even = _mm256_add_epi64(_mm256_add_epi64(base, _mm256_sllv_epi64(one, _mm256_add_epi64(r_even, thirty))),
+                                   _mm256_sllv_epi64(vz, k->shift_even));
+    k->add_odd = _mm256_add_epi64(_mm256_add_epi64(base, _mm256_sllv_epi64(one, _mm256_add_epi64(r_odd, thirty))),
+                                  _mm256_sllv_epi64(vz, _mm256_add_epi64(r_odd, thirty_one)));
+    k->correction = _mm256_sllv_epi32(one32, _mm256_sub_epi32(_mm256_set1_epi32(32), r));
     return 1;
 }
 
@@ -335,7 +340,7 @@ void qc_requant_rows_avx2(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdi
         const __m256i zero = _mm256_setzero_si256(), min32 = _mm256_set1_epi32(INT32_MIN);
         __m256i unusual = _mm256_or_si256(_mm256_cmpgt_epi32(vs, zero), _mm256_cmpeq_epi32(vm, min32));
         qc_clamped8 k;
-        if (_mm256_testz_si256(unusual, unusual) && qc_clamped8_prepare(mult + j0, shift + j0, zout, lo, &k)) {
+        if (_mm256_testz_si256(unusual, unusual) && qc_clamped8_prepare(vm, vs, zout, lo, &k)) {
             for (ptrdiff_t r = 0; r < rows; r++) {
                 __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(c + r * ldc + j0)), vb);
                 __m256i pe = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, vm), k.add_even), k.shift_even);
