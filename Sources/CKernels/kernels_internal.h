@@ -316,6 +316,7 @@ static inline int32_t qc_requant_one(int32_t x, int32_t m, int32_t shift, int pr
 static inline void qc_requant_rows_tail(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t j0, ptrdiff_t channels,
                                         const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t zout,
                                         int32_t lo, int32_t hi, int32_t *out, ptrdiff_t out_stride, int profile) {
+    if (j0 >= channels) return;  // no tail: not even an empty pass over the rows
     for (ptrdiff_t r = 0; r < rows; r++) {
         for (ptrdiff_t j = j0; j < channels; j++) {
             int32_t x = (int32_t)((uint32_t)c[r * ldc + j] + (uint32_t)bias[j]);
