@@ -248,34 +248,102 @@ static inline void qc_dw_pixel_avx2(const float *sample, ptrdiff_t base, ptrdiff
     }
 }
 
-/// 3x3, dilation 1, any stride: output pixels `ox0 ..< ox1` of a row whose nine taps all lie inside
-/// the image, channels `0 ..< channels & ~7`. Channel blocks outermost, so a block's nine weight vectors
-/// stay in registers across the row: one load per multiply-add instead of two (the generic pixel loop
-/// reloads the weights), the same (ky, kx) order and so the same floats.
-static void qc_dw3x3_interior_avx2(const float *sample, ptrdiff_t row0, ptrdiff_t row_floats, ptrdiff_t channels,
-                                   const float *weights, const float *bias, ptrdiff_t stride_w, ptrdiff_t pad_left,
-                                   ptrdiff_t ox0, ptrdiff_t ox1, float *out, int clamps, float lo, float hi) {
+/// 3x3, dilation 1, any stride and padding: one output row, channels `0 ..< channels & ~7` (the caller
+/// does the rest). Channel blocks outermost, so a block's nine weight vectors stay in registers across
+/// the row. Pixels whose three tap columns lie inside (`[ox0, ox1)`) run four at a time: four
+/// interleaved chains over the tap rows `[ky0, ky1)` that lie inside. Zen 1 splits a YMM FMA into two
+/// 128-bit halves on its two FMA pipes, one YMM FMA per cycle at a latency of 5, so one pixel's chain
+/// of nine dependent FMAs ran at about a fifth of the peak (before: 3.4-14.6 GFLOP/s of 40 on
+/// mini_xception's and sepconv_wide's shapes). The border pixels take the taps inside, each under its
+/// own test, on the same registers. From the bias in (ky, kx) order, the taps outside skipped, as every
+/// level does, so the same floats.
+static void qc_dw3x3_row_avx2(const float *sample, ptrdiff_t origin_y, ptrdiff_t ky0, ptrdiff_t ky1, ptrdiff_t in_w,
+                              ptrdiff_t channels, const float *weights, const float *bias, ptrdiff_t stride_w,
+                              ptrdiff_t pad_left, ptrdiff_t ox0, ptrdiff_t ox1, ptrdiff_t out_w, float *out, int clamps,
+                              float lo, float hi) {
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    const ptrdiff_t c1 = channels, c2 = 2 * channels;
+    const ptrdiff_t c1 = channels, c2 = 2 * channels, row_floats = in_w * channels;
+    const int row0 = ky0 <= 0, row2 = ky1 >= 3;  // tap row 1 always lies inside (ky0 <= 1 < ky1)
     for (ptrdiff_t ch = 0; ch + 8 <= channels; ch += 8) {
         const float *w = weights + ch;
         const __m256 w00 = _mm256_loadu_ps(w), w01 = _mm256_loadu_ps(w + c1), w02 = _mm256_loadu_ps(w + c2);
-        const __m256 w10 = _mm256_loadu_ps(w + 3 * c1), w11 = _mm256_loadu_ps(w + 4 * c1), w12 = _mm256_loadu_ps(w + 5 * c1);
-        const __m256 w20 = _mm256_loadu_ps(w + 6 * c1), w21 = _mm256_loadu_ps(w + 7 * c1), w22 = _mm256_loadu_ps(w + 8 * c1);
+        const __m256 w10 = _mm256_loadu_ps(w + 3 * c1), w11 = _mm256_loadu_ps(w + 4 * c1);
+        const __m256 w12 = _mm256_loadu_ps(w + 5 * c1), w20 = _mm256_loadu_ps(w + 6 * c1);
+        const __m256 w21 = _mm256_loadu_ps(w + 7 * c1), w22 = _mm256_loadu_ps(w + 8 * c1);
         const __m256 b = _mm256_loadu_ps(bias + ch);
-        for (ptrdiff_t ox = ox0; ox < ox1; ox++) {
-            const float *p = sample + (row0 + (ox * stride_w - pad_left) * channels + ch);
-            __m256 acc = _mm256_fmadd_ps(_mm256_loadu_ps(p), w00, b);
-            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c1), w01, acc);
-            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c2), w02, acc);
-            p += row_floats;
-            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p), w10, acc);
-            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c1), w11, acc);
-            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c2), w12, acc);
-            p += row_floats;
-            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p), w20, acc);
-            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c1), w21, acc);
-            acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + c2), w22, acc);
+        for (ptrdiff_t ox = 0; ox < out_w; ox++) {
+            const ptrdiff_t origin_x = ox * stride_w - pad_left;
+            // Tap (1, 0) of this pixel, where rows 0 and 2 are a row before and after; a pointer is
+            // formed only for taps inside the image.
+            const ptrdiff_t base = (origin_y + 1) * row_floats + origin_x * channels + ch;
+            if (stride_w == 1 && ox >= ox0 && ox + 6 <= ox1) {
+                const float *p = sample + base;
+                // Stride 1: six adjacent pixels read eight input vectors per tap row, each loaded once
+                // and used by up to three pixels' chains (tap kx of pixel i is input i + kx), where
+                // the block below loads one per FMA. Each chain still takes its taps in (ky, kx) order.
+                __m256 a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, v;
+#define QC_DW_ROW6(offset, wa, wb, wc)                                                                       \
+                v = _mm256_loadu_ps(p + (offset)); a0 = _mm256_fmadd_ps(v, wa, a0);                              \
+                v = _mm256_loadu_ps(p + (offset) + c1); a0 = _mm256_fmadd_ps(v, wb, a0); a1 = _mm256_fmadd_ps(v, wa, a1); \
+                v = _mm256_loadu_ps(p + (offset) + c2); a0 = _mm256_fmadd_ps(v, wc, a0); a1 = _mm256_fmadd_ps(v, wb, a1); \
+                a2 = _mm256_fmadd_ps(v, wa, a2);                                                                   \
+                v = _mm256_loadu_ps(p + (offset) + 3 * c1); a1 = _mm256_fmadd_ps(v, wc, a1); a2 = _mm256_fmadd_ps(v, wb, a2); \
+                a3 = _mm256_fmadd_ps(v, wa, a3);                                                                   \
+                v = _mm256_loadu_ps(p + (offset) + 4 * c1); a2 = _mm256_fmadd_ps(v, wc, a2); a3 = _mm256_fmadd_ps(v, wb, a3); \
+                a4 = _mm256_fmadd_ps(v, wa, a4);                                                                   \
+                v = _mm256_loadu_ps(p + (offset) + 5 * c1); a3 = _mm256_fmadd_ps(v, wc, a3); a4 = _mm256_fmadd_ps(v, wb, a4); \
+                a5 = _mm256_fmadd_ps(v, wa, a5);                                                                   \
+                v = _mm256_loadu_ps(p + (offset) + 6 * c1); a4 = _mm256_fmadd_ps(v, wc, a4); a5 = _mm256_fmadd_ps(v, wb, a5); \
+                v = _mm256_loadu_ps(p + (offset) + 7 * c1); a5 = _mm256_fmadd_ps(v, wc, a5);
+                if (row0) { QC_DW_ROW6(-row_floats, w00, w01, w02) }
+                QC_DW_ROW6(0, w10, w11, w12)
+                if (row2) { QC_DW_ROW6(row_floats, w20, w21, w22) }
+#undef QC_DW_ROW6
+                if (clamps) {
+                    a0 = _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi); a1 = _mm256_min_ps(_mm256_max_ps(a1, vlo), vhi);
+                    a2 = _mm256_min_ps(_mm256_max_ps(a2, vlo), vhi); a3 = _mm256_min_ps(_mm256_max_ps(a3, vlo), vhi);
+                    a4 = _mm256_min_ps(_mm256_max_ps(a4, vlo), vhi); a5 = _mm256_min_ps(_mm256_max_ps(a5, vlo), vhi);
+                }
+                float *o = out + ox * channels + ch;
+                _mm256_storeu_ps(o, a0); _mm256_storeu_ps(o + channels, a1); _mm256_storeu_ps(o + 2 * channels, a2);
+                _mm256_storeu_ps(o + 3 * channels, a3); _mm256_storeu_ps(o + 4 * channels, a4);
+                _mm256_storeu_ps(o + 5 * channels, a5);
+                ox += 5;
+                continue;
+            }
+            if (ox >= ox0 && ox + 4 <= ox1) {
+                const float *p = sample + base;
+                const ptrdiff_t s1 = stride_w * channels, s2 = 2 * s1, s3 = 3 * s1;
+                __m256 a0 = b, a1 = b, a2 = b, a3 = b;
+#define QC_DW_TAP4(offset, wv)                                                   \
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p + (offset)), wv, a0);      \
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p + (offset) + s1), wv, a1); \
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(p + (offset) + s2), wv, a2); \
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(p + (offset) + s3), wv, a3);
+                if (row0) { QC_DW_TAP4(-row_floats, w00) QC_DW_TAP4(c1 - row_floats, w01) QC_DW_TAP4(c2 - row_floats, w02) }
+                QC_DW_TAP4(0, w10) QC_DW_TAP4(c1, w11) QC_DW_TAP4(c2, w12)
+                if (row2) { QC_DW_TAP4(row_floats, w20) QC_DW_TAP4(row_floats + c1, w21) QC_DW_TAP4(row_floats + c2, w22) }
+#undef QC_DW_TAP4
+                if (clamps) {
+                    a0 = _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi); a1 = _mm256_min_ps(_mm256_max_ps(a1, vlo), vhi);
+                    a2 = _mm256_min_ps(_mm256_max_ps(a2, vlo), vhi); a3 = _mm256_min_ps(_mm256_max_ps(a3, vlo), vhi);
+                }
+                float *o = out + ox * channels + ch;
+                _mm256_storeu_ps(o, a0); _mm256_storeu_ps(o + channels, a1);
+                _mm256_storeu_ps(o + 2 * channels, a2); _mm256_storeu_ps(o + 3 * channels, a3);
+                ox += 3;
+                continue;
+            }
+            const int col0 = origin_x >= 0, col2 = origin_x + 2 < in_w;
+            // Tap (ky, kx) when it lies inside; its pointer is formed only then.
+            __m256 acc = b;
+#define QC_DW_TAP(ok, offset, wv) if (ok) acc = _mm256_fmadd_ps(_mm256_loadu_ps(sample + (base + (offset))), wv, acc);
+            QC_DW_TAP(row0 && col0, -row_floats, w00) QC_DW_TAP(row0, c1 - row_floats, w01)
+            QC_DW_TAP(row0 && col2, c2 - row_floats, w02)
+            QC_DW_TAP(col0, 0, w10) QC_DW_TAP(1, c1, w11) QC_DW_TAP(col2, c2, w12)
+            QC_DW_TAP(row2 && col0, row_floats, w20) QC_DW_TAP(row2, row_floats + c1, w21)
+            QC_DW_TAP(row2 && col2, row_floats + c2, w22)
+#undef QC_DW_TAP
             if (clamps) acc = _mm256_min_ps(_mm256_max_ps(acc, vlo), vhi);
             _mm256_storeu_ps(out + ox * channels + ch, acc);
         }
@@ -290,26 +358,28 @@ void qc_depthwise_row_f32_avx2(const float *sample, ptrdiff_t in_h, ptrdiff_t in
     ptrdiff_t origin_y = out_y * stride_h - pad_top, ky0, ky1;
     qc_dw_tap_range(origin_y, kernel_h, dilation_h, in_h, &ky0, &ky1);
     const ptrdiff_t row_floats = in_w * channels;
-    // Interior pixels of a 3x3 row with every tap row inside: [ox0, ox1) (empty otherwise).
-    ptrdiff_t ox0 = 0, ox1 = 0;
+    // The 3x3 rows do channels [0, vector_channels) of every pixel when tap row 1 lies inside and
+    // tap column 1 of every pixel does (so each pixel has a tap there to form pointers from).
+    ptrdiff_t first = 0;
     const ptrdiff_t vector_channels = channels & ~(ptrdiff_t)7;
-    if (kernel_h == 3 && kernel_w == 3 && dilation_h == 1 && dilation_w == 1 && ky0 == 0 && ky1 == 3 &&
-        vector_channels > 0) {
-        ox0 = (pad_left + stride_w - 1) / stride_w;                     // first with ox * sw - pad >= 0
+    if (kernel_h == 3 && kernel_w == 3 && dilation_h == 1 && dilation_w == 1 && ky0 <= 1 && ky1 >= 2 &&
+        vector_channels > 0 && pad_left <= 1 && (out_w - 1) * stride_w - pad_left + 1 < in_w) {
+        // Pixels whose three tap columns lie inside: [ox0, ox1).
+        ptrdiff_t ox0 = (pad_left + stride_w - 1) / stride_w;           // first with ox * sw - pad >= 0
         ptrdiff_t last = in_w - 3 + pad_left;                            // ox * sw <= last
-        ox1 = last < 0 ? 0 : last / stride_w + 1;
+        ptrdiff_t ox1 = last < 0 ? 0 : last / stride_w + 1;
         if (ox1 > out_w) ox1 = out_w;
         if (ox0 > ox1) ox0 = ox1;
-        qc_dw3x3_interior_avx2(sample, origin_y * row_floats, row_floats, channels, weights, bias, stride_w, pad_left,
-                               ox0, ox1, out, clamps, lo, hi);
+        qc_dw3x3_row_avx2(sample, origin_y, ky0, ky1, in_w, channels, weights, bias, stride_w, pad_left, ox0, ox1, out_w,
+                          out, clamps, lo, hi);
+        first = vector_channels;
+        if (first == channels) return;
     }
     for (ptrdiff_t ox = 0; ox < out_w; ox++) {
         ptrdiff_t origin_x = ox * stride_w - pad_left, kx0, kx1;
         qc_dw_tap_range(origin_x, kernel_w, dilation_w, in_w, &kx0, &kx1);
         // Offset of tap (ky0, kx0); taps outside the image are never formed as pointers.
         const ptrdiff_t base = (origin_y + ky0 * dilation_h) * row_floats + (origin_x + kx0 * dilation_w) * channels;
-        const ptrdiff_t first = ox >= ox0 && ox < ox1 ? vector_channels : 0;  // the interior did the rest
-        if (first == channels) continue;
         qc_dw_pixel_avx2(sample, base, row_floats, channels, weights + (ky0 * kernel_w + kx0) * channels, kernel_w,
                          ky1 - ky0, kx1 - kx0, dilation_h, dilation_w, bias, first, out + ox * channels, clamps, lo,
                          hi);

@@ -203,6 +203,61 @@ final class FloatISALevelTests: XCTestCase {
         }
     }
 
+    /// `qc_depthwise_row_f32` at every FMA level (all but scalar, which rounds twice on x86-64), 3x3
+    /// dilation 1, bit for bit against one fused multiply-add per tap from the bias in (ky, kx) order,
+    /// the taps outside the image skipped (written out here, `addingProduct` per tap). Rows 1-15 pixels
+    /// wide and 1-5 high, strides 1-3, paddings 0-2 (TF-same stride 2 too), 8-40 channels (the 8-channel
+    /// blocks and a scalar tail), with and without the clamp: at avx2 the interior runs of six (stride 1)
+    /// and four pixels, the pixels left over one at a time, the border pixels and rows, and the
+    /// channels the 3x3 rows leave to the generic pixel loop.
+    func testDepthwise3x3RowsEqualOneFMAPerTap() {
+        var values = SeededValues(seed: 161)
+        let fmaLevels = levels.filter { String(cString: qc_isa_name($0)) != "scalar" }
+        guard !fmaLevels.isEmpty else { return }
+        let paddings: [(top: Int, left: Int, bottom: Int, right: Int)] = [(0, 0, 0, 0), (1, 1, 1, 1), (0, 0, 1, 1), (2, 2, 2, 2), (1, 2, 0, 1)]
+        for channels in [8, 13, 16, 40] {
+            for (inH, inW) in [(1, 1), (2, 3), (3, 4), (5, 5), (4, 6), (3, 7), (5, 8), (3, 11), (4, 13), (2, 15)] {
+                let sample = values.array(inH * inW * channels, scale: 2), weights = values.array(9 * channels)
+                let bias = values.array(channels)
+                for stride in 1...3 {
+                    for pad in paddings {
+                        let outH = (inH + pad.top + pad.bottom - 3) / stride + 1, outW = (inW + pad.left + pad.right - 3) / stride + 1
+                        guard inH + pad.top + pad.bottom >= 3, inW + pad.left + pad.right >= 3 else { continue }
+                        for clamps in [false, true] {
+                            let lo: Float = -0.75, hi: Float = 0.75
+                            for outY in 0..<outH {
+                                var expected = [Float](repeating: 0, count: outW * channels)
+                                for ox in 0..<outW {
+                                    for c in 0..<channels {
+                                        var acc = bias[c]
+                                        for ky in 0..<3 {
+                                            for kx in 0..<3 {
+                                                let y = outY * stride - pad.top + ky, x = ox * stride - pad.left + kx
+                                                guard y >= 0, y < inH, x >= 0, x < inW else { continue }
+                                                acc = acc.addingProduct(sample[(y * inW + x) * channels + c], weights[(ky * 3 + kx) * channels + c])
+                                            }
+                                        }
+                                        expected[ox * channels + c] = clamps ? min(max(acc, lo), hi) : acc
+                                    }
+                                }
+                                for level in fmaLevels {
+                                    let table = qc_kernels_for(level)!.pointee
+                                    var actual = [Float](repeating: .nan, count: outW * channels + 3)
+                                    table.depthwise_row_f32!(sample, inH, inW, channels, weights, bias, 3, 3, stride, stride, 1, 1,
+                                                            pad.top, pad.left, outY, outW, &actual, clamps ? 1 : 0, lo, hi)
+                                    let label = "\(String(cString: qc_isa_name(level))) \(inH)x\(inW)x\(channels) stride \(stride) "
+                                        + "pad \(pad) clamps \(clamps) row \(outY)"
+                                    XCTAssertEqual(actual.prefix(expected.count).map(\.bitPattern), expected.map(\.bitPattern), label)
+                                    XCTAssertTrue(actual.suffix(3).allSatisfy(\.isNaN), "\(label) wrote past the row")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The FP32 peak probe counts 2 operations per lane and multiply-add of its 12 chains: 8 lanes at
     /// scalar and avx2, 16 at avx512 and avx512vnni.
     func testFMAProbeCountsItsOperations() {
