@@ -42,6 +42,7 @@ final class FloatISALevelTests: XCTestCase {
     func testEveryLevelsPoolKernelMatchesAPerChannelLoop() {
         forEachLevel { _ in
             make(PoolingTests.self).testPoolingMatchesAPerChannelLoopBitForBit()
+            make(PoolingTests.self).testMaxPoolTiesAndNaNMatchAPerChannelLoop()
             make(PoolingTests.self).testGlobalPoolingMatchesAPerPixelLoopBitForBit()
         }
     }

@@ -42,6 +42,40 @@ final class PoolingTests: XCTestCase {
         }
     }
 
+    /// Max pools whose windows are full of ties and NaN, against the per-channel loop bit for bit: every
+    /// input one of +0, -0, NaN, -1 and -inf, so the running maximum is often a zero met again with the
+    /// other sign (`max` keeps the later), or NaN, which never replaces. The vector levels fold each
+    /// window row on its own chain and then the rows in order, 32, 16 or 8 channels at a time; this
+    /// checks that they keep the per-channel loop's choice, across 1-4 window rows and columns,
+    /// clipped windows, and channel counts that use every block size and a tail.
+    func testMaxPoolTiesAndNaNMatchAPerChannelLoop() {
+        var state: UInt64 = 0x5EED
+        let pool: [Float] = [0, -0.0, .nan, -1, -.infinity]
+        for channels in [8, 16, 24, 32, 43, 72] {
+            for (kernel, stride, pad) in [(2, 2, 0), (3, 2, 0), (3, 2, 1), (3, 1, 1), (4, 3, 2), (1, 1, 0)] {
+                let inH = 7, inW = 8
+                let padding = Padding2D(top: pad, bottom: pad, left: pad, right: pad)
+                let geometry = ConvGeometry(kernelH: kernel, kernelW: kernel, strideH: stride, strideW: stride, padding: padding)
+                let out = geometry.outputSize(inH: inH, inW: inW)
+                let layer = Pool2DLayer(kind: .max, pool: Pool2D(geometry: geometry), inputShape: [inH, inW, channels],
+                                        outputShape: [out.h, out.w, channels])
+                let batch = 2
+                let input: [Float] = (0..<(batch * inH * inW * channels)).map { _ in
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    return pool[Int(state >> 33) % pool.count]
+                }
+                let expected = Self.pool(.max, input, batch: batch, inH: inH, inW: inW, channels: channels,
+                                         geometry: geometry, outH: out.h, outW: out.w)
+                var actual = [Float](repeating: 7, count: expected.count)
+                var workspace: [Float] = [0]
+                input.withUnsafeBufferPointer { i in
+                    layer.run(inputs: [i.baseAddress!], output: &actual, batch: batch, workspace: &workspace)
+                }
+                XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern), "C \(channels) k \(kernel) s \(stride) pad \(pad)")
+            }
+        }
+    }
+
     /// `GlobalPool2DLayer` against a per-pixel loop with `Swift.max` and in-order sums, bit for bit.
     func testGlobalPoolingMatchesAPerPixelLoopBitForBit() {
         var values = SeededValues(seed: 73)
