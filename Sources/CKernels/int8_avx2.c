@@ -560,28 +560,15 @@ void qc_depthwise_row_i32_avx2(const int32_t *sample, ptrdiff_t in_h, ptrdiff_t 
     }
 }
 
+static inline void qc_store256(void *p, __m256i v) { _mm256_storeu_si256((__m256i *)p, v); }
+
 /// The level's int8 peak probe: twelve independent chains of its densest multiply-add, `vpmaddubsw`
 /// (32 u8 x s8 products, summed in int16 pairs) added in int16 (`vpaddw`), the inner step of the
 /// int16-chunked u8 kernel; each step reads its own chain so nothing is hoisted. Two `vpmaddubsw` per
 /// cycle on Zen 3 / Zen 4 make it 128 integer operations per cycle.
 int64_t qc_int8_probe_avx2(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
-    const __m256i b = _mm256_set1_epi8((char)(seed & 0x3f));
-    __m256i c[12];
-    for (int j = 0; j < 12; j++) c[j] = _mm256_set1_epi16((short)(j + 1));
-    for (ptrdiff_t i = 0; i < iterations; i++) {
-#define QC_PROBE_STEP(j) c[j] = _mm256_add_epi16(c[j], _mm256_maddubs_epi16(c[j], b));
-        QC_PROBE_STEP(0) QC_PROBE_STEP(1) QC_PROBE_STEP(2) QC_PROBE_STEP(3) QC_PROBE_STEP(4) QC_PROBE_STEP(5)
-        QC_PROBE_STEP(6) QC_PROBE_STEP(7) QC_PROBE_STEP(8) QC_PROBE_STEP(9) QC_PROBE_STEP(10) QC_PROBE_STEP(11)
-#undef QC_PROBE_STEP
-    }
-    __m256i t = c[0];
-    for (int j = 1; j < 12; j++) t = _mm256_add_epi16(t, c[j]);
-    int16_t lanes[16];
-    _mm256_storeu_si256((__m256i *)lanes, t);
-    int64_t sum = 0;
-    for (int j = 0; j < 16; j++) sum += lanes[j];
-    *ops = (int64_t)iterations * 12 * 32 * 2;
-    return sum;
+    QC_PROBE_BODY(__m256i, _mm256_set1_epi8((char)(seed & 0x3f)), _mm256_set1_epi16, _mm256_maddubs_epi16,
+                  _mm256_add_epi16, qc_store256, int16_t, 16, 32)
 }
 
 /// The s16 path's peak probe: twelve independent chains of `vpmaddwd` (16 int16 x int16 products, summed
@@ -589,23 +576,8 @@ int64_t qc_int8_probe_avx2(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
 /// of u8 x s8 with 8-bit weights into int32 other than this one (`vpmaddubsw` saturates its pair sums
 /// past |w| = 64), so it bounds the 8-bit-weight GEMM: half `vpmaddubsw`'s products per instruction.
 int64_t qc_int8_probe_s16_avx2(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
-    const __m256i b = _mm256_set1_epi16((short)(seed & 0x7f));
-    __m256i c[12];
-    for (int j = 0; j < 12; j++) c[j] = _mm256_set1_epi32(j + 1);
-    for (ptrdiff_t i = 0; i < iterations; i++) {
-#define QC_PROBE_STEP(j) c[j] = _mm256_add_epi32(c[j], _mm256_madd_epi16(c[j], b));
-        QC_PROBE_STEP(0) QC_PROBE_STEP(1) QC_PROBE_STEP(2) QC_PROBE_STEP(3) QC_PROBE_STEP(4) QC_PROBE_STEP(5)
-        QC_PROBE_STEP(6) QC_PROBE_STEP(7) QC_PROBE_STEP(8) QC_PROBE_STEP(9) QC_PROBE_STEP(10) QC_PROBE_STEP(11)
-#undef QC_PROBE_STEP
-    }
-    __m256i t = c[0];
-    for (int j = 1; j < 12; j++) t = _mm256_add_epi32(t, c[j]);
-    int32_t lanes[8];
-    _mm256_storeu_si256((__m256i *)lanes, t);
-    int64_t sum = 0;
-    for (int j = 0; j < 8; j++) sum += lanes[j];
-    *ops = (int64_t)iterations * 12 * 16 * 2;
-    return sum;
+    QC_PROBE_BODY(__m256i, _mm256_set1_epi16((short)(seed & 0x7f)), _mm256_set1_epi32, _mm256_madd_epi16,
+                  _mm256_add_epi32, qc_store256, int32_t, 8, 16)
 }
 
 // ---- The graph input's quantization (qc_quantize_edge_f32) --------------------------------------------

@@ -688,45 +688,15 @@ void qc_depthwise_row_i32_avx512(const int32_t *sample, ptrdiff_t in_h, ptrdiff_
 /// The s16 path's peak probe (`qc_int8_probe_s16_avx2` in ZMM): twelve chains of `vpmaddwd` + `vpaddd`,
 /// the 8-bit-weight GEMM's instruction at this level (`vpmaddubsw` saturates past |w| = 64).
 int64_t qc_int8_probe_s16_avx512(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
-    const __m512i b = _mm512_set1_epi16((short)(seed & 0x7f));
-    __m512i c[12];
-    for (int j = 0; j < 12; j++) c[j] = _mm512_set1_epi32(j + 1);
-    for (ptrdiff_t i = 0; i < iterations; i++) {
-#define QC_PROBE_STEP(j) c[j] = _mm512_add_epi32(c[j], _mm512_madd_epi16(c[j], b));
-        QC_PROBE_STEP(0) QC_PROBE_STEP(1) QC_PROBE_STEP(2) QC_PROBE_STEP(3) QC_PROBE_STEP(4) QC_PROBE_STEP(5)
-        QC_PROBE_STEP(6) QC_PROBE_STEP(7) QC_PROBE_STEP(8) QC_PROBE_STEP(9) QC_PROBE_STEP(10) QC_PROBE_STEP(11)
-#undef QC_PROBE_STEP
-    }
-    __m512i t = c[0];
-    for (int j = 1; j < 12; j++) t = _mm512_add_epi32(t, c[j]);
-    int32_t lanes[16];
-    _mm512_storeu_si512(lanes, t);
-    int64_t sum = 0;
-    for (int j = 0; j < 16; j++) sum += lanes[j];
-    *ops = (int64_t)iterations * 12 * 32 * 2;
-    return sum;
+    QC_PROBE_BODY(__m512i, _mm512_set1_epi16((short)(seed & 0x7f)), _mm512_set1_epi32, _mm512_madd_epi16,
+                  _mm512_add_epi32, _mm512_storeu_si512, int32_t, 16, 32)
 }
 
 /// The level's int8 peak probe: twelve chains of `vpmaddubsw` zmm (64 u8 x s8 products in int16
 /// pairs) added in int16, the inner step of the int16-chunked u8 kernel.
 int64_t qc_int8_probe_avx512(ptrdiff_t iterations, int64_t seed, int64_t *ops) {
-    const __m512i b = _mm512_set1_epi8((char)(seed & 0x3f));
-    __m512i c[12];
-    for (int j = 0; j < 12; j++) c[j] = _mm512_set1_epi16((short)(j + 1));
-    for (ptrdiff_t i = 0; i < iterations; i++) {
-#define QC_PROBE_STEP(j) c[j] = _mm512_add_epi16(c[j], _mm512_maddubs_epi16(c[j], b));
-        QC_PROBE_STEP(0) QC_PROBE_STEP(1) QC_PROBE_STEP(2) QC_PROBE_STEP(3) QC_PROBE_STEP(4) QC_PROBE_STEP(5)
-        QC_PROBE_STEP(6) QC_PROBE_STEP(7) QC_PROBE_STEP(8) QC_PROBE_STEP(9) QC_PROBE_STEP(10) QC_PROBE_STEP(11)
-#undef QC_PROBE_STEP
-    }
-    __m512i t = c[0];
-    for (int j = 1; j < 12; j++) t = _mm512_add_epi16(t, c[j]);
-    int16_t lanes[32];
-    _mm512_storeu_si512(lanes, t);
-    int64_t sum = 0;
-    for (int j = 0; j < 32; j++) sum += lanes[j];
-    *ops = (int64_t)iterations * 12 * 64 * 2;
-    return sum;
+    QC_PROBE_BODY(__m512i, _mm512_set1_epi8((char)(seed & 0x3f)), _mm512_set1_epi16, _mm512_maddubs_epi16,
+                  _mm512_add_epi16, _mm512_storeu_si512, int16_t, 32, 64)
 }
 
 

@@ -313,6 +313,28 @@ static inline int32_t qc_requant_one(int32_t x, int32_t m, int32_t shift, int pr
 }
 
 /// Scalar tails shared by every level: rows `0 ..< rows`, channels `j0 ..< channels`.
+/// The body of a level's peak probe (`qc_int8_probe_*`): twelve independent chains
+/// `c[j] = ADD(c[j], MUL(c[j], b))` of `VEC` registers, `iterations` steps, each step reading its own
+/// chain so nothing is hoisted; then the chains added lane by lane (`LANES` lanes of `LANE_T`, stored by
+/// `STORE(pointer, vector)`) into the checksum it returns, and `PRODUCTS` multiply-adds per instruction
+/// (2 operations each) counted in `*ops`. Used inside the level's own target-attributed functions.
+#define QC_PROBE_BODY(VEC, B, INIT, MUL, ADD, STORE, LANE_T, LANES, PRODUCTS)                                  \
+    const VEC qc_b = (B);                                                                                      \
+    VEC qc_c[12];                                                                                              \
+    for (int j = 0; j < 12; j++) qc_c[j] = INIT(j + 1);                                                        \
+    for (ptrdiff_t i = 0; i < iterations; i++) {                                                               \
+        _Pragma("clang loop unroll(full)")                                                                     \
+        for (int j = 0; j < 12; j++) qc_c[j] = ADD(qc_c[j], MUL(qc_c[j], qc_b));                               \
+    }                                                                                                          \
+    VEC qc_t = qc_c[0];                                                                                        \
+    for (int j = 1; j < 12; j++) qc_t = ADD(qc_t, qc_c[j]);                                                    \
+    LANE_T qc_lanes[LANES];                                                                                    \
+    STORE(qc_lanes, qc_t);                                                                                     \
+    int64_t qc_sum = 0;                                                                                        \
+    for (int j = 0; j < (LANES); j++) qc_sum += qc_lanes[j];                                                   \
+    *ops = (int64_t)iterations * 12 * (PRODUCTS) * 2;                                                          \
+    return qc_sum;
+
 static inline void qc_requant_rows_tail(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t j0, ptrdiff_t channels,
                                         const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t zout,
                                         int32_t lo, int32_t hi, int32_t *out, ptrdiff_t out_stride, int profile) {
