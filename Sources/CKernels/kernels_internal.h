@@ -312,7 +312,6 @@ static inline int32_t qc_requant_one(int32_t x, int32_t m, int32_t shift, int pr
     }
 }
 
-/// Scalar tails shared by every level: rows `0 ..< rows`, channels `j0 ..< channels`.
 /// The body of a level's peak probe (`qc_int8_probe_*`): twelve independent chains
 /// `c[j] = ADD(c[j], MUL(c[j], b))` of `VEC` registers, `iterations` steps, each step reading its own
 /// chain so nothing is hoisted; then the chains added lane by lane (`LANES` lanes of `LANE_T`, stored by
@@ -335,6 +334,7 @@ static inline int32_t qc_requant_one(int32_t x, int32_t m, int32_t shift, int pr
     *ops = (int64_t)iterations * 12 * (PRODUCTS) * 2;                                                          \
     return qc_sum;
 
+/// Scalar tails shared by every level: rows `0 ..< rows`, channels `j0 ..< channels`.
 static inline void qc_requant_rows_tail(const int32_t *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t j0, ptrdiff_t channels,
                                         const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t zout,
                                         int32_t lo, int32_t hi, int32_t *out, ptrdiff_t out_stride, int profile) {
@@ -366,9 +366,6 @@ static inline void qc_rescale_accumulate_tail(const int32_t *x, ptrdiff_t i, ptr
     }
 }
 
-/// The taps of a depthwise output pixel that lie inside the image, along one axis: `[*start, *end)`.
-/// A pooling window's span along one axis, clipped to the image: [*lo, *hi) from `origin` (the output
-/// position times the stride, minus the padding); empty when *lo >= *hi.
 /// One input row's part of a 3x3 depthwise pair image (`qc_dw3x3_pairs_build`), from `pixel` on: the
 /// (padding, first pixel) pair when `first_edge`, the interior pairs, then the (last pixel, padding)
 /// pair, at the level's width (`qc_dw3x3_pairs_line_avx2` / `_avx512`).
@@ -394,6 +391,9 @@ static inline void qc_dw3x3_pairs_build_rows(qc_dw3x3_pairs_line_fn line, const 
     }
 }
 
+/// The taps of a depthwise output pixel that lie inside the image, along one axis: `[*start, *end)`.
+/// A pooling window's span along one axis, clipped to the image: [*lo, *hi) from `origin` (the output
+/// position times the stride, minus the padding); empty when *lo >= *hi.
 static inline void qc_pool_span(ptrdiff_t origin, ptrdiff_t kernel, ptrdiff_t size, ptrdiff_t *lo, ptrdiff_t *hi) {
     *lo = origin > 0 ? origin : 0;
     *hi = origin + kernel < size ? origin + kernel : size;

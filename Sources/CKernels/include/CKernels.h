@@ -401,8 +401,9 @@ int64_t qc_int8_probe(ptrdiff_t iterations, int64_t seed, int64_t *ops);
 
 /// The peak of the s16 path's multiply-add, for levels whose densest int8 instruction (`qc_int8_probe`)
 /// is not exact for 8-bit weights: `vpmaddwd` (16 int16 multiply-adds per YMM, summed in int32 pairs)
-/// plus `vpaddd`, twelve independent chains, at avx2 and avx512 (ZMM there). Returns -1 and stores 0 where the level has none
-/// (its `qc_int8_probe` is the peak of every path: scalar, avx512vnni's `vpdpbusd`).
+/// plus `vpaddd`, twelve independent chains, at avx2 and avx512 (ZMM there). Returns -1 and stores 0
+/// where the level has none (its `qc_int8_probe` is the peak of every path: scalar, avx512vnni's
+/// `vpdpbusd`).
 int64_t qc_int8_probe_s16(ptrdiff_t iterations, int64_t seed, int64_t *ops);
 
 #include "qc_pool.h"
