@@ -184,16 +184,14 @@ final class FastConv2D: IntegerLayer {
             let converted = bytes.bindMemory(to: T.self, capacity: values &+ 3 &* inC)
             let offset = inputOffset, source = input + range.lowerBound &* inC
             for i in 0..<values { converted[i] = T(truncatingIfNeeded: source[i] &- offset) }
-            ThreadScratch.withBytes(slot: 1, count: GEMMScratch.blockRows &* packed[0].panels &* 64) { cBytes in
-                let ldc = packed[0].panels &* 16
-                let c = cBytes.bindMemory(to: Int32.self, capacity: GEMMScratch.blockRows &* ldc)
+            GEMMScratch.withCached(weights: packed[0]) { scratch in  // its C block; its A block goes unused
                 var first = range.lowerBound
                 while first < range.upperBound {
                     let count = Swift.min(GEMMScratch.blockRows, range.upperBound &- first)
                     packed[0].multiply(a: UnsafeRawPointer(converted + (first &- range.lowerBound) &* inC), lda: inC,
-                                       rows: (count &+ 3) & ~3, c: c, ldc: ldc)
-                    store(c, ldc: ldc, rows: count, first: first, channel0: 0, channels: p.outC, requantize: requantize,
-                          bias: bias, into: out)
+                                       rows: (count &+ 3) & ~3, c: scratch.c, ldc: scratch.ldc)
+                    store(scratch.c, ldc: scratch.ldc, rows: count, first: first, channel0: 0, channels: p.outC,
+                          requantize: requantize, bias: bias, into: out)
                     first &+= count
                 }
             }
